@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-version flavours, chosen by CO-RE at load time (never by
+ * LINUX_VERSION_CODE). Each cites the kernel change it follows.
+ */
+#ifndef CUSTOS_CORE_FIXES_BPF_H
+#define CUSTOS_CORE_FIXES_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+
+/*
+ * v6.13, "fs: port files to file_ref": struct file's atomic_long_t f_count
+ * became file_ref_t f_ref, which stores count - 1 (FILE_REF_ONEREF is 0).
+ */
+struct file___pre_file_ref {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+static __always_inline long file__ref_count(struct file *file)
+{
+	if (bpf_core_field_exists(file->f_ref))
+		return BPF_CORE_READ(file, f_ref.refcnt.counter) + 1;
+	return BPF_CORE_READ((struct file___pre_file_ref *)file, f_count.counter);
+}
+
+/* task_struct.loginuid and .sessionid exist only with CONFIG_AUDIT. */
+static __always_inline __u32 task__loginuid(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->loginuid))
+		return task->loginuid.val;
+	return (__u32)-1;
+}
+
+static __always_inline __u32 task__sessionid(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->sessionid))
+		return task->sessionid;
+	return (__u32)-1;
+}
+
+#endif /* CUSTOS_CORE_FIXES_BPF_H */

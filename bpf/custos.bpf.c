@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one BPF object. The hook families live in their own files but are
+ * compiled as one unit: the static linker of Debian 12's libbpf 1.1
+ * (bpftool gen object) cannot link the kfunc extern bpf_rdonly_cast
+ * across objects ("failed to resolve size of underlying type").
+ */
+#include "file_open.bpf.c"
+#include "file_io.bpf.c"
+#include "process.bpf.c"
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The open family. Why sys_exit tracepoints: the new fd exists only at exit,
+ * and resolving it to its struct file gives the inode the kernel really
+ * opened, whatever name, link or mount led there. Arguments come from the
+ * task's saved registers, so one hook per syscall is enough.
+ */
+#include "common.bpf.h"
+#include "maps.bpf.h"
+#include "open_file.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
+#include "task.bpf.h"
+#include "watch.bpf.h"
+
+struct open_how_user {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
+/* The directory a relative name is resolved from: the cwd or dirfd's file. */
+static __always_inline bool denied__base(struct task_struct *task, __s32 dirfd, struct path *out)
+{
+	if (dirfd == AT_FDCWD) {
+		*out = task->fs->pwd;
+		return true;
+	}
+	__u64 file_addr = task__fd_file(task, (__u32)dirfd);
+
+	if (!file_addr)
+		return false;
+	*out = kptr(struct file, file_addr)->f_path;
+	return true;
+}
+
+/*
+ * A refused open has no inode to check: send the name as the process gave
+ * it, and for a relative name the directory it starts from; the agent
+ * resolves it and keeps it only if it is watched.
+ */
+static __always_inline void file_open__denied(struct task_struct *task, long err, __u32 flags,
+					      __s32 dirfd, const char *uname)
+{
+	struct custos_file_denied *rec;
+	struct path base;
+	long n;
+
+	if (exclude__task(task, CUSTOS_RULE_ALL))
+		return;
+	rec = record__scratch(CUSTOS_REC_FILE_DENIED);
+	if (!rec)
+		return;
+	task__fill(&rec->task, task);
+	rec->flags = flags;
+	rec->error = -err;
+	rec->dirfd = dirfd;
+	rec->base.len = 0;
+	rec->base.flags = 0;
+	n = bpf_probe_read_user_str(rec->data, CUSTOS_PATH_MAX, uname);
+	if (n <= 0)
+		return;
+	rec->name_len = n;
+	if (rec->data[0] != '/' && denied__base(task, dirfd, &base))
+		path__names(&rec->base, rec->data + (n & (CUSTOS_PATH_MAX - 1)), base.dentry,
+			    base.mnt);
+	record__output(rec, sizeof(*rec) + n + rec->base.len);
+}
+
+static __always_inline void file_open__record(struct task_struct *task, struct file *file, __s32 fd,
+					      __u32 flags, __u64 open_id, __u32 rule)
+{
+	struct custos_file_open *rec = record__scratch(CUSTOS_REC_FILE_OPEN);
+	struct inode *inode = file->f_inode;
+
+	if (!rec)
+		return;
+	task__fill(&rec->task, task);
+	rec->open_id = open_id;
+	rec->ino = inode->i_ino;
+	rec->dev = inode->i_sb->s_dev;
+	rec->size = inode->i_size;
+	rec->mode = inode->i_mode;
+	rec->owner_uid = inode->i_uid.val;
+	rec->owner_gid = inode->i_gid.val;
+	rec->rule = rule;
+	rec->flags = flags;
+	rec->fd = fd;
+	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+	record__output(rec, sizeof(*rec) + rec->path.len);
+}
+
+/* Starts counting a watched open file; returns its open_id. */
+static __always_inline __u64 file_open__track(struct task_struct *task, __u64 file_addr,
+					      struct inode *inode, __u32 dev, __u32 rule)
+{
+	struct custos_open_file *stale = bpf_map_lookup_elem(&open_files, &file_addr);
+	struct custos_open_file of = {
+	    .ino = inode->i_ino,
+	    .dev = dev,
+	    .rule = rule,
+	    .owner_tgid = task->tgid,
+	};
+
+	/* The struct file was freed and reused without a close we saw. */
+	if (stale)
+		open_file__summarize(task, file_addr, stale, CUSTOS_CLOSE_REUSED, true);
+	of.open_id = __sync_fetch_and_add(&next_open_id, 1);
+	bpf_map_update_elem(&open_files, &file_addr, &of, BPF_ANY);
+	return of.open_id;
+}
+
+static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct custos_watch_value *watch;
+	struct inode *inode;
+	struct file *file;
+	__u64 file_addr;
+	__u32 dev, rule;
+
+	if (task->tgid == agent_tgid)
+		return 0;
+	if (ret < 0) {
+		if (ret == -EACCES || ret == -EPERM)
+			file_open__denied(task, ret, flags, dirfd, uname);
+		return 0;
+	}
+	file_addr = task__fd_file(task, ret);
+	if (!file_addr)
+		return 0;
+	file = kptr(struct file, file_addr);
+	inode = file->f_inode;
+	dev = inode->i_sb->s_dev;
+	if (!watch__dev_watched(dev))
+		return 0;
+	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
+		return 0;
+	watch = watch__lookup(file->f_path.dentry, dev);
+	if (!watch)
+		return 0;
+	rule = watch->rule;
+	if (exclude__task(task, rule))
+		return 0;
+	file_open__record(task, file, ret, flags,
+			  file_open__track(task, file_addr, inode, dev, rule), rule);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int tp__syscalls__sys_exit_openat(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return file_open__exit(ctx->ret, syscall_arg3(regs), syscall_arg1(regs),
+			       (const char *)syscall_arg2(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int tp__syscalls__sys_exit_openat2(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct open_how_user how = {};
+
+	bpf_probe_read_user(&how, sizeof(how), (void *)syscall_arg3(regs));
+	return file_open__exit(ctx->ret, how.flags, syscall_arg1(regs),
+			       (const char *)syscall_arg2(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int tp__syscalls__sys_exit_open(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return file_open__exit(ctx->ret, syscall_arg2(regs), AT_FDCWD,
+			       (const char *)syscall_arg1(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int tp__syscalls__sys_exit_creat(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return file_open__exit(ctx->ret, O_CREAT | O_WRONLY | O_TRUNC, AT_FDCWD,
+			       (const char *)syscall_arg1(regs));
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Watched files open now: tracking and their summary records. */
+#ifndef CUSTOS_OPEN_FILE_BPF_H
+#define CUSTOS_OPEN_FILE_BPF_H
+
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+#include "maps.bpf.h"
+#include "record.bpf.h"
+#include "task.bpf.h"
+
+/*
+ * Sends the counters of an open watched file. With final set the entry is
+ * deleted: the struct file is about to be released.
+ */
+static __always_inline void open_file__summarize(struct task_struct *task, __u64 file_addr,
+						 struct custos_open_file *of, __u32 reason,
+						 bool final)
+{
+	struct custos_file_close *rec;
+
+	rec = record__reserve(CUSTOS_REC_FILE_CLOSE, sizeof(*rec));
+	if (rec) {
+		task__fill(&rec->task, task);
+		rec->open_id = of->open_id;
+		rec->ino = of->ino;
+		rec->dev = of->dev;
+		rec->rule = of->rule;
+		rec->bytes_read = of->bytes_read;
+		rec->read_calls = of->read_calls;
+		rec->reason = reason;
+		rec->final = final;
+		record__submit(rec);
+	}
+	if (final)
+		bpf_map_delete_elem(&open_files, &file_addr);
+}
+
+/*
+ * The task lets go of one reference to file_addr (close, exit, exec). The
+ * file is released only if that was the last reference; otherwise a dup,
+ * a child or another process still reads through it.
+ */
+static __always_inline void open_file__release(struct task_struct *task, __u64 file_addr,
+					       __u32 reason)
+{
+	struct custos_open_file *of = bpf_map_lookup_elem(&open_files, &file_addr);
+
+	if (!of)
+		return;
+	open_file__summarize(task, file_addr, of, reason,
+			     file__ref_count(kptr(struct file, file_addr)) <= 1);
+}
+
+/* What an fd-table scan walks: addresses, since bpf_loop passes them through the stack. */
+struct fd_scan {
+	__u64 fd_array; /* struct file ** */
+	__u64 bits;	/* unsigned long *: which fds to visit */
+	__u64 word;	/* the bits of the word being visited */
+	__u32 word_idx;
+	__u32 words;
+	__u32 reason;
+};
+
+static long fd_scan__bit(__u32 bit, struct fd_scan *scan)
+{
+	__u64 file_addr = 0;
+
+	if (!(scan->word & (1ULL << (bit & 63))))
+		return 0;
+	bpf_probe_read_kernel(&file_addr, sizeof(file_addr),
+			      (void *)(scan->fd_array + ((__u64)scan->word_idx * 64 + bit) * 8));
+	if (file_addr)
+		open_file__release(bpf_get_current_task_btf(), file_addr, scan->reason);
+	return 0;
+}
+
+static long fd_scan__word(__u32 word_idx, struct fd_scan *scan)
+{
+	unsigned long word = 0;
+
+	if (word_idx >= scan->words)
+		return 1;
+	bpf_probe_read_kernel(&word, sizeof(word), (void *)(scan->bits + word_idx * 8));
+	if (!word)
+		return 0;
+	scan->word = word;
+	scan->word_idx = word_idx;
+	bpf_loop(64, fd_scan__bit, scan, 0);
+	return 0;
+}
+
+/*
+ * Releases every watched file behind the current task's fds set in open_fds
+ * (exit) or close_on_exec (exec), up to CUSTOS_FD_WORDS_MAX * 64 descriptors.
+ */
+static __always_inline void fd_scan__release(struct task_struct *task, bool cloexec_only,
+					     __u32 reason)
+{
+	struct files_struct *files = task->files;
+	struct fd_scan scan = {.reason = reason};
+	struct fdtable *fdt;
+
+	if (!files)
+		return;
+	fdt = files->fdt;
+	scan.fd_array = (__u64)fdt->fd;
+	scan.bits = cloexec_only ? (__u64)fdt->close_on_exec : (__u64)fdt->open_fds;
+	scan.words = fdt->max_fds / 64;
+	if (scan.words > CUSTOS_FD_WORDS_MAX)
+		scan.words = CUSTOS_FD_WORDS_MAX;
+	bpf_loop(scan.words, fd_scan__word, &scan, 0);
+}
+
+#endif /* CUSTOS_OPEN_FILE_BPF_H */

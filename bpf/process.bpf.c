@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process lifecycle: exec (what runs, with which arguments) and exit, and
+ * the watched files those two close without a close(2).
+ */
+#include "common.bpf.h"
+#include <bpf/bpf_tracing.h>
+#include "maps.bpf.h"
+#include "open_file.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
+#include "task.bpf.h"
+
+#define EXEC_RECORD_SIZE (sizeof(struct custos_proc_exec) + CUSTOS_PATH_MAX + CUSTOS_ARGS_MAX)
+
+/* Why tp_btf: the binprm gives the executed file itself, not a name. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_btf__sched_process_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct custos_proc_exec *out;
+	struct mm_struct *mm = task->mm;
+	struct file *file = bprm->file;
+	__u64 args_len;
+
+	if (task->tgid == agent_tgid)
+		return 0;
+	out = record__reserve(CUSTOS_REC_PROC_EXEC, EXEC_RECORD_SIZE);
+	if (!out)
+		return 0;
+	task__fill(&out->task, task);
+	out->exe_ino = file->f_inode->i_ino;
+	out->exe_dev = file->f_inode->i_sb->s_dev;
+	path__names(&out->exe, out->data, file->f_path.dentry, file->f_path.mnt);
+	args_len = mm->arg_end - mm->arg_start;
+	out->args_truncated = args_len > CUSTOS_ARGS_MAX;
+	if (args_len > CUSTOS_ARGS_MAX)
+		args_len = CUSTOS_ARGS_MAX;
+	if (bpf_probe_read_user(out->data + CUSTOS_PATH_MAX, args_len, (void *)mm->arg_start))
+		args_len = 0;
+	out->args_len = args_len;
+	record__submit(out);
+	return 0;
+}
+
+/* Why sys_enter: before exec succeeds, the close-on-exec fds still lead to their files. */
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tp__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	fd_scan__release(bpf_get_current_task_btf(), true, CUSTOS_CLOSE_EXEC);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tp__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	fd_scan__release(bpf_get_current_task_btf(), true, CUSTOS_CLOSE_EXEC);
+	return 0;
+}
+
+/*
+ * Why tp_btf: the task pointer. It fires before exit_files(), so the fd
+ * table still holds the watched files the process leaves open.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_btf__sched_process_exit, struct task_struct *task)
+{
+	struct custos_proc_exit *rec;
+
+	if (task->signal->live.counter != 0 || task->tgid == agent_tgid)
+		return 0;
+	if (task->files && task->files->count.counter == 1)
+		fd_scan__release(task, false, CUSTOS_CLOSE_EXIT);
+	rec = record__reserve(CUSTOS_REC_PROC_EXIT, sizeof(*rec));
+	if (!rec)
+		return 0;
+	task__fill(&rec->task, task);
+	rec->exit_code = task->exit_code;
+	record__submit(rec);
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Writing records to the ring buffer, waking the agent rarely, counting what is lost. */
+#ifndef CUSTOS_RECORD_BPF_H
+#define CUSTOS_RECORD_BPF_H
+
+#include "common.bpf.h"
+#include "maps.bpf.h"
+#include "task.bpf.h"
+#include <custos/abi.h>
+
+static __always_inline void record__count_drop(__u16 type)
+{
+	struct custos_drops *d;
+	__u32 zero = 0, idx = type;
+
+	d = bpf_map_lookup_elem(&drops, &zero);
+	if (d && idx < CUSTOS_REC_TYPE_MAX)
+		d->ringbuf_full[idx]++;
+}
+
+/*
+ * The agent polls the ring on a short timer; a wakeup per record would cost
+ * more than the record. Wake it only when a burst has filled the ring past
+ * wakeup_bytes.
+ */
+static __always_inline __u64 record__wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void record__init(struct custos_rec_hdr *hdr, __u16 type, __u32 size)
+{
+	hdr->ktime_ns = bpf_ktime_get_boot_ns();
+	hdr->type = type;
+	hdr->abi_version = CUSTOS_ABI_VERSION;
+	hdr->size = size;
+}
+
+/* Reserves a fixed-size record; counts a drop when the ring is full. */
+static __always_inline void *record__reserve(__u16 type, __u32 size)
+{
+	struct custos_rec_hdr *hdr = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!hdr) {
+		record__count_drop(type);
+		return NULL;
+	}
+	record__init(hdr, type, size);
+	return hdr;
+}
+
+static __always_inline void record__submit(void *rec)
+{
+	bpf_ringbuf_submit(rec, record__wakeup_flag());
+}
+
+/*
+ * Per-CPU room for a variable-length record. Only for programs that run with
+ * preemption disabled (syscall tracepoints), so no other program can be
+ * halfway through the same buffer on this CPU.
+ */
+static __always_inline void *record__scratch(__u16 type)
+{
+	__u32 zero = 0;
+	struct custos_rec_hdr *hdr = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (hdr)
+		record__init(hdr, type, 0);
+	return hdr;
+}
+
+/* Copies the first size bytes of a scratch record to the ring. */
+static __always_inline void record__output(void *rec, __u32 size)
+{
+	struct custos_rec_hdr *hdr = rec;
+
+	size &= SCRATCH_SIZE - 1; /* records are built well below it; this tells the verifier */
+	hdr->size = size;
+	if (bpf_ringbuf_output(&events, rec, size, record__wakeup_flag()))
+		record__count_drop(hdr->type);
+}
+
+#endif /* CUSTOS_RECORD_BPF_H */

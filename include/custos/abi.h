@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel/user ABI: every record the BPF programs send through the ring
+ * buffer, and every map key and value userspace reads or writes.
+ *
+ * Rules: fixed-width types only, largest fields first, explicit padding,
+ * enum values explicit and never reused. Bump CUSTOS_ABI_VERSION when a
+ * layout changes; the agent refuses a BPF object built for another version.
+ */
+#ifndef CUSTOS_ABI_H
+#define CUSTOS_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CUSTOS_ABI_VERSION 1
+
+#define CUSTOS_COMM_LEN	       16
+/* Bytes of path names one record carries; longer paths are truncated at the root end. */
+#define CUSTOS_PATH_MAX	       4096
+/* Longest single path component, with its NUL (NAME_MAX + 1). */
+#define CUSTOS_NAME_MAX	       256
+/* Path components walked; a deeper path is truncated at the root end. */
+#define CUSTOS_PATH_DEPTH_MAX  64
+/* Ancestor directories checked against the watch map; see docs/coverage.md. */
+#define CUSTOS_WATCH_DEPTH_MAX 32
+/* Bytes of argv an exec record carries. */
+#define CUSTOS_ARGS_MAX	       1024
+/* Watch rules are a bit each in exclusion masks; the top bit means every rule. */
+#define CUSTOS_RULES_MAX       63
+#define CUSTOS_RULE_ALL	       63
+/* File descriptors scanned at exit and exec (in 64-fd words). */
+#define CUSTOS_FD_WORDS_MAX    1024
+
+enum custos_record_type {
+	CUSTOS_REC_FILE_OPEN = 1,   /* a watched file was opened */
+	CUSTOS_REC_FILE_CLOSE = 2,  /* summary of an open watched file */
+	CUSTOS_REC_FILE_DENIED = 3, /* an open failed with EACCES/EPERM; userspace decides */
+	CUSTOS_REC_PROC_EXEC = 4,   /* a process executed a program */
+	CUSTOS_REC_PROC_EXIT = 5,   /* a process (thread group) exited */
+	CUSTOS_REC_TYPE_MAX = 6,
+};
+
+enum custos_close_reason {
+	CUSTOS_CLOSE_CLOSE = 1,	 /* close(2) */
+	CUSTOS_CLOSE_EXIT = 2,	 /* the process exited with the file open */
+	CUSTOS_CLOSE_EXEC = 3,	 /* closed by exec (O_CLOEXEC) */
+	CUSTOS_CLOSE_REUSED = 4, /* released unseen: its struct file was reused */
+	CUSTOS_CLOSE_FLUSH = 5,	 /* userspace only: periodic summary of a file held open */
+	CUSTOS_CLOSE_LOST = 6,	 /* userspace only: entry vanished (evicted) without a summary */
+};
+
+enum custos_watch_kind {
+	CUSTOS_WATCH_FILE = 1, /* this inode */
+	CUSTOS_WATCH_DIR = 2,  /* this directory and everything below it */
+};
+
+/* Flags of struct custos_path_info. */
+#define CUSTOS_PATH_TRUNCATED 0x1 /* depth or size limit reached before the root */
+#define CUSTOS_PATH_DELETED   0x2 /* the dentry is unlinked */
+
+struct custos_rec_hdr {
+	__u64 ktime_ns; /* CLOCK_BOOTTIME */
+	__u16 type;	/* enum custos_record_type */
+	__u16 abi_version;
+	__u32 size; /* bytes of the whole record, header included */
+};
+
+/* Who: the task that caused the record. */
+struct custos_task {
+	__u64 start_ns;	 /* thread group leader start, CLOCK_BOOTTIME */
+	__u64 cgroup_id; /* cgroup v2 id */
+	__u32 tgid;
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u32 egid;
+	__u32 auid;	 /* audit login uid; (__u32)-1 when unset */
+	__u32 sessionid; /* audit session id; (__u32)-1 when unset */
+	__u32 tty_dev;	 /* controlling tty, kernel encoding (major << 20 | minor); 0 if none */
+	char comm[CUSTOS_COMM_LEN];
+};
+
+/*
+ * A path as the kernel resolved it: `len` bytes of NUL-terminated component
+ * names, leaf first, root last ("a.csv\0crm\0srv\0" is /srv/crm/a.csv).
+ */
+struct custos_path_info {
+	__u16 len;
+	__u8 flags; /* CUSTOS_PATH_* */
+	__u8 pad;
+};
+
+struct custos_file_open {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id; /* unique per watched open; links summaries to it */
+	__u64 ino;
+	__u64 size;  /* i_size at open */
+	__u32 dev;   /* kernel encoding (major << 20 | minor) */
+	__u32 rule;  /* index of the watch rule that matched */
+	__u32 flags; /* open(2) flags */
+	__s32 fd;
+	__u32 mode; /* i_mode */
+	__u32 owner_uid;
+	__u32 owner_gid;
+	struct custos_path_info path;
+	char data[]; /* path names */
+};
+
+struct custos_file_close {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id;
+	__u64 ino;
+	__u64 bytes_read; /* since the open; userspace reports differences */
+	__u64 read_calls;
+	__u32 dev;
+	__u32 rule;
+	__u32 reason; /* enum custos_close_reason */
+	__u32 final;  /* 1: the open file is released and forgotten */
+};
+
+struct custos_file_denied {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u32 flags;
+	__s32 error; /* positive errno */
+	__s32 dirfd;
+	__u16 name_len; /* bytes of the name as the process passed it, NUL included */
+	__u16 pad;
+	struct custos_path_info base; /* directory a relative name starts from */
+	char data[];		      /* name, then base path names */
+};
+
+struct custos_proc_exec {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u16 args_len; /* bytes of NUL-separated argv */
+	__u8 args_truncated;
+	__u8 pad;
+	struct custos_path_info exe;
+	char data[]; /* exe path names at 0, argv at CUSTOS_PATH_MAX */
+};
+
+struct custos_proc_exit {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__s32 exit_code;
+	__u32 pad;
+};
+
+/* Key of the watch and exe-exclusion maps. */
+struct custos_inode_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct custos_watch_value {
+	__u32 rule;
+	__u32 kind; /* enum custos_watch_kind */
+};
+
+/* Value of the open-file map, keyed by struct file address. */
+struct custos_open_file {
+	__u64 open_id;
+	__u64 ino;
+	__u64 bytes_read;
+	__u64 read_calls;
+	__u32 dev;
+	__u32 rule;
+	__u32 owner_tgid;
+	__u32 pad;
+};
+
+/* Per-CPU counters of what could not be recorded. */
+struct custos_drops {
+	__u64 ringbuf_full[CUSTOS_REC_TYPE_MAX]; /* by record type */
+	__u64 path_unreadable;			 /* a path name could not be read */
+};
+
+#endif /* CUSTOS_ABI_H */

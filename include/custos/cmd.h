@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands: each parses its own options and returns the exit status. */
+#ifndef CUSTOS_CMD_H
+#define CUSTOS_CMD_H
+
+#define CUSTOS_VERSION "0.1.0"
+
+int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif /* CUSTOS_CMD_H */

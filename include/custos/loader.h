@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF side's lifecycle: mount what the hooks need, probe which hooks this
+ * kernel has, load, attach, and hand out the maps. The only owner of the
+ * skeleton.
+ */
+#ifndef CUSTOS_LOADER_H
+#define CUSTOS_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <custos/abi.h>
+
+struct loader;
+
+struct loader_options {
+	uint32_t agent_tgid;
+	uint32_t ring_buffer_mb;
+	uint32_t watch_inodes_max; /* size of the watch map */
+	bool verbose;		   /* libbpf debug output */
+};
+
+enum loader_map {
+	LOADER_MAP_EVENTS,
+	LOADER_MAP_WATCH_INODES,
+	LOADER_MAP_WATCH_DEVS,
+	LOADER_MAP_OPEN_FILES,
+	LOADER_MAP_EXCLUDE_COMMS,
+	LOADER_MAP_EXCLUDE_UIDS,
+	LOADER_MAP_EXCLUDE_EXES,
+	LOADER_MAP_DROPS,
+	LOADER_MAP_COUNT,
+};
+
+/* A hook and whether it is in use on this kernel. */
+struct loader_hook {
+	const char *program; /* BPF program name */
+	const char *attach;  /* attach point, e.g. "tracepoint/syscalls/sys_exit_openat" */
+	bool attached;
+	const char *why_not; /* when not attached */
+};
+
+/* Loads and attaches everything; NULL with errno set and a message in err. */
+struct loader *loader_start(const struct loader_options *opts, char *err, size_t err_len);
+void loader_stop(struct loader *loader);
+
+int loader_map_fd(const struct loader *loader, enum loader_map map);
+uint32_t loader_map_max_entries(const struct loader *loader, enum loader_map map);
+size_t loader_hooks(const struct loader *loader, const struct loader_hook **hooks);
+
+/* Sum of the per-CPU drop counters. */
+int loader_read_drops(const struct loader *loader, struct custos_drops *sum);
+
+#endif /* CUSTOS_LOADER_H */

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Where events go: one JSON object per line, or, for an operator at a
+ * terminal, one human-readable line per access. An optional filter keeps
+ * only the file events of one process, name or user.
+ */
+#ifndef CUSTOS_OUTPUT_H
+#define CUSTOS_OUTPUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum output_format {
+	OUTPUT_JSON,
+	OUTPUT_HUMAN,
+};
+
+struct output_filter {
+	uint32_t pid;	  /* 0: any */
+	const char *comm; /* NULL: any */
+	const char *user; /* NULL: any; a name or a uid, matched against user and login user */
+};
+
+struct output;
+
+struct output *output_new(FILE *f, enum output_format format, const struct output_filter *filter);
+void output_free(struct output *o);
+
+/* Writes ev if the filter keeps it. 0, or -errno when the stream failed (-EPIPE: reader gone). */
+int output_event(struct output *o, json_t *ev);
+int output_flush(struct output *o);
+
+/* The human-readable line for an event (no newline); terminal control bytes are escaped. */
+void output_human_line(json_t *ev, bool utf8, char *buf, size_t cap);
+
+#endif /* CUSTOS_OUTPUT_H */

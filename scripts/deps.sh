@@ -1,0 +1,32 @@
+#!/bin/bash
+# Installs, from Debian's packages, what custos needs and is missing.
+#   scripts/deps.sh build   what `make` needs
+#   scripts/deps.sh test    and what the test suite and benchmarks need
+set -euo pipefail
+
+build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev)
+test_pkgs=(python3 util-linux coreutils procps)
+
+case "${1:-build}" in
+build) pkgs=("${build_pkgs[@]}") ;;
+test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*)
+	echo "usage: $0 [build|test]" >&2
+	exit 2
+	;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "custos: missing packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "custos: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The JSON configuration: what it accepts, and where and how it refuses. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "custos/config.h"
+#include "json_locate.h"
+#include "test.h"
+
+/* JSON written with single quotes, for readability; returns one of a few static buffers. */
+static const char *j(const char *s)
+{
+	static char bufs[4][4096];
+	static int next;
+	char *buf = bufs[next++ % 4];
+	size_t i;
+
+	for (i = 0; s[i] && i < sizeof(bufs[0]) - 1; i++)
+		buf[i] = s[i] == '\'' ? '"' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Loading text fails with EINVAL at line:column, and the message contains every needle. */
+static bool expect_error_at(int test_line, const char *text, int line, int column,
+			    const char *const *needles)
+{
+	struct config_error err;
+	struct config *cfg;
+	bool ok = true;
+
+	errno = 0;
+	cfg = config_load_string(text, "test.json", &err);
+	if (!test__check(!cfg, __FILE__, test_line, "config loaded, expected an error")) {
+		config_free(cfg);
+		return false;
+	}
+	ok &= test__check(errno == EINVAL, __FILE__, test_line, "errno %d, expected EINVAL", errno);
+	ok &= test__check(!strcmp(err.source, "test.json"), __FILE__, test_line, "source \"%s\"",
+			  err.source);
+	ok &= test__check(err.line == line && err.column == column, __FILE__, test_line,
+			  "error at %d:%d, expected %d:%d (%s)", err.line, err.column, line, column,
+			  err.message);
+	for (; *needles; needles++)
+		ok &= test__check(strstr(err.message, *needles), __FILE__, test_line,
+				  "\"%s\" does not contain \"%s\"", err.message, *needles);
+	return ok;
+}
+
+#define EXPECT_ERROR(text, line, column, ...) \
+	expect_error_at(__LINE__, text, line, column, (const char *const[]){__VA_ARGS__, NULL})
+
+/* A config with one rule around the rule's other members, e.g. RULE("'tags': []"). */
+#define RULE(members) j("{'watch': [{'name': 'r', 'paths': ['/a'], " members "}]}")
+
+static struct config *load_ok(const char *text)
+{
+	struct config_error err = {};
+	struct config *cfg = config_load_string(text, "test.json", &err);
+
+	ASSERT_OK_PTR(cfg, err.message);
+	return cfg;
+}
+
+TEST(config_default)
+{
+	struct config *cfg = config_load_default();
+	const struct config_rule *r;
+
+	if (!ASSERT_OK_PTR(cfg, "config_load_default"))
+		return;
+	ASSERT_STREQ(cfg->source, "<built-in>", "source");
+	ASSERT_HAS(config_default_text(), "\"postgresql-data\"", "default text");
+	if (!ASSERT_EQ(cfg->n_rules, 3, "rules"))
+		goto free_cfg;
+
+	r = &cfg->rules[0];
+	ASSERT_STREQ(r->name, "customer-data", "rule 0 name");
+	ASSERT_EQ(r->n_tags, 2, "rule 0 tags");
+	ASSERT_STREQ(r->tags[0], "customer-data", "rule 0 tag 0");
+	ASSERT_STREQ(r->tags[1], "pii", "rule 0 tag 1");
+	ASSERT_EQ(r->n_paths, 1, "rule 0 paths");
+	ASSERT_STREQ(r->paths[0], "/srv/customer-data", "rule 0 path");
+	ASSERT_EQ(r->exclude.n_comms + r->exclude.n_exes + r->exclude.n_uids, 0, "rule 0 excludes");
+
+	r = &cfg->rules[1];
+	ASSERT_STREQ(r->name, "postgresql-data", "rule 1 name");
+	ASSERT_EQ(r->n_tags, 2, "rule 1 tags");
+	ASSERT_STREQ(r->tags[0], "customer-data", "rule 1 tag 0");
+	ASSERT_STREQ(r->tags[1], "database", "rule 1 tag 1");
+	ASSERT_EQ(r->n_paths, 1, "rule 1 paths");
+	ASSERT_STREQ(r->paths[0], "/var/lib/postgresql", "rule 1 path");
+	if (ASSERT_EQ(r->exclude.n_exes, 1, "rule 1 exes"))
+		ASSERT_STREQ(r->exclude.exes[0], "/usr/lib/postgresql/*/bin/postgres",
+			     "rule 1 exe");
+	ASSERT_EQ(r->exclude.n_comms + r->exclude.n_uids, 0, "rule 1 other excludes");
+
+	r = &cfg->rules[2];
+	ASSERT_STREQ(r->name, "mysql-data", "rule 2 name");
+	ASSERT_EQ(r->n_tags, 2, "rule 2 tags");
+	ASSERT_STREQ(r->tags[0], "customer-data", "rule 2 tag 0");
+	ASSERT_STREQ(r->tags[1], "database", "rule 2 tag 1");
+	ASSERT_EQ(r->n_paths, 1, "rule 2 paths");
+	ASSERT_STREQ(r->paths[0], "/var/lib/mysql", "rule 2 path");
+	if (ASSERT_EQ(r->exclude.n_exes, 2, "rule 2 exes")) {
+		ASSERT_STREQ(r->exclude.exes[0], "/usr/sbin/mariadbd", "rule 2 exe 0");
+		ASSERT_STREQ(r->exclude.exes[1], "/usr/sbin/mysqld", "rule 2 exe 1");
+	}
+
+	ASSERT_EQ(cfg->exclude.n_comms + cfg->exclude.n_exes + cfg->exclude.n_uids, 0, "excludes");
+	ASSERT_EQ(cfg->flush_interval_s, CONFIG_FLUSH_INTERVAL_DEFAULT, "flush_interval");
+	ASSERT_EQ(cfg->stats_interval_s, CONFIG_STATS_INTERVAL_DEFAULT, "stats_interval");
+	ASSERT_EQ(cfg->ring_buffer_mb, CONFIG_RING_BUFFER_MB_DEFAULT, "ring_buffer_mb");
+free_cfg:
+	config_free(cfg);
+}
+
+static const char full_text[] =
+    "{\n"
+    "  \"watch\": [\n"
+    "    {\"name\": \"customer-data\", \"tags\": [\"customer-data\", \"pii\"],\n"
+    "     \"paths\": [\"/srv/crm\", \"/srv/exports/*.csv\", \"/var/lib/app/customers.db\"],\n"
+    "     \"exclude\": {\"comm\": [\"backupd\"], \"exe\": [\"/usr/sbin/backupd\"], \"uid\": "
+    "[123]}},\n"
+    "    {\"name\": \"Logs_2.0\", \"tags\": [], \"paths\": [\"/var/log/caf\\u00e9\"],\n"
+    "     \"exclude\": {\"comm\": [\"rsync\", \"123456789012345\"], \"uid\": [0, "
+    "4294967294]}}\n"
+    "  ],\n"
+    "  \"exclude\": {\"comm\": [\"updatedb\"], \"exe\": [\"/usr/bin/*\", \"/opt/x/bin/y\"], "
+    "\"uid\": [7]},\n"
+    "  \"flush_interval\": 86400,\n"
+    "  \"stats_interval\": 0,\n"
+    "  \"ring_buffer_mb\": 1024\n"
+    "}\n";
+
+TEST(config_full)
+{
+	struct config *cfg = load_ok(full_text);
+	const struct config_rule *r;
+
+	if (!cfg)
+		return;
+	ASSERT_STREQ(cfg->source, "test.json", "source");
+	if (!ASSERT_EQ(cfg->n_rules, 2, "rules"))
+		goto free_cfg;
+
+	r = &cfg->rules[0];
+	ASSERT_STREQ(r->name, "customer-data", "rule 0 name");
+	if (ASSERT_EQ(r->n_tags, 2, "rule 0 tags")) {
+		ASSERT_STREQ(r->tags[0], "customer-data", "tag 0");
+		ASSERT_STREQ(r->tags[1], "pii", "tag 1");
+	}
+	if (ASSERT_EQ(r->n_paths, 3, "rule 0 paths")) {
+		ASSERT_STREQ(r->paths[0], "/srv/crm", "path 0");
+		ASSERT_STREQ(r->paths[1], "/srv/exports/*.csv", "path 1");
+		ASSERT_STREQ(r->paths[2], "/var/lib/app/customers.db", "path 2");
+	}
+	if (ASSERT_EQ(r->exclude.n_comms, 1, "rule 0 comms"))
+		ASSERT_STREQ(r->exclude.comms[0], "backupd", "rule 0 comm");
+	if (ASSERT_EQ(r->exclude.n_exes, 1, "rule 0 exes"))
+		ASSERT_STREQ(r->exclude.exes[0], "/usr/sbin/backupd", "rule 0 exe");
+	if (ASSERT_EQ(r->exclude.n_uids, 1, "rule 0 uids"))
+		ASSERT_EQ(r->exclude.uids[0], 123, "rule 0 uid");
+
+	r = &cfg->rules[1];
+	ASSERT_STREQ(r->name, "Logs_2.0", "rule 1 name");
+	ASSERT_EQ(r->n_tags, 0, "rule 1 tags");
+	if (ASSERT_EQ(r->n_paths, 1, "rule 1 paths"))
+		ASSERT_STREQ(r->paths[0], "/var/log/caf\xc3\xa9", "rule 1 path, unescaped");
+	if (ASSERT_EQ(r->exclude.n_comms, 2, "rule 1 comms")) {
+		ASSERT_STREQ(r->exclude.comms[0], "rsync", "rule 1 comm 0");
+		ASSERT_STREQ(r->exclude.comms[1], "123456789012345", "rule 1 comm 1 (15 bytes)");
+	}
+	ASSERT_EQ(r->exclude.n_exes, 0, "rule 1 exes");
+	if (ASSERT_EQ(r->exclude.n_uids, 2, "rule 1 uids")) {
+		ASSERT_EQ(r->exclude.uids[0], 0, "rule 1 uid 0");
+		ASSERT_EQ(r->exclude.uids[1], 4294967294u, "rule 1 uid 1");
+	}
+
+	if (ASSERT_EQ(cfg->exclude.n_comms, 1, "comms"))
+		ASSERT_STREQ(cfg->exclude.comms[0], "updatedb", "comm");
+	if (ASSERT_EQ(cfg->exclude.n_exes, 2, "exes")) {
+		ASSERT_STREQ(cfg->exclude.exes[0], "/usr/bin/*", "exe 0");
+		ASSERT_STREQ(cfg->exclude.exes[1], "/opt/x/bin/y", "exe 1");
+	}
+	if (ASSERT_EQ(cfg->exclude.n_uids, 1, "uids"))
+		ASSERT_EQ(cfg->exclude.uids[0], 7, "uid");
+	ASSERT_EQ(cfg->flush_interval_s, 86400, "flush_interval");
+	ASSERT_EQ(cfg->stats_interval_s, 0, "stats_interval");
+	ASSERT_EQ(cfg->ring_buffer_mb, 1024, "ring_buffer_mb");
+free_cfg:
+	config_free(cfg);
+}
+
+TEST(config_limits_accepted)
+{
+	static const char *const texts[] = {
+	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': 1}",
+	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': 86400}",
+	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 1}",
+	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 64}",
+	    "{'watch': [{'name': "
+	    "'a123456789012345678901234567890123456789012345678901234567890123', "
+	    "'paths': ['/a']}]}",
+	    "{'watch': [{'name': 'r', 'paths': ['/'], 'exclude': {}}], 'exclude': {'comm': []}}",
+	    " \n\t{'watch':[{'paths':['/a'],'name':'r'}]} \n\n",
+	};
+	struct config *cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cfg = load_ok(j(texts[i]));
+		config_free(cfg);
+	}
+}
+
+TEST(config_syntax_error)
+{
+	EXPECT_ERROR(j("{\n  'watch': [\n    {'name': 'a',}\n  ]\n}"), 3, 18, "invalid JSON",
+		     "expected");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}]} x"), 1, 45, "invalid JSON",
+		     "end of file expected");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}]"), 1, 42, "invalid JSON",
+		     "'}' expected");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': "
+		       "99999999999999999999}"),
+		     1, 82, "invalid JSON", "too big integer");
+	/* the raw control character is refused by jansson */
+	EXPECT_ERROR(RULE("'tags': ['a\tb']"), 1, 53, "invalid JSON", "control character");
+	EXPECT_ERROR("\xef\xbb\xbf{}", 1, 1, "byte order mark", "expected JSON text");
+}
+
+TEST(config_empty)
+{
+	EXPECT_ERROR("", 0, 0, "empty", "expected a JSON object");
+	EXPECT_ERROR(" \n\t\r\n", 0, 0, "empty", "expected a JSON object");
+}
+
+TEST(config_top_level_not_object)
+{
+	EXPECT_ERROR("[1, 2]", 1, 1, "the top level is an array", "expected an object");
+	EXPECT_ERROR("\n  \"watch\"", 2, 3, "the top level is a string", "expected an object");
+	EXPECT_ERROR("42", 1, 1, "the top level is a number", "expected an object");
+	EXPECT_ERROR("null", 1, 1, "the top level is null", "expected an object");
+}
+
+TEST(config_unknown_keys)
+{
+	EXPECT_ERROR(j("{\n  'watch': [{'name': 'r', 'paths': ['/a']}],\n  'wacth': []\n}"), 3, 3,
+		     "unknown key \"wacth\" at the top level (expected one of: watch, exclude, "
+		     "flush_interval, stats_interval, ring_buffer_mb)");
+	EXPECT_ERROR(
+	    j("{'watch': [{'name': 'r', 'paths': ['/a']},\n"
+	      "           {'name': 's', 'path': ['/b'], 'paths': ['/b']}]}"),
+	    2, 26,
+	    "unknown key \"path\" in watch[1] (\"s\") (expected one of: name, tags, paths, "
+	    "exclude)");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+		       " 'exclude': {'comm': [], 'users': [1]}}"),
+		     2, 26, "unknown key \"users\" in exclude (expected one of: comm, exe, uid)");
+	EXPECT_ERROR(RULE("'exclude': {'exe': ['/x'],\n\t'pid': 1}"), 2, 2,
+		     "unknown key \"pid\" in watch[0].exclude (expected one of: comm, exe, uid)");
+	/* a key with escapes is found where it is, and shown unescaped */
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'w\\u00e9\\n': 1}"), 1, 45,
+		     "unknown key \"w\xc3\xa9\\n\" at the top level");
+	/* keys the locator must skip past: strings with brackets, quotes and escapes */
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a]}', '/\\'{[\\\\'], 'tags': [[]]}],"
+		       " 'x': 1}"),
+		     1, 72, "unknown key \"x\"");
+}
+
+TEST(config_wrong_types)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'customer-data', 'paths': 3}]}"), 1, 47,
+		     "\"paths\" of watch[0] (\"customer-data\") must be an array of strings, not a "
+		     "number");
+	EXPECT_ERROR(j("{'watch': {}}"), 1, 11,
+		     "\"watch\" must be an array of rules, not an object", "expected");
+	EXPECT_ERROR(j("{'watch': ['/srv']}"), 1, 12, "watch[0] must be an object, not a string",
+		     "expected a rule");
+	EXPECT_ERROR(j("{'watch': [{'name': 5, 'paths': ['/a']}]}"), 1, 21,
+		     "\"name\" of watch[0] must be a string, not a number", "expected 1 to 64");
+	EXPECT_ERROR(RULE("'tags': 'pii'"), 1, 51,
+		     "\"tags\" of watch[0] (\"r\") must be an array of strings, not a string",
+		     "expected");
+	EXPECT_ERROR(RULE("'tags': ['a', null]"), 1, 57,
+		     "watch[0].tags[1] must be a string, not null", "expected a tag");
+	EXPECT_ERROR(RULE("'exclude': []"), 1, 54,
+		     "\"exclude\" of watch[0] (\"r\") must be an object, not an array",
+		     "expected {\"comm\"");
+	EXPECT_ERROR(RULE("'exclude': {'comm': 'x'}"), 1, 63,
+		     "\"comm\" of watch[0].exclude must be an array of strings, not a string",
+		     "expected each to be a process name");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'exclude': {'uid': [true]}}"),
+		     1, 65, "exclude.uid[0] must be an integer, not a boolean",
+		     "expected a uid from 0 to 4294967294");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'exclude': {'uid': 0}}"), 1, 64,
+		     "\"uid\" of exclude must be an array of integers, not a number", "expected");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': '30'}"), 1,
+		     63, "\"flush_interval\" must be an integer, not a string",
+		     "expected an integer number of seconds from 1 to 86400");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 16.0}"), 1,
+		     63, "\"ring_buffer_mb\" must be an integer, not a real number",
+		     "expected a power of two");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': null}"), 1,
+		     63, "\"stats_interval\" must be an integer, not null", "expected");
+}
+
+TEST(config_missing_keys)
+{
+	EXPECT_ERROR("{}", 1, 1, "missing key \"watch\" at the top level", "expected an array");
+	EXPECT_ERROR(j("\n\n  {'flush_interval': 5}"), 3, 3, "missing key \"watch\"", "expected");
+	EXPECT_ERROR(j("{'watch': []}"), 1, 11, "\"watch\" is empty", "expected at least one rule");
+	EXPECT_ERROR(j("{'watch': [\n  {'name': 'r', 'paths': ['/a']},\n  {'paths': ['/b']}]}"), 3,
+		     3, "missing key \"name\" in watch[1]", "expected a rule name");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'tags': []}]}"), 1, 12,
+		     "missing key \"paths\" in watch[0] (\"r\")", "expected an array of absolute");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': []}]}"), 1, 35,
+		     "\"paths\" of watch[0] (\"r\") is empty", "expected at least one absolute");
+}
+
+TEST(config_bad_values)
+{
+	EXPECT_ERROR(j("{'watch': [\n"
+		       "  {'name': 'a', 'paths': ['/a']},\n"
+		       "  {'name': 'b', 'paths': ['/x', '/y', 'srv/x']}]}"),
+		     3, 39,
+		     "watch[1].paths[2]: \"srv/x\" is not an absolute path (expected a path "
+		     "starting with \"/\")");
+	EXPECT_ERROR(j("{'watch': [{'name': 'a', 'paths': ['']}]}"), 1, 36,
+		     "watch[0].paths[0] is empty", "expected an absolute path");
+	EXPECT_ERROR(j("{'watch': [{'name': 'a', 'paths': ['/a']}], 'exclude': {'exe': ['x']}}"), 1,
+		     65, "exclude.exe[0]: \"x\" is not an absolute path", "expected a path");
+	EXPECT_ERROR(RULE("'tags': ['']"), 1, 52, "watch[0].tags[0] is empty", "expected a tag");
+	EXPECT_ERROR(j("{'watch': [{'name': 'a b', 'paths': ['/a']}]}"), 1, 21,
+		     "watch[0].name: \"a b\" is not a valid rule name",
+		     "expected 1 to 64 characters from A-Z, a-z, 0-9");
+	EXPECT_ERROR(j("{'watch': [{'name': '', 'paths': ['/a']}]}"), 1, 21,
+		     "is not a valid rule name");
+	EXPECT_ERROR(j("{'watch': [{'name': "
+		       "'a1234567890123456789012345678901234567890123456789012345678901234', "
+		       "'paths': ['/a']}]}"),
+		     1, 21, "is not a valid rule name", "expected 1 to 64 characters");
+}
+
+TEST(config_duplicate_names)
+{
+	EXPECT_ERROR(j("{'watch': [\n"
+		       "  {'name': 'crm', 'paths': ['/a']},\n"
+		       "  {'name': 'web', 'paths': ['/b']},\n"
+		       "  {'name': 'crm', 'paths': ['/c']}]}"),
+		     4, 12,
+		     "\"name\" \"crm\" is used by watch[0] and watch[2] (rule names must be "
+		     "unique)");
+}
+
+TEST(config_duplicate_keys)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+		       " 'flush_interval': 5, 'flush_interval': 6}"),
+		     2, 23, "duplicate key \"flush_interval\"", "expected each key once");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a'], 'name': 's'}]}"), 1, 43,
+		     "duplicate key \"name\"", "expected each key once");
+	/* the key is found by its opening quote even with escaped quotes inside */
+	EXPECT_ERROR(j("{'a\\'b': 1, 'a\\'b': 2}"), 1, 13, "duplicate key \"a\\\"b\"");
+}
+
+TEST(config_comm)
+{
+	EXPECT_ERROR(RULE("'exclude': {'comm': ['ok', '1234567890123456']}"), 1, 70,
+		     "watch[0].exclude.comm[1]: \"1234567890123456\" is 16 bytes long",
+		     "expected a process name of 1 to 15 bytes");
+	EXPECT_ERROR(RULE("'exclude': {'comm': ['']}"), 1, 64, "watch[0].exclude.comm[0] is empty",
+		     "expected a process name");
+	/* bytes, not characters: 8 two-byte characters */
+	EXPECT_ERROR(RULE("'exclude': {'comm': ['\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			  "\xc3\xa9\xc3\xa9']}"),
+		     1, 64, "is 16 bytes long", "expected a process name of 1 to 15 bytes");
+}
+
+TEST(config_long_value_in_message)
+{
+	char text[512], comm[201];
+
+	memset(comm, 'c', 200);
+	comm[200] = '\0';
+	snprintf(text, sizeof(text), "%s%s\"]}}",
+		 j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'exclude': {'comm': ['"), comm);
+	/* the value is cut short, the message still says what was expected */
+	EXPECT_ERROR(text, 1, 66, "exclude.comm[0]: \"ccccccccc", "ccc...\" is 200 bytes long",
+		     "expected a process name of 1 to 15 bytes");
+}
+
+TEST(config_uid)
+{
+	static const char *const bad[] = {"4294967295", "-1", "99999999999"};
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s]}}",
+			 j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'exclude': {'uid': [1, "),
+			 bad[i]);
+		EXPECT_ERROR(text, 1, 68, "exclude.uid[1] is ", bad[i], "out of range",
+			     "expected a uid from 0 to 4294967294");
+	}
+	EXPECT_ERROR(RULE("'exclude': {'uid': ['0']}"), 1, 63,
+		     "watch[0].exclude.uid[0] must be an integer, not a string", "expected a uid");
+	EXPECT_ERROR(RULE("'exclude': {'uid': [1.5]}"), 1, 63,
+		     "watch[0].exclude.uid[0] must be an integer, not a real number",
+		     "expected a uid");
+}
+
+TEST(config_intervals)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': 0}"), 1, 63,
+		     "\"flush_interval\" is 0",
+		     "expected an integer number of seconds from 1 to 86400");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': 86401}"), 1,
+		     63, "\"flush_interval\" is 86401", "from 1 to 86400");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': -1}"), 1, 63,
+		     "\"stats_interval\" is -1", "from 0 to 86400");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': 86401}"), 1,
+		     63, "\"stats_interval\" is 86401", "from 0 to 86400");
+}
+
+TEST(config_ring_buffer_mb)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'ring_buffer_mb': 3}"), 2, 20,
+		     "\"ring_buffer_mb\" is 3", "expected a power of two from 1 to 1024");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 0}"), 1, 63,
+		     "\"ring_buffer_mb\" is 0", "expected a power of two");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 2048}"), 1,
+		     63, "\"ring_buffer_mb\" is 2048", "expected a power of two from 1 to 1024");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': -16}"), 1, 63,
+		     "\"ring_buffer_mb\" is -16", "expected a power of two");
+}
+
+TEST(config_invalid_utf8)
+{
+	/* a Latin-1 "é" */
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/caf\xe9']}]}"), 1, 41,
+		     "byte 0xe9 is not valid UTF-8", "expected UTF-8 text");
+	/* a lone continuation byte after valid multi-byte characters: columns count characters */
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'tags': ['\xc3\xa9\xc3\xa9', '\x80']}]}"), 1, 42,
+		     "byte 0x80 is not valid UTF-8");
+	/* truncated, overlong and surrogate sequences */
+	EXPECT_ERROR(j("{'a': '\xc3'}"), 1, 8, "byte 0xc3 is not valid UTF-8");
+	EXPECT_ERROR(j("{'a': '\xc0\xaf'}"), 1, 8, "byte 0xc0 is not valid UTF-8");
+	EXPECT_ERROR(j("{'a': '\xe0\x80\xaf'}"), 1, 8, "byte 0xe0 is not valid UTF-8");
+	EXPECT_ERROR(j("{'a': '\xed\xa0\x80'}"), 1, 8, "byte 0xed is not valid UTF-8");
+	EXPECT_ERROR(j("{'a': '\xf4\x90\x80\x80'}"), 1, 8, "byte 0xf4 is not valid UTF-8");
+	EXPECT_ERROR(j("\n{'a':\xff}"), 2, 6, "byte 0xff is not valid UTF-8");
+}
+
+TEST(config_columns_count_characters)
+{
+	/* jansson's column counts characters; positions found by the locator must agree */
+	EXPECT_ERROR(j("{'\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80': 1 x}"), 1, 11, "invalid JSON");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'tags': ['\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80'], "
+		       "'paths': ['/a'], 'x': 1}]}"),
+		     1, 60, "unknown key \"x\" in watch[0] (\"r\")");
+	/* a tab is one column, like any character */
+	EXPECT_ERROR(j("{\t\t'x': 1}"), 1, 4, "unknown key \"x\"");
+}
+
+TEST(config_control_characters)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a', '/srv/a\\tb']}]}"), 1, 42,
+		     "watch[0].paths[1]: \"/srv/a\\tb\" contains a control character",
+		     "expected an absolute path without control characters");
+	EXPECT_ERROR(RULE("'tags': ['x\\u007f']"), 1, 52, "watch[0].tags[0]",
+		     "contains a control character", "expected a tag without control");
+	EXPECT_ERROR(RULE("'exclude': {'exe': ['/bin/\\u0085']}"), 1, 63,
+		     "\"/bin/\\u0085\" contains a control character");
+	EXPECT_ERROR(RULE("'exclude': {'comm': ['a\\nb']}"), 1, 64, "contains a control character",
+		     "expected a process name without control characters");
+	/* jansson refuses \u0000 unless asked not to */
+	EXPECT_ERROR(RULE("'tags': ['a\\u0000']"), 1, 60, "invalid JSON", "\\u0000");
+}
+
+static char *rules_text(size_t n)
+{
+	char *text = malloc(64 + n * 48), *p = text;
+	size_t i;
+
+	if (!text)
+		return NULL;
+	p += sprintf(p, "{\"watch\": [\n");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "  {\"name\": \"r%zu\", \"paths\": [\"/d/%zu\"]}%s\n", i, i,
+			     i + 1 < n ? "," : "");
+	sprintf(p, "]}\n");
+	return text;
+}
+
+TEST(config_too_many_rules)
+{
+	char *text = rules_text(CONFIG_RULES_MAX);
+	struct config *cfg;
+
+	if (!ASSERT_OK_PTR(text, "rules_text"))
+		return;
+	cfg = load_ok(text);
+	if (cfg)
+		ASSERT_EQ(cfg->n_rules, CONFIG_RULES_MAX, "rules");
+	config_free(cfg);
+	free(text);
+
+	text = rules_text(CONFIG_RULES_MAX + 1);
+	if (!ASSERT_OK_PTR(text, "rules_text"))
+		return;
+	EXPECT_ERROR(text, 2 + CONFIG_RULES_MAX, 3, "\"watch\" has 64 rules",
+		     "expected at most 63");
+	free(text);
+}
+
+static int write_temp(char *path, const char *data, size_t len)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+TEST(config_load_file)
+{
+	char path[] = "/tmp/custos-test-config-XXXXXX";
+	struct config_error err;
+	struct config *cfg;
+
+	errno = 0;
+	cfg = config_load_file("/nonexistent/custos.json", &err);
+	ASSERT_NULL(cfg, "missing file");
+	ASSERT_EQ(errno, ENOENT, "errno");
+	ASSERT_STREQ(err.source, "/nonexistent/custos.json", "source");
+	ASSERT_EQ(err.line, 0, "line");
+	ASSERT_HAS(err.message, "cannot read", "message");
+	ASSERT_HAS(err.message, strerror(ENOENT), "message");
+	config_free(cfg);
+
+	errno = 0;
+	cfg = config_load_file("/tmp", &err);
+	ASSERT_NULL(cfg, "directory");
+	ASSERT_EQ(errno, EISDIR, "errno");
+	ASSERT_HAS(err.message, strerror(EISDIR), "message");
+	config_free(cfg);
+
+	if (!ASSERT_OK(write_temp(path, full_text, strlen(full_text)), "write_temp"))
+		return;
+	cfg = config_load_file(path, &err);
+	if (ASSERT_OK_PTR(cfg, err.message)) {
+		ASSERT_STREQ(cfg->source, path, "source");
+		ASSERT_EQ(cfg->n_rules, 2, "rules");
+		ASSERT_EQ(cfg->ring_buffer_mb, 1024, "ring_buffer_mb");
+	}
+	config_free(cfg);
+	unlink(path);
+
+	/* errors name the file; a NUL byte is refused where it is */
+	strcpy(path, "/tmp/custos-test-config-XXXXXX");
+	if (!ASSERT_OK(write_temp(path, "{\n  \"watch\"\0: []}", 17), "write_temp"))
+		return;
+	errno = 0;
+	cfg = config_load_file(path, &err);
+	ASSERT_NULL(cfg, "NUL byte");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	ASSERT_STREQ(err.source, path, "source");
+	ASSERT_EQ(err.line, 2, "line");
+	ASSERT_EQ(err.column, 10, "column");
+	ASSERT_HAS(err.message, "NUL byte", "message");
+	config_free(cfg);
+	unlink(path);
+
+	/* an empty file */
+	strcpy(path, "/tmp/custos-test-config-XXXXXX");
+	if (!ASSERT_OK(write_temp(path, "", 0), "write_temp"))
+		return;
+	cfg = config_load_file(path, &err);
+	ASSERT_NULL(cfg, "empty file");
+	ASSERT_EQ(err.line, 0, "line");
+	ASSERT_HAS(err.message, "empty", "message");
+	config_free(cfg);
+	unlink(path);
+}
+
+TEST(config_null_arguments)
+{
+	struct config *cfg;
+
+	/* err and source are optional */
+	cfg = config_load_string(j("{'watch': [{'name': 'r', 'paths': ['/a']}]}"), NULL, NULL);
+	if (ASSERT_OK_PTR(cfg, "no err, no source"))
+		ASSERT_STREQ(cfg->source, "<string>", "source");
+	config_free(cfg);
+	errno = 0;
+	ASSERT_NULL(config_load_string("{}", NULL, NULL), "invalid, no err");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	errno = 0;
+	ASSERT_NULL(config_load_string(NULL, "x", NULL), "no text");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	config_free(NULL);
+}
+
+TEST(config_from_paths)
+{
+	char *paths[] = {"/srv/a", "/srv/b/*.csv"};
+	char *relative[] = {"/srv/a", "srv/b"};
+	struct config *cfg;
+
+	cfg = config_from_paths(paths, 2);
+	if (!ASSERT_OK_PTR(cfg, "config_from_paths"))
+		return;
+	if (ASSERT_EQ(cfg->n_rules, 1, "rules")) {
+		ASSERT_STREQ(cfg->rules[0].name, "trace", "name");
+		ASSERT_EQ(cfg->rules[0].n_tags, 0, "tags");
+		if (ASSERT_EQ(cfg->rules[0].n_paths, 2, "paths")) {
+			ASSERT_STREQ(cfg->rules[0].paths[0], "/srv/a", "path 0");
+			ASSERT_STREQ(cfg->rules[0].paths[1], "/srv/b/*.csv", "path 1");
+			ASSERT_TRUE(cfg->rules[0].paths[0] != paths[0], "paths are copies");
+		}
+		ASSERT_EQ(cfg->rules[0].exclude.n_comms + cfg->rules[0].exclude.n_exes +
+			      cfg->rules[0].exclude.n_uids,
+			  0, "rule excludes");
+	}
+	ASSERT_EQ(cfg->exclude.n_comms + cfg->exclude.n_exes + cfg->exclude.n_uids, 0, "excludes");
+	ASSERT_EQ(cfg->flush_interval_s, CONFIG_FLUSH_INTERVAL_DEFAULT, "flush_interval");
+	ASSERT_EQ(cfg->stats_interval_s, CONFIG_STATS_INTERVAL_DEFAULT, "stats_interval");
+	ASSERT_EQ(cfg->ring_buffer_mb, CONFIG_RING_BUFFER_MB_DEFAULT, "ring_buffer_mb");
+	ASSERT_OK_PTR(cfg->source, "source");
+	config_free(cfg);
+
+	errno = 0;
+	ASSERT_NULL(config_from_paths(paths, 0), "no paths");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	errno = 0;
+	ASSERT_NULL(config_from_paths(relative, 2), "relative path");
+	ASSERT_EQ(errno, EINVAL, "errno");
+}
+
+TEST(config_error_format)
+{
+	struct config_error err = {.source = "/etc/custos.json", .line = 3, .column = 7};
+	char buf[256];
+
+	snprintf(err.message, sizeof(err.message), "unknown key \"x\"");
+	config_error_format(&err, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "/etc/custos.json:3:7: unknown key \"x\"", "with a position");
+
+	err.line = 0;
+	err.column = 0;
+	snprintf(err.message, sizeof(err.message), "cannot read: %s", strerror(ENOENT));
+	config_error_format(&err, buf, sizeof(buf));
+	ASSERT_HAS(buf, "/etc/custos.json: cannot read: ", "without a position");
+	ASSERT_FALSE(strstr(buf, ":0:"), "no line 0");
+
+	config_error_format(&err, buf, 8);
+	ASSERT_STREQ(buf, "/etc/cu", "truncated");
+
+	/* a real error, end to end */
+	ASSERT_NULL(config_load_string("[]", "cfg.json", &err), "load");
+	config_error_format(&err, buf, sizeof(buf));
+	ASSERT_HAS(buf, "cfg.json:1:1: the top level is an array", "formatted");
+}
+
+TEST(json_locate)
+{
+	static const char text[] = "{\"a\": [1, {\"b\\u00e9\": \"x]}\\\"\", \"c\": [[], {}]}],\n"
+				   " \"d\": {\"e\": true}, \"\\ud83d\\ude00\": null}";
+	struct json_pos pos;
+	size_t len = strlen(text);
+
+	ASSERT_OK(json_locate(text, len, NULL, 0, false, &pos), "top");
+	ASSERT_EQ(pos.line * 1000 + pos.column, 1001, "top position");
+	ASSERT_OK(json_locate(text, len,
+			      (struct json_step[]){JSON_KEY("a"), JSON_INDEX(1), JSON_KEY("c"),
+						   JSON_INDEX(1)},
+			      4, false, &pos),
+		  "a[1].c[1]");
+	ASSERT_EQ(pos.line * 1000 + pos.column, 1042, "a[1].c[1] position");
+	ASSERT_OK(
+	    json_locate(text, len,
+			(struct json_step[]){JSON_KEY("a"), JSON_INDEX(1), JSON_KEY("b\xc3\xa9")},
+			3, true, &pos),
+	    "key with an escape");
+	ASSERT_EQ(pos.line * 1000 + pos.column, 1012, "key position");
+	ASSERT_OK(json_locate(text, len, (struct json_step[]){JSON_KEY("d"), JSON_KEY("e")}, 2,
+			      false, &pos),
+		  "d.e");
+	ASSERT_EQ(pos.line * 1000 + pos.column, 2013, "d.e position");
+	ASSERT_EQ(pos.offset, 60, "d.e offset");
+	ASSERT_OK(json_locate(text, len, (struct json_step[]){JSON_KEY("\xf0\x9f\x98\x80")}, 1,
+			      true, &pos),
+		  "surrogate pair key");
+	ASSERT_EQ(pos.line * 1000 + pos.column, 2020, "surrogate pair key position");
+
+	ASSERT_EQ(json_locate(text, len, (struct json_step[]){JSON_KEY("b")}, 1, false, &pos),
+		  -ENOENT, "missing key");
+	ASSERT_EQ(json_locate(text, len, (struct json_step[]){JSON_KEY("a"), JSON_INDEX(2)}, 2,
+			      false, &pos),
+		  -ENOENT, "index past the end");
+	ASSERT_EQ(json_locate(text, len, (struct json_step[]){JSON_INDEX(0)}, 1, false, &pos),
+		  -ENOENT, "index into an object");
+	ASSERT_EQ(json_locate(text, len, (struct json_step[]){JSON_KEY("a"), JSON_INDEX(0)}, 2,
+			      true, &pos),
+		  -EINVAL, "at_key on an index");
+	ASSERT_EQ(json_locate("{\"a\": [1, 2", 11,
+			      (struct json_step[]){JSON_KEY("a"), JSON_INDEX(5)}, 2, false, &pos),
+		  -EINVAL, "truncated text");
+	ASSERT_EQ(
+	    json_locate("{\"a\": \"x", 8, (struct json_step[]){JSON_KEY("b")}, 1, false, &pos),
+	    -EINVAL, "unterminated string");
+
+	ASSERT_EQ(json_locate_invalid_utf8("a\xc3\xa9\xf0\x9f\x98\x80z", 8), 8, "valid UTF-8");
+	ASSERT_EQ(json_locate_invalid_utf8("ab\xe2\x82", 4), 2, "truncated sequence");
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include <custos/agent.h>
+#include <custos/events.h>
+#include <custos/loader.h>
+#include <custos/log.h>
+#include <custos/watch.h>
+
+#define TICK_MS		   100 /* the ring is drained at least this often */
+#define TICKS_PER_SEC	   (1000 / TICK_MS)
+#define RESCAN_SECONDS	   10 /* globs and missing paths are resolved again this often */
+#define WATCH_INODES_FLOOR 65536
+
+struct agent {
+	struct agent_options *opts;
+	struct config *cfg;
+	struct watch_set watches;
+	struct loader *loader;
+	struct ring_buffer *ring;
+	struct events *events;
+	struct output *out;
+	struct watch_maps maps;
+	uint64_t drops_reported;
+	int output_error;
+	bool stop;
+};
+
+static const char *const record_names[CUSTOS_REC_TYPE_MAX] = {
+    [0] = "unknown",
+    [CUSTOS_REC_FILE_OPEN] = "file_open",
+    [CUSTOS_REC_FILE_CLOSE] = "file_close",
+    [CUSTOS_REC_FILE_DENIED] = "file_denied",
+    [CUSTOS_REC_PROC_EXEC] = "proc_exec",
+    [CUSTOS_REC_PROC_EXIT] = "proc_exit",
+};
+
+static void on_event(json_t *ev, void *ctx)
+{
+	struct agent *a = ctx;
+	int err = output_event(a->out, ev);
+
+	if (err && !a->output_error) {
+		a->output_error = err;
+		a->stop = true;
+		if (err != -EPIPE)
+			log_error("cannot write events: %s", strerror(-err));
+	}
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	events_record(a->events, data, size);
+	return 0;
+}
+
+static struct config *load_config(const struct agent_options *opts)
+{
+	struct config_error err;
+	char msg[1024];
+	struct config *cfg;
+
+	if (!opts->config_path)
+		return config_load_default();
+	cfg = config_load_file(opts->config_path, &err);
+	if (!cfg) {
+		config_error_format(&err, msg, sizeof(msg));
+		log_error("%s", msg);
+	}
+	return cfg;
+}
+
+static void log_warnings(const struct watch_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_warnings; i++)
+		log_warn("%s", set->warnings[i]);
+}
+
+static uint64_t total_drops(const struct custos_drops *d)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++)
+		sum += d->ringbuf_full[i];
+	return sum;
+}
+
+static json_t *stats_json(struct agent *a)
+{
+	const struct events_stats *st = events_stats(a->events);
+	json_t *stats = json_object(), *records = json_object(), *lost = json_object();
+	struct custos_drops drops = {0};
+	int i;
+
+	loader_read_drops(a->loader, &drops);
+	for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++) {
+		if (i)
+			json_object_set_new(records, record_names[i], json_integer(st->records[i]));
+		json_object_set_new(lost, record_names[i], json_integer(drops.ringbuf_full[i]));
+	}
+	json_object_set_new(stats, "records", records);
+	json_object_set_new(stats, "ringbuf_drops", json_integer(total_drops(&drops)));
+	json_object_set_new(stats, "ringbuf_drops_by_type", lost);
+	json_object_set_new(stats, "path_unreadable", json_integer(drops.path_unreadable));
+	json_object_set_new(stats, "malformed_records", json_integer(st->malformed));
+	json_object_set_new(stats, "events", json_integer(st->emitted));
+	json_object_set_new(stats, "denied_unwatched", json_integer(st->denied_unwatched));
+	json_object_set_new(stats, "evicted", json_integer(st->evicted));
+	json_object_set_new(stats, "open_files", json_integer(events_open_count(a->events)));
+	json_object_set_new(stats, "watched_inodes", json_integer(a->watches.n_items));
+	return stats;
+}
+
+static void emit_stats(struct agent *a, const char *action, const char *type)
+{
+	json_t *ev = events_agent_event(a->events, action, type, "success");
+
+	json_object_set_new(encode_obj(ev, "custos"), "stats", stats_json(a));
+	events_emit(a->events, ev);
+}
+
+/* Reports records the kernel could not write, as soon as they happen. */
+static void check_drops(struct agent *a)
+{
+	struct custos_drops drops;
+	uint64_t total;
+
+	if (loader_read_drops(a->loader, &drops))
+		return;
+	total = total_drops(&drops);
+	if (total <= a->drops_reported)
+		return;
+	log_warn("%llu records lost since start: the ring buffer was full (raise ring_buffer_mb)",
+		 (unsigned long long)total);
+	a->drops_reported = total;
+	emit_stats(a, "agent-stats", "info");
+}
+
+static void emit_start(struct agent *a)
+{
+	json_t *ev = events_agent_event(a->events, "agent-start", "start", "success");
+	json_t *agent = encode_obj(ev, "custos.agent"), *hooks = json_array(), *off = json_array();
+	json_t *warnings = json_array();
+	const struct loader_hook *h;
+	size_t i, n = loader_hooks(a->loader, &h);
+
+	for (i = 0; i < n; i++) {
+		if (h[i].attached) {
+			json_array_append_new(hooks, json_string(h[i].attach));
+		} else {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "hook", json_string(h[i].attach));
+			json_object_set_new(o, "reason", json_string(h[i].why_not));
+			json_array_append_new(off, o);
+		}
+	}
+	for (i = 0; i < a->watches.n_warnings; i++)
+		json_array_append_new(warnings, json_string(a->watches.warnings[i]));
+	json_object_set_new(agent, "mode", json_string(a->opts->mode));
+	json_object_set_new(agent, "pid", json_integer(getpid()));
+	json_object_set_new(agent, "config", json_string(a->cfg->source));
+	json_object_set_new(agent, "rules", json_integer(a->cfg->n_rules));
+	json_object_set_new(agent, "watched_inodes", json_integer(a->watches.n_items));
+	json_object_set_new(agent, "hooks", hooks);
+	json_object_set_new(agent, "hooks_unavailable", off);
+	json_object_set_new(agent, "warnings", warnings);
+	events_emit(a->events, ev);
+}
+
+/* Applies a newly resolved set; on failure the maps keep the old one. */
+static int install_watches(struct agent *a, struct watch_set *next)
+{
+	int ret;
+
+	if (next->n_items > loader_map_max_entries(a->loader, LOADER_MAP_WATCH_INODES)) {
+		log_error("%zu watched inodes exceed the table of %u: restart the agent to grow it",
+			  next->n_items,
+			  loader_map_max_entries(a->loader, LOADER_MAP_WATCH_INODES));
+		return -E2BIG;
+	}
+	ret = watch_apply(&a->maps, next, &a->watches);
+	if (ret) {
+		log_error("cannot update the watch maps: %s", strerror(-ret));
+		watch_apply(&a->maps, &a->watches, next);
+		return ret;
+	}
+	watch_set_free(&a->watches);
+	a->watches = *next;
+	events_set_config(a->events, a->cfg, &a->watches);
+	return 0;
+}
+
+static bool same_watches(const struct watch_set *x, const struct watch_set *y)
+{
+	size_t i;
+
+	if (x->n_items != y->n_items || x->n_exes != y->n_exes)
+		return false;
+	for (i = 0; i < x->n_items; i++)
+		if (x->items[i].dev != y->items[i].dev || x->items[i].ino != y->items[i].ino ||
+		    x->items[i].rule != y->items[i].rule || x->items[i].kind != y->items[i].kind)
+			return false;
+	for (i = 0; i < x->n_exes; i++)
+		if (x->exes[i].dev != y->exes[i].dev || x->exes[i].ino != y->exes[i].ino ||
+		    x->exes[i].mask != y->exes[i].mask)
+			return false;
+	return true;
+}
+
+/* Globs may match new files, missing paths may appear, replaced files get new inodes. */
+static void rescan(struct agent *a)
+{
+	struct watch_set next;
+
+	if (watch_resolve(a->cfg, &next))
+		return;
+	if (same_watches(&next, &a->watches) || install_watches(a, &next))
+		watch_set_free(&next);
+	else
+		log_info("rescan: now watching %zu inodes", a->watches.n_items);
+}
+
+static void reload(struct agent *a)
+{
+	struct config *cfg = a->opts->config_path ? load_config(a->opts) : NULL;
+	struct config *old = a->cfg;
+	struct watch_set next;
+	json_t *ev;
+
+	if (a->opts->config_path && !cfg) {
+		log_error("SIGHUP: keeping the running configuration");
+		ev = events_agent_event(a->events, "agent-reload", "change", "failure");
+		events_emit(a->events, ev);
+		return;
+	}
+	if (cfg) {
+		if (cfg->ring_buffer_mb != old->ring_buffer_mb)
+			log_warn("SIGHUP: ring_buffer_mb takes effect at restart");
+		a->cfg = cfg;
+	}
+	events_forget_names(a->events);
+	if (watch_resolve(a->cfg, &next) == 0) {
+		log_warnings(&next);
+		if (install_watches(a, &next))
+			watch_set_free(&next);
+	}
+	if (cfg)
+		config_free(old);
+	events_set_config(a->events, a->cfg, &a->watches);
+	ev = events_agent_event(a->events, "agent-reload", "change", "success");
+	json_object_set_new(encode_obj(ev, "custos.agent"), "watched_inodes",
+			    json_integer(a->watches.n_items));
+	events_emit(a->events, ev);
+	log_info("configuration reloaded from %s", a->cfg->source);
+}
+
+static int setup_fds(struct agent *a, int *epfd, int *sigfd, int *timerfd)
+{
+	struct itimerspec tick = {.it_interval = {0, TICK_MS * 1000000L},
+				  .it_value = {0, TICK_MS * 1000000L}};
+	struct epoll_event ev = {.events = EPOLLIN};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	*sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	*timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	*epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (*sigfd < 0 || *timerfd < 0 || *epfd < 0 || timerfd_settime(*timerfd, 0, &tick, NULL))
+		return -errno;
+	ev.data.fd = *sigfd;
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, *sigfd, &ev))
+		return -errno;
+	ev.data.fd = *timerfd;
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, *timerfd, &ev))
+		return -errno;
+	ev.data.fd = ring_buffer__epoll_fd(a->ring);
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	return 0;
+}
+
+static void handle_signal(struct agent *a, int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(a);
+		else
+			a->stop = true;
+		break;
+	}
+}
+
+static void on_tick(struct agent *a, uint64_t tick)
+{
+	uint64_t sec = tick / TICKS_PER_SEC;
+
+	if (tick % TICKS_PER_SEC)
+		return;
+	events_tick(a->events);
+	check_drops(a);
+	if (sec % a->cfg->flush_interval_s == 0)
+		events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES));
+	if (a->cfg->stats_interval_s && sec % a->cfg->stats_interval_s == 0)
+		emit_stats(a, "agent-stats", "info");
+	if (sec % RESCAN_SECONDS == 0)
+		rescan(a);
+}
+
+static int loop(struct agent *a)
+{
+	int epfd = -1, sigfd = -1, timerfd = -1, ret;
+	struct epoll_event evs[4];
+	uint64_t ticks = 0, expired;
+
+	ret = setup_fds(a, &epfd, &sigfd, &timerfd);
+	if (ret) {
+		log_error("cannot set up the event loop: %s", strerror(-ret));
+		goto out_close;
+	}
+	emit_start(a);
+	output_flush(a->out);
+	while (!a->stop) {
+		int i, n = epoll_wait(epfd, evs, 4, -1);
+
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		ring_buffer__consume(a->ring);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == sigfd) {
+				handle_signal(a, sigfd);
+			} else if (evs[i].data.fd == timerfd &&
+				   read(timerfd, &expired, sizeof(expired)) == sizeof(expired)) {
+				while (expired--)
+					on_tick(a, ++ticks);
+			}
+		}
+		output_flush(a->out);
+	}
+	/* Drain, then report what files still open have been read since their last summary. */
+	ring_buffer__consume(a->ring);
+	events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES));
+	ring_buffer__consume(a->ring);
+	check_drops(a);
+	emit_stats(a, "agent-stop", "end");
+	output_flush(a->out);
+out_close:
+	if (epfd >= 0)
+		close(epfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	if (timerfd >= 0)
+		close(timerfd);
+	return ret;
+}
+
+static int start(struct agent *a)
+{
+	struct loader_options lopts = {
+	    .agent_tgid = getpid(),
+	    .ring_buffer_mb = a->cfg->ring_buffer_mb,
+	    .verbose = a->opts->verbose,
+	};
+	char err[512], host[256] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	if (watch_resolve(a->cfg, &a->watches)) {
+		log_error("out of memory resolving the watches");
+		return -ENOMEM;
+	}
+	log_warnings(&a->watches);
+	lopts.watch_inodes_max = a->watches.n_items * 2;
+	if (lopts.watch_inodes_max < WATCH_INODES_FLOOR)
+		lopts.watch_inodes_max = WATCH_INODES_FLOOR;
+	a->loader = loader_start(&lopts, err, sizeof(err));
+	if (!a->loader) {
+		log_error("%s", err);
+		if (errno == EPERM || errno == EACCES)
+			log_error("custos %s needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)",
+				  a->opts->mode);
+		return -errno;
+	}
+	a->maps = (struct watch_maps){
+	    .inodes = loader_map_fd(a->loader, LOADER_MAP_WATCH_INODES),
+	    .devs = loader_map_fd(a->loader, LOADER_MAP_WATCH_DEVS),
+	    .comms = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_COMMS),
+	    .uids = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_UIDS),
+	    .exes = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_EXES),
+	};
+	if (watch_apply(&a->maps, &a->watches, NULL)) {
+		log_error("cannot write the watch maps: %s", strerror(errno));
+		return -EIO;
+	}
+	a->events = events_new(host, on_event, a);
+	a->out = output_new(stdout, a->opts->format, &a->opts->filter);
+	a->ring = ring_buffer__new(loader_map_fd(a->loader, LOADER_MAP_EVENTS), on_record, a, NULL);
+	if (!a->events || !a->out || !a->ring) {
+		log_error("cannot set up event handling: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	events_set_config(a->events, a->cfg, &a->watches);
+	return 0;
+}
+
+int agent_run(struct agent_options *opts)
+{
+	struct agent a = {.opts = opts};
+	int ret;
+
+	a.cfg = opts->config ? opts->config : load_config(opts);
+	opts->config = NULL;
+	if (!a.cfg)
+		return 1;
+	ret = start(&a);
+	if (ret == 0)
+		ret = loop(&a);
+	ring_buffer__free(a.ring);
+	output_free(a.out);
+	events_free(a.events);
+	loader_stop(a.loader);
+	watch_set_free(&a.watches);
+	config_free(a.cfg);
+	if (a.output_error == -EPIPE)
+		return 0;
+	return ret || a.output_error ? 1 : 0;
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <custos/loader.h>
+#include "custos.skel.h"
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define HOOKS_MAX	64
+
+struct loader {
+	struct custos_bpf *skel;
+	struct loader_hook hooks[HOOKS_MAX];
+	struct bpf_link *links[HOOKS_MAX];
+	size_t n_hooks;
+	int nr_cpus;
+};
+
+/* Hooks without which the agent would miss accesses: refuse to run. */
+static const char *const required_programs[] = {
+    "tp__syscalls__sys_exit_openat",
+    "tp__syscalls__sys_exit_read",
+    "tp__syscalls__sys_enter_close",
+    "tp_btf__sched_process_exit",
+};
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static bool dir_has(const char *dir, const char *entry)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, entry);
+	return access(path, F_OK) == 0;
+}
+
+/* libbpf finds tracepoint ids through tracefs; a fresh machine may not have it mounted. */
+static int tracefs_ensure(char *err, size_t len)
+{
+	if (dir_has(TRACEFS, "events") || dir_has(DEBUGFS_TRACING, "events"))
+		return 0;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		set_err(err, len, "cannot mount tracefs on %s: %s", TRACEFS, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static const char *tracing_root(void)
+{
+	return dir_has(TRACEFS, "events") ? TRACEFS : DEBUGFS_TRACING;
+}
+
+static bool program_required(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(required_programs) / sizeof(required_programs[0]); i++)
+		if (!strcmp(required_programs[i], name))
+			return true;
+	return false;
+}
+
+static bool kernel_has_func(const struct btf *vmlinux, const char *name)
+{
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+}
+
+/*
+ * Decide, before loading, which programs this kernel can run: a syscall
+ * tracepoint that does not exist here (open(2) on arm64, say) is turned off
+ * rather than failing the whole load.
+ */
+static int probe_hooks(struct loader *l, char *err, size_t len)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	int ret = 0;
+
+	if (!vmlinux) {
+		set_err(err, len, "kernel BTF (/sys/kernel/btf/vmlinux) is not available: %s",
+			strerror(errno));
+		return -ENOENT;
+	}
+	if (!kernel_has_func(vmlinux, "bpf_rdonly_cast")) {
+		set_err(err, len,
+			"this kernel lacks the bpf_rdonly_cast kfunc (Linux 6.2 or later needed)");
+		ret = -EOPNOTSUPP;
+		goto out_free_btf;
+	}
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		struct loader_hook *hook = &l->hooks[l->n_hooks];
+		const char *sec = bpf_program__section_name(prog);
+		char event[256];
+
+		if (l->n_hooks == HOOKS_MAX)
+			break;
+		l->n_hooks++;
+		hook->program = bpf_program__name(prog);
+		hook->attach = sec;
+		if (!strncmp(sec, "tracepoint/", 11)) {
+			snprintf(event, sizeof(event), "%s/events/%s", tracing_root(), sec + 11);
+			if (access(event, F_OK) != 0)
+				hook->why_not = "tracepoint not present in this kernel";
+		} else if (!strncmp(sec, "tp_btf/", 7)) {
+			snprintf(event, sizeof(event), "btf_trace_%s", sec + 7);
+			if (btf__find_by_name_kind(vmlinux, event, BTF_KIND_TYPEDEF) <= 0)
+				hook->why_not = "raw tracepoint not present in this kernel";
+		}
+		if (!hook->why_not)
+			continue;
+		if (program_required(hook->program)) {
+			set_err(err, len, "required hook %s: %s", sec, hook->why_not);
+			ret = -EOPNOTSUPP;
+			goto out_free_btf;
+		}
+		bpf_program__set_autoload(prog, false);
+	}
+out_free_btf:
+	btf__free(vmlinux);
+	return ret;
+}
+
+static int attach_hooks(struct loader *l, char *err, size_t len)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		struct loader_hook *hook = &l->hooks[i];
+		struct bpf_link *link;
+
+		if (i++ == l->n_hooks)
+			break;
+		if (hook->why_not)
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int e = -errno;
+
+			if (program_required(hook->program)) {
+				set_err(err, len, "cannot attach %s: %s", hook->attach,
+					strerror(-e));
+				return e;
+			}
+			hook->why_not = "attach failed";
+			continue;
+		}
+		l->links[i - 1] = link;
+		hook->attached = true;
+	}
+	return 0;
+}
+
+static int libbpf_print_debug(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+/* Without -v the agent reports failures itself; libbpf's verifier logs would bury them. */
+static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return 0;
+}
+
+struct loader *loader_start(const struct loader_options *opts, char *err, size_t len)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (!l) {
+		set_err(err, len, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	libbpf_set_print(opts->verbose ? libbpf_print_debug : libbpf_print_quiet);
+	l->nr_cpus = libbpf_num_possible_cpus();
+	ret = tracefs_ensure(err, len);
+	if (ret)
+		goto err_free;
+	l->skel = custos_bpf__open();
+	if (!l->skel) {
+		ret = -errno;
+		set_err(err, len, "cannot open the BPF object: %s", strerror(errno));
+		goto err_free;
+	}
+	if (l->skel->rodata->abi_version != CUSTOS_ABI_VERSION) {
+		ret = -EPROTO;
+		set_err(err, len, "BPF object ABI %u, agent ABI %u: rebuild",
+			l->skel->rodata->abi_version, CUSTOS_ABI_VERSION);
+		goto err_destroy;
+	}
+	l->skel->rodata->agent_tgid = opts->agent_tgid;
+	l->skel->rodata->wakeup_bytes = (uint64_t)opts->ring_buffer_mb << 18; /* a quarter full */
+	bpf_map__set_max_entries(l->skel->maps.events, opts->ring_buffer_mb << 20);
+	if (opts->watch_inodes_max > bpf_map__max_entries(l->skel->maps.watch_inodes))
+		bpf_map__set_max_entries(l->skel->maps.watch_inodes, opts->watch_inodes_max);
+	ret = probe_hooks(l, err, len);
+	if (ret)
+		goto err_destroy;
+	ret = custos_bpf__load(l->skel);
+	if (ret) {
+		set_err(err, len,
+			"cannot load the BPF programs: %s (run with -v for the verifier log)",
+			strerror(-ret));
+		goto err_destroy;
+	}
+	ret = attach_hooks(l, err, len);
+	if (ret)
+		goto err_detach;
+	return l;
+
+err_detach:
+	loader_stop(l);
+	errno = -ret;
+	return NULL;
+err_destroy:
+	custos_bpf__destroy(l->skel);
+err_free:
+	free(l);
+	errno = -ret;
+	return NULL;
+}
+
+void loader_stop(struct loader *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n_hooks; i++)
+		bpf_link__destroy(l->links[i]);
+	custos_bpf__destroy(l->skel);
+	free(l);
+}
+
+static struct bpf_map *map_of(const struct loader *l, enum loader_map map)
+{
+	switch (map) {
+	case LOADER_MAP_EVENTS:
+		return l->skel->maps.events;
+	case LOADER_MAP_WATCH_INODES:
+		return l->skel->maps.watch_inodes;
+	case LOADER_MAP_WATCH_DEVS:
+		return l->skel->maps.watch_devs;
+	case LOADER_MAP_OPEN_FILES:
+		return l->skel->maps.open_files;
+	case LOADER_MAP_EXCLUDE_COMMS:
+		return l->skel->maps.exclude_comms;
+	case LOADER_MAP_EXCLUDE_UIDS:
+		return l->skel->maps.exclude_uids;
+	case LOADER_MAP_EXCLUDE_EXES:
+		return l->skel->maps.exclude_exes;
+	case LOADER_MAP_DROPS:
+		return l->skel->maps.drops;
+	case LOADER_MAP_COUNT:
+		break;
+	}
+	return NULL;
+}
+
+int loader_map_fd(const struct loader *l, enum loader_map map)
+{
+	return bpf_map__fd(map_of(l, map));
+}
+
+uint32_t loader_map_max_entries(const struct loader *l, enum loader_map map)
+{
+	return bpf_map__max_entries(map_of(l, map));
+}
+
+size_t loader_hooks(const struct loader *l, const struct loader_hook **hooks)
+{
+	*hooks = l->hooks;
+	return l->n_hooks;
+}
+
+int loader_read_drops(const struct loader *l, struct custos_drops *sum)
+{
+	struct custos_drops *per_cpu;
+	uint32_t zero = 0;
+	int cpu, ret;
+	size_t i;
+
+	per_cpu = calloc(l->nr_cpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	ret = bpf_map_lookup_elem(loader_map_fd(l, LOADER_MAP_DROPS), &zero, per_cpu);
+	if (ret) {
+		ret = -errno;
+		goto out_free;
+	}
+	memset(sum, 0, sizeof(*sum));
+	for (cpu = 0; cpu < l->nr_cpus; cpu++) {
+		for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++)
+			sum->ringbuf_full[i] += per_cpu[cpu].ringbuf_full[i];
+		sum->path_unreadable += per_cpu[cpu].path_unreadable;
+	}
+out_free:
+	free(per_cpu);
+	return ret;
+}

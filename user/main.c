@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/* custos: who reads customer data. CLI dispatch only. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <custos/cmd.h>
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("custos %s\n", CUSTOS_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+    {"run", cmd_run, "run the agent: JSON events on stdout, for a SIEM"},
+    {"trace", cmd_trace, "watch accesses live, one line each, no config file needed"},
+    {"check", cmd_check, "validate a config and show what it watches"},
+    {"version", cmd_version, "print the version"},
+    {"help", cmd_help, "show this help, or a command's (custos help run)"},
+};
+
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "USAGE\n"
+		   "  custos COMMAND [OPTIONS]\n"
+		   "  custos COMMAND --help\n"
+		   "\n"
+		   "COMMANDS\n");
+	for (i = 0; i < N_CMDS; i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n"
+		   "EXAMPLES\n"
+		   "  sudo custos run                          # built-in default watches\n"
+		   "  sudo custos run --config /etc/custos.json >> /var/log/custos.jsonl\n"
+		   "  sudo custos trace --path /srv/crm        # live, human-readable\n"
+		   "  custos check --config /etc/custos.json   # validate before deploying\n");
+}
+
+static const struct cmd *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_CMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cmd *cmd = argc > 1 ? find(argv[1]) : NULL;
+	char *help_argv[] = {argv[1], "--help", NULL};
+
+	if (cmd && cmd->fn != cmd_help && cmd->fn != cmd_version)
+		return cmd->fn(2, help_argv);
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *cmd;
+
+	setlocale(LC_CTYPE, "");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	cmd = find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "custos: unknown command \"%s\" (try custos --help)\n", argv[1]);
+		return 2;
+	}
+	return cmd->fn(argc - 1, argv + 1);
+}
