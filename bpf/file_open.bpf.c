@@ -62,7 +62,7 @@ static __always_inline void file_open__denied(struct task_struct *task, long err
 		return;
 	rec->name_len = n;
 	if (rec->data[0] != '/' && denied__base(task, dirfd, &base))
-		path__names(&rec->base, rec->data + (n & (CUSTOS_PATH_MAX - 1)), base.dentry,
+		path__names(&rec->base, rec->data + (n & (2 * CUSTOS_PATH_MAX - 1)), base.dentry,
 			    base.mnt);
 	record__output(rec, sizeof(*rec) + n + rec->base.len);
 }
