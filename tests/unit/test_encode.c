@@ -60,12 +60,13 @@ TEST(encode_open_flags_names)
 TEST(encode_file_fields)
 {
 	json_t *ev = json_object(), *file;
-	struct users users = { 0 };
+	struct users users = {0};
 	const char path[] = "/srv/crm/bad\xff.csv";
 
 	encode_file(ev, path, sizeof(path) - 1, (8 << 20) | 1, 1234, 0100640, &users, 0, 0);
 	file = json_object_get(ev, "file");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "path")), "/srv/crm/bad\\xff.csv", "path");
+	ASSERT_STREQ(json_string_value(json_object_get(file, "path")), "/srv/crm/bad\\xff.csv",
+		     "path");
 	ASSERT_STREQ(json_string_value(json_object_get(file, "name")), "bad\\xff.csv", "name");
 	ASSERT_STREQ(json_string_value(json_object_get(file, "directory")), "/srv/crm", "dir");
 	ASSERT_STREQ(json_string_value(json_object_get(file, "inode")), "1234", "inode");
@@ -80,12 +81,16 @@ TEST(encode_file_fields)
 
 TEST(encode_task_hostile_comm_and_args)
 {
-	struct custos_task task = { .tgid = 10, .tid = 11, .ppid = 1, .auid = (uint32_t)-1,
-				    .sessionid = (uint32_t)-1, .uid = 0 };
-	struct proc_info proc = { .tgid = 10 };
+	struct custos_task task = {.tgid = 10,
+				   .tid = 11,
+				   .ppid = 1,
+				   .auid = (uint32_t)-1,
+				   .sessionid = (uint32_t)-1,
+				   .uid = 0};
+	struct proc_info proc = {.tgid = 10};
 	char args[] = "cat\0a\nb\0\xff\xfe";
-	struct encode_clock clock = { 0 };
-	struct users users = { 0 };
+	struct encode_clock clock = {0};
+	struct users users = {0};
 	json_t *ev = json_object(), *process;
 	char *line;
 
@@ -109,13 +114,13 @@ TEST(encode_task_hostile_comm_and_args)
 
 TEST(output_human_line_escapes_terminal_controls)
 {
-	json_t *ev = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:i, s:s}, s:{s:s, s:s, s:{s:s}},"
-			       " s:{s:s}, s:{s:{s:i}}}",
-			       "@timestamp", "2026-11-28T08:09:19.123456789Z", "event", "category",
-			       "file", "action", "close", "outcome", "success", "process", "pid", 42,
-			       "name", "c\x1b[2Jat", "user", "id", "0", "name", "root", "audit",
-			       "name", "alice", "file", "path", "/srv/a\xe2\x80\xae.csv", "custos",
-			       "io", "bytes_read", 4096);
+	json_t *ev =
+	    json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:i, s:s}, s:{s:s, s:s, s:{s:s}},"
+		      " s:{s:s}, s:{s:{s:i}}}",
+		      "@timestamp", "2026-11-28T08:09:19.123456789Z", "event", "category", "file",
+		      "action", "close", "outcome", "success", "process", "pid", 42, "name",
+		      "c\x1b[2Jat", "user", "id", "0", "name", "root", "audit", "name", "alice",
+		      "file", "path", "/srv/a\xe2\x80\xae.csv", "custos", "io", "bytes_read", 4096);
 	char line[512];
 
 	output_human_line(ev, false, line, sizeof(line));

@@ -7,7 +7,7 @@
 
 TEST(hashmap_put_get_remove)
 {
-	struct hashmap map = { 0 };
+	struct hashmap map = {0};
 	void *old = (void *)1;
 	uint64_t i;
 
@@ -32,7 +32,7 @@ cleanup:
 /* Many puts and removes of different keys must not fill the table with tombstones. */
 TEST(hashmap_churn)
 {
-	struct hashmap map = { 0 };
+	struct hashmap map = {0};
 	uint64_t i;
 
 	for (i = 1; i <= 200000; i++) {
@@ -47,7 +47,7 @@ TEST(hashmap_churn)
 
 TEST(hashmap_iterate_and_remove)
 {
-	struct hashmap map = { 0 };
+	struct hashmap map = {0};
 	size_t it = 0, seen = 0;
 	uint64_t key;
 	void *v;

@@ -41,7 +41,9 @@ TEST(jsonstr_control_bytes_are_json_escapes)
 TEST(jsonstr_invalid_bytes_escaped)
 {
 	bool escaped = false;
-	char *out = dump("a\xff" "b\\c", 5, &escaped);
+	char *out = dump("a\xff"
+			 "b\\c",
+			 5, &escaped);
 
 	ASSERT_TRUE(escaped, "escaped");
 	/* The string value is a\xffb\\c: 0xff as text, the backslash doubled. */
@@ -92,7 +94,7 @@ TEST(jsonstr_cstr_bounded)
 /* Every single byte value, alone and in context, gives a valid one-line JSON string. */
 TEST(jsonstr_every_byte)
 {
-	char buf[3] = { 'a', 0, 'b' };
+	char buf[3] = {'a', 0, 'b'};
 	int c;
 
 	for (c = 0; c < 256; c++) {

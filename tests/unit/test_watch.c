@@ -82,8 +82,9 @@ TEST(watch_resolve_dirs_globs_files)
 	const struct watch_item *it;
 
 	tree_setup();
-	cfg = config_for("{\"watch\": [{\"name\": \"a\", \"paths\": [\"%s/crm\", \"%s/exports/*.csv\"]},"
-			 " {\"name\": \"b\", \"paths\": [\"%s/single.db\", \"%s/missing\"]}]}");
+	cfg = config_for(
+	    "{\"watch\": [{\"name\": \"a\", \"paths\": [\"%s/crm\", \"%s/exports/*.csv\"]},"
+	    " {\"name\": \"b\", \"paths\": [\"%s/single.db\", \"%s/missing\"]}]}");
 	if (!ASSERT_OK_PTR(cfg, "config"))
 		goto out_tree;
 	if (!ASSERT_OK(watch_resolve(cfg, &set), "resolve"))
@@ -136,10 +137,11 @@ TEST(watch_exclusion_masks)
 	uint64_t all = ~0ULL;
 
 	tree_setup();
-	cfg = config_for("{\"watch\": [{\"name\": \"a\", \"paths\": [\"%s/crm\"],"
-			 " \"exclude\": {\"comm\": [\"backupd\"], \"uid\": [7]}},"
-			 " {\"name\": \"b\", \"paths\": [\"%s/exports\"]}],"
-			 " \"exclude\": {\"comm\": [\"backupd\"], \"exe\": [\"%s/single.db\"], \"uid\": [9]}}");
+	cfg = config_for(
+	    "{\"watch\": [{\"name\": \"a\", \"paths\": [\"%s/crm\"],"
+	    " \"exclude\": {\"comm\": [\"backupd\"], \"uid\": [7]}},"
+	    " {\"name\": \"b\", \"paths\": [\"%s/exports\"]}],"
+	    " \"exclude\": {\"comm\": [\"backupd\"], \"exe\": [\"%s/single.db\"], \"uid\": [9]}}");
 	if (!ASSERT_OK_PTR(cfg, "config") || !ASSERT_OK(watch_resolve(cfg, &set), "resolve"))
 		goto out;
 	ASSERT_EQ(watch_excluded(&set, "backupd", 1000, 0, 0), all, "comm: global and rule 0");
