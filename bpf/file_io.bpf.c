@@ -21,7 +21,7 @@ static __always_inline int file_io__count_read(long ret)
 	file_addr = task__fd_file(task, syscall_arg1(task__user_regs(task)));
 	if (!file_addr)
 		return 0;
-	of = bpf_map_lookup_elem(&open_files, &file_addr);
+	of = open_file__lookup(task, file_addr);
 	if (!of)
 		return 0;
 	__sync_fetch_and_add(&of->bytes_read, ret);

@@ -113,7 +113,7 @@ static __always_inline __u64 file_open__track(struct task_struct *task, __u64 fi
 static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct custos_watch_value *watch;
+	struct custos_watch_value watch;
 	struct inode *inode;
 	struct file *file;
 	__u64 file_addr;
@@ -136,10 +136,10 @@ static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, c
 		return 0;
 	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
 		return 0;
-	watch = watch__lookup(file->f_path.dentry, dev);
-	if (!watch)
+	if (!watch__lookup(file->f_path.dentry, dev, &watch) &&
+	    !watch__lookup_aliases(file->f_path.dentry, dev, &watch))
 		return 0;
-	rule = watch->rule;
+	rule = watch.rule;
 	if (exclude__task(task, rule))
 		return 0;
 	file_open__record(task, file, ret, flags,

@@ -37,6 +37,27 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 }
 
 /*
+ * The tracked open file at file_addr, if file_addr is still that file. A
+ * struct file released without a close we saw (dup2 over its fd,
+ * close_range) can be reused for another file: then the old entry is
+ * summarized and dropped, and nothing is counted for the new file.
+ */
+static __always_inline struct custos_open_file *open_file__lookup(struct task_struct *task,
+								  __u64 file_addr)
+{
+	struct custos_open_file *of = bpf_map_lookup_elem(&open_files, &file_addr);
+	struct inode *inode;
+
+	if (!of)
+		return NULL;
+	inode = kptr(struct file, file_addr)->f_inode;
+	if (inode->i_ino == of->ino && inode->i_sb->s_dev == of->dev)
+		return of;
+	open_file__summarize(task, file_addr, of, CUSTOS_CLOSE_REUSED, true);
+	return NULL;
+}
+
+/*
  * The task lets go of one reference to file_addr (close, exit, exec). The
  * file is released only if that was the last reference; otherwise a dup,
  * a child or another process still reads through it.
@@ -44,7 +65,7 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 static __always_inline void open_file__release(struct task_struct *task, __u64 file_addr,
 					       __u32 reason)
 {
-	struct custos_open_file *of = bpf_map_lookup_elem(&open_files, &file_addr);
+	struct custos_open_file *of = open_file__lookup(task, file_addr);
 
 	if (!of)
 		return;

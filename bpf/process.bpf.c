@@ -79,3 +79,26 @@ int BPF_PROG(tp_btf__sched_process_exit, struct task_struct *task)
 	record__submit(rec);
 	return 0;
 }
+
+/*
+ * Why tp_btf: the cgroup and its path as the kernel names it. Userspace
+ * learns container ids from cgroup paths; a container that lives for
+ * milliseconds is gone before /proc could be read.
+ */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(tp_btf__cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct custos_cgroup_mkdir *rec;
+	long n;
+
+	if (cgrp->root->hierarchy_id != 0) /* cgroup v1: ids of another namespace */
+		return 0;
+	rec = record__reserve(CUSTOS_REC_CGROUP_MKDIR, sizeof(*rec) + CUSTOS_PATH_MAX);
+	if (!rec)
+		return 0;
+	rec->cgroup_id = cgrp->kn->id;
+	n = bpf_probe_read_kernel_str(rec->path, CUSTOS_PATH_MAX, path);
+	rec->path_len = n > 0 ? n : 0;
+	record__submit(rec);
+	return 0;
+}

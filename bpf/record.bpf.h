@@ -20,13 +20,16 @@ static __always_inline void record__count_drop(__u16 type)
 
 /*
  * The agent polls the ring on a short timer; a wakeup per record would cost
- * more than the record. Wake it only when a burst has filled the ring past
- * wakeup_bytes.
+ * more than the record (an IPI on this kind of VM). Wake it only for the
+ * record that fills the ring past wakeup_bytes: once per burst, not for
+ * every record while the agent catches up.
  */
-static __always_inline __u64 record__wakeup_flag(void)
+static __always_inline __u64 record__wakeup_flag(__u32 size)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	return queued < wakeup_bytes && queued + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+								      : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void record__init(struct custos_rec_hdr *hdr, __u16 type, __u32 size)
@@ -52,7 +55,7 @@ static __always_inline void *record__reserve(__u16 type, __u32 size)
 
 static __always_inline void record__submit(void *rec)
 {
-	bpf_ringbuf_submit(rec, record__wakeup_flag());
+	bpf_ringbuf_submit(rec, record__wakeup_flag(((struct custos_rec_hdr *)rec)->size));
 }
 
 /*
@@ -77,7 +80,7 @@ static __always_inline void record__output(void *rec, __u32 size)
 
 	size &= SCRATCH_SIZE - 1; /* records are built well below it; this tells the verifier */
 	hdr->size = size;
-	if (bpf_ringbuf_output(&events, rec, size, record__wakeup_flag()))
+	if (bpf_ringbuf_output(&events, rec, size, record__wakeup_flag(size)))
 		record__count_drop(hdr->type);
 }
 

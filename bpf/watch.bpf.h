@@ -7,34 +7,107 @@
 #include "maps.bpf.h"
 #include <custos/abi.h>
 
-/*
- * The watch entry covering dentry: its own inode, else the nearest watched
- * ancestor directory within CUSTOS_WATCH_DEPTH_MAX levels. Walks the
- * filesystem's own tree, so bind mounts, chroots and other mount
- * namespaces reach the same entries; userspace adds the roots of
- * filesystems mounted below a watched directory.
- */
-static __always_inline struct custos_watch_value *watch__lookup(struct dentry *dentry, __u32 dev)
+/* An ancestor walk continued by bpf_loop (addresses, not pointers). */
+struct watch_walk {
+	__u64 dentry;
+	struct custos_watch_value found; /* kind 0: none */
+	__u32 dev;
+};
+
+/* 1: stop (found, or reached the filesystem root); 0: go on up. */
+static __always_inline int watch__check(struct dentry *dentry, __u32 dev,
+					struct custos_watch_value *out)
 {
 	struct custos_inode_key key = {.dev = dev};
+	struct inode *inode = dentry->d_inode;
+	struct custos_watch_value *watch;
+
+	if (inode) {
+		key.ino = inode->i_ino;
+		watch = bpf_map_lookup_elem(&watch_inodes, &key);
+		if (watch) {
+			*out = *watch;
+			return 1;
+		}
+	}
+	return dentry->d_parent == dentry;
+}
+
+static long watch_walk__step(__u32 i, struct watch_walk *w)
+{
+	struct dentry *dentry = kptr(struct dentry, w->dentry);
+
+	if (watch__check(dentry, w->dev, &w->found))
+		return 1;
+	w->dentry = (__u64)dentry->d_parent;
+	return 0;
+}
+
+/*
+ * Finds the watch entry covering dentry: its own inode, else the nearest
+ * watched ancestor directory. Walks the filesystem's own tree, so bind
+ * mounts, chroots and other mount namespaces reach the same entries;
+ * userspace adds the roots of filesystems mounted below a watched
+ * directory. The first CUSTOS_WATCH_DEPTH_FAST levels are checked inline,
+ * deeper trees by bpf_loop, up to CUSTOS_WATCH_DEPTH_MAX levels.
+ */
+static __always_inline bool watch__lookup(struct dentry *dentry, __u32 dev,
+					  struct custos_watch_value *out)
+{
+	struct watch_walk w = {.dev = dev};
 	int i;
 
-	for (i = 0; i < CUSTOS_WATCH_DEPTH_MAX; i++) {
-		struct dentry *parent = dentry->d_parent;
-		struct inode *inode = dentry->d_inode;
-		struct custos_watch_value *watch;
-
-		if (inode) {
-			key.ino = inode->i_ino;
-			watch = bpf_map_lookup_elem(&watch_inodes, &key);
-			if (watch)
-				return watch;
-		}
-		if (parent == dentry)
-			return NULL;
-		dentry = parent;
+	out->kind = 0;
+	for (i = 0; i < CUSTOS_WATCH_DEPTH_FAST; i++) {
+		if (watch__check(dentry, dev, out))
+			return out->kind != 0;
+		dentry = dentry->d_parent;
 	}
-	return NULL;
+	w.dentry = (__u64)dentry;
+	bpf_loop(CUSTOS_WATCH_DEPTH_MAX, watch_walk__step, &w, 0);
+	*out = w.found;
+	return w.found.kind != 0;
+}
+
+/* Walk of an inode's other names (hard links), passed through bpf_loop. */
+struct alias_walk {
+	__u64 node; /* struct hlist_node * in dentry.d_u.d_alias */
+	__u64 skip; /* the dentry already walked */
+	struct custos_watch_value found;
+	__u32 dev;
+};
+
+static long alias_walk__step(__u32 i, struct alias_walk *w)
+{
+	struct hlist_node *node = kptr(struct hlist_node, w->node);
+	__u64 dentry = w->node - bpf_core_field_offset(struct dentry, d_u.d_alias);
+
+	if (!w->node)
+		return 1;
+	w->node = (__u64)node->next;
+	if (dentry == w->skip)
+		return 0;
+	return watch__lookup(kptr(struct dentry, dentry), w->dev, &w->found);
+}
+
+/*
+ * A file with several hard links may be opened by a name outside every
+ * watched tree while another of its names is inside one: check the names
+ * the kernel knows for the inode (its cached dentries), up to
+ * CUSTOS_ALIASES_MAX of them. Userspace also watches such inodes directly.
+ */
+static __always_inline bool watch__lookup_aliases(struct dentry *dentry, __u32 dev,
+						  struct custos_watch_value *out)
+{
+	struct inode *inode = dentry->d_inode;
+	struct alias_walk w = {.skip = (__u64)dentry, .dev = dev};
+
+	if (!inode || inode->i_nlink < 2)
+		return false;
+	w.node = (__u64)inode->i_dentry.first;
+	bpf_loop(CUSTOS_ALIASES_MAX, alias_walk__step, &w, 0);
+	*out = w.found;
+	return w.found.kind != 0;
 }
 
 static __always_inline bool watch__dev_watched(__u32 dev)
@@ -44,7 +117,7 @@ static __always_inline bool watch__dev_watched(__u32 dev)
 
 static __always_inline bool exclude__mask_has(__u64 *mask, __u32 rule)
 {
-	return mask && (*mask & (1ULL << (rule & 63)));
+	return mask && (*mask & (1ULL << CUSTOS_RULE_INDEX(rule)));
 }
 
 /* Is task excluded from rule by its name, uid or executable? */

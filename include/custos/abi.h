@@ -16,30 +16,40 @@
 
 #define CUSTOS_ABI_VERSION 1
 
-#define CUSTOS_COMM_LEN	       16
+#define CUSTOS_COMM_LEN		16
 /* Bytes of path names one record carries; longer paths are truncated at the root end. */
-#define CUSTOS_PATH_MAX	       4096
+#define CUSTOS_PATH_MAX		4096
 /* Longest single path component, with its NUL (NAME_MAX + 1). */
-#define CUSTOS_NAME_MAX	       256
+#define CUSTOS_NAME_MAX		256
 /* Path components walked; a deeper path is truncated at the root end. */
-#define CUSTOS_PATH_DEPTH_MAX  64
-/* Ancestor directories checked against the watch map; see docs/coverage.md. */
-#define CUSTOS_WATCH_DEPTH_MAX 32
+#define CUSTOS_PATH_DEPTH_MAX	64
+/* Ancestor directories checked inline, then by bpf_loop; see docs/coverage.md. */
+#define CUSTOS_WATCH_DEPTH_FAST 16
+#define CUSTOS_WATCH_DEPTH_MAX	65536
+/* Other names (hard links) of an opened inode checked when its own name is not watched. */
+#define CUSTOS_ALIASES_MAX	8
 /* Bytes of argv an exec record carries. */
-#define CUSTOS_ARGS_MAX	       1024
-/* Watch rules are a bit each in exclusion masks; the top bit means every rule. */
-#define CUSTOS_RULES_MAX       63
-#define CUSTOS_RULE_ALL	       63
+#define CUSTOS_ARGS_MAX		1024
+/*
+ * Watch rules are a bit each in exclusion masks; the top bit means every
+ * rule. A rule id is (config generation << CUSTOS_RULE_INDEX_BITS) | index,
+ * so a record names the rule of the config it was made under.
+ */
+#define CUSTOS_RULES_MAX	63
+#define CUSTOS_RULE_ALL		63
+#define CUSTOS_RULE_INDEX_BITS	6
+#define CUSTOS_RULE_INDEX(id)	((id) & ((1U << CUSTOS_RULE_INDEX_BITS) - 1))
 /* File descriptors scanned at exit and exec (in 64-fd words). */
-#define CUSTOS_FD_WORDS_MAX    1024
+#define CUSTOS_FD_WORDS_MAX	1024
 
 enum custos_record_type {
-	CUSTOS_REC_FILE_OPEN = 1,   /* a watched file was opened */
-	CUSTOS_REC_FILE_CLOSE = 2,  /* summary of an open watched file */
-	CUSTOS_REC_FILE_DENIED = 3, /* an open failed with EACCES/EPERM; userspace decides */
-	CUSTOS_REC_PROC_EXEC = 4,   /* a process executed a program */
-	CUSTOS_REC_PROC_EXIT = 5,   /* a process (thread group) exited */
-	CUSTOS_REC_TYPE_MAX = 6,
+	CUSTOS_REC_FILE_OPEN = 1,    /* a watched file was opened */
+	CUSTOS_REC_FILE_CLOSE = 2,   /* summary of an open watched file */
+	CUSTOS_REC_FILE_DENIED = 3,  /* an open failed with EACCES/EPERM; userspace decides */
+	CUSTOS_REC_PROC_EXEC = 4,    /* a process executed a program */
+	CUSTOS_REC_PROC_EXIT = 5,    /* a process (thread group) exited */
+	CUSTOS_REC_CGROUP_MKDIR = 6, /* a cgroup v2 was created: its id and path */
+	CUSTOS_REC_TYPE_MAX = 7,
 };
 
 enum custos_close_reason {
@@ -153,6 +163,14 @@ struct custos_proc_exit {
 	struct custos_task task;
 	__s32 exit_code;
 	__u32 pad;
+};
+
+struct custos_cgroup_mkdir {
+	struct custos_rec_hdr hdr;
+	__u64 cgroup_id;
+	__u16 path_len; /* with its NUL */
+	__u8 pad[6];
+	char path[]; /* from the cgroup v2 root: "/system.slice/docker-<id>.scope" */
 };
 
 /* Key of the watch and exe-exclusion maps. */
