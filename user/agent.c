@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -15,9 +18,12 @@
 #include <custos/events.h>
 #include <custos/loader.h>
 #include <custos/log.h>
+#include <custos/queue.h>
 #include <custos/watch.h>
 
-#define TICK_MS		   100 /* the ring is drained at least this often */
+#define TICK_MS		   100 /* timers (flush, stats, rescan) run on this tick */
+#define READER_POLL_MS	   50  /* the ring is drained at least this often */
+#define DRAIN_CHUNKS	   16  /* queue chunks turned into events between looks at signals */
 #define TICKS_PER_SEC	   (1000 / TICK_MS)
 #define RESCAN_SECONDS	   10 /* globs and missing paths are resolved again this often */
 #define WATCH_INODES_FLOOR 65536
@@ -31,7 +37,14 @@ struct agent {
 	struct events *events;
 	struct output *out;
 	struct watch_maps maps;
+	struct queue queue;
+	pthread_t reader;
+	bool reader_running;
+	atomic_bool reader_stop;
+	bool reader_pushed; /* reader thread only */
+	int wake_fd;	    /* the reader tells the main thread there are records */
 	uint64_t drops_reported;
+	uint32_t generation; /* of the config: bumped by each reload */
 	int output_error;
 	bool stop;
 };
@@ -58,12 +71,51 @@ static void on_event(json_t *ev, void *ctx)
 	}
 }
 
+/* Reader thread: copy each record out of the ring, nothing more. */
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
 
-	events_record(a->events, data, size);
+	queue_push(&a->queue, data, size);
+	a->reader_pushed = true;
 	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct agent *a = arg;
+	uint64_t one = 1;
+	bool last = false;
+
+	while (!last) {
+		last = atomic_load(&a->reader_stop);
+		a->reader_pushed = false;
+		/* Records come without wakeups (see bpf/record.bpf.h): poll, then take what is
+		 * there. */
+		if (!last)
+			ring_buffer__poll(a->ring, READER_POLL_MS);
+		ring_buffer__consume(a->ring);
+		if (a->reader_pushed && write(a->wake_fd, &one, sizeof(one)) < 0)
+			log_debug("cannot wake the main thread: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void handle_record(void *ctx, const void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	events_record(a->events, data, size);
+}
+
+static bool queue_busy(struct agent *a)
+{
+	size_t bytes;
+
+	pthread_mutex_lock(&a->queue.lock);
+	bytes = a->queue.bytes;
+	pthread_mutex_unlock(&a->queue.lock);
+	return bytes != 0;
 }
 
 static struct config *load_config(const struct agent_options *opts)
@@ -90,7 +142,7 @@ static void log_warnings(const struct watch_set *set)
 		log_warn("%s", set->warnings[i]);
 }
 
-static uint64_t total_drops(const struct custos_drops *d)
+static uint64_t ring_drops(const struct custos_drops *d)
 {
 	uint64_t sum = 0;
 	int i;
@@ -114,7 +166,7 @@ static json_t *stats_json(struct agent *a)
 		json_object_set_new(lost, record_names[i], json_integer(drops.ringbuf_full[i]));
 	}
 	json_object_set_new(stats, "records", records);
-	json_object_set_new(stats, "ringbuf_drops", json_integer(total_drops(&drops)));
+	json_object_set_new(stats, "ringbuf_drops", json_integer(ring_drops(&drops)));
 	json_object_set_new(stats, "ringbuf_drops_by_type", lost);
 	json_object_set_new(stats, "path_unreadable", json_integer(drops.path_unreadable));
 	json_object_set_new(stats, "malformed_records", json_integer(st->malformed));
@@ -122,6 +174,10 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "denied_unwatched", json_integer(st->denied_unwatched));
 	json_object_set_new(stats, "evicted", json_integer(st->evicted));
 	json_object_set_new(stats, "open_files", json_integer(events_open_count(a->events)));
+	pthread_mutex_lock(&a->queue.lock);
+	json_object_set_new(stats, "queue_drops", json_integer(a->queue.dropped));
+	json_object_set_new(stats, "queue_peak_bytes", json_integer(a->queue.peak_bytes));
+	pthread_mutex_unlock(&a->queue.lock);
 	json_object_set_new(stats, "watched_inodes", json_integer(a->watches.n_items));
 	return stats;
 }
@@ -134,20 +190,24 @@ static void emit_stats(struct agent *a, const char *action, const char *type)
 	events_emit(a->events, ev);
 }
 
-/* Reports records the kernel could not write, as soon as they happen. */
+/* Reports records that could not be kept (ring buffer or queue full), as soon as they happen. */
 static void check_drops(struct agent *a)
 {
 	struct custos_drops drops;
-	uint64_t total;
+	uint64_t ring, queued;
 
 	if (loader_read_drops(a->loader, &drops))
 		return;
-	total = total_drops(&drops);
-	if (total <= a->drops_reported)
+	ring = ring_drops(&drops);
+	pthread_mutex_lock(&a->queue.lock);
+	queued = a->queue.dropped;
+	pthread_mutex_unlock(&a->queue.lock);
+	if (ring + queued <= a->drops_reported)
 		return;
-	log_warn("%llu records lost since start: the ring buffer was full (raise ring_buffer_mb)",
-		 (unsigned long long)total);
-	a->drops_reported = total;
+	log_warn("records lost since start: %llu with the ring buffer full (raise ring_buffer_mb), "
+		 "%llu with the queue full (raise queue_mb)",
+		 (unsigned long long)ring, (unsigned long long)queued);
+	a->drops_reported = ring + queued;
 	emit_stats(a, "agent-stats", "info");
 }
 
@@ -230,12 +290,20 @@ static void rescan(struct agent *a)
 
 	if (watch_resolve(a->cfg, &next))
 		return;
+	next.generation = a->generation;
 	if (same_watches(&next, &a->watches) || install_watches(a, &next))
 		watch_set_free(&next);
 	else
 		log_info("rescan: now watching %zu inodes", a->watches.n_items);
 }
 
+static void reload_failed(struct agent *a, const char *why)
+{
+	log_error("SIGHUP: %s; keeping the running configuration", why);
+	events_emit(a->events, events_agent_event(a->events, "agent-reload", "change", "failure"));
+}
+
+/* SIGHUP: a new config (from its file, if there is one) and its watches, or nothing at all. */
 static void reload(struct agent *a)
 {
 	struct config *cfg = a->opts->config_path ? load_config(a->opts) : NULL;
@@ -244,25 +312,32 @@ static void reload(struct agent *a)
 	json_t *ev;
 
 	if (a->opts->config_path && !cfg) {
-		log_error("SIGHUP: keeping the running configuration");
-		ev = events_agent_event(a->events, "agent-reload", "change", "failure");
-		events_emit(a->events, ev);
+		reload_failed(a, "the new configuration is refused");
 		return;
 	}
-	if (cfg) {
-		if (cfg->ring_buffer_mb != old->ring_buffer_mb)
-			log_warn("SIGHUP: ring_buffer_mb takes effect at restart");
+	if (cfg && cfg->ring_buffer_mb != old->ring_buffer_mb)
+		log_warn("SIGHUP: ring_buffer_mb takes effect at restart");
+	if (watch_resolve(cfg ?: old, &next)) {
+		config_free(cfg);
+		reload_failed(a, "out of memory");
+		return;
+	}
+	log_warnings(&next);
+	next.generation = a->generation + 1;
+	if (cfg)
 		a->cfg = cfg;
+	if (install_watches(a, &next)) {
+		a->cfg = old;
+		config_free(cfg);
+		watch_set_free(&next);
+		events_set_config(a->events, a->cfg, &a->watches);
+		reload_failed(a, "the new watches do not fit");
+		return;
 	}
-	events_forget_names(a->events);
-	if (watch_resolve(a->cfg, &next) == 0) {
-		log_warnings(&next);
-		if (install_watches(a, &next))
-			watch_set_free(&next);
-	}
+	a->generation++;
 	if (cfg)
 		config_free(old);
-	events_set_config(a->events, a->cfg, &a->watches);
+	events_forget_names(a->events);
 	ev = events_agent_event(a->events, "agent-reload", "change", "success");
 	json_object_set_new(encode_obj(ev, "custos.agent"), "watched_inodes",
 			    json_integer(a->watches.n_items));
@@ -294,8 +369,8 @@ static int setup_fds(struct agent *a, int *epfd, int *sigfd, int *timerfd)
 	ev.data.fd = *timerfd;
 	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, *timerfd, &ev))
 		return -errno;
-	ev.data.fd = ring_buffer__epoll_fd(a->ring);
-	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+	ev.data.fd = a->wake_fd;
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, a->wake_fd, &ev))
 		return -errno;
 	return 0;
 }
@@ -322,18 +397,25 @@ static void on_tick(struct agent *a, uint64_t tick)
 	events_tick(a->events);
 	check_drops(a);
 	if (sec % a->cfg->flush_interval_s == 0)
-		events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES));
+		events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES),
+			     !queue_busy(a));
 	if (a->cfg->stats_interval_s && sec % a->cfg->stats_interval_s == 0)
 		emit_stats(a, "agent-stats", "info");
 	if (sec % RESCAN_SECONDS == 0)
 		rescan(a);
 }
 
+static void drain(struct agent *a, int max_chunks)
+{
+	while (max_chunks-- != 0 && queue_drain(&a->queue, handle_record, a))
+		;
+}
+
 static int loop(struct agent *a)
 {
 	int epfd = -1, sigfd = -1, timerfd = -1, ret;
 	struct epoll_event evs[4];
-	uint64_t ticks = 0, expired;
+	uint64_t ticks = 0, count;
 
 	ret = setup_fds(a, &epfd, &sigfd, &timerfd);
 	if (ret) {
@@ -343,29 +425,35 @@ static int loop(struct agent *a)
 	emit_start(a);
 	output_flush(a->out);
 	while (!a->stop) {
-		int i, n = epoll_wait(epfd, evs, 4, -1);
+		/* A backlog keeps the loop turning; signals and timers are looked at in between. */
+		int i, n = epoll_wait(epfd, evs, 4, queue_busy(a) ? 0 : -1);
 
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
 			log_error("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		ring_buffer__consume(a->ring);
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == sigfd) {
 				handle_signal(a, sigfd);
+			} else if (evs[i].data.fd == a->wake_fd) {
+				if (read(a->wake_fd, &count, sizeof(count)) < 0)
+					continue;
 			} else if (evs[i].data.fd == timerfd &&
-				   read(timerfd, &expired, sizeof(expired)) == sizeof(expired)) {
-				while (expired--)
+				   read(timerfd, &count, sizeof(count)) == sizeof(count)) {
+				while (count--)
 					on_tick(a, ++ticks);
 			}
 		}
+		drain(a, DRAIN_CHUNKS);
 		output_flush(a->out);
 	}
-	/* Drain, then report what files still open have been read since their last summary. */
-	ring_buffer__consume(a->ring);
-	events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES));
-	ring_buffer__consume(a->ring);
+	/* Take everything left in the ring and the queue, then report files still open. */
+	atomic_store(&a->reader_stop, true);
+	pthread_join(a->reader, NULL);
+	a->reader_running = false;
+	drain(a, -1);
+	events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES), true);
 	check_drops(a);
 	emit_stats(a, "agent-stop", "end");
 	output_flush(a->out);
@@ -387,13 +475,20 @@ static int start(struct agent *a)
 	    .verbose = a->opts->verbose,
 	};
 	char err[512], host[256] = "localhost";
+	sigset_t mask;
 
 	gethostname(host, sizeof(host) - 1);
+	a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->wake_fd < 0 || queue_init(&a->queue, (size_t)a->cfg->queue_mb << 20)) {
+		log_error("cannot set up the record queue: %s", strerror(errno));
+		return -ENOMEM;
+	}
 	if (watch_resolve(a->cfg, &a->watches)) {
 		log_error("out of memory resolving the watches");
 		return -ENOMEM;
 	}
 	log_warnings(&a->watches);
+	a->watches.generation = a->generation = 1;
 	lopts.watch_inodes_max = a->watches.n_items * 2;
 	if (lopts.watch_inodes_max < WATCH_INODES_FLOOR)
 		lopts.watch_inodes_max = WATCH_INODES_FLOOR;
@@ -424,6 +519,18 @@ static int start(struct agent *a)
 		return -ENOMEM;
 	}
 	events_set_config(a->events, a->cfg, &a->watches);
+	/* Block the signals the main loop reads from a signalfd before the reader inherits the
+	 * mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if (pthread_create(&a->reader, NULL, reader_main, a)) {
+		log_error("cannot start the ring buffer reader thread");
+		return -ENOMEM;
+	}
+	a->reader_running = true;
 	return 0;
 }
 
@@ -439,7 +546,14 @@ int agent_run(struct agent_options *opts)
 	ret = start(&a);
 	if (ret == 0)
 		ret = loop(&a);
+	if (a.reader_running) {
+		atomic_store(&a.reader_stop, true);
+		pthread_join(a.reader, NULL);
+	}
 	ring_buffer__free(a.ring);
+	queue_destroy(&a.queue);
+	if (a.wake_fd >= 0)
+		close(a.wake_fd);
 	output_free(a.out);
 	events_free(a.events);
 	loader_stop(a.loader);

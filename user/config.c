@@ -23,6 +23,7 @@
 #define UID_MAX_VALID	   4294967294LL /* (uid_t)-1 is no uid */
 #define INTERVAL_MAX	   86400	/* seconds */
 #define RING_BUFFER_MB_MAX 1024
+#define QUEUE_MB_MAX	   65536
 
 #define STR_(x) #x
 #define STR(x)	STR_(x)
@@ -54,7 +55,7 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch", "exclude", "flush_interval", "stats_interval", "ring_buffer_mb", NULL,
+    "watch", "exclude", "flush_interval", "stats_interval", "ring_buffer_mb", "queue_mb", NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
@@ -588,9 +589,12 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 		       &cfg->stats_interval_s);
 	if (r < 0)
 		return r;
-	return parse_uint(p, &top, root, "ring_buffer_mb", 1, RING_BUFFER_MB_MAX, true,
-			  "a power of two from 1 to " STR(RING_BUFFER_MB_MAX),
-			  &cfg->ring_buffer_mb);
+	r = parse_uint(p, &top, root, "ring_buffer_mb", 1, RING_BUFFER_MB_MAX, true,
+		       "a power of two from 1 to " STR(RING_BUFFER_MB_MAX), &cfg->ring_buffer_mb);
+	if (r < 0)
+		return r;
+	return parse_uint(p, &top, root, "queue_mb", 1, QUEUE_MB_MAX, false,
+			  "an integer number of MiB from 1 to " STR(QUEUE_MB_MAX), &cfg->queue_mb);
 }
 
 /* jansson reports a duplicate key just after it: point at its opening quote instead. */
@@ -624,6 +628,31 @@ static int duplicate_key(struct parser *p, const json_error_t *jerr)
 			   (int)len, p->text + start);
 }
 
+/*
+ * jansson points just past the token it choked on and names it ("... near
+ * 'tru'"): point at the token's first character instead, as every other
+ * error does. -ENOENT when the text does not name a token found there.
+ */
+static int token_start(const struct parser *p, const json_error_t *jerr, size_t *start)
+{
+	const char *near = strstr(jerr->text, " near '");
+	size_t len;
+
+	/* There jansson already points at the offending character itself. */
+	if (!near || strstr(jerr->text, "control character"))
+		return -ENOENT;
+	near += strlen(" near '");
+	len = strlen(near);
+	if (len < 2 || near[len - 1] != '\'')
+		return -ENOENT;
+	len--;
+	if ((size_t)jerr->position < len || (size_t)jerr->position > p->len ||
+	    memcmp(p->text + jerr->position - len, near, len))
+		return -ENOENT;
+	*start = jerr->position - len;
+	return 0;
+}
+
 static int syntax_error(struct parser *p, const json_error_t *jerr)
 {
 	size_t bad;
@@ -650,6 +679,8 @@ static int syntax_error(struct parser *p, const json_error_t *jerr)
 	default:
 		break;
 	}
+	if (token_start(p, jerr, &bad) == 0)
+		return fail_offset(p, bad, "invalid JSON: %s", jerr->text);
 	p->err->line = jerr->line;
 	p->err->column = jerr->column > 0 ? jerr->column : 1;
 	snprintf(p->err->message, sizeof(p->err->message), "invalid JSON: %s", jerr->text);
@@ -670,6 +701,7 @@ static struct config *config_new(const char *source)
 	cfg->flush_interval_s = CONFIG_FLUSH_INTERVAL_DEFAULT;
 	cfg->stats_interval_s = CONFIG_STATS_INTERVAL_DEFAULT;
 	cfg->ring_buffer_mb = CONFIG_RING_BUFFER_MB_DEFAULT;
+	cfg->queue_mb = CONFIG_QUEUE_MB_DEFAULT;
 	return cfg;
 }
 

@@ -99,24 +99,68 @@ static json_t *split_list(const char *list)
 	return arr;
 }
 
-json_t *encode_event(const struct encode_clock *clock, uint64_t boot_ns, const char *category,
-		     const char *type, const char *action, const char *outcome)
-{
-	json_t *ev = json_object(), *event;
+/* event.* objects are few and never change once built: each is built once and shared. */
+#define EVENT_SHAPES_MAX 32
 
-	json_object_set_new(ev, "@timestamp", encode_time_json(clock, boot_ns));
-	event = encode_obj(ev, "event");
+static struct {
+	const char *category, *type, *action, *outcome, *dataset;
+	json_t *event;
+} event_shapes[EVENT_SHAPES_MAX];
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static json_t *event_object(const char *category, const char *type, const char *action,
+			    const char *outcome, const char *dataset)
+{
+	json_t *event = json_object();
+	int i;
+
 	json_object_set_new(event, "kind", json_string("event"));
 	json_object_set_new(event, "category", json_string(category));
 	json_object_set_new(event, "type", split_list(type));
 	json_object_set_new(event, "action", json_string(action));
 	if (outcome)
 		json_object_set_new(event, "outcome", json_string(outcome));
+	if (dataset)
+		json_object_set_new(event, "dataset", json_string(dataset));
+	for (i = 0; i < EVENT_SHAPES_MAX; i++) {
+		if (event_shapes[i].event)
+			continue;
+		event_shapes[i].category = category;
+		event_shapes[i].type = type;
+		event_shapes[i].action = action;
+		event_shapes[i].outcome = outcome;
+		event_shapes[i].dataset = dataset;
+		event_shapes[i].event = json_incref(event);
+		break;
+	}
+	return event;
+}
+
+json_t *encode_event(const struct encode_clock *clock, uint64_t boot_ns, const char *category,
+		     const char *type, const char *action, const char *outcome, const char *dataset)
+{
+	json_t *ev = json_object(), *event = NULL;
+	int i;
+
+	json_object_set_new(ev, "@timestamp", encode_time_json(clock, boot_ns));
+	for (i = 0; i < EVENT_SHAPES_MAX && event_shapes[i].event && !event; i++)
+		if (same_str(event_shapes[i].action, action) &&
+		    same_str(event_shapes[i].outcome, outcome) &&
+		    same_str(event_shapes[i].type, type) &&
+		    same_str(event_shapes[i].category, category) &&
+		    same_str(event_shapes[i].dataset, dataset))
+			event = json_incref(event_shapes[i].event);
+	json_object_set_new(ev, "event",
+			    event ?: event_object(category, type, action, outcome, dataset));
 	return ev;
 }
 
 /* Lists field in custos.escaped: its value had invalid UTF-8, escaped as \xNN. */
-static void mark_escaped(json_t *ev, const char *field)
+void encode_mark_escaped(json_t *ev, const char *field)
 {
 	json_t *custos = encode_obj(ev, "custos");
 	json_t *list = json_object_get(custos, "escaped");
@@ -138,7 +182,7 @@ void encode_bytes(json_t *ev, json_t *obj, const char *key, const char *field, c
 
 	json_object_set_new(obj, key, jsonstr_bytes(data, len, &escaped));
 	if (escaped)
-		mark_escaped(ev, field);
+		encode_mark_escaped(ev, field);
 }
 
 static void set_id(json_t *obj, const char *key, uint32_t id)
@@ -176,22 +220,23 @@ static const char *tty_name(uint32_t major, uint32_t minor, char buf[32])
 	return buf;
 }
 
+/* argv: if any argument is not UTF-8, all are escaped, so one rule decodes the array. */
 static void encode_args(json_t *ev, json_t *process, const struct proc_info *proc)
 {
 	json_t *args = json_array();
-	size_t i = 0, count = 0;
+	size_t i, count = 0;
+	bool escape = !utf8_valid(proc->args, proc->args_len);
 
-	while (i < proc->args_len) {
+	for (i = 0; i < proc->args_len; count++) {
 		const char *arg = proc->args + i;
 		size_t n = strnlen(arg, proc->args_len - i);
-		bool escaped = false;
 
-		json_array_append_new(args, jsonstr_bytes(arg, n, &escaped));
-		if (escaped)
-			mark_escaped(ev, "process.args");
+		json_array_append_new(args, escape ? jsonstr_bytes_escaped(arg, n)
+						   : json_stringn_nocheck(arg, n));
 		i += n + 1;
-		count++;
 	}
+	if (escape)
+		encode_mark_escaped(ev, "process.args");
 	json_object_set_new(process, "args", args);
 	json_object_set_new(process, "args_count", json_integer(count));
 	if (proc->args_truncated)
@@ -306,7 +351,10 @@ void encode_file(json_t *ev, const char *path, size_t path_len, uint32_t dev, ui
 	const char *slash = memrchr(path, '/', path_len);
 	char buf[32];
 
-	encode_bytes(ev, file, "path", "file.path", path, path_len);
+	if (!path_len)
+		json_object_set_new(encode_obj(ev, "custos.file"), "path_unknown", json_true());
+	else
+		encode_bytes(ev, file, "path", "file.path", path, path_len);
 	if (slash) {
 		size_t dir_len = slash == path ? 1 : (size_t)(slash - path);
 

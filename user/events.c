@@ -24,7 +24,9 @@ struct open_state {
 	struct custos_task opener;
 	char *path;
 	size_t path_len;
-	json_t *rule; /* {"rule": name, "tags": [...]}, as at open time */
+	json_t *rule;	     /* {"rule": name, "tags": [...]}, as at open time */
+	json_t *file;	     /* file.*, shared by its events */
+	json_t *file_custos; /* the custos.* members file.* brings (escaped, file), or NULL */
 	uint64_t ino;
 	uint64_t reported_bytes;
 	uint64_t reported_calls;
@@ -34,11 +36,24 @@ struct open_state {
 	uint32_t owner_gid;
 	uint32_t missing_sweeps;
 	uint32_t sweep_seen;
-	bool deleted;
+};
+
+/*
+ * The encoded identity of a thread (process.*, user.*, group.*, container.*),
+ * shared by its events while nothing in it changes: building it is most of
+ * the cost of an event.
+ */
+struct who_cache {
+	struct custos_task task;
+	uint64_t proc_generation;
+	int64_t used_ns;
+	json_t *who;	/* top-level members to share into each event */
+	json_t *custos; /* custos.* members it brings (escaped, process) */
 };
 
 struct events {
 	char *hostname;
+	json_t *host; /* host.*, shared by every event */
 	events_emit_fn emit;
 	void *emit_ctx;
 	const struct config *cfg;
@@ -46,6 +61,9 @@ struct events {
 	struct proc_table procs;
 	struct users users;
 	struct hashmap opens; /* open_id -> struct open_state */
+	struct hashmap whos;  /* tid -> struct who_cache */
+	struct hashmap flags; /* open(2) flags -> their names, shared */
+	struct hashmap rules; /* rule id -> {"rule": name, "tags": [...]} of every config seen */
 	struct encode_clock clock;
 	uint64_t seq;
 	uint32_t sweep;
@@ -71,7 +89,9 @@ struct events *events_new(const char *hostname, events_emit_fn emit, void *ctx)
 	}
 	e->emit = emit;
 	e->emit_ctx = ctx;
+	e->host = json_pack("{s:s}", "name", hostname);
 	proc_table_init(&e->procs);
+	proc_seed(&e->procs);
 	encode_clock_sync(&e->clock);
 	return e;
 }
@@ -82,7 +102,32 @@ static void open_state_free(struct open_state *st)
 		return;
 	free(st->path);
 	json_decref(st->rule);
+	json_decref(st->file);
+	json_decref(st->file_custos);
 	free(st);
+}
+
+static void who_cache_free(struct who_cache *w)
+{
+	if (!w)
+		return;
+	json_decref(w->who);
+	json_decref(w->custos);
+	free(w);
+}
+
+static void whos_clear(struct events *e, int64_t older_than_ns)
+{
+	struct who_cache *w;
+	uint64_t tid;
+	size_t i = 0;
+
+	while (hashmap_next(&e->whos, &i, &tid, (void **)&w)) {
+		if (w->used_ns < older_than_ns) {
+			hashmap_remove(&e->whos, tid);
+			who_cache_free(w);
+		}
+	}
 }
 
 void events_free(struct events *e)
@@ -95,16 +140,50 @@ void events_free(struct events *e)
 	while (hashmap_next(&e->opens, &i, NULL, &st))
 		open_state_free(st);
 	hashmap_clear(&e->opens);
+	whos_clear(e, INT64_MAX);
+	hashmap_clear(&e->whos);
+	i = 0;
+	while (hashmap_next(&e->flags, &i, NULL, &st))
+		json_decref(st);
+	hashmap_clear(&e->flags);
+	i = 0;
+	while (hashmap_next(&e->rules, &i, NULL, &st))
+		json_decref(st);
+	hashmap_clear(&e->rules);
 	proc_table_free(&e->procs);
 	users_clear(&e->users);
+	json_decref(e->host);
 	free(e->hostname);
 	free(e);
 }
 
+/*
+ * Records name rules by id (generation and index), so a record made before a
+ * reload keeps the name of the rule that matched it: every config's names
+ * are kept.
+ */
 void events_set_config(struct events *e, const struct config *cfg, const struct watch_set *set)
 {
+	size_t i, t;
+
 	e->cfg = cfg;
 	e->watches = set;
+	for (i = 0; i < cfg->n_rules; i++) {
+		uint64_t id = set->generation << CUSTOS_RULE_INDEX_BITS | i;
+		const struct config_rule *r = &cfg->rules[i];
+		json_t *info, *old = NULL;
+
+		if (hashmap_get(&e->rules, id))
+			continue;
+		info = json_pack("{s:s, s:[]}", "rule", r->name, "tags");
+		for (t = 0; info && t < r->n_tags; t++)
+			json_array_append_new(json_object_get(info, "tags"),
+					      json_string(r->tags[t]));
+		if (info && !hashmap_put(&e->rules, id, info, (void **)&old))
+			json_decref(old);
+		else
+			json_decref(info);
+	}
 }
 
 const struct events_stats *events_stats(const struct events *e)
@@ -119,12 +198,16 @@ size_t events_open_count(const struct events *e)
 
 void events_tick(struct events *e)
 {
+	int64_t now = encode_clock_now_boot();
+
 	encode_clock_sync(&e->clock);
-	proc_gc(&e->procs, encode_clock_now_boot(), PROC_KEEP_NS);
+	proc_gc(&e->procs, now, PROC_KEEP_NS);
+	whos_clear(e, now - (int64_t)PROC_KEEP_NS);
 }
 
 void events_forget_names(struct events *e)
 {
+	whos_clear(e, INT64_MAX);
 	users_clear(&e->users);
 }
 
@@ -134,7 +217,7 @@ void events_emit(struct events *e, json_t *ev)
 
 	if (!ev)
 		return;
-	json_object_set_new(encode_obj(ev, "host"), "name", json_string(e->hostname));
+	json_object_set(ev, "host", e->host);
 	custos = encode_obj(ev, "custos");
 	json_object_set_new(custos, "seq", json_integer(++e->seq));
 	json_object_set_new(custos, "schema_version", json_integer(CUSTOS_SCHEMA_VERSION));
@@ -146,30 +229,32 @@ void events_emit(struct events *e, json_t *ev)
 json_t *events_agent_event(struct events *e, const char *action, const char *type,
 			   const char *outcome)
 {
-	json_t *ev =
-	    encode_event(&e->clock, encode_clock_now_boot(), "process", type, action, outcome);
-
-	json_object_set_new(encode_obj(ev, "event"), "dataset", json_string("custos.agent"));
-	return ev;
+	return encode_event(&e->clock, encode_clock_now_boot(), "process", type, action, outcome,
+			    "custos.agent");
 }
 
 /* Rule name and tags for a rule index of the current config. */
-static json_t *rule_json(const struct events *e, uint32_t rule)
+/* {"rule": name, "tags": [...]} of a rule id; "rule" null if it is unknown. */
+static json_t *rule_json(const struct events *e, uint32_t rule_id)
 {
-	json_t *out = json_object(), *tags = json_array();
-	size_t i;
+	json_t *info = hashmap_get(&e->rules, rule_id);
 
-	if (e->cfg && rule < e->cfg->n_rules) {
-		const struct config_rule *r = &e->cfg->rules[rule];
+	return info ? json_incref(info) : json_pack("{s:n, s:[]}", "rule", "tags");
+}
 
-		json_object_set_new(out, "rule", json_string(r->name));
-		for (i = 0; i < r->n_tags; i++)
-			json_array_append_new(tags, json_string(r->tags[i]));
-	} else {
-		json_object_set_new(out, "rule", json_null());
-	}
-	json_object_set_new(out, "tags", tags);
-	return out;
+#define FLAG_SETS_MAX 256
+
+/* custos.open.flags: the same few combinations over and over, so built once each. */
+static json_t *open_flags(struct events *e, uint32_t flags)
+{
+	json_t *names = hashmap_get(&e->flags, flags);
+
+	if (names)
+		return json_incref(names);
+	names = encode_open_flags(flags);
+	if (e->flags.len < FLAG_SETS_MAX && !hashmap_put(&e->flags, flags, names, NULL))
+		json_incref(names);
+	return names;
 }
 
 static void add_rule(json_t *ev, json_t *rule)
@@ -177,9 +262,72 @@ static void add_rule(json_t *ev, json_t *rule)
 	json_object_update(encode_obj(ev, "custos"), rule);
 }
 
-static const struct proc_info *task_proc(struct events *e, const struct custos_task *task)
+/*
+ * Shares src's members into dst, an object of ev (values are referenced,
+ * not copied); an "escaped" list is merged into ev's custos.escaped.
+ */
+static void share_members(json_t *ev, json_t *dst, json_t *src)
 {
-	return proc_get(&e->procs, task->tgid, task->start_ns, task->ppid);
+	const char *key;
+	json_t *value;
+	void *it;
+
+	for (it = json_object_iter(src); it; it = json_object_iter_next(src, it)) {
+		key = json_object_iter_key(it);
+		value = json_object_iter_value(it);
+		if (!strcmp(key, "escaped")) {
+			size_t i;
+
+			for (i = 0; i < json_array_size(value); i++)
+				encode_mark_escaped(ev,
+						    json_string_value(json_array_get(value, i)));
+			continue;
+		}
+		json_object_set(dst, key, value);
+	}
+}
+
+static struct who_cache *who_build(struct events *e, const struct custos_task *task,
+				   const struct proc_info *proc)
+{
+	struct who_cache *w = calloc(1, sizeof(*w));
+	const char *container;
+
+	if (!w)
+		return NULL;
+	w->task = *task;
+	w->proc_generation = proc ? proc->generation : 0;
+	w->who = json_object();
+	encode_task(w->who, &e->clock, task, proc, &e->users);
+	container = proc_cgroup_container(&e->procs, task->cgroup_id, encode_clock_now_boot());
+	if (container)
+		json_object_set_new(encode_obj(w->who, "container"), "id", json_string(container));
+	/* custos.* is the event's own object: keep what the task brings to it apart. */
+	w->custos = json_incref(json_object_get(w->who, "custos"));
+	json_object_del(w->who, "custos");
+	return w;
+}
+
+/* process.*, user.*, group.*, container.* of task, built once per identity. */
+static void encode_who(struct events *e, json_t *ev, const struct custos_task *task)
+{
+	const struct proc_info *proc = proc_get(&e->procs, task->tgid, task->start_ns, task->ppid);
+	struct who_cache *w = hashmap_get(&e->whos, task->tid), *old = NULL;
+
+	if (!w || memcmp(&w->task, task, sizeof(*task)) ||
+	    w->proc_generation != (proc ? proc->generation : 0)) {
+		w = who_build(e, task, proc);
+		if (!w || hashmap_put(&e->whos, task->tid, w, (void **)&old)) {
+			who_cache_free(w);
+			encode_task(ev, &e->clock, task, proc, &e->users);
+			return;
+		}
+		who_cache_free(old);
+	}
+	w->used_ns = encode_clock_now_boot();
+	share_members(ev, ev, w->who);
+	if (w->custos)
+		share_members(ev, encode_obj(ev, "custos"), w->custos);
 }
 
 /* Checks that a record of type T fits, with var bytes after the fixed part. */
@@ -207,10 +355,32 @@ static void add_path_flags(json_t *ev, const struct custos_path_info *info)
 		json_object_set_new(encode_obj(ev, "custos.file"), "deleted", json_true());
 }
 
+/* file.* of an open file and its custos.* companions, built once for all its events. */
+static void open_state_encode_file(struct events *e, struct open_state *st,
+				   const struct custos_path_info *info)
+{
+	json_t *tmp = json_object();
+
+	encode_file(tmp, st->path, st->path_len, st->dev, st->ino, st->mode, &e->users,
+		    st->owner_uid, st->owner_gid);
+	if (info)
+		add_path_flags(tmp, info);
+	st->file = json_incref(json_object_get(tmp, "file"));
+	st->file_custos = json_incref(json_object_get(tmp, "custos"));
+	json_decref(tmp);
+}
+
+static void share_file(json_t *ev, const struct open_state *st, json_t *file)
+{
+	json_object_set(ev, "file", file);
+	if (st->file_custos)
+		share_members(ev, encode_obj(ev, "custos"), st->file_custos);
+}
+
 static int on_file_open(struct events *e, const struct custos_file_open *rec, size_t size)
 {
 	struct open_state *st, *old = NULL;
-	json_t *ev, *open;
+	json_t *ev, *open, *file;
 
 	if (!record_fits(size, sizeof(*rec), rec->path.len))
 		return -EINVAL;
@@ -226,24 +396,24 @@ static int on_file_open(struct events *e, const struct custos_file_open *rec, si
 	st->mode = rec->mode;
 	st->owner_uid = rec->owner_uid;
 	st->owner_gid = rec->owner_gid;
-	st->deleted = rec->path.flags & CUSTOS_PATH_DELETED;
 	st->sweep_seen = e->sweep;
 	if (!st->path || hashmap_put(&e->opens, st->open_id, st, (void **)&old)) {
 		open_state_free(st);
 		return -ENOMEM;
 	}
 	open_state_free(old);
+	open_state_encode_file(e, st, &rec->path);
 
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access", "open", "success");
-	encode_file(ev, st->path, st->path_len, rec->dev, rec->ino, rec->mode, &e->users,
-		    rec->owner_uid, rec->owner_gid);
-	json_object_set_new(encode_obj(ev, "file"), "size", json_integer(rec->size));
-	encode_task(ev, &e->clock, &rec->task, task_proc(e, &rec->task), &e->users);
+	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access", "open", "success", NULL);
+	file = json_copy(st->file); /* shallow: shares the members */
+	json_object_set_new(file, "size", json_integer(rec->size));
+	share_file(ev, st, file);
+	json_decref(file);
+	encode_who(e, ev, &rec->task);
 	add_rule(ev, st->rule);
-	add_path_flags(ev, &rec->path);
 	json_object_set_new(encode_obj(ev, "custos"), "open_id", json_integer(rec->open_id));
 	open = encode_obj(ev, "custos.open");
-	json_object_set_new(open, "flags", encode_open_flags(rec->flags));
+	json_object_set_new(open, "flags", open_flags(e, rec->flags));
 	json_object_set_new(open, "fd", json_integer(rec->fd));
 	events_emit(e, ev);
 	return 0;
@@ -271,6 +441,7 @@ static struct open_state *state_for_unseen(struct events *e, uint64_t open_id,
 		open_state_free(st);
 		return NULL;
 	}
+	open_state_encode_file(e, st, NULL);
 	return st;
 }
 
@@ -282,13 +453,9 @@ static void emit_summary(struct events *e, struct open_state *st, const struct c
 	const char *action = reason == CUSTOS_CLOSE_FLUSH ? "flush" : "close";
 	json_t *ev, *io;
 
-	ev = encode_event(&e->clock, boot_ns, "file", "access", action, "success");
-	if (st->path_len)
-		encode_file(ev, st->path, st->path_len, st->dev, st->ino, st->mode, &e->users,
-			    st->owner_uid, st->owner_gid);
-	else
-		encode_file(ev, "", 0, st->dev, st->ino, 0, &e->users, 0, 0);
-	encode_task(ev, &e->clock, task, task_proc(e, task), &e->users);
+	ev = encode_event(&e->clock, boot_ns, "file", "access", action, "success", NULL);
+	share_file(ev, st, st->file);
+	encode_who(e, ev, task);
 	add_rule(ev, st->rule);
 	json_object_set_new(encode_obj(ev, "custos"), "open_id", json_integer(st->open_id));
 	io = encode_obj(ev, "custos.io");
@@ -334,6 +501,30 @@ static int on_file_close(struct events *e, const struct custos_file_close *rec, 
 	return 0;
 }
 
+/*
+ * The kernel resolved symlinks and ".." on its way to refusing the open:
+ * show the real directory, plus the last name. 0 if it cannot be resolved.
+ */
+static size_t canonical(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *base;
+	int n;
+
+	if (!slash || !slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, ".."))
+		return 0;
+	base = slash + 1;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, slash - path);
+	dir[slash - path] = '\0';
+	if (!realpath(dir[0] ? dir : "/", real))
+		return 0;
+	n = snprintf(out, cap, "%s/%s", strcmp(real, "/") ? real : "", base);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 static bool in_other_mount_ns(uint32_t tgid)
 {
 	char path[64], mine[64] = "", theirs[64] = "";
@@ -376,7 +567,7 @@ static size_t denied_path(const struct custos_file_denied *rec, char *shown, siz
 	snprintf(lookup, lookup_cap, "/proc/%u/root%s", rec->task.tgid, shown);
 	if (!via_root || access(lookup, F_OK) != 0)
 		snprintf(lookup, lookup_cap, "%s", shown);
-	return o + name_len;
+	return canonical(lookup, shown, cap) ?: o + name_len;
 }
 
 static void exe_identity(uint32_t tgid, uint32_t *dev, uint64_t *ino)
@@ -418,16 +609,17 @@ static int on_file_denied(struct events *e, const struct custos_file_denied *rec
 	    (1ULL << it->rule))
 		return 0;
 
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access,denied", "open", "failure");
+	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access,denied", "open", "failure",
+			  NULL);
 	encode_file(ev, path, path_len, 0, 0, 0, &e->users, 0, 0);
 	/* The file's identity is unknown to the kernel here; leave it out rather than guess. */
 	json_object_del(encode_obj(ev, "file"), "inode");
 	json_object_del(encode_obj(ev, "file"), "device");
-	encode_task(ev, &e->clock, &rec->task, task_proc(e, &rec->task), &e->users);
-	rule = rule_json(e, it->rule);
+	encode_who(e, ev, &rec->task);
+	rule = rule_json(e, e->watches->generation << CUSTOS_RULE_INDEX_BITS | it->rule);
 	add_rule(ev, rule);
 	json_decref(rule);
-	json_object_set_new(encode_obj(ev, "custos.open"), "flags", encode_open_flags(rec->flags));
+	json_object_set_new(encode_obj(ev, "custos.open"), "flags", open_flags(e, rec->flags));
 	err = encode_obj(ev, "error");
 	json_object_set_new(err, "code", json_string(encode_errno_name(rec->error, errbuf)));
 	json_object_set_new(err, "message", json_string(strerror(rec->error)));
@@ -449,6 +641,15 @@ static int on_proc_exec(struct events *e, const struct custos_proc_exec *rec, si
 	proc_exec(&e->procs, rec->task.tgid, rec->task.start_ns, exe, exe_len,
 		  rec->data + CUSTOS_PATH_MAX, rec->args_len, rec->args_truncated);
 	free(exe);
+	return 0;
+}
+
+static int on_cgroup_mkdir(struct events *e, const struct custos_cgroup_mkdir *rec, size_t size)
+{
+	if (!record_fits(size, sizeof(*rec), rec->path_len) || rec->path_len == 0 ||
+	    rec->path[rec->path_len - 1] != '\0')
+		return -EINVAL;
+	proc_cgroup_learn(&e->procs, rec->cgroup_id, rec->path);
 	return 0;
 }
 
@@ -487,6 +688,9 @@ int events_record(struct events *e, const void *data, size_t size)
 	case CUSTOS_REC_PROC_EXIT:
 		ret = on_proc_exit(e, data, size);
 		break;
+	case CUSTOS_REC_CGROUP_MKDIR:
+		ret = on_cgroup_mkdir(e, data, size);
+		break;
 	default:
 		ret = -EINVAL;
 	}
@@ -495,7 +699,7 @@ int events_record(struct events *e, const void *data, size_t size)
 	return ret;
 }
 
-void events_flush(struct events *e, int fd)
+void events_flush(struct events *e, int fd, bool judge_lost)
 {
 	uint64_t key, next, open_id;
 	struct custos_open_file of;
@@ -524,7 +728,7 @@ void events_flush(struct events *e, int fd)
 				     of.read_calls, CUSTOS_CLOSE_FLUSH, false);
 	}
 	/* Gone from the kernel's table without a final summary: evicted. */
-	while (hashmap_next(&e->opens, &i, &open_id, (void **)&st)) {
+	while (judge_lost && hashmap_next(&e->opens, &i, &open_id, (void **)&st)) {
 		if (st->sweep_seen == e->sweep || ++st->missing_sweeps < MISSING_SWEEPS_LOST)
 			continue;
 		e->stats.evicted++;

@@ -46,7 +46,7 @@ bool utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-json_t *jsonstr_bytes(const char *data, size_t len, bool *escaped)
+json_t *jsonstr_bytes_escaped(const char *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)data;
@@ -54,11 +54,6 @@ json_t *jsonstr_bytes(const char *data, size_t len, bool *escaped)
 	json_t *out;
 	char *buf;
 
-	if (utf8_valid(data, len)) {
-		if (escaped)
-			*escaped = false;
-		return json_stringn_nocheck(data, len);
-	}
 	buf = malloc(len * 4 + 1);
 	if (!buf)
 		return NULL;
@@ -80,11 +75,18 @@ json_t *jsonstr_bytes(const char *data, size_t len, bool *escaped)
 		}
 		i += n;
 	}
-	if (escaped)
-		*escaped = true;
 	out = json_stringn_nocheck(buf, o);
 	free(buf);
 	return out;
+}
+
+json_t *jsonstr_bytes(const char *data, size_t len, bool *escaped)
+{
+	bool valid = utf8_valid(data, len);
+
+	if (escaped)
+		*escaped = !valid;
+	return valid ? json_stringn_nocheck(data, len) : jsonstr_bytes_escaped(data, len);
 }
 
 json_t *jsonstr_cstr(const char *s, size_t max, bool *escaped)

@@ -5,8 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <custos/jsonout.h>
 #include <custos/jsonstr.h>
 #include <custos/output.h>
+
+#define OUTPUT_BUFFER (256 << 10)
 
 struct output {
 	FILE *f;
@@ -14,6 +17,8 @@ struct output {
 	struct output_filter filter;
 	bool utf8;
 	int error;
+	struct jsonout line; /* one event's JSON, reused */
+	uint64_t unwritable; /* events that could not be serialized */
 };
 
 struct output *output_new(FILE *f, enum output_format format, const struct output_filter *filter)
@@ -25,6 +30,8 @@ struct output *output_new(FILE *f, enum output_format format, const struct outpu
 		return NULL;
 	o->f = f;
 	o->format = format;
+	/* Lines are flushed at the end of each batch; in between, few large writes. */
+	setvbuf(f, NULL, _IOFBF, OUTPUT_BUFFER);
 	if (filter)
 		o->filter = *filter;
 	o->utf8 = codeset && !strcmp(codeset, "UTF-8");
@@ -33,6 +40,9 @@ struct output *output_new(FILE *f, enum output_format format, const struct outpu
 
 void output_free(struct output *o)
 {
+	if (!o)
+		return;
+	jsonout_free(&o->line);
 	free(o);
 }
 
@@ -156,10 +166,17 @@ int output_event(struct output *o, json_t *ev)
 		return o->error;
 	if (!keep(o, ev))
 		return 0;
-	if (o->format == OUTPUT_HUMAN)
+	if (o->format == OUTPUT_HUMAN) {
 		write_human(o, ev);
-	else if (json_dumpf(ev, o->f, JSON_COMPACT) == 0)
-		fputc('\n', o->f);
+	} else {
+		jsonout_reset(&o->line);
+		/* An event that cannot be written whole is not written at all (never half a line).
+		 */
+		if (jsonout_value(&o->line, ev) == 0 && jsonout_char(&o->line, '\n') == 0)
+			fwrite(o->line.buf, 1, o->line.len, o->f);
+		else
+			o->unwritable++;
+	}
 	if (ferror(o->f))
 		o->error = errno ? -errno : -EIO;
 	return o->error;

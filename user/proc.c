@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,11 @@ void proc_table_free(struct proc_table *t)
 	while (hashmap_next(&t->by_tgid, &i, NULL, &value))
 		proc_info_free(value);
 	hashmap_clear(&t->by_tgid);
+	i = 0;
+	while (hashmap_next(&t->cgroups, &i, NULL, &value))
+		free(value);
+	hashmap_clear(&t->cgroups);
+	free(t->cgroup2_root);
 }
 
 static char *memdup(const void *p, size_t len)
@@ -198,6 +205,7 @@ static struct proc_info *proc_new(struct proc_table *t, uint32_t tgid, uint64_t 
 		return NULL;
 	p->tgid = tgid;
 	p->start_ns = start_ns;
+	p->generation = ++t->generations;
 	if (hashmap_put(&t->by_tgid, tgid, p, (void **)&old)) {
 		free(p);
 		return NULL;
@@ -273,4 +281,106 @@ void proc_gc(struct proc_table *t, uint64_t now_ns, uint64_t keep_ns)
 			proc_info_free(p);
 		}
 	}
+}
+
+void proc_seed(struct proc_table *t)
+{
+	struct dirent *de;
+	DIR *dir = opendir(t->proc_root);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char *end;
+		unsigned long tgid = strtoul(de->d_name, &end, 10);
+		uint64_t start;
+		struct proc_info *p;
+
+		if (*end || end == de->d_name || hashmap_get(&t->by_tgid, tgid))
+			continue;
+		start = read_start_ns(t, tgid);
+		if (!start)
+			continue;
+		p = proc_new(t, tgid, start);
+		if (p)
+			read_from_proc(t, p);
+	}
+	closedir(dir);
+	proc_cgroup_container(t, 0, 0);
+}
+
+void proc_cgroup_learn(struct proc_table *t, uint64_t cgroup_id, const char *path)
+{
+	char id[65], *value = strdup(proc_container_id(path, id) ? id : "");
+	void *old = NULL;
+
+	if (!value || hashmap_put(&t->cgroups, cgroup_id, value, &old)) {
+		free(value);
+		return;
+	}
+	free(old);
+}
+
+static char *find_cgroup2_root(void)
+{
+	char *line = NULL, mnt[4096], *root = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return NULL;
+	while (!root && getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - ");
+
+		if (sep && !strncmp(sep, " - cgroup2 ", 11) &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1)
+			root = strdup(mnt);
+	}
+	free(line);
+	fclose(f);
+	return root;
+}
+
+/* nftw has no context argument. */
+static struct proc_table *scanning;
+
+static int learn_cgroup_dir(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct {
+		struct file_handle h;
+		unsigned char bytes[64];
+	} fh = {.h.handle_bytes = sizeof(fh.bytes)};
+	size_t root_len = strlen(scanning->cgroup2_root);
+	uint64_t id;
+	int mount_id;
+
+	if (type != FTW_D || name_to_handle_at(AT_FDCWD, path, &fh.h, &mount_id, 0) ||
+	    fh.h.handle_bytes < sizeof(id))
+		return 0;
+	/* A kernfs file handle is the node id, which is the cgroup id. */
+	memcpy(&id, fh.h.f_handle, sizeof(id));
+	if (!hashmap_get(&scanning->cgroups, id))
+		proc_cgroup_learn(scanning, id, path + root_len);
+	return 0;
+}
+
+const char *proc_cgroup_container(struct proc_table *t, uint64_t cgroup_id, int64_t now_ns)
+{
+	const char *id = cgroup_id ? hashmap_get(&t->cgroups, cgroup_id) : NULL;
+
+	if (!id && (!t->cgroups_scanned_ns || now_ns - t->cgroups_scanned_ns > 1000000000LL)) {
+		if (!t->cgroup2_root)
+			t->cgroup2_root = find_cgroup2_root();
+		t->cgroups_scanned_ns = now_ns ?: 1;
+		if (t->cgroup2_root) {
+			scanning = t;
+			nftw(t->cgroup2_root, learn_cgroup_dir, 16, FTW_PHYS | FTW_MOUNT);
+			scanning = NULL;
+		}
+		id = cgroup_id ? hashmap_get(&t->cgroups, cgroup_id) : NULL;
+		if (!id && cgroup_id)
+			proc_cgroup_learn(t, cgroup_id,
+					  ""); /* gone already: do not scan for it again */
+	}
+	return id && *id ? id : NULL;
 }

@@ -485,7 +485,10 @@ static int apply_inodes(const struct watch_maps *maps, const struct watch_set *n
 	for (i = 0; i < next->n_items; i++) {
 		const struct watch_item *it = &next->items[i];
 		struct custos_inode_key key = inode_key(it->dev, it->ino);
-		struct custos_watch_value value = {.rule = it->rule, .kind = it->kind};
+		struct custos_watch_value value = {
+		    .rule = next->generation << CUSTOS_RULE_INDEX_BITS | it->rule,
+		    .kind = it->kind,
+		};
 
 		if ((ret = map_put(maps->inodes, &key, &value)))
 			return ret;

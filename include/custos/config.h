@@ -18,6 +18,7 @@
 #define CONFIG_FLUSH_INTERVAL_DEFAULT 30  /* seconds */
 #define CONFIG_STATS_INTERVAL_DEFAULT 300 /* seconds; 0 turns periodic stats off */
 #define CONFIG_RING_BUFFER_MB_DEFAULT 16
+#define CONFIG_QUEUE_MB_DEFAULT	      256
 
 struct config_exclude {
 	char **comms; /* process names (comm), exact */
@@ -45,6 +46,7 @@ struct config {
 	uint32_t flush_interval_s;     /* summaries of files held open this long */
 	uint32_t stats_interval_s;
 	uint32_t ring_buffer_mb; /* a power of two, 1..1024 */
+	uint32_t queue_mb;	 /* records waiting to become events, 1..65536 */
 };
 
 struct config_error {

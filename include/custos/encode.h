@@ -32,10 +32,12 @@ json_t *encode_time_json(const struct encode_clock *clock, uint64_t boot_ns);
 
 /*
  * A new event object with @timestamp and event.{kind,category,type,action,
- * outcome}. type is a comma-separated list ("access,denied").
+ * outcome,dataset}. type is a comma-separated list ("access,denied"). The
+ * event.* object is shared between events of the same shape: never modify it.
  */
 json_t *encode_event(const struct encode_clock *clock, uint64_t boot_ns, const char *category,
-		     const char *type, const char *action, const char *outcome);
+		     const char *type, const char *action, const char *outcome,
+		     const char *dataset);
 
 /* Object at dotted path in ev, created as needed ("process.parent"). */
 json_t *encode_obj(json_t *ev, const char *path);
@@ -46,6 +48,9 @@ json_t *encode_obj(json_t *ev, const char *path);
  */
 void encode_bytes(json_t *ev, json_t *obj, const char *key, const char *field, const char *data,
 		  size_t len);
+
+/* Lists field in custos.escaped of ev (once). */
+void encode_mark_escaped(json_t *ev, const char *field);
 
 /* process.*, user.*, group.*, container.* of the task. */
 void encode_task(json_t *ev, const struct encode_clock *clock, const struct custos_task *task,

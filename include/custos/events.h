@@ -9,6 +9,7 @@
 #define CUSTOS_EVENTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,11 +42,12 @@ int events_record(struct events *e, const void *data, size_t size);
 
 /*
  * Reports what was read from watched files still open since their last
- * summary ("flush"), from the kernel's open-file map. Entries missing from
- * the map twice in a row were lost without a summary and are reported
- * as closed with reason "evicted".
+ * summary ("flush"), from the kernel's open-file map. With judge_lost (no
+ * records waiting to be handled), entries missing from the map twice in a
+ * row were lost without a summary and are reported as closed with reason
+ * "evicted".
  */
-void events_flush(struct events *e, int open_files_fd);
+void events_flush(struct events *e, int open_files_fd, bool judge_lost);
 
 /* A new event of the agent itself (agent-start, agent-stats...), to fill and emit. */
 json_t *events_agent_event(struct events *e, const char *action, const char *type,

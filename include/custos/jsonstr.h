@@ -21,6 +21,12 @@ bool utf8_valid(const char *s, size_t len);
 
 /* A new JSON string for len bytes of data; *escaped is set if they were escaped. NULL on ENOMEM. */
 json_t *jsonstr_bytes(const char *data, size_t len, bool *escaped);
+/*
+ * Always the escaped form (invalid bytes as \xNN, backslashes doubled), for
+ * a value that must be decoded like its siblings: the elements of an array
+ * listed in custos.escaped.
+ */
+json_t *jsonstr_bytes_escaped(const char *data, size_t len);
 /* The same for a NUL-terminated string of at most max bytes. */
 json_t *jsonstr_cstr(const char *s, size_t max, bool *escaped);
 

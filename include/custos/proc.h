@@ -15,6 +15,7 @@
 #include <custos/hashmap.h>
 
 struct proc_info {
+	uint64_t generation; /* unique per entry: tells a replaced entry apart */
 	uint32_t tgid;
 	uint64_t start_ns; /* CLOCK_BOOTTIME; tells a reused pid apart */
 	char *exe;	   /* may be NULL when unknown */
@@ -28,7 +29,11 @@ struct proc_info {
 
 struct proc_table {
 	struct hashmap by_tgid;
-	const char *proc_root; /* "/proc"; tests may point elsewhere */
+	struct hashmap cgroups; /* cgroup v2 id -> container id, or "" for none */
+	const char *proc_root;	/* "/proc"; tests may point elsewhere */
+	char *cgroup2_root;	/* where cgroup v2 is mounted; NULL if it is not */
+	uint64_t generations;
+	int64_t cgroups_scanned_ns;
 };
 
 void proc_table_init(struct proc_table *t);
@@ -44,6 +49,13 @@ const struct proc_info *proc_get(struct proc_table *t, uint32_t tgid, uint64_t s
 void proc_exec(struct proc_table *t, uint32_t tgid, uint64_t start_ns, const char *exe,
 	       size_t exe_len, const char *args, size_t args_len, bool args_truncated);
 void proc_exit(struct proc_table *t, uint32_t tgid, uint64_t now_ns);
+/* Learns every process and cgroup that exists now (at start, for those older than the agent). */
+void proc_seed(struct proc_table *t);
+/* A cgroup was created (record from the kernel); path from the cgroup v2 root. */
+void proc_cgroup_learn(struct proc_table *t, uint64_t cgroup_id, const char *path);
+/* The container id of a cgroup v2 id, or NULL; rescans the tree (at most once a second) for ids
+ * never seen. */
+const char *proc_cgroup_container(struct proc_table *t, uint64_t cgroup_id, int64_t now_ns);
 /* Forgets processes that exited more than keep_ns ago. */
 void proc_gc(struct proc_table *t, uint64_t now_ns, uint64_t keep_ns);
 

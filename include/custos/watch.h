@@ -18,8 +18,8 @@
 
 struct watch_item {
 	uint64_t ino;
-	uint32_t dev; /* kernel encoding (major << 20 | minor) */
-	uint32_t rule;
+	uint32_t dev;  /* kernel encoding (major << 20 | minor) */
+	uint32_t rule; /* index in the config's rules */
 	uint32_t kind; /* enum custos_watch_kind */
 	char *path;    /* as resolved; for messages */
 };
@@ -51,6 +51,7 @@ struct watch_set {
 	size_t n_uids;
 	char **warnings; /* paths that match nothing, and the like */
 	size_t n_warnings;
+	uint32_t generation; /* of the config; the kernel gets rule ids, see CUSTOS_RULE_INDEX */
 };
 
 /* Map fds the set is written to. */

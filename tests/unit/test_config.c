@@ -133,7 +133,8 @@ static const char full_text[] =
     "\"uid\": [7]},\n"
     "  \"flush_interval\": 86400,\n"
     "  \"stats_interval\": 0,\n"
-    "  \"ring_buffer_mb\": 1024\n"
+    "  \"ring_buffer_mb\": 1024,\n"
+    "  \"queue_mb\": 512\n"
     "}\n";
 
 TEST(config_full)
@@ -191,6 +192,7 @@ TEST(config_full)
 	ASSERT_EQ(cfg->flush_interval_s, 86400, "flush_interval");
 	ASSERT_EQ(cfg->stats_interval_s, 0, "stats_interval");
 	ASSERT_EQ(cfg->ring_buffer_mb, 1024, "ring_buffer_mb");
+	ASSERT_EQ(cfg->queue_mb, 512, "queue_mb");
 free_cfg:
 	config_free(cfg);
 }
@@ -227,7 +229,7 @@ TEST(config_syntax_error)
 		     "'}' expected");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': "
 		       "99999999999999999999}"),
-		     1, 82, "invalid JSON", "too big integer");
+		     1, 63, "invalid JSON", "too big integer");
 	/* the raw control character is refused by jansson */
 	EXPECT_ERROR(RULE("'tags': ['a\tb']"), 1, 53, "invalid JSON", "control character");
 	EXPECT_ERROR("\xef\xbb\xbf{}", 1, 1, "byte order mark", "expected JSON text");
@@ -251,7 +253,7 @@ TEST(config_unknown_keys)
 {
 	EXPECT_ERROR(j("{\n  'watch': [{'name': 'r', 'paths': ['/a']}],\n  'wacth': []\n}"), 3, 3,
 		     "unknown key \"wacth\" at the top level (expected one of: watch, exclude, "
-		     "flush_interval, stats_interval, ring_buffer_mb)");
+		     "flush_interval, stats_interval, ring_buffer_mb, queue_mb)");
 	EXPECT_ERROR(
 	    j("{'watch': [{'name': 'r', 'paths': ['/a']},\n"
 	      "           {'name': 's', 'path': ['/b'], 'paths': ['/b']}]}"),
@@ -479,7 +481,7 @@ TEST(config_control_characters)
 	EXPECT_ERROR(RULE("'exclude': {'comm': ['a\\nb']}"), 1, 64, "contains a control character",
 		     "expected a process name without control characters");
 	/* jansson refuses \u0000 unless asked not to */
-	EXPECT_ERROR(RULE("'tags': ['a\\u0000']"), 1, 60, "invalid JSON", "\\u0000");
+	EXPECT_ERROR(RULE("'tags': ['a\\u0000']"), 1, 52, "invalid JSON", "\\u0000");
 }
 
 static char *rules_text(size_t n)
