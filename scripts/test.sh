@@ -1,0 +1,45 @@
+#!/bin/bash
+# The whole test suite: installs what it needs, builds, runs the unit tests
+# and the integration tests (as root, on the real kernel). The last line is
+# "N passed, N failed" over everything; the exit status is 0 only if none failed.
+#   scripts/test.sh [-t NAME]    only tests whose name contains NAME
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+filter=()
+[ "${1:-}" = "-t" ] && [ -n "${2:-}" ] && filter=(-t "$2")
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "scripts/test.sh: the integration tests load BPF programs: run as root" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+scripts/deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+make -s tests-build || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+tally() {
+	# The last line of each runner is "N passed, N failed".
+	local last
+	last=$(tail -n 1 "$1")
+	if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "scripts/test.sh: $2 did not finish (last line: $last)" >&2
+		failed=$((failed + 1))
+	fi
+}
+
+log=$(mktemp)
+echo "== unit tests"
+build/tests/unit-tests "${filter[@]}" | tee "$log"
+tally "$log" "unit tests"
+echo "== integration tests"
+/usr/bin/python3 tests/integration/run.py "${filter[@]}" | tee "$log"
+tally "$log" "integration tests"
+rm -f "$log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
