@@ -14,10 +14,11 @@
 #define S_IFDIR	   0040000
 #define S_ISDIR(m) (((m)&S_IFMT) == S_IFDIR)
 
-#define O_WRONLY 00000001
-#define O_CREAT	 00000100
-#define O_TRUNC	 00001000
-#define AT_FDCWD -100
+#define O_WRONLY     00000001
+#define O_CREAT	     00000100
+#define O_TRUNC	     00001000
+#define AT_FDCWD     -100
+#define AT_REMOVEDIR 0x200
 
 #define FMODE_PATH 0x4000
 

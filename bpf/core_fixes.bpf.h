@@ -20,8 +20,8 @@ struct file___pre_file_ref {
 static __always_inline long file__ref_count(struct file *file)
 {
 	if (bpf_core_field_exists(file->f_ref))
-		return BPF_CORE_READ(file, f_ref.refcnt.counter) + 1;
-	return BPF_CORE_READ((struct file___pre_file_ref *)file, f_count.counter);
+		return file->f_ref.refcnt.counter + 1;
+	return ((struct file___pre_file_ref *)file)->f_count.counter;
 }
 
 /* task_struct.loginuid and .sessionid exist only with CONFIG_AUDIT. */

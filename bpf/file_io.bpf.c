@@ -15,7 +15,7 @@ static __always_inline int file_io__count_read(long ret)
 	struct custos_open_file *of;
 	__u64 file_addr;
 
-	if (ret <= 0)
+	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
 		return 0;
 	task = bpf_get_current_task_btf();
 	file_addr = task__fd_file(task, syscall_arg1(task__user_regs(task)));
@@ -63,9 +63,13 @@ int tp__syscalls__sys_exit_preadv2(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_close")
 int tp__syscalls__sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 file_addr = task__fd_file(task, ctx->args[0]);
+	struct task_struct *task;
+	__u64 file_addr;
 
+	if (!*(volatile __s64 *)&open_files_tracked)
+		return 0;
+	task = bpf_get_current_task_btf();
+	file_addr = task__fd_file(task, ctx->args[0]);
 	if (file_addr)
 		open_file__release(task, file_addr, CUSTOS_CLOSE_CLOSE);
 	return 0;

@@ -90,23 +90,42 @@ static __always_inline void file_open__record(struct task_struct *task, struct f
 	record__output(rec, sizeof(*rec) + rec->path.len);
 }
 
+/* Unique in this boot: the CPU in the top bits, its own count below. */
+static __always_inline __u64 file_open__next_id(void)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&open_counts, &zero);
+
+	if (!count)
+		return 0;
+	return (__u64)bpf_get_smp_processor_id() << CUSTOS_OPEN_ID_CPU_SHIFT | ++*count;
+}
+
 /* Starts counting a watched open file; returns its open_id. */
 static __always_inline __u64 file_open__track(struct task_struct *task, __u64 file_addr,
 					      struct inode *inode, __u32 dev, __u32 rule)
 {
-	struct custos_open_file *stale = bpf_map_lookup_elem(&open_files, &file_addr);
-	struct custos_open_file of = {
-	    .ino = inode->i_ino,
-	    .dev = dev,
-	    .rule = rule,
-	    .owner_tgid = task->tgid,
-	};
+	struct custos_open_file *stale, of = {
+					    .open_id = file_open__next_id(),
+					    .ino = inode->i_ino,
+					    .dev = dev,
+					    .rule = rule,
+					    .owner_tgid = task->tgid,
+					    .opener_tid = task->pid,
+					    .opener_cred = (__u64)task->cred,
+					    .opener_mm = (__u64)task->mm,
+					};
 
+	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_NOEXIST) == 0) {
+		__sync_fetch_and_add(&open_files_tracked, 1);
+		return of.open_id;
+	}
 	/* The struct file was freed and reused without a close we saw. */
+	stale = bpf_map_lookup_elem(&open_files, &file_addr);
 	if (stale)
 		open_file__summarize(task, file_addr, stale, CUSTOS_CLOSE_REUSED, true);
-	of.open_id = __sync_fetch_and_add(&next_open_id, 1);
-	bpf_map_update_elem(&open_files, &file_addr, &of, BPF_ANY);
+	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_ANY) == 0)
+		__sync_fetch_and_add(&open_files_tracked, 1);
 	return of.open_id;
 }
 
@@ -131,12 +150,10 @@ static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, c
 		return 0;
 	file = kptr(struct file, file_addr);
 	inode = file->f_inode;
-	dev = inode->i_sb->s_dev;
-	if (!watch__dev_watched(dev))
-		return 0;
 	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
 		return 0;
-	if (!watch__lookup(file->f_path.dentry, dev, &watch) &&
+	dev = inode->i_sb->s_dev;
+	if (!watch__decide(file->f_path.dentry, dev, &watch) &&
 	    !watch__lookup_aliases(file->f_path.dentry, dev, &watch))
 		return 0;
 	rule = watch.rule;

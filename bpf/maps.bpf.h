@@ -16,8 +16,24 @@ const volatile __u32 agent_tgid = 0;
 /* Wake the agent when this many bytes wait in the ring; below, it polls. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-/* Next open_id; shared by all CPUs (atomic add). */
-__u64 next_open_id = 1;
+/*
+ * Epoch of the cached directory verdicts: userspace bumps it when the watch
+ * maps change, the kernel hooks when a rename or a directory removal
+ * succeeds (a moved directory changes the ancestry of everything below it).
+ */
+__u64 verdict_epoch;
+/*
+ * Entries added to open_files minus those deleted (LRU evictions are not
+ * subtracted, so it is never too low): 0 means no watched file is open
+ * anywhere, and reads and closes need no lookup.
+ */
+__s64 open_files_tracked;
+/* Entries of kind CUSTOS_WATCH_FILE in watch_inodes; 0 skips the file's own lookup. */
+__u32 file_watches;
+/* Entries in the exclusion maps; 0 skips their lookups. */
+__u32 exclude_comm_count;
+__u32 exclude_uid_count;
+__u32 exclude_exe_count;
 
 /* Records to the agent. Size set by the loader. */
 struct {
@@ -41,9 +57,35 @@ struct {
 	__type(value, __u32);
 } watch_devs SEC(".maps");
 
+/*
+ * Whether a directory is inside a watched tree (and which rule): a per-CPU
+ * direct-mapped cache indexed by the directory's inode, each slot checked
+ * against the inode, its device and verdict_epoch. A directory has one
+ * dentry, so its inode names it; verdict_epoch moves on every rename and
+ * directory removal, so neither a moved tree nor a reused inode number can
+ * leave a stale verdict. Per CPU, so a slot is only written by the program
+ * running on that CPU (syscall tracepoints run with preemption disabled):
+ * no torn reads. An open of a file nobody watches costs this array lookup.
+ */
+#define DIR_VERDICT_SLOTS 4096
+struct dir_verdict {
+	__u64 ino;
+	__u64 epoch;
+	__u32 dev;
+	__u32 pad;
+	struct custos_watch_value watch; /* kind 0: not watched */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DIR_VERDICT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct dir_verdict);
+} dir_verdicts SEC(".maps");
+
 /* Watched files open now, keyed by struct file address, with their counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct custos_open_file);
@@ -87,6 +129,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct record_scratch);
 } scratch SEC(".maps");
+
+/* Per-CPU count of watched opens, for open ids (see CUSTOS_OPEN_ID_CPU_SHIFT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} open_counts SEC(".maps");
 
 /* Per-CPU counters of records that could not be written. */
 struct {

@@ -21,7 +21,17 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 
 	rec = record__reserve(CUSTOS_REC_FILE_CLOSE, sizeof(*rec));
 	if (rec) {
-		task__fill(&rec->task, task);
+		/* The opener itself, still the same (credentials, program): userspace knows it. */
+		rec->by_opener = task->pid == of->opener_tid &&
+				 (__u64)task->cred == of->opener_cred &&
+				 (__u64)task->mm == of->opener_mm;
+		if (rec->by_opener) {
+			rec->task.tgid = task->tgid;
+			rec->task.tid = task->pid;
+		} else {
+			task__fill(&rec->task, task);
+		}
+
 		rec->open_id = of->open_id;
 		rec->ino = of->ino;
 		rec->dev = of->dev;
@@ -32,8 +42,8 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 		rec->final = final;
 		record__submit(rec);
 	}
-	if (final)
-		bpf_map_delete_elem(&open_files, &file_addr);
+	if (final && bpf_map_delete_elem(&open_files, &file_addr) == 0)
+		__sync_fetch_and_add(&open_files_tracked, -1);
 }
 
 /*
@@ -45,9 +55,12 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 static __always_inline struct custos_open_file *open_file__lookup(struct task_struct *task,
 								  __u64 file_addr)
 {
-	struct custos_open_file *of = bpf_map_lookup_elem(&open_files, &file_addr);
+	struct custos_open_file *of;
 	struct inode *inode;
 
+	if (!*(volatile __s64 *)&open_files_tracked)
+		return NULL;
+	of = bpf_map_lookup_elem(&open_files, &file_addr);
 	if (!of)
 		return NULL;
 	inode = kptr(struct file, file_addr)->f_inode;

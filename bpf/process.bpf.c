@@ -102,3 +102,50 @@ int BPF_PROG(tp_btf__cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	record__submit(rec);
 	return 0;
 }
+
+/*
+ * Why these hooks: a renamed directory moves everything below it in or out
+ * of watched trees, and a removed directory frees an inode number that a
+ * new directory elsewhere may get; either drops the cached directory
+ * verdicts (dir_verdicts).
+ */
+static __always_inline int rename__exit(long ret)
+{
+	if (ret == 0)
+		__sync_fetch_and_add(&verdict_epoch, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_rmdir")
+int tp__syscalls__sys_exit_rmdir(struct syscall_trace_exit *ctx)
+{
+	return rename__exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int tp__syscalls__sys_exit_unlinkat(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	if (syscall_arg3(regs) & AT_REMOVEDIR)
+		return rename__exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_rename")
+int tp__syscalls__sys_exit_rename(struct syscall_trace_exit *ctx)
+{
+	return rename__exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat")
+int tp__syscalls__sys_exit_renameat(struct syscall_trace_exit *ctx)
+{
+	return rename__exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat2")
+int tp__syscalls__sys_exit_renameat2(struct syscall_trace_exit *ctx)
+{
+	return rename__exit(ctx->ret);
+}

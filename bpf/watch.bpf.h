@@ -115,6 +115,43 @@ static __always_inline bool watch__dev_watched(__u32 dev)
 	return bpf_map_lookup_elem(&watch_devs, &dev) != NULL;
 }
 
+/*
+ * The watch covering a non-directory dentry: its own inode (a watched file),
+ * else its directory's verdict, from dir_verdicts or walked and cached.
+ */
+static __always_inline bool watch__decide(struct dentry *dentry, __u32 dev,
+					  struct custos_watch_value *out)
+{
+	struct custos_inode_key key = {.ino = dentry->d_inode->i_ino, .dev = dev};
+	__u64 epoch = *(volatile __u64 *)&verdict_epoch;
+	struct dentry *parent = dentry->d_parent;
+	__u64 ino = parent->d_inode->i_ino;
+	__u32 index = (ino ^ (ino >> 12) ^ dev) & (DIR_VERDICT_SLOTS - 1);
+	struct custos_watch_value *watch;
+	struct dir_verdict *slot;
+
+	if (file_watches) {
+		watch = bpf_map_lookup_elem(&watch_inodes, &key);
+		if (watch) {
+			*out = *watch;
+			return true;
+		}
+	}
+	slot = bpf_map_lookup_elem(&dir_verdicts, &index);
+	if (!slot)
+		return false;
+	if (slot->ino != ino || slot->dev != dev || slot->epoch != epoch) {
+		slot->watch.kind = 0;
+		if (parent != dentry && watch__dev_watched(dev))
+			watch__lookup(parent, dev, &slot->watch);
+		slot->ino = ino;
+		slot->dev = dev;
+		slot->epoch = epoch;
+	}
+	*out = slot->watch;
+	return out->kind != 0;
+}
+
 static __always_inline bool exclude__mask_has(__u64 *mask, __u32 rule)
 {
 	return mask && (*mask & (1ULL << CUSTOS_RULE_INDEX(rule)));
@@ -128,12 +165,16 @@ static __always_inline bool exclude__task(struct task_struct *task, __u32 rule)
 	struct mm_struct *mm;
 	__u32 uid;
 
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (exclude__mask_has(bpf_map_lookup_elem(&exclude_comms, comm), rule))
-		return true;
+	if (exclude_comm_count) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (exclude__mask_has(bpf_map_lookup_elem(&exclude_comms, comm), rule))
+			return true;
+	}
 	uid = task->cred->uid.val;
-	if (exclude__mask_has(bpf_map_lookup_elem(&exclude_uids, &uid), rule))
+	if (exclude_uid_count && exclude__mask_has(bpf_map_lookup_elem(&exclude_uids, &uid), rule))
 		return true;
+	if (!exclude_exe_count)
+		return false;
 	mm = task->mm;
 	if (!mm || !mm->exe_file)
 		return false;

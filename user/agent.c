@@ -243,6 +243,17 @@ static void emit_start(struct agent *a)
 	events_emit(a->events, ev);
 }
 
+static void watches_changed(struct agent *a)
+{
+	uint32_t files = 0;
+	size_t i;
+
+	for (i = 0; i < a->watches.n_items; i++)
+		files += a->watches.items[i].kind == CUSTOS_WATCH_FILE;
+	loader_watches_changed(a->loader, files, a->watches.n_comms, a->watches.n_uids,
+			       a->watches.n_exes);
+}
+
 /* Applies a newly resolved set; on failure the maps keep the old one. */
 static int install_watches(struct agent *a, struct watch_set *next)
 {
@@ -262,6 +273,7 @@ static int install_watches(struct agent *a, struct watch_set *next)
 	}
 	watch_set_free(&a->watches);
 	a->watches = *next;
+	watches_changed(a);
 	events_set_config(a->events, a->cfg, &a->watches);
 	return 0;
 }
@@ -511,6 +523,7 @@ static int start(struct agent *a)
 		log_error("cannot write the watch maps: %s", strerror(errno));
 		return -EIO;
 	}
+	watches_changed(a);
 	a->events = events_new(host, on_event, a);
 	a->out = output_new(stdout, a->opts->format, &a->opts->filter);
 	a->ring = ring_buffer__new(loader_map_fd(a->loader, LOADER_MAP_EVENTS), on_record, a, NULL);

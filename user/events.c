@@ -493,9 +493,14 @@ static int on_file_close(struct events *e, const struct custos_file_close *rec, 
 		st = state_for_unseen(e, rec->open_id, &rec->task, rec->dev, rec->ino, rec->rule);
 	if (!st)
 		return -ENOMEM;
-	/* Released unseen: whoever reused the struct file did not read this one. */
-	if (rec->reason == CUSTOS_CLOSE_REUSED)
+	/*
+	 * The opener let go, unchanged (the kernel then leaves the identity out),
+	 * or the file was released unseen: whoever reused its struct file did not
+	 * read this one.
+	 */
+	if ((rec->by_opener && st->opener.tgid) || rec->reason == CUSTOS_CLOSE_REUSED)
 		task = &st->opener;
+
 	emit_summary(e, st, task, rec->hdr.ktime_ns, rec->bytes_read, rec->read_calls, rec->reason,
 		     rec->final);
 	return 0;

@@ -298,6 +298,18 @@ size_t loader_hooks(const struct loader *l, const struct loader_hook **hooks)
 	return l->n_hooks;
 }
 
+void loader_watches_changed(struct loader *l, uint32_t file_watches, uint32_t comms, uint32_t uids,
+			    uint32_t exes)
+{
+	struct custos_bpf__bss *bss = l->skel->bss;
+
+	__atomic_store_n(&bss->file_watches, file_watches, __ATOMIC_RELAXED);
+	__atomic_store_n(&bss->exclude_comm_count, comms, __ATOMIC_RELAXED);
+	__atomic_store_n(&bss->exclude_uid_count, uids, __ATOMIC_RELAXED);
+	__atomic_store_n(&bss->exclude_exe_count, exes, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&bss->verdict_epoch, 1, __ATOMIC_SEQ_CST);
+}
+
 int loader_read_drops(const struct loader *l, struct custos_drops *sum)
 {
 	struct custos_drops *per_cpu;

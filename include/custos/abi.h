@@ -130,8 +130,10 @@ struct custos_file_close {
 	__u64 read_calls;
 	__u32 dev;
 	__u32 rule;
-	__u32 reason; /* enum custos_close_reason */
-	__u32 final;  /* 1: the open file is released and forgotten */
+	__u32 reason;	/* enum custos_close_reason */
+	__u8 final;	/* 1: the open file is released and forgotten */
+	__u8 by_opener; /* 1: task is left empty: the opening thread, unchanged, let go */
+	__u16 pad;
 };
 
 struct custos_file_denied {
@@ -191,11 +193,16 @@ struct custos_open_file {
 	__u64 ino;
 	__u64 bytes_read;
 	__u64 read_calls;
+	__u64 opener_cred; /* address of the opener's struct cred and mm: its identity then */
+	__u64 opener_mm;
 	__u32 dev;
 	__u32 rule;
 	__u32 owner_tgid;
-	__u32 pad;
+	__u32 opener_tid;
 };
+
+/* open_id: the CPU in the top bits, a per-CPU count below (no shared counter to contend on). */
+#define CUSTOS_OPEN_ID_CPU_SHIFT 48
 
 /* Per-CPU counters of what could not be recorded. */
 struct custos_drops {

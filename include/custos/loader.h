@@ -50,6 +50,13 @@ int loader_map_fd(const struct loader *loader, enum loader_map map);
 uint32_t loader_map_max_entries(const struct loader *loader, enum loader_map map);
 size_t loader_hooks(const struct loader *loader, const struct loader_hook **hooks);
 
+/*
+ * After the watch maps changed: the entry counts that let the BPF side skip
+ * empty maps, and a new epoch that drops its cached directory verdicts.
+ */
+void loader_watches_changed(struct loader *loader, uint32_t file_watches, uint32_t comms,
+			    uint32_t uids, uint32_t exes);
+
 /* Sum of the per-CPU drop counters. */
 int loader_read_drops(const struct loader *loader, struct custos_drops *sum);
 

@@ -255,3 +255,40 @@ def test_configured_path_is_symlink(t):
         o = the_open(evs, f, pid=r.pid)
         check_path(o, f)
         check_summaries(evs, get(o, "custos.open_id"), 3, 1)
+
+
+def test_directory_moved_into_watched_tree(t):
+    """The kernel caches, per directory, whether it is inside a watched tree.
+    A directory first read outside (its verdict cached as unwatched), then
+    moved into the watched tree, is reported at once; moved out again, it is
+    silent again. A directory removed and another created (which may get the
+    same inode number) inside the watched tree is reported too."""
+    d = t.mkdir("crm")
+    out = t.mkdir("outside/proj")
+    f = t.write("outside/proj/data.csv", "1234")
+    a = t.start_agent(cfg(("crm", [d])))
+    r0 = run(["cat", f])
+    moved = os.path.join(d, "proj")
+    os.rename(out, moved)
+    r1 = run(["cat", os.path.join(moved, "data.csv")])
+    os.rename(moved, out)
+    r2 = run(["cat", f])
+    # Reuse: many directories removed outside, then created inside.
+    for i in range(20):
+        os.mkdir(os.path.join(t.workdir, "outside", "tmp%d" % i))
+        run(["cat", f])  # any open outside keeps verdicts of outside directories warm
+        os.rmdir(os.path.join(t.workdir, "outside", "tmp%d" % i))
+        fresh = os.path.join(d, "fresh%d" % i)
+        os.mkdir(fresh)
+        with open(os.path.join(fresh, "x.csv"), "w") as fh:
+            fh.write("x")
+    r3 = run(["sh", "-c", "for f in %s/fresh*/x.csv; do cat $f; done" % d])
+    evs = a.stop()
+    expect_eq(file_events(evs, pid=r0.pid), [], "events of %s before it was moved in" % f)
+    o = the_open(evs, os.path.join(moved, "data.csv"), pid=r1.pid)
+    check_summaries(evs, get(o, "custos.open_id"), 4, 1)
+    expect_eq(file_events(evs, pid=r2.pid), [], "events of %s after it was moved out" % f)
+    cats = [e for e in opens(evs) if get(e, "process.name") == "cat" and
+            get(e, "process.parent.pid") == r3.pid]
+    expect_eq(len(cats), 20, "opens of the 20 files in directories created inside the watched tree",
+              *cats[:3])
