@@ -7,9 +7,7 @@
 #include "core_fixes.bpf.h"
 #include <custos/abi.h>
 
-
 /* The struct file behind fd, as an address (0 if none). */
-
 static __always_inline __u64 task__fd_file(struct task_struct *task, __u64 fd)
 {
 	struct files_struct *files = task->files;
@@ -20,11 +18,9 @@ static __always_inline __u64 task__fd_file(struct task_struct *task, __u64 fd)
 		return 0;
 	fdt = files->fdt;
 	if (fd >= fdt->max_fds)
-
 		return 0;
 	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
 	return file;
-
 }
 
 static __always_inline __u32 tty__dev(struct tty_struct *tty)
