@@ -22,6 +22,9 @@
 
 #define FMODE_PATH 0x4000
 
+#define MAP_ANONYMOUS	    0x20
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /*
@@ -39,11 +42,15 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define syscall_arg2(regs) ((regs)->si)
 #define syscall_arg3(regs) ((regs)->dx)
 #define syscall_arg4(regs) ((regs)->r10)
+#define syscall_arg5(regs) ((regs)->r8)
+#define syscall_arg6(regs) ((regs)->r9)
 #elif defined(__TARGET_ARCH_arm64)
 #define syscall_arg1(regs) ((regs)->orig_x0)
 #define syscall_arg2(regs) ((regs)->regs[1])
 #define syscall_arg3(regs) ((regs)->regs[2])
 #define syscall_arg4(regs) ((regs)->regs[3])
+#define syscall_arg5(regs) ((regs)->regs[4])
+#define syscall_arg6(regs) ((regs)->regs[5])
 #else
 #error "custos: unsupported architecture"
 #endif

@@ -8,5 +8,6 @@
 #include "file_open.bpf.c"
 #include "file_io.bpf.c"
 #include "process.bpf.c"
+#include "file_change.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

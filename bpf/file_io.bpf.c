@@ -7,26 +7,39 @@
 #include "common.bpf.h"
 #include "maps.bpf.h"
 #include "open_file.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
 #include "task.bpf.h"
+#include "watch.bpf.h"
 
-static __always_inline int file_io__count_read(long ret)
+static __always_inline int file_io__count(long ret, __s64 fd, bool write)
 {
 	struct task_struct *task;
-	struct custos_open_file *of;
 	__u64 file_addr;
 
 	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
 		return 0;
 	task = bpf_get_current_task_btf();
-	file_addr = task__fd_file(task, syscall_arg1(task__user_regs(task)));
-	if (!file_addr)
-		return 0;
-	of = open_file__lookup(task, file_addr);
-	if (!of)
-		return 0;
-	__sync_fetch_and_add(&of->bytes_read, ret);
-	__sync_fetch_and_add(&of->read_calls, 1);
+	file_addr = task__fd_file(task, fd);
+	if (file_addr)
+		open_file__count(task, file_addr, fd, ret, write);
 	return 0;
+}
+
+/* The read and write families: the fd is the first argument. */
+static __always_inline int file_io__count_read(long ret)
+{
+	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+		return 0;
+	return file_io__count(ret, syscall_arg1(task__user_regs(bpf_get_current_task_btf())),
+			      false);
+}
+
+static __always_inline int file_io__count_write(long ret)
+{
+	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+		return 0;
+	return file_io__count(ret, syscall_arg1(task__user_regs(bpf_get_current_task_btf())), true);
 }
 
 SEC("tracepoint/syscalls/sys_exit_read")
@@ -57,6 +70,170 @@ SEC("tracepoint/syscalls/sys_exit_preadv2")
 int tp__syscalls__sys_exit_preadv2(struct syscall_trace_exit *ctx)
 {
 	return file_io__count_read(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int tp__syscalls__sys_exit_write(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_write(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwrite64")
+int tp__syscalls__sys_exit_pwrite64(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_write(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int tp__syscalls__sys_exit_writev(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_write(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwritev")
+int tp__syscalls__sys_exit_pwritev(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_write(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwritev2")
+int tp__syscalls__sys_exit_pwritev2(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_write(ctx->ret);
+}
+
+/*
+ * Copies between two fds inside the kernel: the bytes are read from in_fd's
+ * file and written to out_fd's, either of which may be watched.
+ */
+static __always_inline int file_io__count_copy(long ret, __s64 in_fd, __s64 out_fd)
+{
+	file_io__count(ret, in_fd, false);
+	return file_io__count(ret, out_fd, true);
+}
+
+/* sendfile(out_fd, in_fd, ...): coreutils and web servers copy files with it. */
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int tp__syscalls__sys_exit_sendfile64(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs;
+
+	if (ctx->ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+		return 0;
+	regs = task__user_regs(bpf_get_current_task_btf());
+	return file_io__count_copy(ctx->ret, syscall_arg2(regs), syscall_arg1(regs));
+}
+
+/* splice(fd_in, off_in, fd_out, off_out, ...) and copy_file_range (cp uses it), same order. */
+static __always_inline int file_io__count_copy13(long ret)
+{
+	struct pt_regs *regs;
+
+	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+		return 0;
+	regs = task__user_regs(bpf_get_current_task_btf());
+	return file_io__count_copy(ret, syscall_arg1(regs), syscall_arg3(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_splice")
+int tp__syscalls__sys_exit_splice(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_copy13(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_copy_file_range")
+int tp__syscalls__sys_exit_copy_file_range(struct syscall_trace_exit *ctx)
+{
+	return file_io__count_copy13(ctx->ret);
+}
+
+/*
+ * mmap(addr, len, prot, flags, fd, off) of a watched file: reported with the
+ * mapped length. Pages read through the mapping are not counted.
+ */
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int tp__syscalls__sys_exit_mmap(struct syscall_trace_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct custos_watch_value watch;
+	struct custos_open_file *of;
+	struct custos_file_mmap *rec;
+	struct pt_regs *regs;
+	__u64 file_addr;
+	struct file *file;
+	__s64 fd;
+
+	if ((unsigned long)ctx->ret >= (unsigned long)-4095 || task->tgid == agent_tgid)
+		return 0;
+	regs = task__user_regs(task);
+	fd = syscall_arg5(regs);
+	if ((syscall_arg4(regs) & MAP_ANONYMOUS) || fd < 0)
+		return 0;
+	file_addr = task__fd_file(task, fd);
+	if (!file_addr)
+		return 0;
+	file = kptr(struct file, file_addr);
+	of = open_file__lookup(task, file_addr);
+	if (of) {
+		watch.rule = of->rule;
+	} else if (!watch__decide(file->f_path.dentry, file->f_inode->i_sb->s_dev, &watch) ||
+		   exclude__task(task, watch.rule)) {
+		return 0;
+	}
+	rec = record__scratch(CUSTOS_REC_FILE_MMAP);
+	if (!rec)
+		return 0;
+	task__fill(&rec->task, task);
+	rec->open_id = of ? of->open_id : 0;
+	rec->ino = file->f_inode->i_ino;
+	rec->dev = file->f_inode->i_sb->s_dev;
+	rec->mode = file->f_inode->i_mode;
+	rec->rule = watch.rule;
+	rec->length = syscall_arg2(regs);
+	rec->prot = syscall_arg3(regs);
+	rec->flags = syscall_arg4(regs);
+	rec->offset = syscall_arg6(regs);
+	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+	record__output(rec, sizeof(*rec) + rec->path.len);
+	return 0;
+}
+
+/* Why sys_enter: dup2/dup3 onto an open fd close its file first, without a close(2). */
+static __always_inline int file_io__dup_over(__s64 oldfd, __s64 newfd)
+{
+	struct task_struct *task;
+	__u64 file_addr;
+
+	if (oldfd == newfd || !*(volatile __s64 *)&open_files_tracked)
+		return 0;
+	task = bpf_get_current_task_btf();
+	file_addr = task__fd_file(task, newfd);
+	if (file_addr && file_addr != task__fd_file(task, oldfd))
+		open_file__release(task, file_addr, CUSTOS_CLOSE_CLOSE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_dup2")
+int tp__syscalls__sys_enter_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_io__dup_over(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_dup3")
+int tp__syscalls__sys_enter_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_io__dup_over(ctx->args[0], ctx->args[1]);
+}
+
+/* close_range(first, last, flags) closes many fds at once (unless it only marks them CLOEXEC). */
+SEC("tracepoint/syscalls/sys_enter_close_range")
+int tp__syscalls__sys_enter_close_range(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!*(volatile __s64 *)&open_files_tracked || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
+		return 0;
+	fd_scan__release(bpf_get_current_task_btf(), FD_SCAN_OPEN, ctx->args[0], ctx->args[1],
+			 CUSTOS_CLOSE_CLOSE);
+	return 0;
 }
 
 /* Why sys_enter: at exit the fd no longer leads to the file. */

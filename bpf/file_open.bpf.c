@@ -123,7 +123,8 @@ static __always_inline __u64 file_open__track(struct task_struct *task, __u64 fi
 	/* The struct file was freed and reused without a close we saw. */
 	stale = bpf_map_lookup_elem(&open_files, &file_addr);
 	if (stale)
-		open_file__summarize(task, file_addr, stale, CUSTOS_CLOSE_REUSED, true);
+		open_file__summarize(task, file_addr, stale, &stale->io, stale->owner_tgid,
+				     CUSTOS_CLOSE_REUSED, true);
 	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_ANY) == 0)
 		__sync_fetch_and_add(&open_files_tracked, 1);
 	return of.open_id;

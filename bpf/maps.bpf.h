@@ -49,6 +49,14 @@ struct {
 	__type(value, struct custos_watch_value);
 } watch_inodes SEC(".maps");
 
+/* Directories holding a watched file (kind CUSTOS_WATCH_FILE): a name there may be one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct custos_inode_key);
+	__type(value, __u32);
+} file_watch_dirs SEC(".maps");
+
 /* Devices holding at least one watched inode: a miss ends an open's check at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -90,6 +98,15 @@ struct {
 	__type(key, __u64);
 	__type(value, struct custos_open_file);
 } open_files SEC(".maps");
+
+/* Other processes' use of a watched open file (inherited, passed): their own counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(max_entries, 65536);
+	__type(key, struct custos_reader_key);
+	__type(value, struct custos_reader);
+} file_readers SEC(".maps");
 
 /* Excluded process names -> mask of the rules they are excluded from. */
 struct {

@@ -13,9 +13,14 @@
  * Sends the counters of an open watched file. With final set the entry is
  * deleted: the struct file is about to be released.
  */
+/*
+ * Sends the counters io of process counters_tgid for an open watched file.
+ * With final set the file is released: its entry is deleted.
+ */
 static __always_inline void open_file__summarize(struct task_struct *task, __u64 file_addr,
-						 struct custos_open_file *of, __u32 reason,
-						 bool final)
+						 struct custos_open_file *of,
+						 const struct custos_io *io, __u32 counters_tgid,
+						 __u32 reason, bool final)
 {
 	struct custos_file_close *rec;
 
@@ -31,13 +36,12 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 		} else {
 			task__fill(&rec->task, task);
 		}
-
 		rec->open_id = of->open_id;
 		rec->ino = of->ino;
 		rec->dev = of->dev;
 		rec->rule = of->rule;
-		rec->bytes_read = of->bytes_read;
-		rec->read_calls = of->read_calls;
+		rec->io = *io;
+		rec->counters_tgid = counters_tgid;
 		rec->reason = reason;
 		rec->final = final;
 		record__submit(rec);
@@ -66,31 +70,120 @@ static __always_inline struct custos_open_file *open_file__lookup(struct task_st
 	inode = kptr(struct file, file_addr)->f_inode;
 	if (inode->i_ino == of->ino && inode->i_sb->s_dev == of->dev)
 		return of;
-	open_file__summarize(task, file_addr, of, CUSTOS_CLOSE_REUSED, true);
+	open_file__summarize(task, file_addr, of, &of->io, of->owner_tgid, CUSTOS_CLOSE_REUSED,
+			     true);
 	return NULL;
+}
+
+/* The first use of the file by a process that did not open it: the agent names it. */
+static __always_inline void open_file__shared(struct task_struct *task, struct custos_open_file *of,
+					      __s32 fd)
+{
+	struct custos_file_shared *rec;
+
+	rec = record__reserve(CUSTOS_REC_FILE_SHARED, sizeof(*rec));
+	if (!rec)
+		return;
+	task__fill(&rec->task, task);
+	rec->open_id = of->open_id;
+	rec->ino = of->ino;
+	rec->dev = of->dev;
+	rec->rule = of->rule;
+	rec->opener_tgid = of->owner_tgid;
+	rec->fd = fd;
+	record__submit(rec);
+}
+
+/*
+ * Where to count the task's I/O through an open file: the opener's counters,
+ * or the task's own, created (and reported) at its first use.
+ */
+static __always_inline struct custos_io *open_file__counters(struct task_struct *task,
+							     __u64 file_addr,
+							     struct custos_open_file *of, __s32 fd)
+{
+	struct custos_reader_key key = {.file = file_addr, .tgid = task->tgid};
+	struct custos_reader *r, fresh = {.open_id = of->open_id};
+
+	if (key.tgid == of->owner_tgid)
+		return &of->io;
+	r = bpf_map_lookup_elem(&file_readers, &key);
+	if (r && r->open_id == of->open_id)
+		return &r->io;
+	/* New here, or left from an earlier file at the same address. */
+	bpf_map_update_elem(&file_readers, &key, &fresh, BPF_ANY);
+	open_file__shared(task, of, fd);
+	r = bpf_map_lookup_elem(&file_readers, &key);
+	if (!r)
+		return NULL;
+	return &r->io;
+}
+
+static __always_inline void open_file__count(struct task_struct *task, __u64 file_addr, __s32 fd,
+					     long bytes, bool write)
+{
+	struct custos_open_file *of = open_file__lookup(task, file_addr);
+	struct custos_io *io;
+
+	if (!of)
+		return;
+	io = open_file__counters(task, file_addr, of, fd);
+	if (!io)
+		return;
+	if (write) {
+		__sync_fetch_and_add(&io->bytes_written, bytes);
+		__sync_fetch_and_add(&io->write_calls, 1);
+	} else {
+		__sync_fetch_and_add(&io->bytes_read, bytes);
+		__sync_fetch_and_add(&io->read_calls, 1);
+	}
 }
 
 /*
  * The task lets go of one reference to file_addr (close, exit, exec). The
  * file is released only if that was the last reference; otherwise a dup,
- * a child or another process still reads through it.
+ * a child or another process still uses it. The task's own counters are
+ * reported (and, for another process than the opener, forgotten).
  */
 static __always_inline void open_file__release(struct task_struct *task, __u64 file_addr,
 					       __u32 reason)
 {
 	struct custos_open_file *of = open_file__lookup(task, file_addr);
+	struct custos_reader_key key = {.file = file_addr};
+	struct custos_io none = {};
+	struct custos_reader *r;
+	bool final;
 
 	if (!of)
 		return;
-	open_file__summarize(task, file_addr, of, reason,
-			     file__ref_count(kptr(struct file, file_addr)) <= 1);
+	final = file__ref_count(kptr(struct file, file_addr)) <= 1;
+	key.tgid = task->tgid;
+	if (key.tgid == of->owner_tgid) {
+		open_file__summarize(task, file_addr, of, &of->io, key.tgid, reason, final);
+		return;
+	}
+	r = bpf_map_lookup_elem(&file_readers, &key);
+	if (r && r->open_id != of->open_id)
+		r = NULL;
+	if (r || final)
+		open_file__summarize(task, file_addr, of, r ? &r->io : &none, key.tgid, reason,
+				     final);
+	if (r)
+		bpf_map_delete_elem(&file_readers, &key);
 }
+
+/* Which fds an fd-table scan visits. */
+enum fd_scan_set {
+	FD_SCAN_OPEN,	 /* open_fds */
+	FD_SCAN_CLOEXEC, /* close_on_exec */
+};
 
 /* What an fd-table scan walks: addresses, since bpf_loop passes them through the stack. */
 struct fd_scan {
-	__u64 fd_array; /* struct file ** */
-	__u64 bits;	/* unsigned long *: which fds to visit */
-	__u64 word;	/* the bits of the word being visited */
+	__u64 fd_array;	   /* struct file ** */
+	__u64 bits;	   /* unsigned long *: which fds to visit */
+	__u64 word;	   /* the bits of the word being visited */
+	__u64 first, last; /* fds outside [first, last] are left alone */
 	__u32 word_idx;
 	__u32 words;
 	__u32 reason;
@@ -98,12 +191,11 @@ struct fd_scan {
 
 static long fd_scan__bit(__u32 bit, struct fd_scan *scan)
 {
-	__u64 file_addr = 0;
+	__u64 fd = (__u64)scan->word_idx * 64 + bit, file_addr = 0;
 
-	if (!(scan->word & (1ULL << (bit & 63))))
+	if (!(scan->word & (1ULL << (bit & 63))) || fd < scan->first || fd > scan->last)
 		return 0;
-	bpf_probe_read_kernel(&file_addr, sizeof(file_addr),
-			      (void *)(scan->fd_array + ((__u64)scan->word_idx * 64 + bit) * 8));
+	bpf_probe_read_kernel(&file_addr, sizeof(file_addr), (void *)(scan->fd_array + fd * 8));
 	if (file_addr)
 		open_file__release(bpf_get_current_task_btf(), file_addr, scan->reason);
 	return 0;
@@ -125,21 +217,22 @@ static long fd_scan__word(__u32 word_idx, struct fd_scan *scan)
 }
 
 /*
- * Releases every watched file behind the current task's fds set in open_fds
- * (exit) or close_on_exec (exec), up to CUSTOS_FD_WORDS_MAX * 64 descriptors.
+ * Releases every watched file behind the current task's fds in [first,
+ * last] that are in the set (open at exit and close_range, close-on-exec at
+ * exec), up to CUSTOS_FD_WORDS_MAX * 64 descriptors.
  */
-static __always_inline void fd_scan__release(struct task_struct *task, bool cloexec_only,
-					     __u32 reason)
+static __always_inline void fd_scan__release(struct task_struct *task, enum fd_scan_set set,
+					     __u64 first, __u64 last, __u32 reason)
 {
 	struct files_struct *files = task->files;
-	struct fd_scan scan = {.reason = reason};
+	struct fd_scan scan = {.reason = reason, .first = first, .last = last};
 	struct fdtable *fdt;
 
 	if (!files)
 		return;
 	fdt = files->fdt;
 	scan.fd_array = (__u64)fdt->fd;
-	scan.bits = cloexec_only ? (__u64)fdt->close_on_exec : (__u64)fdt->open_fds;
+	scan.bits = set == FD_SCAN_CLOEXEC ? (__u64)fdt->close_on_exec : (__u64)fdt->open_fds;
 	scan.words = fdt->max_fds / 64;
 	if (scan.words > CUSTOS_FD_WORDS_MAX)
 		scan.words = CUSTOS_FD_WORDS_MAX;

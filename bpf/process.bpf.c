@@ -47,14 +47,14 @@ int BPF_PROG(tp_btf__sched_process_exec, struct task_struct *task, pid_t old_pid
 SEC("tracepoint/syscalls/sys_enter_execve")
 int tp__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
 {
-	fd_scan__release(bpf_get_current_task_btf(), true, CUSTOS_CLOSE_EXEC);
+	fd_scan__release(bpf_get_current_task_btf(), FD_SCAN_CLOEXEC, 0, ~0ULL, CUSTOS_CLOSE_EXEC);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int tp__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 {
-	fd_scan__release(bpf_get_current_task_btf(), true, CUSTOS_CLOSE_EXEC);
+	fd_scan__release(bpf_get_current_task_btf(), FD_SCAN_CLOEXEC, 0, ~0ULL, CUSTOS_CLOSE_EXEC);
 	return 0;
 }
 
@@ -70,7 +70,7 @@ int BPF_PROG(tp_btf__sched_process_exit, struct task_struct *task)
 	if (task->signal->live.counter != 0 || task->tgid == agent_tgid)
 		return 0;
 	if (task->files && task->files->count.counter == 1)
-		fd_scan__release(task, false, CUSTOS_CLOSE_EXIT);
+		fd_scan__release(task, FD_SCAN_OPEN, 0, ~0ULL, CUSTOS_CLOSE_EXIT);
 	rec = record__reserve(CUSTOS_REC_PROC_EXIT, sizeof(*rec));
 	if (!rec)
 		return 0;
@@ -101,51 +101,4 @@ int BPF_PROG(tp_btf__cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	rec->path_len = n > 0 ? n : 0;
 	record__submit(rec);
 	return 0;
-}
-
-/*
- * Why these hooks: a renamed directory moves everything below it in or out
- * of watched trees, and a removed directory frees an inode number that a
- * new directory elsewhere may get; either drops the cached directory
- * verdicts (dir_verdicts).
- */
-static __always_inline int rename__exit(long ret)
-{
-	if (ret == 0)
-		__sync_fetch_and_add(&verdict_epoch, 1);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_rmdir")
-int tp__syscalls__sys_exit_rmdir(struct syscall_trace_exit *ctx)
-{
-	return rename__exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_unlinkat")
-int tp__syscalls__sys_exit_unlinkat(struct syscall_trace_exit *ctx)
-{
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
-
-	if (syscall_arg3(regs) & AT_REMOVEDIR)
-		return rename__exit(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_rename")
-int tp__syscalls__sys_exit_rename(struct syscall_trace_exit *ctx)
-{
-	return rename__exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_renameat")
-int tp__syscalls__sys_exit_renameat(struct syscall_trace_exit *ctx)
-{
-	return rename__exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_renameat2")
-int tp__syscalls__sys_exit_renameat2(struct syscall_trace_exit *ctx)
-{
-	return rename__exit(ctx->ret);
 }

@@ -45,25 +45,17 @@ static long watch_walk__step(__u32 i, struct watch_walk *w)
 
 /*
  * Finds the watch entry covering dentry: its own inode, else the nearest
- * watched ancestor directory. Walks the filesystem's own tree, so bind
- * mounts, chroots and other mount namespaces reach the same entries;
- * userspace adds the roots of filesystems mounted below a watched
- * directory. The first CUSTOS_WATCH_DEPTH_FAST levels are checked inline,
- * deeper trees by bpf_loop, up to CUSTOS_WATCH_DEPTH_MAX levels.
+ * watched ancestor directory, up to CUSTOS_WATCH_DEPTH_MAX levels. Walks the
+ * filesystem's own tree, so bind mounts, chroots and other mount
+ * namespaces reach the same entries; userspace adds the roots of
+ * filesystems mounted below a watched directory. Only directory verdicts
+ * missing from dir_verdicts come here, so the walk is a bpf_loop.
  */
 static __always_inline bool watch__lookup(struct dentry *dentry, __u32 dev,
 					  struct custos_watch_value *out)
 {
-	struct watch_walk w = {.dev = dev};
-	int i;
+	struct watch_walk w = {.dentry = (__u64)dentry, .dev = dev};
 
-	out->kind = 0;
-	for (i = 0; i < CUSTOS_WATCH_DEPTH_FAST; i++) {
-		if (watch__check(dentry, dev, out))
-			return out->kind != 0;
-		dentry = dentry->d_parent;
-	}
-	w.dentry = (__u64)dentry;
 	bpf_loop(CUSTOS_WATCH_DEPTH_MAX, watch_walk__step, &w, 0);
 	*out = w.found;
 	return w.found.kind != 0;
@@ -116,19 +108,37 @@ static __always_inline bool watch__dev_watched(__u32 dev)
 }
 
 /*
- * The watch covering a non-directory dentry: its own inode (a watched file),
- * else its directory's verdict, from dir_verdicts or walked and cached.
+ * Whether a directory is inside a watched tree (its own inode or an
+ * ancestor's is watched), from dir_verdicts or walked and cached.
  */
+static __always_inline bool watch__dir_verdict(struct dentry *dir, __u32 dev,
+					       struct custos_watch_value *out)
+{
+	__u64 epoch = *(volatile __u64 *)&verdict_epoch;
+	__u64 ino = dir->d_inode->i_ino;
+	__u32 index = (ino ^ (ino >> 12) ^ dev) & (DIR_VERDICT_SLOTS - 1);
+	struct dir_verdict *slot = bpf_map_lookup_elem(&dir_verdicts, &index);
+
+	if (!slot)
+		return false;
+	if (slot->ino != ino || slot->dev != dev || slot->epoch != epoch) {
+		slot->watch.kind = 0;
+		if (watch__dev_watched(dev))
+			watch__lookup(dir, dev, &slot->watch);
+		slot->ino = ino;
+		slot->dev = dev;
+		slot->epoch = epoch;
+	}
+	*out = slot->watch;
+	return out->kind != 0;
+}
+
+/* The watch covering a non-directory dentry: its own inode, else its directory's verdict. */
 static __always_inline bool watch__decide(struct dentry *dentry, __u32 dev,
 					  struct custos_watch_value *out)
 {
 	struct custos_inode_key key = {.ino = dentry->d_inode->i_ino, .dev = dev};
-	__u64 epoch = *(volatile __u64 *)&verdict_epoch;
-	struct dentry *parent = dentry->d_parent;
-	__u64 ino = parent->d_inode->i_ino;
-	__u32 index = (ino ^ (ino >> 12) ^ dev) & (DIR_VERDICT_SLOTS - 1);
 	struct custos_watch_value *watch;
-	struct dir_verdict *slot;
 
 	if (file_watches) {
 		watch = bpf_map_lookup_elem(&watch_inodes, &key);
@@ -137,19 +147,21 @@ static __always_inline bool watch__decide(struct dentry *dentry, __u32 dev,
 			return true;
 		}
 	}
-	slot = bpf_map_lookup_elem(&dir_verdicts, &index);
-	if (!slot)
+	out->kind = 0;
+	if (dentry->d_parent == dentry)
 		return false;
-	if (slot->ino != ino || slot->dev != dev || slot->epoch != epoch) {
-		slot->watch.kind = 0;
-		if (parent != dentry && watch__dev_watched(dev))
-			watch__lookup(parent, dev, &slot->watch);
-		slot->ino = ino;
-		slot->dev = dev;
-		slot->epoch = epoch;
-	}
-	*out = slot->watch;
-	return out->kind != 0;
+	return watch__dir_verdict(dentry->d_parent, dev, out);
+}
+
+/* Does the directory hold a watched file (a name in it may be one)? */
+static __always_inline bool watch__holds_watched_files(struct dentry *dir)
+{
+	struct custos_inode_key key = {
+	    .ino = dir->d_inode->i_ino,
+	    .dev = dir->d_inode->i_sb->s_dev,
+	};
+
+	return file_watches && bpf_map_lookup_elem(&file_watch_dirs, &key);
 }
 
 static __always_inline bool exclude__mask_has(__u64 *mask, __u32 rule)

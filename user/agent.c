@@ -172,6 +172,7 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "malformed_records", json_integer(st->malformed));
 	json_object_set_new(stats, "events", json_integer(st->emitted));
 	json_object_set_new(stats, "denied_unwatched", json_integer(st->denied_unwatched));
+	json_object_set_new(stats, "changes_unwatched", json_integer(st->changes_unwatched));
 	json_object_set_new(stats, "evicted", json_integer(st->evicted));
 	json_object_set_new(stats, "open_files", json_integer(events_open_count(a->events)));
 	pthread_mutex_lock(&a->queue.lock);
@@ -409,8 +410,7 @@ static void on_tick(struct agent *a, uint64_t tick)
 	events_tick(a->events);
 	check_drops(a);
 	if (sec % a->cfg->flush_interval_s == 0)
-		events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES),
-			     !queue_busy(a));
+		events_flush(a->events, !queue_busy(a));
 	if (a->cfg->stats_interval_s && sec % a->cfg->stats_interval_s == 0)
 		emit_stats(a, "agent-stats", "info");
 	if (sec % RESCAN_SECONDS == 0)
@@ -465,7 +465,7 @@ static int loop(struct agent *a)
 	pthread_join(a->reader, NULL);
 	a->reader_running = false;
 	drain(a, -1);
-	events_flush(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES), true);
+	events_flush(a->events, true);
 	check_drops(a);
 	emit_stats(a, "agent-stop", "end");
 	output_flush(a->out);
@@ -518,6 +518,7 @@ static int start(struct agent *a)
 	    .comms = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_COMMS),
 	    .uids = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_UIDS),
 	    .exes = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_EXES),
+	    .file_dirs = loader_map_fd(a->loader, LOADER_MAP_FILE_WATCH_DIRS),
 	};
 	if (watch_apply(&a->maps, &a->watches, NULL)) {
 		log_error("cannot write the watch maps: %s", strerror(errno));
@@ -532,6 +533,8 @@ static int start(struct agent *a)
 		return -ENOMEM;
 	}
 	events_set_config(a->events, a->cfg, &a->watches);
+	events_set_maps(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES),
+			loader_map_fd(a->loader, LOADER_MAP_FILE_READERS));
 	/* Block the signals the main loop reads from a signalfd before the reader inherits the
 	 * mask. */
 	sigemptyset(&mask);

@@ -276,6 +276,10 @@ static struct bpf_map *map_of(const struct loader *l, enum loader_map map)
 		return l->skel->maps.exclude_exes;
 	case LOADER_MAP_DROPS:
 		return l->skel->maps.drops;
+	case LOADER_MAP_FILE_READERS:
+		return l->skel->maps.file_readers;
+	case LOADER_MAP_FILE_WATCH_DIRS:
+		return l->skel->maps.file_watch_dirs;
 	case LOADER_MAP_COUNT:
 		break;
 	}

@@ -37,7 +37,7 @@ static int grow(void **array, size_t *cap, size_t n, size_t size)
 
 struct builder {
 	struct watch_set *set;
-	size_t items_cap, exes_cap, comms_cap, uids_cap, warnings_cap;
+	size_t items_cap, exes_cap, comms_cap, uids_cap, warnings_cap, file_dirs_cap;
 	/* Watched directories as real paths, to find mounts below them. */
 	struct {
 		char *path;
@@ -98,6 +98,28 @@ static int add_dir(struct builder *b, const char *real, uint32_t rule)
 	return 0;
 }
 
+/* Records the directory of a watched file, where a change by name may name it. */
+static int add_file_dir(struct builder *b, const char *file)
+{
+	struct watch_set *set = b->set;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(file, '/');
+	struct stat st;
+
+	if (!slash || (size_t)(slash - file) >= sizeof(dir))
+		return 0;
+	memcpy(dir, file, slash - file);
+	dir[slash - file] = '\0';
+	if (stat(dir[0] ? dir : "/", &st))
+		return 0;
+	if (grow((void **)&set->file_dirs, &b->file_dirs_cap, set->n_file_dirs,
+		 sizeof(*set->file_dirs)))
+		return -ENOMEM;
+	set->file_dirs[set->n_file_dirs].ino = st.st_ino;
+	set->file_dirs[set->n_file_dirs++].dev = watch_kernel_dev(st.st_dev);
+	return 0;
+}
+
 static bool has_glob_magic(const char *p)
 {
 	return strpbrk(p, "*?[") != NULL;
@@ -146,7 +168,7 @@ static int add_watched_path(struct builder *b, const char *path, void *arg)
 		return -ENOMEM;
 	if (S_ISDIR(st.st_mode))
 		return add_dir(b, real, r->rule);
-	return 0;
+	return add_file_dir(b, real);
 }
 
 static bool path_below(const char *path, const char *dir)
@@ -300,6 +322,31 @@ static int item_cmp(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
+static int dir_cmp(const void *a, const void *b)
+{
+	const struct watch_dir *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void sort_unique_dirs(struct watch_set *set)
+{
+	size_t i, o = 0;
+
+	qsort(set->file_dirs, set->n_file_dirs, sizeof(*set->file_dirs), dir_cmp);
+	for (i = 0; i < set->n_file_dirs; i++)
+		if (!o || dir_cmp(&set->file_dirs[o - 1], &set->file_dirs[i]))
+			set->file_dirs[o++] = set->file_dirs[i];
+	set->n_file_dirs = o;
+}
+
+static bool has_file_dir(const struct watch_set *set, const struct watch_dir *d)
+{
+	return bsearch(d, set->file_dirs, set->n_file_dirs, sizeof(*d), dir_cmp) != NULL;
+}
+
 /* Sorts by identity; an inode named by several rules keeps the first rule. */
 static void sort_unique(struct watch_set *set)
 {
@@ -351,6 +398,7 @@ int watch_resolve(const struct config *cfg, struct watch_set *out)
 		return ret;
 	}
 	sort_unique(out);
+	sort_unique_dirs(out);
 	return 0;
 }
 
@@ -366,6 +414,7 @@ void watch_set_free(struct watch_set *set)
 		free(set->warnings[i]);
 	free(set->items);
 	free(set->exes);
+	free(set->file_dirs);
 	free(set->comms);
 	free(set->uids);
 	free(set->warnings);
@@ -560,10 +609,45 @@ static int apply_exclusions(const struct watch_maps *maps, const struct watch_se
 	return 0;
 }
 
+static int apply_file_dirs(const struct watch_maps *maps, const struct watch_set *next,
+			   const struct watch_set *prev)
+{
+	uint32_t one = 1;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < next->n_file_dirs; i++) {
+		struct custos_inode_key key =
+		    inode_key(next->file_dirs[i].dev, next->file_dirs[i].ino);
+
+		if ((ret = map_put(maps->file_dirs, &key, &one)))
+			return ret;
+	}
+	for (i = 0; prev && i < prev->n_file_dirs; i++) {
+		struct custos_inode_key key =
+		    inode_key(prev->file_dirs[i].dev, prev->file_dirs[i].ino);
+
+		if (!has_file_dir(next, &prev->file_dirs[i]))
+			map_del(maps->file_dirs, &key);
+	}
+	return 0;
+}
+
 int watch_apply(const struct watch_maps *maps, const struct watch_set *next,
 		const struct watch_set *prev)
 {
 	int ret = apply_exclusions(maps, next, prev);
 
+	ret = ret ?: apply_file_dirs(maps, next, prev);
 	return ret ?: apply_inodes(maps, next, prev);
+}
+
+const struct watch_item *watch_find_file_path(const struct watch_set *set, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_items; i++)
+		if (set->items[i].kind == CUSTOS_WATCH_FILE && !strcmp(set->items[i].path, path))
+			return &set->items[i];
+	return NULL;
 }

@@ -16,31 +16,30 @@
 
 #define CUSTOS_ABI_VERSION 1
 
-#define CUSTOS_COMM_LEN		16
+#define CUSTOS_COMM_LEN	       16
 /* Bytes of path names one record carries; longer paths are truncated at the root end. */
-#define CUSTOS_PATH_MAX		4096
+#define CUSTOS_PATH_MAX	       4096
 /* Longest single path component, with its NUL (NAME_MAX + 1). */
-#define CUSTOS_NAME_MAX		256
+#define CUSTOS_NAME_MAX	       256
 /* Path components walked; a deeper path is truncated at the root end. */
-#define CUSTOS_PATH_DEPTH_MAX	64
-/* Ancestor directories checked inline, then by bpf_loop; see docs/coverage.md. */
-#define CUSTOS_WATCH_DEPTH_FAST 16
-#define CUSTOS_WATCH_DEPTH_MAX	65536
+#define CUSTOS_PATH_DEPTH_MAX  64
+/* Ancestor directories checked (by bpf_loop) when a directory's verdict is not cached. */
+#define CUSTOS_WATCH_DEPTH_MAX 65536
 /* Other names (hard links) of an opened inode checked when its own name is not watched. */
-#define CUSTOS_ALIASES_MAX	8
+#define CUSTOS_ALIASES_MAX     8
 /* Bytes of argv an exec record carries. */
-#define CUSTOS_ARGS_MAX		1024
+#define CUSTOS_ARGS_MAX	       1024
 /*
  * Watch rules are a bit each in exclusion masks; the top bit means every
  * rule. A rule id is (config generation << CUSTOS_RULE_INDEX_BITS) | index,
  * so a record names the rule of the config it was made under.
  */
-#define CUSTOS_RULES_MAX	63
-#define CUSTOS_RULE_ALL		63
-#define CUSTOS_RULE_INDEX_BITS	6
-#define CUSTOS_RULE_INDEX(id)	((id) & ((1U << CUSTOS_RULE_INDEX_BITS) - 1))
+#define CUSTOS_RULES_MAX       63
+#define CUSTOS_RULE_ALL	       63
+#define CUSTOS_RULE_INDEX_BITS 6
+#define CUSTOS_RULE_INDEX(id)  ((id) & ((1U << CUSTOS_RULE_INDEX_BITS) - 1))
 /* File descriptors scanned at exit and exec (in 64-fd words). */
-#define CUSTOS_FD_WORDS_MAX	1024
+#define CUSTOS_FD_WORDS_MAX    1024
 
 enum custos_record_type {
 	CUSTOS_REC_FILE_OPEN = 1,    /* a watched file was opened */
@@ -49,7 +48,28 @@ enum custos_record_type {
 	CUSTOS_REC_PROC_EXEC = 4,    /* a process executed a program */
 	CUSTOS_REC_PROC_EXIT = 5,    /* a process (thread group) exited */
 	CUSTOS_REC_CGROUP_MKDIR = 6, /* a cgroup v2 was created: its id and path */
-	CUSTOS_REC_TYPE_MAX = 7,
+	CUSTOS_REC_FILE_SHARED = 7,  /* a process other than the opener used an open file */
+	CUSTOS_REC_FILE_MMAP = 8,    /* a watched file was mapped */
+	CUSTOS_REC_FILE_CHANGE = 9,  /* a watched open file was truncated, chmod-ed, chown-ed */
+	CUSTOS_REC_PATH_CHANGE =
+	    10, /* unlink, rename, truncate, chmod, chown by name; userspace decides */
+	CUSTOS_REC_TYPE_MAX = 11,
+};
+
+enum custos_change_op {
+	CUSTOS_CHANGE_TRUNCATE = 1, /* arg: the new length */
+	CUSTOS_CHANGE_CHMOD = 2,    /* arg: the mode */
+	CUSTOS_CHANGE_CHOWN = 3,    /* arg: uid, arg2: gid ((__u32)-1: unchanged) */
+	CUSTOS_CHANGE_UNLINK = 4,
+	CUSTOS_CHANGE_RENAME = 5, /* name2/base2: the new name */
+};
+
+/* Bytes and calls through an open file, by one process. */
+struct custos_io {
+	__u64 bytes_read;
+	__u64 read_calls;
+	__u64 bytes_written;
+	__u64 write_calls;
 };
 
 enum custos_close_reason {
@@ -126,14 +146,79 @@ struct custos_file_close {
 	struct custos_task task;
 	__u64 open_id;
 	__u64 ino;
-	__u64 bytes_read; /* since the open; userspace reports differences */
-	__u64 read_calls;
+	struct custos_io
+	    io; /* of the process counters_tgid, since the open; userspace reports differences */
 	__u32 dev;
 	__u32 rule;
-	__u32 reason;	/* enum custos_close_reason */
-	__u8 final;	/* 1: the open file is released and forgotten */
-	__u8 by_opener; /* 1: task is left empty: the opening thread, unchanged, let go */
-	__u16 pad;
+	__u32 reason; /* enum custos_close_reason */
+	__u32
+	    counters_tgid; /* whose counters io are: the opener, or another process that used it */
+	__u8 final;	   /* 1: the open file is released and forgotten */
+	__u8 by_opener;	   /* 1: task is left empty: the opening thread, unchanged, let go */
+	__u8 pad[6];
+};
+
+/* The first use of an open watched file by a process that did not open it (fork, fd passing). */
+struct custos_file_shared {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id;
+	__u64 ino;
+	__u32 dev;
+	__u32 rule;
+	__u32 opener_tgid;
+	__s32 fd;
+};
+
+struct custos_file_mmap {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id; /* 0 if the file was not open-tracked (e.g. opened before the agent) */
+	__u64 ino;
+	__u64 length;
+	__u64 offset;
+	__u32 dev;
+	__u32 rule;
+	__u32 prot;
+	__u32 flags;
+	__u32 mode;
+	struct custos_path_info path;
+	char data[]; /* path names */
+};
+
+/* A change through an open file (ftruncate, fchmod, fchown). */
+struct custos_file_change {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id; /* 0 if the file was not open-tracked */
+	__u64 ino;
+	__u64 arg;
+	__u32 arg2;
+	__u32 dev;
+	__u32 rule;
+	__u32 op; /* enum custos_change_op */
+	__u32 mode;
+	struct custos_path_info path;
+	char data[]; /* path names */
+};
+
+/*
+ * A change by name that succeeded; the kernel cannot tell whether the name
+ * is watched (the inode may be gone): the agent resolves it as for a refused
+ * open. data: name, base names (if name is relative), name2, base2 names.
+ */
+struct custos_path_change {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 arg;
+	__u32 arg2;
+	__u32 op;	 /* enum custos_change_op */
+	__u16 name_len;	 /* with its NUL */
+	__u16 name2_len; /* with its NUL; 0 without a second name */
+	__u32 pad;
+	struct custos_path_info base;
+	struct custos_path_info base2;
+	char data[];
 };
 
 struct custos_file_denied {
@@ -191,14 +276,25 @@ struct custos_watch_value {
 struct custos_open_file {
 	__u64 open_id;
 	__u64 ino;
-	__u64 bytes_read;
-	__u64 read_calls;
-	__u64 opener_cred; /* address of the opener's struct cred and mm: its identity then */
+	struct custos_io io; /* the opener's */
+	__u64 opener_cred;   /* address of the opener's struct cred and mm: its identity then */
 	__u64 opener_mm;
 	__u32 dev;
 	__u32 rule;
 	__u32 owner_tgid;
 	__u32 opener_tid;
+};
+
+/* Key and value of the map of other processes' use of an open file. */
+struct custos_reader_key {
+	__u64 file; /* struct file address */
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct custos_reader {
+	__u64 open_id;
+	struct custos_io io;
 };
 
 /* open_id: the CPU in the top bits, a per-CPU count below (no shared counter to contend on). */

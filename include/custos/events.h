@@ -28,6 +28,7 @@ struct events_stats {
 	uint64_t malformed;		       /* records that failed validation */
 	uint64_t emitted;		       /* events handed to emit */
 	uint64_t denied_unwatched;	       /* refused opens of files nobody watches */
+	uint64_t changes_unwatched;	       /* changes by name to files nobody watches */
 	uint64_t evicted;		       /* open files lost from the kernel table */
 };
 
@@ -47,7 +48,10 @@ int events_record(struct events *e, const void *data, size_t size);
  * row were lost without a summary and are reported as closed with reason
  * "evicted".
  */
-void events_flush(struct events *e, int open_files_fd, bool judge_lost);
+void events_flush(struct events *e, bool judge_lost);
+
+/* The kernel's tables of open files and of other processes' use of them, for events_flush(). */
+void events_set_maps(struct events *e, int open_files_fd, int readers_fd);
 
 /* A new event of the agent itself (agent-start, agent-stats...), to fill and emit. */
 json_t *events_agent_event(struct events *e, const char *action, const char *type,

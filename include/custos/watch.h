@@ -24,6 +24,12 @@ struct watch_item {
 	char *path;    /* as resolved; for messages */
 };
 
+/* A directory holding a watched file: a name in it may be that file (changes by name). */
+struct watch_dir {
+	uint64_t ino;
+	uint32_t dev;
+};
+
 struct watch_exe {
 	uint64_t ino;
 	uint32_t dev;
@@ -45,6 +51,8 @@ struct watch_set {
 	size_t n_items;
 	struct watch_exe *exes;
 	size_t n_exes;
+	struct watch_dir *file_dirs; /* sorted, unique */
+	size_t n_file_dirs;
 	struct watch_name_mask *comms;
 	size_t n_comms;
 	struct watch_uid_mask *uids;
@@ -56,7 +64,7 @@ struct watch_set {
 
 /* Map fds the set is written to. */
 struct watch_maps {
-	int inodes, devs, comms, uids, exes;
+	int inodes, devs, comms, uids, exes, file_dirs;
 };
 
 uint32_t watch_kernel_dev(dev_t dev);
@@ -72,6 +80,8 @@ int watch_apply(const struct watch_maps *maps, const struct watch_set *next,
 const struct watch_item *watch_find(const struct watch_set *set, uint32_t dev, uint64_t ino);
 /* The entry covering an existing path: its inode or its nearest watched ancestor. */
 const struct watch_item *watch_match_path(const struct watch_set *set, const char *path);
+/* The watched file (kind CUSTOS_WATCH_FILE) resolved from exactly this path, if any. */
+const struct watch_item *watch_find_file_path(const struct watch_set *set, const char *path);
 
 /* Rule mask for which a process is excluded; exe_dev/exe_ino may be 0 if unknown. */
 uint64_t watch_excluded(const struct watch_set *set, const char *comm, uint32_t uid,

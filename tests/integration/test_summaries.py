@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from itlib import (PY, PY_REAL, action, agent_events, check_summaries, expect, expect_eq, expect_field, get,
-                   one, py, summaries, the_open)
+                   one, opens, py, summaries, the_open)
 
 
 def cfg(d, **extra):
@@ -86,9 +86,10 @@ def test_dup_non_final_close(t):
 
 
 def test_fork_shares_file(t):
-    """Open, read, fork: the child reads and exits (a non-final "exit"
-    summary, by the child), the parent reads more and closes (final): the
-    summaries add up to everything read, each attributed to its reader."""
+    """Open, read, fork: the child's first read is an open of its own
+    (custos.open.shared, same open_id), its exit summary carries exactly what
+    it read (non-final), the parent's close what the parent read (final):
+    the summaries add up to everything read, each attributed to its reader."""
     a, f = setup(t)
     r = py("import os, sys\n"
            "fd = os.open(sys.argv[1], os.O_RDONLY); os.read(fd, 100)\n"
@@ -104,10 +105,14 @@ def test_fork_shares_file(t):
     expect_field(s[0], "process.parent.pid", r.pid)
     expect_field(s[0], "custos.close.reason", "exit")
     expect_field(s[0], "custos.close.final", False)
-    expect_field(s[0], "custos.io.bytes_read", 300)
+    expect_field(s[0], "custos.io.bytes_read", 200)
     expect_field(s[0], "process.executable", PY_REAL)
     expect_field(s[1], "process.pid", r.pid)
-    expect_field(s[1], "custos.io.bytes_read", 300)
+    expect_field(s[1], "custos.io.bytes_read", 400)
+    shared = one([e for e in opens(evs, f, pid=child)], "the child's open event", evs)
+    expect_field(shared, "custos.open.shared", True)
+    expect_field(shared, "custos.open.opener.pid", r.pid)
+    expect_field(shared, "custos.open_id", get(o, "custos.open_id"))
 
 
 def test_fd_passed_to_other_process(t):

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Changes to customer data: truncate, chmod, chown, unlink, rename. Why
+ * sys_exit tracepoints: only a change that happened is a fact. Through an
+ * fd (ftruncate, fchmod, fchown) the kernel decides by inode, as for an
+ * open; by name, the inode may be gone (unlink) or the name may lead
+ * anywhere, so the record carries the names and the directories they start
+ * from and the agent decides, as for a refused open. Simple names in
+ * directories nobody watches are dropped here.
+ */
+#include "common.bpf.h"
+#include "maps.bpf.h"
+#include "open_file.bpf.h"
+#include "path.bpf.h"
+#include "record.bpf.h"
+#include "task.bpf.h"
+#include "watch.bpf.h"
+
+static __always_inline int change__fd(long ret, __s64 fd, __u32 op, __u64 arg, __u32 arg2)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct custos_watch_value watch;
+	struct custos_file_change *rec;
+	struct custos_open_file *of;
+	struct file *file;
+	__u64 file_addr;
+
+	if (ret != 0 || task->tgid == agent_tgid)
+		return 0;
+	file_addr = task__fd_file(task, fd);
+	if (!file_addr)
+		return 0;
+	file = kptr(struct file, file_addr);
+	of = open_file__lookup(task, file_addr);
+	if (of)
+		watch.rule = of->rule;
+	else if (!watch__decide(file->f_path.dentry, file->f_inode->i_sb->s_dev, &watch) ||
+		 exclude__task(task, watch.rule))
+		return 0;
+	rec = record__scratch(CUSTOS_REC_FILE_CHANGE);
+	if (!rec)
+		return 0;
+	task__fill(&rec->task, task);
+	rec->open_id = of ? of->open_id : 0;
+	rec->ino = file->f_inode->i_ino;
+	rec->dev = file->f_inode->i_sb->s_dev;
+	rec->mode = file->f_inode->i_mode;
+	rec->rule = watch.rule;
+	rec->op = op;
+	rec->arg = arg;
+	rec->arg2 = arg2;
+	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+	record__output(rec, sizeof(*rec) + rec->path.len);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ftruncate")
+int tp__syscalls__sys_exit_ftruncate(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__fd(ctx->ret, syscall_arg1(regs), CUSTOS_CHANGE_TRUNCATE, syscall_arg2(regs),
+			  0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchmod")
+int tp__syscalls__sys_exit_fchmod(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__fd(ctx->ret, syscall_arg1(regs), CUSTOS_CHANGE_CHMOD, syscall_arg2(regs), 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchown")
+int tp__syscalls__sys_exit_fchown(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__fd(ctx->ret, syscall_arg1(regs), CUSTOS_CHANGE_CHOWN, syscall_arg2(regs),
+			  syscall_arg3(regs));
+}
+
+/* Looks for a '/' in a name (bpf_loop: a name is up to CUSTOS_NAME_MAX bytes). */
+struct name_scan {
+	const char *name;
+	long len;
+	bool slash;
+};
+
+static long name_scan__step(__u32 i, struct name_scan *scan)
+{
+	char c;
+
+	if (i >= scan->len)
+		return 1;
+	if (bpf_probe_read_kernel(&c, 1, scan->name + i) || c == '/') {
+		scan->slash = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The directory a name starts from: the cwd, or dirfd's file. */
+static __always_inline bool change__base(struct task_struct *task, __s32 dirfd, struct path *out)
+{
+	__u64 file_addr;
+
+	if (dirfd == AT_FDCWD) {
+		*out = task->fs->pwd;
+		return true;
+	}
+	file_addr = task__fd_file(task, (__u32)dirfd);
+	if (!file_addr)
+		return false;
+	*out = kptr(struct file, file_addr)->f_path;
+	return true;
+}
+
+/*
+ * Copies a name the process passed, and for a relative one the directory it
+ * starts from, at data + off. Returns the bytes used, 0 if the name cannot
+ * be read. *simple_unwatched: a name without '/' in a directory that holds
+ * nothing watched.
+ */
+static __always_inline __u32 change__name(struct task_struct *task, char *data, __u32 off,
+					  __s32 dirfd, const char *uname,
+					  struct custos_path_info *base, __u16 *name_len,
+					  bool *simple_unwatched)
+{
+	struct custos_watch_value watch;
+	struct name_scan scan;
+	struct path dir;
+	long n;
+
+	off &= 2 * CUSTOS_PATH_MAX - 1;
+	n = bpf_probe_read_user_str(data + off, CUSTOS_NAME_MAX, uname);
+	*simple_unwatched = false;
+	base->len = 0;
+	base->flags = 0;
+	if (n <= 0)
+		return 0;
+	*name_len = n;
+	if (data[off] == '/' || !change__base(task, dirfd, &dir))
+		return n;
+	scan = (struct name_scan){.name = data + off, .len = n};
+	bpf_loop(CUSTOS_NAME_MAX, name_scan__step, &scan, 0);
+	*simple_unwatched = !scan.slash;
+	if (*simple_unwatched)
+		*simple_unwatched =
+		    !watch__dir_verdict(dir.dentry, dir.dentry->d_inode->i_sb->s_dev, &watch) &&
+		    !watch__holds_watched_files(dir.dentry);
+	path__names(base, data + ((off + n) & (2 * CUSTOS_PATH_MAX - 1)), dir.dentry, dir.mnt);
+	return n + base->len;
+}
+
+static __always_inline int change__path(long ret, __u32 op, __s32 dirfd, const char *uname,
+					__s32 dirfd2, const char *uname2, __u64 arg, __u32 arg2)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct custos_path_change *rec;
+	bool skip1 = false, skip2 = true;
+	__u32 used;
+
+	if (ret != 0 || task->tgid == agent_tgid || exclude__task(task, CUSTOS_RULE_ALL))
+		return 0;
+	rec = record__scratch(CUSTOS_REC_PATH_CHANGE);
+	if (!rec)
+		return 0;
+	rec->op = op;
+	rec->arg = arg;
+	rec->arg2 = arg2;
+	rec->name2_len = 0;
+	rec->base2.len = 0;
+	used = change__name(task, rec->data, 0, dirfd, uname, &rec->base, &rec->name_len, &skip1);
+	if (!used)
+		return 0;
+	if (uname2)
+		used += change__name(task, rec->data, used, dirfd2, uname2, &rec->base2,
+				     &rec->name2_len, &skip2);
+	if (skip1 && skip2)
+		return 0;
+	task__fill(&rec->task, task);
+	record__output(rec, sizeof(*rec) + used);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_truncate")
+int tp__syscalls__sys_exit_truncate(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__path(ctx->ret, CUSTOS_CHANGE_TRUNCATE, AT_FDCWD,
+			    (const char *)syscall_arg1(regs), 0, NULL, syscall_arg2(regs), 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_chmod")
+int tp__syscalls__sys_exit_chmod(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__path(ctx->ret, CUSTOS_CHANGE_CHMOD, AT_FDCWD,
+			    (const char *)syscall_arg1(regs), 0, NULL, syscall_arg2(regs), 0);
+}
+
+static __always_inline int change__fchmodat(long ret)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__path(ret, CUSTOS_CHANGE_CHMOD, syscall_arg1(regs),
+			    (const char *)syscall_arg2(regs), 0, NULL, syscall_arg3(regs), 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchmodat")
+int tp__syscalls__sys_exit_fchmodat(struct syscall_trace_exit *ctx)
+{
+	return change__fchmodat(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchmodat2")
+int tp__syscalls__sys_exit_fchmodat2(struct syscall_trace_exit *ctx)
+{
+	return change__fchmodat(ctx->ret);
+}
+
+static __always_inline int change__chown(long ret)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__path(ret, CUSTOS_CHANGE_CHOWN, AT_FDCWD, (const char *)syscall_arg1(regs), 0,
+			    NULL, syscall_arg2(regs), syscall_arg3(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_chown")
+int tp__syscalls__sys_exit_chown(struct syscall_trace_exit *ctx)
+{
+	return change__chown(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_lchown")
+int tp__syscalls__sys_exit_lchown(struct syscall_trace_exit *ctx)
+{
+	return change__chown(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fchownat")
+int tp__syscalls__sys_exit_fchownat(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__path(ctx->ret, CUSTOS_CHANGE_CHOWN, syscall_arg1(regs),
+			    (const char *)syscall_arg2(regs), 0, NULL, syscall_arg3(regs),
+			    syscall_arg4(regs));
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlink")
+int tp__syscalls__sys_exit_unlink(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	return change__path(ctx->ret, CUSTOS_CHANGE_UNLINK, AT_FDCWD,
+			    (const char *)syscall_arg1(regs), 0, NULL, 0, 0);
+}
+
+/*
+ * A renamed directory moves everything below it in or out of watched
+ * trees, and a removed directory frees an inode number a new directory
+ * elsewhere may get: either drops the cached directory verdicts.
+ */
+static __always_inline void change__invalidate_verdicts(long ret)
+{
+	if (ret == 0)
+		__sync_fetch_and_add(&verdict_epoch, 1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_rmdir")
+int tp__syscalls__sys_exit_rmdir(struct syscall_trace_exit *ctx)
+{
+	change__invalidate_verdicts(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int tp__syscalls__sys_exit_unlinkat(struct syscall_trace_exit *ctx)
+{
+	long ret = ctx->ret;
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	if (syscall_arg3(regs) & AT_REMOVEDIR) {
+		change__invalidate_verdicts(ret);
+		return 0;
+	}
+	return change__path(ret, CUSTOS_CHANGE_UNLINK, syscall_arg1(regs),
+			    (const char *)syscall_arg2(regs), 0, NULL, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_rename")
+int tp__syscalls__sys_exit_rename(struct syscall_trace_exit *ctx)
+{
+	long ret = ctx->ret;
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	change__invalidate_verdicts(ret);
+	return change__path(ret, CUSTOS_CHANGE_RENAME, AT_FDCWD, (const char *)syscall_arg1(regs),
+			    AT_FDCWD, (const char *)syscall_arg2(regs), 0, 0);
+}
+
+static __always_inline int change__renameat(long ret)
+{
+	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+
+	change__invalidate_verdicts(ret);
+	return change__path(ret, CUSTOS_CHANGE_RENAME, syscall_arg1(regs),
+			    (const char *)syscall_arg2(regs), syscall_arg3(regs),
+			    (const char *)syscall_arg4(regs), 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat")
+int tp__syscalls__sys_exit_renameat(struct syscall_trace_exit *ctx)
+{
+	return change__renameat(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat2")
+int tp__syscalls__sys_exit_renameat2(struct syscall_trace_exit *ctx)
+{
+	return change__renameat(ctx->ret);
+}
