@@ -39,4 +39,28 @@ static __always_inline __u32 task__sessionid(struct task_struct *task)
 	return (__u32)-1;
 }
 
+/*
+ * overlayfs, as the kernel lays it out since v6.5 ("ovl: move ovl_entry into
+ * ovl_inode"): the real lower dentries in oi->oe->__lowerstack[], the upper
+ * one in oi->__upperdentry. Declared here (CO-RE matches the names) so the
+ * build does not depend on overlayfs being in the build machine's BTF.
+ */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+struct ovl_path___custos {
+	const void *layer;
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct ovl_entry___custos {
+	unsigned int __numlower;
+	struct ovl_path___custos __lowerstack[1];
+} __attribute__((preserve_access_index));
+
+struct ovl_inode___custos {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+	struct ovl_entry___custos *oe;
+} __attribute__((preserve_access_index));
+
 #endif /* CUSTOS_CORE_FIXES_BPF_H */

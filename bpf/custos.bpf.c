@@ -9,5 +9,6 @@
 #include "file_io.bpf.c"
 #include "process.bpf.c"
 #include "file_change.bpf.c"
+#include "io_uring.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -34,8 +34,7 @@ static __always_inline int change__fd(long ret, __s64 fd, __u32 op, __u64 arg, _
 	of = open_file__lookup(task, file_addr);
 	if (of)
 		watch.rule = of->rule;
-	else if (!watch__decide(file->f_path.dentry, file->f_inode->i_sb->s_dev, &watch) ||
-		 exclude__task(task, watch.rule))
+	else if (!watch__decide_file(file, &watch) || exclude__task(task, watch.rule))
 		return 0;
 	rec = record__scratch(CUSTOS_REC_FILE_CHANGE);
 	if (!rec)

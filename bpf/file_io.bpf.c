@@ -176,8 +176,7 @@ int tp__syscalls__sys_exit_mmap(struct syscall_trace_exit *ctx)
 	of = open_file__lookup(task, file_addr);
 	if (of) {
 		watch.rule = of->rule;
-	} else if (!watch__decide(file->f_path.dentry, file->f_inode->i_sb->s_dev, &watch) ||
-		   exclude__task(task, watch.rule)) {
+	} else if (!watch__decide_file(file, &watch) || exclude__task(task, watch.rule)) {
 		return 0;
 	}
 	rec = record__scratch(CUSTOS_REC_FILE_MMAP);

@@ -67,14 +67,12 @@ static __always_inline void file_open__denied(struct task_struct *task, long err
 	record__output(rec, sizeof(*rec) + n + rec->base.len);
 }
 
-static __always_inline void file_open__record(struct task_struct *task, struct file *file, __s32 fd,
-					      __u32 flags, __u64 open_id, __u32 rule)
+static __always_inline void file_open__fill(struct custos_file_open *rec, struct task_struct *task,
+					    struct file *file, __s32 fd, __u32 flags, __u64 open_id,
+					    __u32 rule, __u32 via)
 {
-	struct custos_file_open *rec = record__scratch(CUSTOS_REC_FILE_OPEN);
 	struct inode *inode = file->f_inode;
 
-	if (!rec)
-		return;
 	task__fill(&rec->task, task);
 	rec->open_id = open_id;
 	rec->ino = inode->i_ino;
@@ -86,7 +84,18 @@ static __always_inline void file_open__record(struct task_struct *task, struct f
 	rec->rule = rule;
 	rec->flags = flags;
 	rec->fd = fd;
+	rec->via = via;
 	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+}
+
+static __always_inline void file_open__record(struct task_struct *task, struct file *file, __s32 fd,
+					      __u32 flags, __u64 open_id, __u32 rule, __u32 via)
+{
+	struct custos_file_open *rec = record__scratch(CUSTOS_REC_FILE_OPEN);
+
+	if (!rec)
+		return;
+	file_open__fill(rec, task, file, fd, flags, open_id, rule, via);
 	record__output(rec, sizeof(*rec) + rec->path.len);
 }
 
@@ -130,38 +139,43 @@ static __always_inline __u64 file_open__track(struct task_struct *task, __u64 fi
 	return of.open_id;
 }
 
-static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)
+/* A new fd of the task: is its file watched? Then track it and tell the agent. */
+static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __u32 flags,
+					  __u32 via)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct custos_watch_value watch;
 	struct inode *inode;
 	struct file *file;
 	__u64 file_addr;
-	__u32 dev, rule;
+	__u32 dev;
 
-	if (task->tgid == agent_tgid)
-		return 0;
-	if (ret < 0) {
-		if (ret == -EACCES || ret == -EPERM)
-			file_open__denied(task, ret, flags, dirfd, uname);
-		return 0;
-	}
-	file_addr = task__fd_file(task, ret);
+	file_addr = task__fd_file(task, fd);
 	if (!file_addr)
-		return 0;
+		return;
 	file = kptr(struct file, file_addr);
 	inode = file->f_inode;
 	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
-		return 0;
+		return;
 	dev = inode->i_sb->s_dev;
-	if (!watch__decide(file->f_path.dentry, dev, &watch) &&
-	    !watch__lookup_aliases(file->f_path.dentry, dev, &watch))
+	if (!watch__decide_file(file, &watch))
+		return;
+	if (exclude__task(task, watch.rule))
+		return;
+	file_open__record(task, file, fd, flags,
+			  file_open__track(task, file_addr, inode, dev, watch.rule), watch.rule,
+			  via);
+}
+
+static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (task->tgid == agent_tgid)
 		return 0;
-	rule = watch.rule;
-	if (exclude__task(task, rule))
-		return 0;
-	file_open__record(task, file, ret, flags,
-			  file_open__track(task, file_addr, inode, dev, rule), rule);
+	if (ret >= 0)
+		file_open__fd(task, ret, flags, CUSTOS_OPEN_SYSCALL);
+	else if (ret == -EACCES || ret == -EPERM)
+		file_open__denied(task, ret, flags, dirfd, uname);
 	return 0;
 }
 
@@ -201,4 +215,53 @@ int tp__syscalls__sys_exit_creat(struct syscall_trace_exit *ctx)
 
 	return file_open__exit(ctx->ret, O_CREAT | O_WRONLY | O_TRUNC, AT_FDCWD,
 			       (const char *)syscall_arg1(regs));
+}
+
+/*
+ * Files already open when the agent starts: an iterator over every task's
+ * fds, run once by the agent. It runs preemptibly, so it neither writes the
+ * per-CPU verdict cache nor builds in the per-CPU scratch: it walks, and
+ * reserves its records.
+ */
+SEC("iter/task_file")
+int iter__task_file(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct custos_watch_value watch = {};
+	struct custos_inode_key key;
+	struct custos_watch_value *exact;
+	struct custos_file_open *rec;
+	struct inode *inode;
+	__u64 open_id;
+
+	if (!task || !file || task->tgid == agent_tgid)
+		return 0;
+	inode = file->f_inode;
+	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
+		return 0;
+	key.ino = inode->i_ino;
+	key.dev = inode->i_sb->s_dev;
+	key.pad = 0;
+	exact = bpf_map_lookup_elem(&watch_inodes, &key);
+	if (exact)
+		watch = *exact;
+	else if (!watch__dev_watched(key.dev) ||
+		 !watch__lookup(file->f_path.dentry->d_parent, key.dev, &watch))
+		return 0;
+	if (exclude__task(task, watch.rule))
+		return 0;
+	/* Inherited or duplicated: the first task seen owns it; the others show up when they read.
+	 */
+	if (bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
+		return 0;
+	open_id = file_open__track(task, (__u64)file, inode, key.dev, watch.rule);
+	rec = record__reserve(CUSTOS_REC_FILE_OPEN, sizeof(*rec) + CUSTOS_PATH_MAX);
+	if (!rec)
+		return 0;
+	file_open__fill(rec, task, file, ctx->fd, file->f_flags, open_id, watch.rule,
+			CUSTOS_OPEN_EXISTING);
+	rec->hdr.size = sizeof(*rec) + rec->path.len;
+	record__submit(rec);
+	return 0;
 }

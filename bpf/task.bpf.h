@@ -33,12 +33,21 @@ static __always_inline __u32 tty__dev(struct tty_struct *tty)
 	return ((__u32)driver->major << 20) | (__u32)(driver->minor_start + tty->index);
 }
 
+/*
+ * The process's name: its thread group leader's, so threads named by the
+ * program and io_uring's worker threads (iou-wrk-N) report the process.
+ */
+static __always_inline void task__comm(struct task_struct *task, char comm[CUSTOS_COMM_LEN])
+{
+	bpf_probe_read_kernel(comm, CUSTOS_COMM_LEN, task->group_leader->comm);
+}
+
 static __always_inline void task__fill(struct custos_task *out, struct task_struct *task)
 {
 	const struct cred *cred = task->cred;
 
 	out->start_ns = task->group_leader->start_boottime;
-	out->cgroup_id = bpf_get_current_cgroup_id();
+	out->cgroup_id = task->cgroups->dfl_cgrp->kn->id; /* the task's, which may not be current */
 	out->tgid = task->tgid;
 	out->tid = task->pid;
 	out->ppid = task->real_parent->tgid;
@@ -49,7 +58,7 @@ static __always_inline void task__fill(struct custos_task *out, struct task_stru
 	out->auid = task__loginuid(task);
 	out->sessionid = task__sessionid(task);
 	out->tty_dev = tty__dev(task->signal->tty);
-	bpf_get_current_comm(out->comm, sizeof(out->comm));
+	task__comm(task, out->comm);
 }
 
 #endif /* CUSTOS_TASK_BPF_H */

@@ -5,6 +5,7 @@
 
 #include "common.bpf.h"
 #include "maps.bpf.h"
+#include "task.bpf.h"
 #include <custos/abi.h>
 
 /* An ancestor walk continued by bpf_loop (addresses, not pointers). */
@@ -153,6 +154,46 @@ static __always_inline bool watch__decide(struct dentry *dentry, __u32 dev,
 	return watch__dir_verdict(dentry->d_parent, dev, out);
 }
 
+/*
+ * An overlayfs file (a container's) has the overlay's inode and dentries;
+ * the data lives in a real file below it: the lower one (an image layer,
+ * maybe a watched host directory) or, once copied up, the upper one. Either
+ * being watched makes the overlay file watched.
+ */
+static __always_inline bool watch__decide_overlay(struct inode *inode,
+						  struct custos_watch_value *out)
+{
+	struct ovl_inode___custos *oi;
+	struct ovl_entry___custos *oe;
+	struct dentry *real;
+
+	if (!bpf_core_type_exists(struct ovl_inode___custos) ||
+	    !bpf_core_field_exists(struct ovl_inode___custos, oe) ||
+	    inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC)
+		return false;
+	oi = kptr(struct ovl_inode___custos,
+		  (__u64)inode - bpf_core_field_offset(struct ovl_inode___custos, vfs_inode));
+	oe = oi->oe;
+	if (oe && oe->__numlower) {
+		real = oe->__lowerstack[0].dentry;
+		if (real && real->d_inode && watch__decide(real, real->d_inode->i_sb->s_dev, out))
+			return true;
+	}
+	real = oi->__upperdentry;
+	return real && real->d_inode && watch__decide(real, real->d_inode->i_sb->s_dev, out);
+}
+
+/* The watch covering an open file: its dentry, its other names, or (overlayfs) its real file. */
+static __always_inline bool watch__decide_file(struct file *file, struct custos_watch_value *out)
+{
+	struct inode *inode = file->f_inode;
+	__u32 dev = inode->i_sb->s_dev;
+
+	return watch__decide(file->f_path.dentry, dev, out) ||
+	       watch__lookup_aliases(file->f_path.dentry, dev, out) ||
+	       watch__decide_overlay(inode, out);
+}
+
 /* Does the directory hold a watched file (a name in it may be one)? */
 static __always_inline bool watch__holds_watched_files(struct dentry *dir)
 {
@@ -178,7 +219,7 @@ static __always_inline bool exclude__task(struct task_struct *task, __u32 rule)
 	__u32 uid;
 
 	if (exclude_comm_count) {
-		bpf_get_current_comm(comm, sizeof(comm));
+		task__comm(task, comm);
 		if (exclude__mask_has(bpf_map_lookup_elem(&exclude_comms, comm), rule))
 			return true;
 	}

@@ -488,6 +488,7 @@ static int start(struct agent *a)
 	};
 	char err[512], host[256] = "localhost";
 	sigset_t mask;
+	int ret;
 
 	gethostname(host, sizeof(host) - 1);
 	a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -525,6 +526,10 @@ static int start(struct agent *a)
 		return -EIO;
 	}
 	watches_changed(a);
+	ret = loader_seed_open_files(a->loader);
+	if (ret)
+		log_warn("cannot look for watched files open before the agent started: %s",
+			 strerror(-ret));
 	a->events = events_new(host, on_event, a);
 	a->out = output_new(stdout, a->opts->format, &a->opts->filter);
 	a->ring = ring_buffer__new(loader_map_fd(a->loader, LOADER_MAP_EVENTS), on_record, a, NULL);

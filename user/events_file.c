@@ -141,6 +141,10 @@ int events_file_open(struct events *e, const struct custos_file_open *rec, size_
 	open = encode_obj(ev, "custos.open");
 	json_object_set_new(open, "flags", events_open_flags(e, rec->flags));
 	json_object_set_new(open, "fd", json_integer(rec->fd));
+	if (rec->via == CUSTOS_OPEN_IO_URING)
+		json_object_set_new(open, "via", json_string("io_uring"));
+	else if (rec->via == CUSTOS_OPEN_EXISTING)
+		json_object_set_new(open, "existing", json_true());
 	events_emit(e, ev);
 	return 0;
 }

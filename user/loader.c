@@ -157,6 +157,9 @@ static int attach_hooks(struct loader *l, char *err, size_t len)
 			break;
 		if (hook->why_not)
 			continue;
+		/* Iterators are run, not attached: loader_seed_open_files(). */
+		if (!strncmp(hook->attach, "iter/", 5))
+			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
 			int e = -errno;
@@ -243,6 +246,38 @@ err_free:
 	free(l);
 	errno = -ret;
 	return NULL;
+}
+
+int loader_seed_open_files(struct loader *l)
+{
+	struct bpf_program *prog = l->skel->progs.iter__task_file;
+	struct bpf_link *link;
+	char buf[256];
+	size_t i;
+	int fd, n;
+
+	for (i = 0; i < l->n_hooks; i++)
+		if (l->hooks[i].program == bpf_program__name(prog) && l->hooks[i].why_not)
+			return -EOPNOTSUPP;
+	link = bpf_program__attach_iter(prog, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		n = -errno;
+		bpf_link__destroy(link);
+		return n;
+	}
+	/* The program writes nothing to read: reading runs it over every task's fds. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	bpf_link__destroy(link);
+	for (i = 0; i < l->n_hooks; i++)
+		if (l->hooks[i].program == bpf_program__name(prog))
+			l->hooks[i].attached = n == 0;
+	return n;
 }
 
 void loader_stop(struct loader *l)

@@ -56,6 +56,12 @@ enum custos_record_type {
 	CUSTOS_REC_TYPE_MAX = 11,
 };
 
+enum custos_open_via {
+	CUSTOS_OPEN_SYSCALL = 0,
+	CUSTOS_OPEN_IO_URING = 1, /* IORING_OP_OPENAT(2) */
+	CUSTOS_OPEN_EXISTING = 2, /* open before the agent started (found at start) */
+};
+
 enum custos_change_op {
 	CUSTOS_CHANGE_TRUNCATE = 1, /* arg: the new length */
 	CUSTOS_CHANGE_CHMOD = 2,    /* arg: the mode */
@@ -137,6 +143,7 @@ struct custos_file_open {
 	__u32 mode; /* i_mode */
 	__u32 owner_uid;
 	__u32 owner_gid;
+	__u32 via; /* enum custos_open_via */
 	struct custos_path_info path;
 	char data[]; /* path names */
 };

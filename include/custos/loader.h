@@ -59,6 +59,13 @@ size_t loader_hooks(const struct loader *loader, const struct loader_hook **hook
 void loader_watches_changed(struct loader *loader, uint32_t file_watches, uint32_t comms,
 			    uint32_t uids, uint32_t exes);
 
+/*
+ * Finds the watched files already open (before the agent started) and
+ * tracks them like new opens, reporting each as an open with
+ * custos.open.existing. Call once the watch maps are written.
+ */
+int loader_seed_open_files(struct loader *loader);
+
 /* Sum of the per-CPU drop counters. */
 int loader_read_drops(const struct loader *loader, struct custos_drops *sum);
 
