@@ -265,3 +265,15 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	record__submit(rec);
 	return 0;
 }
+
+/* open_by_handle_at(mount_fd, handle, flags): a file by its handle, no name at all. */
+SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
+int tp__syscalls__sys_exit_open_by_handle_at(struct syscall_trace_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	long ret = ctx->ret;
+
+	if (ret >= 0 && task->tgid != agent_tgid)
+		file_open__fd(task, ret, syscall_arg3(task__user_regs(task)), CUSTOS_OPEN_SYSCALL);
+	return 0;
+}

@@ -18,6 +18,7 @@
 #include <custos/events.h>
 #include <custos/loader.h>
 #include <custos/log.h>
+#include <custos/notify.h>
 #include <custos/queue.h>
 #include <custos/watch.h>
 
@@ -37,6 +38,8 @@ struct agent {
 	struct events *events;
 	struct output *out;
 	struct watch_maps maps;
+	struct notify *notify; /* directories of the configured paths */
+	bool rescan_pending;   /* they changed: resolve again at the next tick */
 	struct queue queue;
 	pthread_t reader;
 	bool reader_running;
@@ -350,6 +353,7 @@ static void reload(struct agent *a)
 	a->generation++;
 	if (cfg)
 		config_free(old);
+	notify_set(a->notify, a->cfg);
 	events_forget_names(a->events);
 	ev = events_agent_event(a->events, "agent-reload", "change", "success");
 	json_object_set_new(encode_obj(ev, "custos.agent"), "watched_inodes",
@@ -385,6 +389,9 @@ static int setup_fds(struct agent *a, int *epfd, int *sigfd, int *timerfd)
 	ev.data.fd = a->wake_fd;
 	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, a->wake_fd, &ev))
 		return -errno;
+	ev.data.fd = notify_fd(a->notify);
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
 	return 0;
 }
 
@@ -405,6 +412,11 @@ static void on_tick(struct agent *a, uint64_t tick)
 {
 	uint64_t sec = tick / TICKS_PER_SEC;
 
+	/* At most one rescan a tick, however busy the directories are. */
+	if (a->rescan_pending) {
+		a->rescan_pending = false;
+		rescan(a);
+	}
 	if (tick % TICKS_PER_SEC)
 		return;
 	events_tick(a->events);
@@ -451,6 +463,9 @@ static int loop(struct agent *a)
 			} else if (evs[i].data.fd == a->wake_fd) {
 				if (read(a->wake_fd, &count, sizeof(count)) < 0)
 					continue;
+			} else if (evs[i].data.fd == notify_fd(a->notify)) {
+				/* A name changed where configured paths live: resolve them soon. */
+				a->rescan_pending |= notify_drain(a->notify);
 			} else if (evs[i].data.fd == timerfd &&
 				   read(timerfd, &count, sizeof(count)) == sizeof(count)) {
 				while (count--)
@@ -491,6 +506,12 @@ static int start(struct agent *a)
 	int ret;
 
 	gethostname(host, sizeof(host) - 1);
+	a->notify = notify_new();
+	if (!a->notify) {
+		log_error("cannot set up inotify: %s", strerror(errno));
+		return -errno;
+	}
+	notify_set(a->notify, a->cfg);
 	a->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->wake_fd < 0 || queue_init(&a->queue, (size_t)a->cfg->queue_mb << 20)) {
 		log_error("cannot set up the record queue: %s", strerror(errno));
@@ -573,6 +594,7 @@ int agent_run(struct agent_options *opts)
 	}
 	ring_buffer__free(a.ring);
 	queue_destroy(&a.queue);
+	notify_free(a.notify);
 	if (a.wake_fd >= 0)
 		close(a.wake_fd);
 	output_free(a.out);
