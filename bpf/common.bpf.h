@@ -44,6 +44,8 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define syscall_arg4(regs) ((regs)->r10)
 #define syscall_arg5(regs) ((regs)->r8)
 #define syscall_arg6(regs) ((regs)->r9)
+/* A uprobe's sixth argument (libbpf 1.1 has no PT_REGS_PARM6). */
+#define uprobe_arg6(ctx)   ((ctx)->r9)
 #elif defined(__TARGET_ARCH_arm64)
 #define syscall_arg1(regs) ((regs)->orig_x0)
 #define syscall_arg2(regs) ((regs)->regs[1])
@@ -51,6 +53,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define syscall_arg4(regs) ((regs)->regs[3])
 #define syscall_arg5(regs) ((regs)->regs[4])
 #define syscall_arg6(regs) ((regs)->regs[5])
+#define uprobe_arg6(ctx)   ((ctx)->regs[5])
 #else
 #error "custos: unsupported architecture"
 #endif

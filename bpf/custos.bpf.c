@@ -10,5 +10,6 @@
 #include "process.bpf.c"
 #include "file_change.bpf.c"
 #include "io_uring.bpf.c"
+#include "db.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -155,6 +155,68 @@ struct {
 	__type(value, __u64);
 } open_counts SEC(".maps");
 
+/* A database client call in flight, keyed by thread and stack pointer (calls nest, and recurse). */
+struct db_call_key {
+	__u32 tid;
+	__u32 pad;
+	__u64 sp;
+};
+struct db_inflight {
+	__u64 args[7];
+	__u64 start_ns;
+	__u32 func;
+	__u32 nested; /* inside another probed call of the thread: its outer call reports it */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct db_call_key);
+	__type(value, struct db_inflight);
+} db_calls SEC(".maps");
+
+/* Probed calls in flight per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} db_depth SEC(".maps");
+
+/* Rows stepped by an SQLite statement since its last reset, per process. */
+struct db_stmt_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 stmt;
+};
+struct db_stmt_rows {
+	__u64 rows;
+	__u64 first_ns;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct db_stmt_key);
+	__type(value, struct db_stmt_rows);
+} db_stmts SEC(".maps");
+
+/*
+ * Per-CPU room for a database record. Uprobe programs can be preempted, so
+ * busy is taken with compare-and-swap; a program that finds it taken
+ * reserves a full-size record in the ring instead.
+ */
+#define DB_RECORD_MAX \
+	(sizeof(struct custos_db_call) + CUSTOS_SQL_MAX + (CUSTOS_DB_STRS - 1) * CUSTOS_DB_STR_MAX)
+struct db_scratch {
+	__u64 busy;
+	__u8 data[8192];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct db_scratch);
+} db_scratch SEC(".maps");
+
 /* Per-CPU counters of records that could not be written. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

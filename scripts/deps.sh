@@ -5,7 +5,10 @@
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev)
-test_pkgs=(python3 util-linux coreutils procps)
+# Real database servers and clients: the database probes are tested against them.
+test_pkgs=(python3 util-linux coreutils procps postgresql postgresql-client mariadb-server
+	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev
+	libsqlite3-dev)
 
 case "${1:-build}" in
 build) pkgs=("${build_pkgs[@]}") ;;

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include <custos/agent.h>
+#include <custos/dbprobe.h>
 #include <custos/events.h>
 #include <custos/loader.h>
 #include <custos/log.h>
@@ -38,8 +39,9 @@ struct agent {
 	struct events *events;
 	struct output *out;
 	struct watch_maps maps;
-	struct notify *notify; /* directories of the configured paths */
-	bool rescan_pending;   /* they changed: resolve again at the next tick */
+	struct notify *notify;	 /* directories of the configured paths */
+	struct dbprobe *dbprobe; /* database client libraries; NULL when none is to be probed */
+	bool rescan_pending;	 /* they changed: resolve again at the next tick */
 	struct queue queue;
 	pthread_t reader;
 	bool reader_running;
@@ -59,7 +61,15 @@ static const char *const record_names[CUSTOS_REC_TYPE_MAX] = {
     [CUSTOS_REC_FILE_DENIED] = "file_denied",
     [CUSTOS_REC_PROC_EXEC] = "proc_exec",
     [CUSTOS_REC_PROC_EXIT] = "proc_exit",
+    [CUSTOS_REC_CGROUP_MKDIR] = "cgroup_mkdir",
+    [CUSTOS_REC_FILE_SHARED] = "file_shared",
+    [CUSTOS_REC_FILE_MMAP] = "file_mmap",
+    [CUSTOS_REC_FILE_CHANGE] = "file_change",
+    [CUSTOS_REC_PATH_CHANGE] = "path_change",
+    [CUSTOS_REC_DB_CALL] = "db_call",
 };
+_Static_assert(CUSTOS_REC_DB_CALL + 1 == CUSTOS_REC_TYPE_MAX,
+	       "every record type needs a name in record_names");
 
 static void on_event(json_t *ev, void *ctx)
 {
@@ -176,6 +186,7 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "events", json_integer(st->emitted));
 	json_object_set_new(stats, "denied_unwatched", json_integer(st->denied_unwatched));
 	json_object_set_new(stats, "changes_unwatched", json_integer(st->changes_unwatched));
+	json_object_set_new(stats, "db_untagged", json_integer(st->db_untagged));
 	json_object_set_new(stats, "evicted", json_integer(st->evicted));
 	json_object_set_new(stats, "open_files", json_integer(events_open_count(a->events)));
 	pthread_mutex_lock(&a->queue.lock);
@@ -244,7 +255,49 @@ static void emit_start(struct agent *a)
 	json_object_set_new(agent, "hooks", hooks);
 	json_object_set_new(agent, "hooks_unavailable", off);
 	json_object_set_new(agent, "warnings", warnings);
+	if (a->dbprobe)
+		json_object_set_new(agent, "db_probes", dbprobe_report(a->dbprobe));
 	events_emit(a->events, ev);
+}
+
+static void log_db_warnings(struct agent *a)
+{
+	char *w;
+
+	while ((w = dbprobe_next_warning(a->dbprobe))) {
+		log_warn("%s", w);
+		free(w);
+	}
+}
+
+static void on_exec(uint32_t tgid, const char *exe, void *ctx)
+{
+	struct agent *a = ctx;
+
+	dbprobe_exec(a->dbprobe, tgid, exe);
+}
+
+/* Probes the database clients the config asks for, in the files there are now. */
+static void start_db_probes(struct agent *a)
+{
+	const struct config_databases *db = &a->cfg->databases;
+	struct dbprobe_options o = {
+	    .enabled = {[DBPROBE_POSTGRESQL] = db->postgresql,
+			[DBPROBE_MYSQL] = db->mysql,
+			[DBPROBE_SQLITE] = db->sqlite},
+	    .sqlite_rows = db->sqlite_rows,
+	};
+
+	if (!db->postgresql && !db->mysql && !db->sqlite)
+		return;
+	a->dbprobe = dbprobe_new(a->loader, &o);
+	if (!a->dbprobe) {
+		log_error("cannot set up the database probes: out of memory");
+		return;
+	}
+	dbprobe_scan(a->dbprobe);
+	log_db_warnings(a);
+	events_set_exec_hook(a->events, on_exec, a);
 }
 
 static void watches_changed(struct agent *a)
@@ -333,6 +386,11 @@ static void reload(struct agent *a)
 	}
 	if (cfg && cfg->ring_buffer_mb != old->ring_buffer_mb)
 		log_warn("SIGHUP: ring_buffer_mb takes effect at restart");
+	if (cfg && (cfg->databases.postgresql != old->databases.postgresql ||
+		    cfg->databases.mysql != old->databases.mysql ||
+		    cfg->databases.sqlite != old->databases.sqlite ||
+		    cfg->databases.sqlite_rows != old->databases.sqlite_rows))
+		log_warn("SIGHUP: the database clients probed change at restart");
 	if (watch_resolve(cfg ?: old, &next)) {
 		config_free(cfg);
 		reload_failed(a, "out of memory");
@@ -417,6 +475,10 @@ static void on_tick(struct agent *a, uint64_t tick)
 		a->rescan_pending = false;
 		rescan(a);
 	}
+	if (a->dbprobe) {
+		dbprobe_tick(a->dbprobe);
+		log_db_warnings(a);
+	}
 	if (tick % TICKS_PER_SEC)
 		return;
 	events_tick(a->events);
@@ -425,8 +487,11 @@ static void on_tick(struct agent *a, uint64_t tick)
 		events_flush(a->events, !queue_busy(a));
 	if (a->cfg->stats_interval_s && sec % a->cfg->stats_interval_s == 0)
 		emit_stats(a, "agent-stats", "info");
-	if (sec % RESCAN_SECONDS == 0)
+	if (sec % RESCAN_SECONDS == 0) {
 		rescan(a);
+		if (a->dbprobe)
+			dbprobe_scan(a->dbprobe);
+	}
 }
 
 static void drain(struct agent *a, int max_chunks)
@@ -561,6 +626,7 @@ static int start(struct agent *a)
 	events_set_config(a->events, a->cfg, &a->watches);
 	events_set_maps(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES),
 			loader_map_fd(a->loader, LOADER_MAP_FILE_READERS));
+	start_db_probes(a);
 	/* Block the signals the main loop reads from a signalfd before the reader inherits the
 	 * mask. */
 	sigemptyset(&mask);
@@ -595,6 +661,7 @@ int agent_run(struct agent_options *opts)
 	ring_buffer__free(a.ring);
 	queue_destroy(&a.queue);
 	notify_free(a.notify);
+	dbprobe_free(a.dbprobe);
 	if (a.wake_fd >= 0)
 		close(a.wake_fd);
 	output_free(a.out);

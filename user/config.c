@@ -55,10 +55,14 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch", "exclude", "flush_interval", "stats_interval", "ring_buffer_mb", "queue_mb", NULL,
+    "watch",	      "exclude",  "flush_interval", "stats_interval",
+    "ring_buffer_mb", "queue_mb", "databases",	    NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
+static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
+					    "sqlite_rows", "raw_text",	  "tables",
+					    "tags",	   "only_tables", NULL};
 
 struct parser {
 	const char *text;
@@ -78,12 +82,14 @@ enum item_kind {
 	ITEM_TAG,
 	ITEM_PATH,
 	ITEM_COMM,
+	ITEM_TABLE,
 };
 
 static const char *const item_noun[] = {
     [ITEM_TAG] = "a tag",
     [ITEM_PATH] = "an absolute path",
     [ITEM_COMM] = "a process name",
+    [ITEM_TABLE] = "a table name or pattern (\"customers\", \"crm.*\")",
 };
 
 static void error_init(struct config_error *err, const char *source)
@@ -304,6 +310,7 @@ static int check_item(struct parser *p, const struct where *w, const char *key, 
 		    label, quote(q, s), item_noun[kind]);
 	switch (kind) {
 	case ITEM_TAG:
+	case ITEM_TABLE:
 		break;
 	case ITEM_PATH:
 		if (s[0] != '/')
@@ -561,6 +568,73 @@ static int parse_uint(struct parser *p, const struct where *top, json_t *root, c
 	return 0;
 }
 
+static int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key,
+		      bool *value)
+{
+	json_t *v = json_object_get(obj, key);
+	char label[192];
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return fail(p, w, key, NO_INDEX, false, "%s must be true or false, not %s",
+			    key_label(label, sizeof(label), w, key), type_name(v));
+	*value = json_is_true(v);
+	return 0;
+}
+
+static void strv_free(char **strv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(strv[i]);
+	free(strv);
+}
+
+/* "databases": which client libraries to probe, and which tables are customer data. */
+static int parse_databases(struct parser *p, json_t *root, struct config_databases *db)
+{
+	json_t *obj = json_object_get(root, "databases");
+	struct where w = {.path = {JSON_KEY("databases")},
+			  .depth = 1,
+			  .dotted = "databases",
+			  .label = "databases"};
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	int r;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return fail(
+		    p, &top, "databases", NO_INDEX, false,
+		    "\"databases\" must be an object, not %s (expected {\"postgresql\": true, "
+		    "\"tables\": [...], ...})",
+		    type_name(obj));
+	r = check_keys(p, &w, obj, database_keys);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "postgresql", &db->postgresql);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "mysql", &db->mysql);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "sqlite", &db->sqlite);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "sqlite_rows", &db->sqlite_rows);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "raw_text", &db->raw_text);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "only_tables", &db->only_tables);
+	if (r == 0 && json_object_get(obj, "tags")) {
+		strv_free(db->tags, db->n_tags);
+		db->tags = NULL;
+		db->n_tags = 0;
+		r = parse_strings(p, &w, obj, "tags", ITEM_TAG, &db->tags, &db->n_tags);
+	}
+	if (r == 0)
+		r = parse_strings(p, &w, obj, "tables", ITEM_TABLE, &db->tables, &db->n_tables);
+	return r;
+}
+
 static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 {
 	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
@@ -593,8 +667,11 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 		       "a power of two from 1 to " STR(RING_BUFFER_MB_MAX), &cfg->ring_buffer_mb);
 	if (r < 0)
 		return r;
-	return parse_uint(p, &top, root, "queue_mb", 1, QUEUE_MB_MAX, false,
-			  "an integer number of MiB from 1 to " STR(QUEUE_MB_MAX), &cfg->queue_mb);
+	r = parse_uint(p, &top, root, "queue_mb", 1, QUEUE_MB_MAX, false,
+		       "an integer number of MiB from 1 to " STR(QUEUE_MB_MAX), &cfg->queue_mb);
+	if (r < 0)
+		return r;
+	return parse_databases(p, root, &cfg->databases);
 }
 
 /* jansson reports a duplicate key just after it: point at its opening quote instead. */
@@ -702,6 +779,16 @@ static struct config *config_new(const char *source)
 	cfg->stats_interval_s = CONFIG_STATS_INTERVAL_DEFAULT;
 	cfg->ring_buffer_mb = CONFIG_RING_BUFFER_MB_DEFAULT;
 	cfg->queue_mb = CONFIG_QUEUE_MB_DEFAULT;
+	/* Every engine on, rows counted, literals redacted, statements on customer tables tagged.
+	 */
+	cfg->databases.postgresql = cfg->databases.mysql = cfg->databases.sqlite = true;
+	cfg->databases.sqlite_rows = true;
+	cfg->databases.tags = calloc(1, sizeof(char *));
+	if (!cfg->databases.tags || !(cfg->databases.tags[0] = strdup("customer-data"))) {
+		config_free(cfg);
+		return NULL;
+	}
+	cfg->databases.n_tags = 1;
 	return cfg;
 }
 
@@ -925,15 +1012,6 @@ free_cfg:
 	return NULL;
 }
 
-static void strv_free(char **strv, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(strv[i]);
-	free(strv);
-}
-
 static void exclude_free(struct config_exclude *ex)
 {
 	strv_free(ex->comms, ex->n_comms);
@@ -955,6 +1033,8 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->rules);
 	exclude_free(&cfg->exclude);
+	strv_free(cfg->databases.tables, cfg->databases.n_tables);
+	strv_free(cfg->databases.tags, cfg->databases.n_tags);
 	free(cfg->source);
 	free(cfg);
 }

@@ -74,6 +74,7 @@ void events_free(struct events *e)
 	while (hashmap_next(&e->rules, &i, NULL, &st))
 		json_decref(st);
 	hashmap_clear(&e->rules);
+	events_db_free(e);
 	proc_table_free(&e->procs);
 	users_clear(&e->users);
 	json_decref(e->host);
@@ -116,6 +117,12 @@ void events_set_maps(struct events *e, int open_files_fd, int readers_fd)
 	e->readers_fd = readers_fd;
 }
 
+void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)
+{
+	e->on_exec = fn;
+	e->exec_ctx = ctx;
+}
+
 const struct events_stats *events_stats(const struct events *e)
 {
 	return &e->stats;
@@ -131,6 +138,7 @@ void events_tick(struct events *e)
 	int64_t now = encode_clock_now_boot();
 
 	encode_clock_sync(&e->clock);
+	events_db_tick(e, now);
 	proc_gc(&e->procs, now, PROC_KEEP_NS);
 	whos_clear(e, now - (int64_t)PROC_KEEP_NS);
 }
@@ -278,7 +286,6 @@ void events_add_path_flags(json_t *ev, const struct custos_path_info *info)
 		json_object_set_new(encode_obj(ev, "custos.file"), "deleted", json_true());
 }
 
-/* file.* of an open file and its custos.* companions, built once for all its events. */
 static int on_proc_exec(struct events *e, const struct custos_proc_exec *rec, size_t size)
 {
 	size_t exe_len;
@@ -292,6 +299,8 @@ static int on_proc_exec(struct events *e, const struct custos_proc_exec *rec, si
 		return -ENOMEM;
 	proc_exec(&e->procs, rec->task.tgid, rec->task.start_ns, exe, exe_len,
 		  rec->data + CUSTOS_PATH_MAX, rec->args_len, rec->args_truncated);
+	if (e->on_exec)
+		e->on_exec(rec->task.tgid, exe, e->exec_ctx);
 	free(exe);
 	return 0;
 }
@@ -345,6 +354,9 @@ int events_record(struct events *e, const void *data, size_t size)
 		break;
 	case CUSTOS_REC_PATH_CHANGE:
 		ret = events_path_change(e, data, size);
+		break;
+	case CUSTOS_REC_DB_CALL:
+		ret = events_db_call(e, data, size);
 		break;
 	case CUSTOS_REC_PROC_EXEC:
 		ret = on_proc_exec(e, data, size);

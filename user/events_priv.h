@@ -59,6 +59,8 @@ struct events {
 	json_t *host; /* host.*, shared by every event */
 	events_emit_fn emit;
 	void *emit_ctx;
+	events_exec_fn on_exec;
+	void *exec_ctx;
 	const struct config *cfg;
 	const struct watch_set *watches;
 	int open_files_fd; /* the kernel's tables, for flush */
@@ -69,6 +71,7 @@ struct events {
 	struct hashmap whos;  /* tid -> struct who_cache */
 	struct hashmap flags; /* open(2) flags -> their names, shared */
 	struct hashmap rules; /* rule id -> {"rule": name, "tags": [...]} of every config seen */
+	struct db_state *db;  /* database client calls being paired into statements */
 	struct encode_clock clock;
 	uint64_t seq;
 	uint32_t sweep;
@@ -100,6 +103,11 @@ void events_open_state_free(struct open_state *st);
 /* event.action of a change (enum custos_change_op), NULL if unknown; custos.change.* of it. */
 const char *events_change_action(uint32_t op);
 void events_encode_change(json_t *ev, uint32_t op, uint64_t arg, uint32_t arg2);
+
+/* events_db.c: database client calls into statements */
+int events_db_call(struct events *e, const struct custos_db_call *rec, size_t size);
+void events_db_tick(struct events *e, uint64_t now_ns);
+void events_db_free(struct events *e);
 
 /* events_path.c: what the kernel sends by name (refused opens, changes by name) */
 int events_file_denied(struct events *e, const struct custos_file_denied *rec, size_t size);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -15,9 +17,12 @@
 #include <custos/loader.h>
 #include "custos.skel.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-#define HOOKS_MAX	64
+#define TRACEFS		    "/sys/kernel/tracing"
+#define DEBUGFS_TRACING	    "/sys/kernel/debug/tracing"
+#define HOOKS_MAX	    64
+/* enum bpf_attach_type and link flags of Linux 6.6, checked against the kernel's BTF. */
+#define ATTACH_UPROBE_MULTI 48
+#define UPROBE_MULTI_RETURN 1
 
 struct loader {
 	struct custos_bpf *skel;
@@ -25,6 +30,11 @@ struct loader {
 	struct bpf_link *links[HOOKS_MAX];
 	size_t n_hooks;
 	int nr_cpus;
+	bool uprobe_multi;	   /* the kernel places many uprobes with one link (6.6+) */
+	struct bpf_link **uprobes; /* database probes, placed as libraries are found */
+	size_t n_uprobes, uprobes_cap;
+	int *multi_fds; /* their uprobe_multi links */
+	size_t n_multi, multi_cap;
 };
 
 /* Hooks without which the agent would miss accesses: refuse to run. */
@@ -92,6 +102,24 @@ static bool kernel_has_func(const struct btf *vmlinux, const char *name)
  * tracepoint that does not exist here (open(2) on arm64, say) is turned off
  * rather than failing the whole load.
  */
+/* Does the kernel's enum type have the value of that name, and that number? */
+static bool kernel_has_enum_value(const struct btf *vmlinux, const char *type, const char *name,
+				  int value)
+{
+	int id = btf__find_by_name_kind(vmlinux, type, BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	const struct btf_enum *v;
+	int i;
+
+	if (!t)
+		return false;
+	v = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(vmlinux, v[i].name_off), name))
+			return v[i].val == value;
+	return false;
+}
+
 static int probe_hooks(struct loader *l, char *err, size_t len)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -108,6 +136,14 @@ static int probe_hooks(struct loader *l, char *err, size_t len)
 			"this kernel lacks the bpf_rdonly_cast kfunc (Linux 6.2 or later needed)");
 		ret = -EOPNOTSUPP;
 		goto out_free_btf;
+	}
+	l->uprobe_multi = kernel_has_enum_value(vmlinux, "bpf_attach_type",
+						"BPF_TRACE_UPROBE_MULTI", ATTACH_UPROBE_MULTI);
+	if (l->uprobe_multi) {
+		bpf_program__set_expected_attach_type(l->skel->progs.uprobe__db_entry,
+						      ATTACH_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(l->skel->progs.uretprobe__db_return,
+						      ATTACH_UPROBE_MULTI);
 	}
 	bpf_object__for_each_program(prog, l->skel->obj)
 	{
@@ -157,8 +193,9 @@ static int attach_hooks(struct loader *l, char *err, size_t len)
 			break;
 		if (hook->why_not)
 			continue;
-		/* Iterators are run, not attached: loader_seed_open_files(). */
-		if (!strncmp(hook->attach, "iter/", 5))
+		/* Iterators are run (loader_seed_open_files()), uprobes placed per library. */
+		if (!strncmp(hook->attach, "iter/", 5) || !strncmp(hook->attach, "uprobe", 6) ||
+		    !strncmp(hook->attach, "uretprobe", 9))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
@@ -280,14 +317,150 @@ int loader_seed_open_files(struct loader *l)
 	return n;
 }
 
-void loader_stop(struct loader *l)
+static int keep_uprobe_link(struct loader *l, struct bpf_link *link)
 {
+	if (l->n_uprobes == l->uprobes_cap) {
+		size_t cap = l->uprobes_cap ? l->uprobes_cap * 2 : 64;
+		struct bpf_link **links = realloc(l->uprobes, cap * sizeof(*links));
+
+		if (!links) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		l->uprobes = links;
+		l->uprobes_cap = cap;
+	}
+	l->uprobes[l->n_uprobes++] = link;
+	return 0;
+}
+
+/* BPF_LINK_CREATE for uprobe_multi (Linux 6.6), newer than the uapi headers of Debian 12. */
+struct link_create_uprobe_multi {
+	uint32_t prog_fd;
+	uint32_t target_fd;
+	uint32_t attach_type;
+	uint32_t flags;
+	uint64_t path;
+	uint64_t offsets;
+	uint64_t ref_ctr_offsets;
+	uint64_t cookies;
+	uint32_t cnt;
+	uint32_t uprobe_flags;
+	uint32_t pid;
+};
+
+/* One link for all the probes in the file: placed and removed in one go. */
+static int attach_uprobe_multi(struct loader *l, struct bpf_program *prog, const char *path,
+			       const uint64_t *offsets, const uint64_t *cookies, size_t n,
+			       bool at_return)
+{
+	struct link_create_uprobe_multi attr = {
+	    .prog_fd = bpf_program__fd(prog),
+	    .attach_type = ATTACH_UPROBE_MULTI,
+	    .path = (uintptr_t)path,
+	    .offsets = (uintptr_t)offsets,
+	    .cookies = (uintptr_t)cookies,
+	    .cnt = n,
+	    .uprobe_flags = at_return ? UPROBE_MULTI_RETURN : 0,
+	};
+	int fd;
+
+	if (l->n_multi == l->multi_cap) {
+		size_t cap = l->multi_cap ? l->multi_cap * 2 : 16;
+		int *fds = realloc(l->multi_fds, cap * sizeof(*fds));
+
+		if (!fds)
+			return -ENOMEM;
+		l->multi_fds = fds;
+		l->multi_cap = cap;
+	}
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return -errno;
+	l->multi_fds[l->n_multi++] = fd;
+	return 0;
+}
+
+int loader_attach_db_probes(struct loader *l, const char *path, const uint64_t *offsets,
+			    const uint64_t *cookies, size_t n, bool at_return)
+{
+	struct bpf_program *prog =
+	    at_return ? l->skel->progs.uretprobe__db_return : l->skel->progs.uprobe__db_entry;
+	size_t i;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (l->uprobe_multi)
+		return attach_uprobe_multi(l, prog, path, offsets, cookies, n, at_return);
+	for (i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookies[i], .retprobe = at_return);
+		/* pid -1: every process that maps the file, now or later. */
+		struct bpf_link *link =
+		    bpf_program__attach_uprobe_opts(prog, -1, path, offsets[i], &opts);
+
+		if (!link)
+			return -errno;
+		ret = keep_uprobe_link(l, link);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+#define DETACH_THREADS 32
+
+struct detach_job {
+	struct bpf_link **links; /* or */
+	int *fds;
+	size_t n, first, stride;
+};
+
+static void *detach_some(void *arg)
+{
+	struct detach_job *job = arg;
 	size_t i;
 
+	for (i = job->first; i < job->n; i += job->stride) {
+		if (job->links)
+			bpf_link__destroy(job->links[i]);
+		else
+			close(job->fds[i]);
+	}
+	return NULL;
+}
+
+/*
+ * Each detach waits for RCU grace periods (about 100-200 ms here, per
+ * uprobe even more): a hundred links one after the other take half a
+ * minute, waiting in parallel shares the grace periods.
+ */
+static void destroy_links(struct bpf_link **links, int *fds, size_t n)
+{
+	size_t i, started, threads = n < DETACH_THREADS ? n : DETACH_THREADS;
+	struct detach_job jobs[DETACH_THREADS];
+	pthread_t tids[DETACH_THREADS];
+
+	for (started = 0; started < threads; started++) {
+		jobs[started] = (struct detach_job){links, fds, n, started, threads};
+		if (pthread_create(&tids[started], NULL, detach_some, &jobs[started]))
+			break;
+	}
+	for (i = started; i < threads; i++)
+		detach_some(&(struct detach_job){links, fds, n, i, threads});
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+}
+
+void loader_stop(struct loader *l)
+{
 	if (!l)
 		return;
-	for (i = 0; i < l->n_hooks; i++)
-		bpf_link__destroy(l->links[i]);
+	destroy_links(NULL, l->multi_fds, l->n_multi);
+	free(l->multi_fds);
+	destroy_links(l->uprobes, NULL, l->n_uprobes);
+	free(l->uprobes);
+	destroy_links(l->links, NULL, l->n_hooks);
 	custos_bpf__destroy(l->skel);
 	free(l);
 }

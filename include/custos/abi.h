@@ -41,6 +41,7 @@
 /* File descriptors scanned at exit and exec (in 64-fd words). */
 #define CUSTOS_FD_WORDS_MAX    1024
 
+/* Record types; the comment says what each reports. */
 enum custos_record_type {
 	CUSTOS_REC_FILE_OPEN = 1,    /* a watched file was opened */
 	CUSTOS_REC_FILE_CLOSE = 2,   /* summary of an open watched file */
@@ -50,10 +51,10 @@ enum custos_record_type {
 	CUSTOS_REC_CGROUP_MKDIR = 6, /* a cgroup v2 was created: its id and path */
 	CUSTOS_REC_FILE_SHARED = 7,  /* a process other than the opener used an open file */
 	CUSTOS_REC_FILE_MMAP = 8,    /* a watched file was mapped */
-	CUSTOS_REC_FILE_CHANGE = 9,  /* a watched open file was truncated, chmod-ed, chown-ed */
-	CUSTOS_REC_PATH_CHANGE =
-	    10, /* unlink, rename, truncate, chmod, chown by name; userspace decides */
-	CUSTOS_REC_TYPE_MAX = 11,
+	CUSTOS_REC_FILE_CHANGE = 9,  /* truncate, chmod, chown through a watched open file */
+	CUSTOS_REC_PATH_CHANGE = 10, /* changes by name; userspace decides */
+	CUSTOS_REC_DB_CALL = 11,     /* a database client library call returned */
+	CUSTOS_REC_TYPE_MAX = 12,
 };
 
 enum custos_open_via {
@@ -265,6 +266,84 @@ struct custos_cgroup_mkdir {
 	__u16 path_len; /* with its NUL */
 	__u8 pad[6];
 	char path[]; /* from the cgroup v2 root: "/system.slice/docker-<id>.scope" */
+};
+
+/*
+ * Database client functions probed; the uprobe cookie is the function, plus
+ * CUSTOS_DB_LAYOUT_* flags saying which private struct layouts may be read.
+ * Values are never reused.
+ */
+enum custos_db_func {
+	/* libpq */
+	CUSTOS_DB_PQ_CONNECTDB = 1,	       /* (conninfo) -> conn */
+	CUSTOS_DB_PQ_CONNECTDB_PARAMS = 2,     /* (keywords, values, expand) -> conn */
+	CUSTOS_DB_PQ_CONNECT_START = 3,	       /* (conninfo) -> conn */
+	CUSTOS_DB_PQ_CONNECT_START_PARAMS = 4, /* (keywords, values, expand) -> conn */
+	CUSTOS_DB_PQ_SETDB_LOGIN = 5,	       /* (host, port, opts, tty, db, user, pwd) -> conn */
+	CUSTOS_DB_PQ_FINISH = 6,	       /* (conn) */
+	CUSTOS_DB_PQ_EXEC = 7,		       /* (conn, query) -> res */
+	CUSTOS_DB_PQ_EXEC_PARAMS = 8,	       /* (conn, query, ...) -> res */
+	CUSTOS_DB_PQ_PREPARE = 9,	       /* (conn, name, query, ...) -> res */
+	CUSTOS_DB_PQ_EXEC_PREPARED = 10,       /* (conn, name, ...) -> res */
+	CUSTOS_DB_PQ_SEND_QUERY = 11,	       /* (conn, query) -> ok */
+	CUSTOS_DB_PQ_SEND_QUERY_PARAMS = 12,   /* (conn, query, ...) -> ok */
+	CUSTOS_DB_PQ_SEND_PREPARE = 13,	       /* (conn, name, query, ...) -> ok */
+	CUSTOS_DB_PQ_SEND_QUERY_PREPARED = 14, /* (conn, name, ...) -> ok */
+	CUSTOS_DB_PQ_GET_RESULT = 15,	       /* (conn) -> res, NULL when the query is done */
+	/* libmariadb, libmysqlclient, and programs linking them in */
+	CUSTOS_DB_MY_REAL_CONNECT = 32,	     /* (mysql, host, user, pwd, db, port, socket, flags) */
+	CUSTOS_DB_MY_SELECT_DB = 33,	     /* (mysql, db) -> 0 */
+	CUSTOS_DB_MY_REAL_QUERY = 34,	     /* (mysql, query, length) -> 0 */
+	CUSTOS_DB_MY_SEND_QUERY = 35,	     /* (mysql, query, length) -> 0 */
+	CUSTOS_DB_MY_READ_QUERY_RESULT = 36, /* (mysql) -> 0 */
+	CUSTOS_DB_MY_STORE_RESULT = 37,	     /* (mysql) -> res */
+	CUSTOS_DB_MY_USE_RESULT = 38,	     /* (mysql) -> res */
+	CUSTOS_DB_MY_AFFECTED_ROWS = 39,     /* (mysql) -> rows */
+	CUSTOS_DB_MY_STMT_PREPARE = 40,	     /* (stmt, query, length) -> 0 */
+	CUSTOS_DB_MY_STMT_EXECUTE = 41,	     /* (stmt) -> 0 */
+	CUSTOS_DB_MY_CLOSE = 42,	     /* (mysql) */
+	/* libsqlite3 */
+	CUSTOS_DB_SQ_OPEN = 64,	      /* (filename, &db) -> rc */
+	CUSTOS_DB_SQ_OPEN_V2 = 65,    /* (filename, &db, flags, vfs) -> rc */
+	CUSTOS_DB_SQ_PREPARE_V2 = 66, /* (db, sql, n, &stmt, &tail) -> rc */
+	CUSTOS_DB_SQ_PREPARE_V3 = 67, /* (db, sql, n, flags, &stmt, &tail) -> rc */
+	CUSTOS_DB_SQ_STEP = 68,	      /* (stmt) -> rc: counted in the kernel, no record */
+	CUSTOS_DB_SQ_RESET = 69,      /* (stmt): an execution ended */
+	CUSTOS_DB_SQ_FINALIZE = 70,   /* (stmt): an execution ended, the statement is gone */
+	CUSTOS_DB_SQ_CLOSE = 71,      /* (db) */
+	CUSTOS_DB_FUNC_MAX = 96,
+};
+
+#define CUSTOS_DB_FUNC_MASK   0xff
+/* Cookie flag: libpq 12 or later, whose PGconn starts with known fields. */
+#define CUSTOS_DB_LAYOUT_PQ12 0x100
+/* Bytes of SQL text a record carries; a longer statement is cut (sql_truncated). */
+#define CUSTOS_SQL_MAX	      4096
+/* Bytes of each other string (names, users, hosts, messages). */
+#define CUSTOS_DB_STR_MAX     256
+#define CUSTOS_DB_STRS	      4
+
+/*
+ * A database client library call that returned. data holds up to
+ * CUSTOS_DB_STRS strings, each NUL-terminated, str_len[i] bytes (0:
+ * absent): [0] SQL text, [1..3] per function (statement name, database,
+ * user, host, port, socket, status text, error message).
+ */
+struct custos_db_call {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 handle;	/* PGconn, MYSQL, sqlite3 or statement, in that process */
+	__u64 handle2;	/* what the call made: PGresult, MYSQL_RES, sqlite3, sqlite3_stmt */
+	__u64 ret;	/* the return value */
+	__u64 start_ns; /* CLOCK_BOOTTIME at entry (SQLite execution: its first step) */
+	__s64 rows;	/* rows in the result (SQLite: rows stepped); -1 unknown */
+	__u32 func;	/* enum custos_db_func */
+	__s32 status;	/* PGresult's status; -1 unknown */
+	__u32 arg;	/* a number argument: the MySQL port */
+	__u16 str_len[CUSTOS_DB_STRS];
+	__u8 sql_truncated;
+	__u8 pad[3];
+	char data[];
 };
 
 /* Key of the watch and exe-exclusion maps. */

@@ -7,6 +7,7 @@
 #ifndef CUSTOS_CONFIG_H
 #define CUSTOS_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,18 @@ struct config_rule {
 	struct config_exclude exclude; /* applies to this rule only */
 };
 
+/* Database client probes (issue: every SQL statement, with the human behind it). */
+struct config_databases {
+	bool postgresql, mysql, sqlite; /* which client libraries to probe */
+	bool sqlite_rows;		/* count SQLite rows: a probe per row */
+	bool raw_text;			/* query text as sent: literals not redacted */
+	bool only_tables;		/* report only statements on the tables below */
+	char **tables;			/* customer-data tables: names or globs, schema or not */
+	size_t n_tables;
+	char **tags; /* tags of statements on those tables */
+	size_t n_tags;
+};
+
 struct config {
 	char *source; /* file name, "<built-in>" or "<command line>" (trace --path) */
 	struct config_rule *rules;
@@ -47,6 +60,7 @@ struct config {
 	uint32_t stats_interval_s;
 	uint32_t ring_buffer_mb; /* a power of two, 1..1024 */
 	uint32_t queue_mb;	 /* records waiting to become events, 1..65536 */
+	struct config_databases databases;
 };
 
 struct config_error {

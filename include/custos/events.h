@@ -29,6 +29,7 @@ struct events_stats {
 	uint64_t emitted;		       /* events handed to emit */
 	uint64_t denied_unwatched;	       /* refused opens of files nobody watches */
 	uint64_t changes_unwatched;	       /* changes by name to files nobody watches */
+	uint64_t db_untagged;		       /* statements left out (databases.only_tables) */
 	uint64_t evicted;		       /* open files lost from the kernel table */
 };
 
@@ -49,6 +50,10 @@ int events_record(struct events *e, const void *data, size_t size);
  * "evicted".
  */
 void events_flush(struct events *e, bool judge_lost);
+
+/* Called after each program execution, with the program's path in the process's namespace. */
+typedef void (*events_exec_fn)(uint32_t tgid, const char *exe, void *ctx);
+void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx);
 
 /* The kernel's tables of open files and of other processes' use of them, for events_flush(). */
 void events_set_maps(struct events *e, int open_files_fd, int readers_fd);

@@ -31,4 +31,24 @@ void hashmap_clear(struct hashmap *map);
  * safe) */
 bool hashmap_next(const struct hashmap *map, size_t *iter, uint64_t *key, void **value);
 
+/*
+ * A map from (process, address in it) to pointers: the handles a client
+ * library gives out (connections, statements) are addresses, unique only
+ * within their process. Built on struct hashmap, with chaining.
+ */
+struct pairmap {
+	struct hashmap map;
+};
+
+void *pairmap_get(const struct pairmap *m, uint32_t tgid, uint64_t addr);
+/* Stores value (not NULL), replacing and returning any old one through *old. */
+int pairmap_put(struct pairmap *m, uint32_t tgid, uint64_t addr, void *value, void **old);
+void *pairmap_remove(struct pairmap *m, uint32_t tgid, uint64_t addr);
+/* Iterate: for (it = NULL; pairmap_next(m, &it, &tgid, &addr, &value);) (removing the current one
+ * is safe) */
+bool pairmap_next(const struct pairmap *m, void **iter, uint32_t *tgid, uint64_t *addr,
+		  void **value);
+/* Calls fn on every value (for freeing), then empties the map. */
+void pairmap_clear(struct pairmap *m, void (*fn)(void *value));
+
 #endif /* CUSTOS_HASHMAP_H */

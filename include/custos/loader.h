@@ -66,6 +66,15 @@ void loader_watches_changed(struct loader *loader, uint32_t file_watches, uint32
  */
 int loader_seed_open_files(struct loader *loader);
 
+/*
+ * Places the database probes on the functions at offsets[n] in the ELF file
+ * at path, for every process that maps it (now or later); with at_return, on
+ * their returns. cookies[n]: enum custos_db_func, with CUSTOS_DB_LAYOUT_*
+ * flags. 0, or a negative errno.
+ */
+int loader_attach_db_probes(struct loader *loader, const char *path, const uint64_t *offsets,
+			    const uint64_t *cookies, size_t n, bool at_return);
+
 /* Sum of the per-CPU drop counters. */
 int loader_read_drops(const struct loader *loader, struct custos_drops *sum);
 

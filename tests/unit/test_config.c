@@ -253,7 +253,7 @@ TEST(config_unknown_keys)
 {
 	EXPECT_ERROR(j("{\n  'watch': [{'name': 'r', 'paths': ['/a']}],\n  'wacth': []\n}"), 3, 3,
 		     "unknown key \"wacth\" at the top level (expected one of: watch, exclude, "
-		     "flush_interval, stats_interval, ring_buffer_mb, queue_mb)");
+		     "flush_interval, stats_interval, ring_buffer_mb, queue_mb, databases)");
 	EXPECT_ERROR(
 	    j("{'watch': [{'name': 'r', 'paths': ['/a']},\n"
 	      "           {'name': 's', 'path': ['/b'], 'paths': ['/b']}]}"),
@@ -725,4 +725,42 @@ TEST(json_locate)
 
 	ASSERT_EQ(json_locate_invalid_utf8("a\xc3\xa9\xf0\x9f\x98\x80z", 8), 8, "valid UTF-8");
 	ASSERT_EQ(json_locate_invalid_utf8("ab\xe2\x82", 4), 2, "truncated sequence");
+}
+
+TEST(config_databases)
+{
+	struct config_error err;
+	struct config *cfg = config_load_string(
+	    "{\"watch\": [{\"name\": \"r\", \"paths\": [\"/a\"]}],\n"
+	    " \"databases\": {\"mysql\": false, \"raw_text\": true, \"sqlite_rows\": false,\n"
+	    "  \"tables\": [\"public.customers\", \"crm.*\"], \"tags\": [\"pii\"],\n"
+	    "  \"only_tables\": true}}",
+	    "db", &err);
+
+	if (!ASSERT_OK_PTR(cfg, err.message))
+		return;
+	ASSERT_TRUE(cfg->databases.postgresql && cfg->databases.sqlite, "defaults kept");
+	ASSERT_FALSE(cfg->databases.mysql, "mysql off");
+	ASSERT_TRUE(cfg->databases.raw_text && cfg->databases.only_tables, "flags");
+	ASSERT_FALSE(cfg->databases.sqlite_rows, "sqlite_rows");
+	ASSERT_EQ(cfg->databases.n_tables, 2, "tables");
+	ASSERT_STREQ(cfg->databases.tables[1], "crm.*", "table pattern");
+	ASSERT_EQ(cfg->databases.n_tags, 1, "tags replace the default");
+	ASSERT_STREQ(cfg->databases.tags[0], "pii", "tag");
+	config_free(cfg);
+	cfg = config_load_default();
+	if (ASSERT_OK_PTR(cfg, "default")) {
+		ASSERT_TRUE(cfg->databases.postgresql && cfg->databases.mysql &&
+				cfg->databases.sqlite && !cfg->databases.raw_text,
+			    "default: every engine, redacted");
+		ASSERT_STREQ(cfg->databases.tags[0], "customer-data", "default tag");
+	}
+	config_free(cfg);
+	cfg = config_load_string("{\"watch\": [{\"name\": \"r\", \"paths\": [\"/a\"]}],\n"
+				 " \"databases\": {\"postgresql\": \"yes\"}}",
+				 "db", &err);
+	ASSERT_NULL(cfg, "a string for a boolean is refused");
+	ASSERT_EQ(err.line, 2, "line");
+	ASSERT_HAS(err.message, "true or false", "says what is expected");
+	config_free(cfg);
 }

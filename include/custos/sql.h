@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * SQL text as the database clients send it, made safe and useful for an
+ * audit trail: literals redacted (the monitor must not become the next
+ * leak), the operation and the tables it names picked out. Works on bytes
+ * (any encoding, invalid UTF-8, NULs) and never fails on hostile input.
+ */
+#ifndef CUSTOS_SQL_H
+#define CUSTOS_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum sql_dialect {
+	SQL_POSTGRESQL,
+	SQL_MYSQL,
+	SQL_SQLITE,
+};
+
+#define SQL_TABLES_MAX 16
+#define SQL_NAME_MAX   128
+
+struct sql_info {
+	char operation[32]; /* first keyword, upper case: SELECT, INSERT, WITH... */
+	char tables[SQL_TABLES_MAX][SQL_NAME_MAX]; /* as written, unquoted: "public.customers" */
+	size_t n_tables;
+	bool more_tables; /* more than SQL_TABLES_MAX */
+};
+
+/*
+ * Writes text with every literal replaced by ?: quoted strings (with the
+ * dialect's escapes: '', \', E'...', $tag$...$tag$, X'..', B'..'), numbers,
+ * and comments removed; IN (?, ?, ...) lists collapse to IN (?). At most
+ * cap - 1 bytes and a NUL; returns the length written, never more than
+ * len (cap = len + 1 always fits). Identifiers,
+ * keywords and operators are kept (quoted identifiers too).
+ */
+size_t sql_redact(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap);
+
+/* The operation and the tables named after FROM, JOIN, INTO, UPDATE, TABLE, DELETE FROM... */
+void sql_describe(enum sql_dialect dialect, const char *text, size_t len, struct sql_info *info);
+
+/*
+ * Does a table name match a pattern from the config? Patterns are
+ * schema-qualified or not and may use globs: "customers" matches
+ * "customers" and "public.customers"; "crm.*" matches "crm.orders".
+ * "public.customers" also matches an unqualified "customers", which the
+ * server may resolve to it. Case-insensitive, quotes ignored.
+ */
+bool sql_table_matches(const char *pattern, const char *table);
+
+#endif /* CUSTOS_SQL_H */
