@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fts.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,8 +14,9 @@
 
 #include <custos/watch.h>
 
-#define MOUNTINFO "/proc/self/mountinfo"
-#define ALL_RULES (~0ULL)
+#define MOUNTINFO	"/proc/self/mountinfo"
+#define ALL_RULES	(~0ULL)
+#define LINKED_WALK_MAX 200000 /* names visited looking for hard-linked files */
 
 uint32_t watch_kernel_dev(dev_t dev)
 {
@@ -232,6 +234,53 @@ static int add_mounts_below(struct builder *b)
 	return ret;
 }
 
+static bool is_watched_dir(const struct builder *b, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_dirs; i++)
+		if (!strcmp(b->dirs[i].path, path))
+			return true;
+	return false;
+}
+
+/*
+ * A file with another name outside every watched tree is recognized in the
+ * kernel through its watched name only while that name is in the dentry
+ * cache: watch such files (two or more links) by inode too, under the rule
+ * of the nearest watched directory. The walk runs at every rescan, so it is
+ * bounded.
+ */
+static int add_linked_files(struct builder *b)
+{
+	size_t i, visited = 0;
+	int ret = 0;
+
+	for (i = 0; i < b->n_dirs && ret == 0 && visited <= LINKED_WALK_MAX; i++) {
+		char *roots[] = {b->dirs[i].path, NULL};
+		FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+		FTSENT *e;
+
+		while (fts && ret == 0 && (e = fts_read(fts)) && ++visited <= LINKED_WALK_MAX) {
+			if (e->fts_info == FTS_D && e->fts_level > 0 &&
+			    is_watched_dir(b, e->fts_path))
+				fts_set(fts, e, FTS_SKIP); /* walked under its own rule */
+			else if (e->fts_info == FTS_F && e->fts_statp->st_nlink > 1)
+				ret = add_item(b, e->fts_statp, b->dirs[i].rule, e->fts_path);
+		}
+		if (fts)
+			fts_close(fts);
+	}
+	if (ret == 0 && visited > LINKED_WALK_MAX)
+		ret =
+		    warn(b,
+			 "more than %d names below the watched directories: a file beyond them "
+			 "with a hard link elsewhere is recognized only while its watched name is "
+			 "cached",
+			 LINKED_WALK_MAX);
+	return ret;
+}
+
 static int exclude_comm(struct builder *b, const char *comm, uint64_t mask)
 {
 	struct watch_set *set = b->set;
@@ -390,6 +439,8 @@ int watch_resolve(const struct config *cfg, struct watch_set *out)
 		ret = add_exclusions(&b, &cfg->exclude, ALL_RULES);
 	if (ret == 0)
 		ret = add_mounts_below(&b);
+	if (ret == 0)
+		ret = add_linked_files(&b);
 	for (i = 0; i < b.n_dirs; i++)
 		free(b.dirs[i].path);
 	free(b.dirs);

@@ -73,6 +73,13 @@ def _lifecycle(t, sig):
     expect_field(stop, "custos.stats.open_files", 0)
     expect_field(stop, "custos.stats.records.file_open", 1)
     expect_field(stop, "custos.stats.records.file_close", 1)
+    record_types = ["file_open", "file_close", "file_denied", "proc_exec", "proc_exit",
+                    "cgroup_mkdir", "file_shared", "file_mmap", "file_change", "path_change",
+                    "db_call"]
+    expect_eq(sorted(get(stop, "custos.stats.records")), sorted(record_types),
+              "custos.stats.records names every record type", stop)
+    expect_eq(sorted(get(stop, "custos.stats.ringbuf_drops_by_type")),
+              sorted(record_types + ["unknown"]), "ringbuf_drops_by_type names every type", stop)
     expect_field(stop, "custos.stats.events", len(evs) - 1)
     check_common(evs)
     o = the_open(evs, f, pid=r.pid)
