@@ -84,10 +84,26 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(BENCH): tests/bench/bench.c
+# dbclient links the database client libraries: their -dev packages (scripts/deps.sh test).
+DB_CLIENT_PKGS := libpq:libpq-dev libmariadb:libmariadb-dev sqlite3:libsqlite3-dev
+$(BUILD)/tests/helpers/dbclient: tests/helpers/dbclient.c
 	$(call msg,CC,$@)
+	$(Q)for p in $(DB_CLIENT_PKGS); do pkg-config --exists $${p%%:*} || { \
+		echo "$@: pkg-config does not know $${p%%:*}: install $${p#*:} (scripts/deps.sh test)" >&2; \
+		exit 1; }; done
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $$(pkg-config --cflags $(foreach p,$(DB_CLIENT_PKGS),$(firstword $(subst :, ,$(p))))) \
+		$< -o $@ $$(pkg-config --libs $(foreach p,$(DB_CLIENT_PKGS),$(firstword $(subst :, ,$(p)))))
+
+# The bench links the client libraries its database part measures (scripts/deps.sh test).
+BENCH_PKGS := libpq sqlite3
+$(BENCH): tests/bench/bench.c tests/bench/dbbench.c tests/bench/bench.h
+	$(call msg,CC,$@)
+	$(Q)pkg-config --exists $(BENCH_PKGS) || { \
+		echo "$@: needs libpq-dev and libsqlite3-dev: scripts/deps.sh test" >&2; exit 1; }
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $$(pkg-config --cflags $(BENCH_PKGS)) $(filter %.c,$^) -o $@ \
+		$$(pkg-config --libs $(BENCH_PKGS)) -lpthread
 
 # Builds everything and runs the agent on its compiled-in default config.
 run: deps
@@ -103,7 +119,9 @@ check:
 
 tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH)
 
-bench: deps
+# Test deps: the bench links libpq and SQLite, and runs a PostgreSQL server.
+bench:
+	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory all $(BENCH)
 	$(Q)scripts/bench.sh
 

@@ -32,6 +32,29 @@
 /* MYSQL_RES starts with my_ulonglong row_count. */
 #define MYSQL_RES_ROW_COUNT  0
 #define SQLITE_ROW	     100
+#define SQLITE_DONE	     101
+
+/*
+ * Probed calls in flight in each thread. In the thread's own storage, not in
+ * a map keyed by thread id: a thread killed inside a call (a client killed in
+ * the middle of a query) takes its count with it, where an entry by id would
+ * stay behind and make the next thread given that id see each of its calls
+ * as nested, and lose them all.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} db_task_depth SEC(".maps");
+
+/* The error an SQLite statement's step returned since its last reset (a constraint failed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct db_stmt_key);
+	__type(value, __s32);
+} db_stmt_errors SEC(".maps");
 
 static __always_inline __u64 db__user_u64(__u64 addr)
 {
@@ -222,6 +245,8 @@ static __always_inline void db__fill(struct db_out *o, const struct db_inflight 
 	case CUSTOS_DB_SQ_RESET:
 	case CUSTOS_DB_SQ_FINALIZE:
 		rec->rows = ret; /* rows stepped, see db__sqlite_done() */
+		if (a[1])
+			rec->status = a[1]; /* the error a step returned */
 		break;
 	}
 }
@@ -280,12 +305,17 @@ static __always_inline void db__sqlite_done(struct task_struct *task, struct db_
 	struct db_stmt_key key = {.tgid = task->tgid, .stmt = call->args[0]};
 	struct db_stmt_rows *st = bpf_map_lookup_elem(&db_stmts, &key);
 	struct db_stmt_rows done;
+	__s32 *err;
 
 	if (!st)
 		return;
 	done = *st;
 	bpf_map_delete_elem(&db_stmts, &key);
 	call->start_ns = done.first_ns;
+	err = bpf_map_lookup_elem(&db_stmt_errors, &key);
+	call->args[1] = err ? *err : 0;
+	if (err)
+		bpf_map_delete_elem(&db_stmt_errors, &key);
 	db__emit(task, call, cookie, done.rows);
 }
 
@@ -299,7 +329,7 @@ int uprobe__db_entry(struct pt_regs *ctx)
 	    .start_ns = bpf_ktime_get_boot_ns(),
 	};
 	struct db_call_key key = {.tid = task->pid, .sp = PT_REGS_SP(ctx)};
-	__u32 *depth, one = 1;
+	__u32 *depth;
 
 	if (task->tgid == agent_tgid)
 		return 0;
@@ -319,12 +349,10 @@ int uprobe__db_entry(struct pt_regs *ctx)
 			db__emit(task, &call, cookie, 0);
 		return 0;
 	}
-	depth = bpf_map_lookup_elem(&db_depth, &key.tid);
+	depth = bpf_task_storage_get(&db_task_depth, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (depth) {
 		call.nested = *depth > 0;
 		__sync_fetch_and_add(depth, 1);
-	} else {
-		bpf_map_update_elem(&db_depth, &key.tid, &one, BPF_ANY);
 	}
 	bpf_map_update_elem(&db_calls, &key, &call, BPF_ANY);
 	return 0;
@@ -344,6 +372,11 @@ static __always_inline void db__sqlite_step(struct task_struct *task, struct db_
 	} else if (rc == SQLITE_ROW) {
 		__sync_fetch_and_add(&st->rows, 1);
 	}
+	if ((int)rc != SQLITE_ROW && (int)rc != SQLITE_DONE) {
+		__s32 err = rc;
+
+		bpf_map_update_elem(&db_stmt_errors, &key, &err, BPF_ANY);
+	}
 }
 
 SEC("uretprobe")
@@ -362,7 +395,7 @@ int uretprobe__db_return(struct pt_regs *ctx)
 		return 0;
 	call = *found;
 	bpf_map_delete_elem(&db_calls, &key);
-	depth = bpf_map_lookup_elem(&db_depth, &key.tid);
+	depth = bpf_task_storage_get(&db_task_depth, task, NULL, 0);
 	if (depth && *depth > 0)
 		__sync_fetch_and_add(depth, -1);
 	if (call.nested)

@@ -174,14 +174,6 @@ struct {
 	__type(value, struct db_inflight);
 } db_calls SEC(".maps");
 
-/* Probed calls in flight per thread. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u32);
-} db_depth SEC(".maps");
-
 /* Rows stepped by an SQLite statement since its last reset, per process. */
 struct db_stmt_key {
 	__u32 tgid;

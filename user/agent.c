@@ -241,7 +241,10 @@ static void emit_start(struct agent *a)
 			json_t *o = json_object();
 
 			json_object_set_new(o, "hook", json_string(h[i].attach));
-			json_object_set_new(o, "reason", json_string(h[i].why_not));
+			json_object_set_new(o, "reason",
+					    json_string(h[i].why_not
+							    ? h[i].why_not
+							    : "nothing to place it on yet"));
 			json_array_append_new(off, o);
 		}
 	}

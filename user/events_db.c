@@ -550,6 +550,58 @@ static void on_pg_call(struct events *e, const struct custos_db_call *rec, uint3
 	}
 }
 
+/* What sqlite3_errstr() says of the primary result codes a prepare or a step fails with. */
+static const char *sqlite_errstr(int rc)
+{
+	switch (rc & 0xff) {
+	case 1:
+		return "SQL logic error";
+	case 5:
+		return "database is locked";
+	case 6:
+		return "database table is locked";
+	case 7:
+		return "out of memory";
+	case 11:
+		return "database disk image is malformed";
+	case 14:
+		return "unable to open database file";
+	case 18:
+		return "string or blob too big";
+	case 19:
+		return "constraint failed";
+	case 21:
+		return "bad parameter or other API misuse";
+	case 23:
+		return "authorization denied";
+	case 26:
+		return "file is not a database";
+	default:
+		return "unknown error";
+	}
+}
+
+/*
+ * A statement the library refused to prepare (no such table, a syntax error):
+ * it never ran, but it was tried, as a failing statement of the other paths.
+ */
+static void emit_refused(struct events *e, const struct custos_db_call *rec,
+			 enum dbprobe_system sys, uint64_t conn, const char *error)
+{
+	struct db_stmt *s;
+
+	if (!rec->str_len[0])
+		return;
+	s = stmt_new(sys, conn, rec_str(rec, 0), rec->str_len[0], rec->sql_truncated);
+	if (!s)
+		return;
+	s->start_ns = rec->start_ns;
+	s->failed = true;
+	s->error = error ? strdup(error) : NULL;
+	emit_statement(e, s, &rec->task, rec->hdr.ktime_ns);
+	stmt_free(s);
+}
+
 static void on_mysql_call(struct events *e, const struct custos_db_call *rec, uint32_t func)
 {
 	struct db_stmt *s, *old = NULL;
@@ -595,8 +647,10 @@ static void on_mysql_call(struct events *e, const struct custos_db_call *rec, ui
 		finish_pending(e, rec->task.tgid, rec->handle, rec->hdr.ktime_ns);
 		break;
 	case CUSTOS_DB_MY_STMT_PREPARE:
-		if (rec->ret != 0)
+		if ((int)rec->ret != 0) {
+			emit_refused(e, rec, DBPROBE_MYSQL, 0, NULL);
 			return;
+		}
 		s = stmt_new(DBPROBE_MYSQL, 0, rec_str(rec, 0), rec->str_len[0],
 			     rec->sql_truncated);
 		if (s &&
@@ -631,12 +685,20 @@ static void on_sqlite_call(struct events *e, const struct custos_db_call *rec, u
 	switch (func) {
 	case CUSTOS_DB_SQ_PREPARE_V2:
 	case CUSTOS_DB_SQ_PREPARE_V3:
-		if (rec->ret != 0 || !rec->handle2)
+		if ((int)rec->ret != 0)
+			emit_refused(e, rec, DBPROBE_SQLITE, rec->handle, sqlite_errstr(rec->ret));
+		if ((int)rec->ret != 0 || !rec->handle2)
 			return;
 		s = stmt_new(DBPROBE_SQLITE, rec->handle, rec_str(rec, 0), rec->str_len[0],
 			     rec->sql_truncated);
-		if (s &&
-		    !pairmap_put(&e->db->prepared, rec->task.tgid, rec->handle2, s, (void **)&old))
+		if (s && !e->cfg->databases.sqlite_rows) {
+			/* Steps are not probed: the statement is reported once, as it is prepared.
+			 */
+			s->start_ns = rec->start_ns;
+			emit_statement(e, s, &rec->task, rec->hdr.ktime_ns);
+			stmt_free(s);
+		} else if (s && !pairmap_put(&e->db->prepared, rec->task.tgid, rec->handle2, s,
+					     (void **)&old))
 			stmt_free(old);
 		else
 			stmt_free(s);
@@ -647,8 +709,14 @@ static void on_sqlite_call(struct events *e, const struct custos_db_call *rec, u
 		if (s) {
 			s->start_ns = rec->start_ns;
 			s->rows = rec->rows;
+			/* A step failed (a constraint...): status is its result code. */
+			s->failed = rec->status > 0;
+			s->error = s->failed ? strdup(sqlite_errstr(rec->status)) : NULL;
 			emit_statement(e, s, &rec->task, rec->hdr.ktime_ns);
 			s->rows = -1;
+			s->failed = false;
+			free(s->error);
+			s->error = NULL;
 		}
 		if (func == CUSTOS_DB_SQ_FINALIZE)
 			stmt_free(pairmap_remove(&e->db->prepared, rec->task.tgid, rec->handle));

@@ -334,6 +334,16 @@ static int keep_uprobe_link(struct loader *l, struct bpf_link *link)
 	return 0;
 }
 
+/* Uprobes are placed per library: their hook counts as attached once one is placed. */
+static void mark_attached(struct loader *l, const struct bpf_program *prog)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_hooks; i++)
+		if (l->hooks[i].program == bpf_program__name(prog))
+			l->hooks[i].attached = true;
+}
+
 /* BPF_LINK_CREATE for uprobe_multi (Linux 6.6), newer than the uapi headers of Debian 12. */
 struct link_create_uprobe_multi {
 	uint32_t prog_fd;
@@ -381,18 +391,13 @@ static int attach_uprobe_multi(struct loader *l, struct bpf_program *prog, const
 	return 0;
 }
 
-int loader_attach_db_probes(struct loader *l, const char *path, const uint64_t *offsets,
-			    const uint64_t *cookies, size_t n, bool at_return)
+static int attach_uprobes(struct loader *l, struct bpf_program *prog, const char *path,
+			  const uint64_t *offsets, const uint64_t *cookies, size_t n,
+			  bool at_return)
 {
-	struct bpf_program *prog =
-	    at_return ? l->skel->progs.uretprobe__db_return : l->skel->progs.uprobe__db_entry;
 	size_t i;
 	int ret;
 
-	if (!n)
-		return 0;
-	if (l->uprobe_multi)
-		return attach_uprobe_multi(l, prog, path, offsets, cookies, n, at_return);
 	for (i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookies[i], .retprobe = at_return);
 		/* pid -1: every process that maps the file, now or later. */
@@ -406,6 +411,24 @@ int loader_attach_db_probes(struct loader *l, const char *path, const uint64_t *
 			return ret;
 	}
 	return 0;
+}
+
+int loader_attach_db_probes(struct loader *l, const char *path, const uint64_t *offsets,
+			    const uint64_t *cookies, size_t n, bool at_return)
+{
+	struct bpf_program *prog =
+	    at_return ? l->skel->progs.uretprobe__db_return : l->skel->progs.uprobe__db_entry;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (l->uprobe_multi)
+		ret = attach_uprobe_multi(l, prog, path, offsets, cookies, n, at_return);
+	else
+		ret = attach_uprobes(l, prog, path, offsets, cookies, n, at_return);
+	if (!ret)
+		mark_attached(l, prog);
+	return ret;
 }
 
 #define DETACH_THREADS 32

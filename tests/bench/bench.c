@@ -19,7 +19,8 @@
  * and counts what it wrote. It starts the agent itself, reads its stdout in a
  * thread (counting lines, storing none) so that the agent never waits for its
  * reader, and stops it on every exit path: SIGINT/SIGTERM/SIGHUP to the bench,
- * a failure, or the death of the bench (PR_SET_PDEATHSIG).
+ * a failure, or the death of the bench (PR_SET_PDEATHSIG). Its database part,
+ * the cost of the probes on the client libraries, is in dbbench.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +45,8 @@
 #include <dirent.h>
 #include <sched.h>
 
-#define NSEC_PER_SEC	1000000000ULL
+#include "bench.h"
+
 #define READ_SIZE	4096
 #define DATA_SIZE	(1 << 20)  /* the watched file the read workload reads */
 #define OPEN_FILE	"open.dat" /* the file the open/close workloads open */
@@ -62,7 +64,6 @@
 #define DEFAULT_N	500000
 #define DEFAULT_RATE	50000
 #define DEFAULT_SECONDS 5
-#define ROUNDS_MAX	101
 #define ACTION_KEY	"\"action\":\""
 #define DROPS_BY_TYPE	"\"ringbuf_drops_by_type\":"
 
@@ -85,7 +86,7 @@ static char pid_file[PATH_MAX + 32];
 static cpu_set_t all_cpus;
 static bool pinned;
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -141,7 +142,7 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static void __attribute__((format(printf, 1, 2), noreturn)) fail(const char *fmt, ...)
+void fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -314,18 +315,6 @@ static void bench_rate(const char *path, long rate, long seconds, struct rate_re
 
 /* ---- counting the agent's output -------------------------------------------------------- */
 
-struct counter {
-	uint64_t bytes, lines, opens, closes, other;
-	char *last; /* the last line that is neither an open nor a close */
-	size_t last_len;
-	const char *track; /* if set, a close line containing it is remembered */
-	uint64_t track_total;
-	bool track_seen;
-	atomic_bool ready; /* saw "agent-start" */
-	char *buf;
-	size_t len;
-};
-
 static void counter_init(struct counter *k, const char *track)
 {
 	memset(k, 0, sizeof(*k));
@@ -338,7 +327,7 @@ static void counter_init(struct counter *k, const char *track)
 	atomic_init(&k->ready, false);
 }
 
-static void counter_free(struct counter *k)
+void counter_free(struct counter *k)
 {
 	free(k->buf);
 	free(k->last);
@@ -346,7 +335,7 @@ static void counter_free(struct counter *k)
 }
 
 /* The unsigned number after KEY in S (after AFTER first, if given). */
-static bool find_u64(const char *s, const char *after, const char *key, uint64_t *v)
+bool find_u64(const char *s, const char *after, const char *key, uint64_t *v)
 {
 	char *end;
 
@@ -385,6 +374,10 @@ static void count_line(struct counter *k, char *s, size_t n)
 			k->track_seen =
 			    find_u64(s, "\"io\":", "\"total_bytes_read\":", &k->track_total);
 		}
+		return;
+	}
+	if (rest >= 6 && !memcmp(a, "query\"", 6)) {
+		db_count_query(k, s, n);
 		return;
 	}
 	k->other++;
@@ -442,26 +435,6 @@ static void print_counts(const struct counter *k)
 
 /* ---- running the agent ------------------------------------------------------------------ */
 
-struct suite {
-	const char *agent;
-	char dir[PATH_MAX], config[PATH_MAX + 32], log[PATH_MAX + 32];
-	char unwatched[PATH_MAX + 32], watched[PATH_MAX + 32], data[PATH_MAX + 32];
-	long rounds, n, rate, seconds;
-	int cpu; /* pin the measuring thread to it, or -1 */
-};
-
-struct agent {
-	pid_t pid;
-	int fd; /* the read end of its stdout */
-	pthread_t reader;
-	struct counter out;
-	atomic_bool eof;
-	int read_errno;
-	int status;
-	struct rusage ru;
-	double stop_seconds; /* from SIGINT to its exit: the drain */
-};
-
 static void *reader_main(void *arg)
 {
 	struct agent *a = arg;
@@ -496,7 +469,7 @@ static void show_log(const struct suite *s)
 		fprintf(stderr, "  %s", lines[i % 8]);
 }
 
-static void exec_agent(const struct suite *s, int out, pid_t parent)
+static void exec_agent(const struct suite *s, const char *config, int out, pid_t parent)
 {
 	int in = open("/dev/null", O_RDONLY),
 	    err = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -516,13 +489,13 @@ static void exec_agent(const struct suite *s, int out, pid_t parent)
 		sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
 	if (in < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
-	execl(s->agent, s->agent, "run", "--config", s->config, (char *)NULL);
+	execl(s->agent, s->agent, "run", "--config", config, (char *)NULL);
 	dprintf(2, "custos-bench: cannot run %s: %s\n", s->agent, strerror(errno));
 	_exit(127);
 }
 
 /* Starts the agent and returns once it has printed agent-start (every hook attached). */
-static void agent_start(struct agent *a, const struct suite *s, const char *track)
+void agent_start(struct agent *a, const struct suite *s, const char *config, const char *track)
 {
 	pid_t parent = getpid();
 	sigset_t all, old;
@@ -542,7 +515,7 @@ static void agent_start(struct agent *a, const struct suite *s, const char *trac
 	if (a->pid < 0)
 		fail("fork: %s", strerror(errno));
 	if (a->pid == 0)
-		exec_agent(s, fds[1], parent);
+		exec_agent(s, config, fds[1], parent);
 	setpgid(a->pid, a->pid);
 	agent_pid = a->pid;
 	close(fds[1]);
@@ -576,7 +549,7 @@ static void agent_start(struct agent *a, const struct suite *s, const char *trac
 }
 
 /* SIGINT, wait for the agent to drain and exit, then for the reader to see EOF. */
-static void agent_stop(struct agent *a)
+void agent_stop(struct agent *a)
 {
 	uint64_t t0 = now_ns(), deadline = t0 + STOP_TIMEOUT_S * NSEC_PER_SEC;
 	pid_t r;
@@ -602,13 +575,13 @@ static void agent_stop(struct agent *a)
 	close(a->fd);
 }
 
-static double tv_sec(struct timeval tv)
+double tv_sec(struct timeval tv)
 {
 	return tv.tv_sec + tv.tv_usec / 1e6;
 }
 
 /* utime and stime of PID from /proc/PID/stat, in seconds. */
-static bool proc_cpu(pid_t pid, double *user, double *sys)
+bool proc_cpu(pid_t pid, double *user, double *sys)
 {
 	char path[64], buf[4096], *p;
 	unsigned long long ut, st;
@@ -665,7 +638,7 @@ static int other_agents(long *first)
 }
 
 /* Whether another custos runs now; says so the first time. */
-static bool check_others(void)
+bool check_others(void)
 {
 	static bool warned;
 	long pid = 0;
@@ -699,7 +672,7 @@ static int cmp_double(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-static double median(double *v, long n)
+double median(double *v, long n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -715,11 +688,25 @@ static void measure_all(const struct suite *s, double *ns, struct round *r)
 	r->watched_opens = 1 + opens; /* the data file, then the open/close workload */
 }
 
+/* The agent's config at PATH: the watched directory, and DATABASES if not NULL. */
+void write_config(const struct suite *s, const char *path, const char *databases)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		fail("cannot write %s: %s", path, strerror(errno));
+	fprintf(f, "{\"watch\": [{\"name\": \"bench\", \"paths\": [\"%s/watched\"]}]", s->dir);
+	if (databases)
+		fprintf(f, ",\n \"databases\": %s", databases);
+	fprintf(f, "}\n");
+	if (fclose(f))
+		fail("cannot write %s: %s", path, strerror(errno));
+}
+
 static void setup(struct suite *s)
 {
 	char sub[PATH_MAX + 16];
 	const char *c;
-	FILE *f;
 
 	for (c = s->dir; *c; c++)
 		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
@@ -745,12 +732,7 @@ static void setup(struct suite *s)
 	make_file(s->unwatched, READ_SIZE);
 	make_file(s->data, DATA_SIZE);
 	unlink(s->log);
-	f = fopen(s->config, "w");
-	if (!f)
-		fail("cannot write %s: %s", s->config, strerror(errno));
-	fprintf(f, "{\"watch\": [{\"name\": \"bench\", \"paths\": [\"%s/watched\"]}]}\n", s->dir);
-	if (fclose(f))
-		fail("cannot write %s: %s", s->config, strerror(errno));
+	write_config(s, s->config, NULL);
 	if (access(s->agent, X_OK))
 		fail("%s: %s (make builds it)", s->agent, strerror(errno));
 }
@@ -771,20 +753,26 @@ static void teardown(const struct suite *s)
 	rmdir(s->dir);
 }
 
+/* The ring-buffer drops its agent-stop event reports (false: none); says if it failed. */
+bool agent_summary(const struct agent *a, uint64_t *drops)
+{
+	if (!WIFEXITED(a->status) || WEXITSTATUS(a->status))
+		fprintf(stderr, "custos-bench: the agent exited with status 0x%x\n", a->status);
+	if (a->read_errno)
+		fprintf(stderr, "custos-bench: reading the agent's output: %s\n",
+			strerror(a->read_errno));
+	return strstr(a->out.last, "\"action\":\"agent-stop\"") &&
+	       find_u64(a->out.last, NULL, "\"ringbuf_drops\":", drops);
+}
+
 static void agent_results(struct agent *a, struct round *r)
 {
 	r->open_events = a->out.opens;
 	r->close_events = a->out.closes;
 	r->read_seen = a->out.track_seen;
 	r->read_total = a->out.track_total;
-	r->have_stop = strstr(a->out.last, "\"action\":\"agent-stop\"") &&
-		       find_u64(a->out.last, NULL, "\"ringbuf_drops\":", &r->drops);
+	r->have_stop = agent_summary(a, &r->drops);
 	r->cpu = tv_sec(a->ru.ru_utime) + tv_sec(a->ru.ru_stime);
-	if (!WIFEXITED(a->status) || WEXITSTATUS(a->status))
-		fprintf(stderr, "custos-bench: the agent exited with status 0x%x\n", a->status);
-	if (a->read_errno)
-		fprintf(stderr, "custos-bench: reading the agent's output: %s\n",
-			strerror(a->read_errno));
 }
 
 static void print_overhead(const struct suite *s, struct round *rounds)
@@ -884,7 +872,7 @@ static void run_drop_test(const struct suite *s)
 	       s->rate, s->seconds);
 	fflush(stdout);
 	others = check_others();
-	agent_start(&a, s, NULL);
+	agent_start(&a, s, s->config, NULL);
 	have_mark = proc_cpu(a.pid, &user0, &sys0);
 	bench_rate(s->watched, s->rate, s->seconds, &rr);
 	others |= check_others();
@@ -953,20 +941,24 @@ static void run_drop_test(const struct suite *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"USAGE\n"
-		"  custos-bench openclose PATH N          open+close PATH N times\n"
-		"  custos-bench read FILE N               N reads of 4 KiB from one open FILE\n"
-		"  custos-bench rate PATH RATE SECONDS    open+close PATH RATE times a second\n"
-		"  custos-bench count                     count the agent's JSON lines on stdin\n"
-		"  custos-bench suite [--agent PATH] [--dir DIR] [--rounds R] [--n N]\n"
-		"                     [--rate RATE] [--seconds S] [--cpu CPU]\n"
-		"PATH may be a directory (its file " OPEN_FILE " is used). The suite (root) runs\n"
-		"the agent (default " DEFAULT_AGENT ") and compares each workload without and\n"
-		"with it over R rounds (default %d, N=%d), then counts what the agent writes\n"
-		"at RATE watched opens a second (default %d for %d s). --cpu pins the\n"
-		"measuring thread (default: not pinned).\n",
-		DEFAULT_ROUNDS, DEFAULT_N, DEFAULT_RATE, DEFAULT_SECONDS);
+	fprintf(
+	    f,
+	    "USAGE\n"
+	    "  custos-bench openclose PATH N          open+close PATH N times\n"
+	    "  custos-bench read FILE N               N reads of 4 KiB from one open FILE\n"
+	    "  custos-bench rate PATH RATE SECONDS    open+close PATH RATE times a second\n"
+	    "  custos-bench count                     count the agent's JSON lines on stdin\n"
+	    "  custos-bench suite [--agent PATH] [--dir DIR] [--rounds R] [--n N]\n"
+	    "                     [--rate RATE] [--seconds S] [--cpu CPU]\n"
+	    "                     [--no-db | [--pg CONNINFO] [--db-rounds R] [--db-queries Q]]\n"
+	    "PATH may be a directory (its file " OPEN_FILE " is used). The suite (root) runs\n"
+	    "the agent (default " DEFAULT_AGENT ") and compares each workload without and\n"
+	    "with it over R rounds (default %d, N=%d), then counts what the agent writes\n"
+	    "at RATE watched opens a second (default %d for %d s). --cpu pins the\n"
+	    "measuring thread (default: not pinned). Then its database part: Q queries\n"
+	    "(default %d) through libpq to the PostgreSQL server CONNINFO names (none\n"
+	    "without --pg) and through SQLite, over --db-rounds rounds (default R).\n",
+	    DEFAULT_ROUNDS, DEFAULT_N, DEFAULT_RATE, DEFAULT_SECONDS, DB_DEFAULT_QUERIES);
 }
 
 /* Pins the measuring thread only: not the agent, not the thread reading its output. */
@@ -985,20 +977,79 @@ static void pin(int cpu)
 	pinned = true;
 }
 
-static int cmd_suite(int argc, char **argv)
+/* The suite's options into S; false on a usage error. */
+static bool parse_suite(int argc, char **argv, struct suite *s, const char **dir)
 {
 	static const struct option longopts[] = {
-	    {"agent", required_argument, NULL, 'a'},  {"dir", required_argument, NULL, 'd'},
-	    {"rounds", required_argument, NULL, 'r'}, {"n", required_argument, NULL, 'n'},
-	    {"rate", required_argument, NULL, 'R'},   {"seconds", required_argument, NULL, 's'},
-	    {"cpu", required_argument, NULL, 'c'},    {},
+	    {"agent", required_argument, NULL, 'a'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"n", required_argument, NULL, 'n'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"cpu", required_argument, NULL, 'c'},
+	    {"no-db", no_argument, NULL, 'x'},
+	    {"pg", required_argument, NULL, 'p'},
+	    {"db-rounds", required_argument, NULL, 'D'},
+	    {"db-queries", required_argument, NULL, 'Q'},
+	    {},
 	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "a:d:r:n:R:s:c:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			s->agent = optarg;
+			break;
+		case 'd':
+			*dir = optarg;
+			break;
+		case 'r':
+			s->rounds = parse_long(optarg, "--rounds", 1, ROUNDS_MAX);
+			break;
+		case 'n':
+			s->n = parse_long(optarg, "--n", 1000, 1000000000);
+			break;
+		case 'R':
+			s->rate = parse_long(optarg, "--rate", 1, 10000000);
+			break;
+		case 's':
+			s->seconds = parse_long(optarg, "--seconds", 1, 3600);
+			break;
+		case 'c':
+			s->cpu = parse_long(optarg, "--cpu", 0, CPU_SETSIZE - 1);
+			break;
+		case 'x':
+			s->db = false;
+			break;
+		case 'p':
+			s->pg = optarg;
+			break;
+		case 'D':
+			s->db_rounds = parse_long(optarg, "--db-rounds", 1, ROUNDS_MAX);
+			break;
+		case 'Q':
+			s->db_queries = parse_long(optarg, "--db-queries", 100, 100000000);
+			break;
+		default:
+			return false;
+		}
+	}
+	if (!s->db_rounds)
+		s->db_rounds = s->rounds;
+	return optind == argc;
+}
+
+static int cmd_suite(int argc, char **argv)
+{
 	struct suite s = {.agent = DEFAULT_AGENT,
 			  .rounds = DEFAULT_ROUNDS,
 			  .n = DEFAULT_N,
 			  .rate = DEFAULT_RATE,
 			  .seconds = DEFAULT_SECONDS,
-			  .cpu = -1};
+			  .cpu = -1,
+			  .db = true,
+			  .db_queries = DB_DEFAULT_QUERIES};
 	const char *dir = DEFAULT_DIR;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct round rounds[ROUNDS_MAX] = {0};
@@ -1006,37 +1057,8 @@ static int cmd_suite(int argc, char **argv)
 	uint64_t t0 = now_ns(), t;
 	struct agent a;
 	long i;
-	int opt;
 
-	while ((opt = getopt_long(argc, argv, "a:d:r:n:R:s:c:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			s.agent = optarg;
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'r':
-			s.rounds = parse_long(optarg, "--rounds", 1, ROUNDS_MAX);
-			break;
-		case 'n':
-			s.n = parse_long(optarg, "--n", 1000, 1000000000);
-			break;
-		case 'R':
-			s.rate = parse_long(optarg, "--rate", 1, 10000000);
-			break;
-		case 's':
-			s.seconds = parse_long(optarg, "--seconds", 1, 3600);
-			break;
-		case 'c':
-			s.cpu = parse_long(optarg, "--cpu", 0, CPU_SETSIZE - 1);
-			break;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
+	if (!parse_suite(argc, argv, &s, &dir)) {
 		usage(stderr);
 		return 2;
 	}
@@ -1063,7 +1085,7 @@ static int cmd_suite(int argc, char **argv)
 		rounds[i].others = check_others();
 		measure_all(&s, rounds[i].ns[0], &rounds[i]);
 		rounds[i].others |= check_others();
-		agent_start(&a, &s, "\"name\":\"" DATA_FILE "\"");
+		agent_start(&a, &s, s.config, "\"name\":\"" DATA_FILE "\"");
 		measure_all(&s, rounds[i].ns[1], &rounds[i]);
 		rounds[i].others |= check_others();
 		agent_stop(&a);
@@ -1074,6 +1096,8 @@ static int cmd_suite(int argc, char **argv)
 	}
 	print_overhead(&s, rounds);
 	run_drop_test(&s);
+	if (s.db)
+		db_bench(&s);
 	printf("\ntotal %.0f s\n", (double)(now_ns() - t0) / NSEC_PER_SEC);
 	teardown(&s);
 	return 0;
