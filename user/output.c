@@ -67,13 +67,19 @@ static bool user_matches(json_t *ev, const char *want)
 		!strcmp(str_at2(ev, "user", "audit", "name"), want));
 }
 
+/* File accesses and database statements; the rest are the agent's own events. */
+static bool is_access(const char *category)
+{
+	return category && (!strcmp(category, "file") || !strcmp(category, "database"));
+}
+
 static bool keep(const struct output *o, json_t *ev)
 {
 	const char *category = str_at(ev, "event", "category");
 	json_int_t pid = json_integer_value(json_object_get(json_object_get(ev, "process"), "pid"));
 	const char *comm = str_at(ev, "process", "name");
 
-	if (!category || strcmp(category, "file"))
+	if (!is_access(category))
 		return true; /* the agent's own events always pass */
 	if (o->filter.pid && pid != o->filter.pid)
 		return false;
@@ -118,9 +124,12 @@ void output_human_line(json_t *ev, bool utf8, char *buf, size_t cap)
 	const char *user = str_at(ev, "user", "name");
 	json_t *io = json_object_get(json_object_get(ev, "custos"), "io");
 	json_t *bytes = json_object_get(io, "bytes_read");
+	json_t *db = json_object_get(ev, "db");
 	char clock[16] = "", num[32] = "-";
 	size_t o;
 
+	if (db)
+		bytes = json_object_get(json_object_get(db, "response"), "returned_rows");
 	if (!login)
 		login = str_at2(ev, "user", "audit", "id");
 	if (!user)
@@ -141,7 +150,14 @@ void output_human_line(json_t *ev, bool utf8, char *buf, size_t cap)
 	    (long long)json_integer_value(json_object_get(json_object_get(ev, "process"), "pid")));
 	o = put_safe(buf, cap, o, str_at(ev, "process", "name"));
 	o += snprintf(buf + o, cap - o, " %s %s ", action ? action : "-", num);
-	put_safe(buf, cap, o, str_at(ev, "file", "path"));
+	if (!db) {
+		put_safe(buf, cap, o, str_at(ev, "file", "path"));
+		return;
+	}
+	/* A statement: "postgresql: SELECT ... FROM customers WHERE id = ?", rows as BYTES. */
+	o = put_safe(buf, cap, o, str_at(ev, "db", "system"));
+	o += snprintf(buf + o, cap - o, ": ");
+	put_safe(buf, cap, o, str_at2(ev, "db", "query", "text"));
 }
 
 static int write_human(struct output *o, json_t *ev)
@@ -149,7 +165,7 @@ static int write_human(struct output *o, json_t *ev)
 	const char *category = str_at(ev, "event", "category");
 	char line[8192];
 
-	if (!category || strcmp(category, "file")) {
+	if (!is_access(category)) {
 		/* Agent events: a short note, not a data line. */
 		fprintf(o->f, "# %s\n", str_at(ev, "event", "action") ?: "agent");
 		return 0;
