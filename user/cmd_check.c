@@ -1,28 +1,98 @@
 // SPDX-License-Identifier: GPL-2.0
-/* custos check: validate a config and show what it resolves to, without loading anything. */
+/*
+ * custos check: validate a config and show what it resolves to, and what
+ * this host's kernel offers the agent (user/features.c), without starting it.
+ */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
 
 #include <custos/cmd.h>
 #include <custos/config.h>
+#include <custos/features.h>
+#include <custos/trust.h>
 #include <custos/watch.h>
+
+/* Exit statuses, most serious first when several apply (documented in custos-check(8)). */
+enum check_status {
+	CHECK_READY = 0,	  /* the config is valid and every hook the agent uses works */
+	CHECK_CONFIG_INVALID = 1, /* or untrusted: the agent would refuse it */
+	CHECK_USAGE = 2,
+	CHECK_KERNEL_MISSING = 3, /* the agent cannot run on this kernel */
+	CHECK_DEGRADED = 4,	  /* it runs, without some hooks: see what is not seen */
+};
+
+/* The config part: valid or not, and what it watches. */
+struct check_config {
+	struct config *cfg; /* NULL when refused */
+	char error[1280];
+	struct watch_set set;
+	bool resolved;
+};
 
 static void check_usage(FILE *f)
 {
 	fprintf(f, "USAGE\n"
-		   "  custos check [--config FILE]\n"
+		   "  custos check [--config FILE] [--json]\n"
 		   "\n"
-		   "Parses and validates the config (the built-in one without --config), then\n"
-		   "resolves its paths and globs now and prints what is watched. Exit status 0\n"
-		   "if the config is valid, 1 if not (the error names file, line and column).\n"
+		   "Parses and validates the config (the built-in one without --config), checks\n"
+		   "that only root can change the file, resolves its paths and globs now and\n"
+		   "prints what is watched. Then, as root, probes what this kernel offers: BTF,\n"
+		   "the ring buffer, which hook types load and attach here (syscall tracepoints,\n"
+		   "tp_btf, raw tracepoints, fentry, BPF LSM, kprobes, uprobes, uprobe_multi,\n"
+		   "iterators), the filesystems, and which hook the agent would use for each\n"
+		   "thing it watches. Nothing is left loaded or mounted.\n"
 		   "\n"
 		   "OPTIONS\n"
 		   "  -c, --config FILE  the config to check\n"
+		   "  -j, --json         one JSON object on stdout, errors included\n"
 		   "  -h, --help         this help\n"
+		   "\n"
+		   "EXIT STATUS\n"
+		   "  0  the config is valid and the agent can use every hook here (or, not as\n"
+		   "     root, the config is valid: the kernel was not probed)\n"
+		   "  1  the config is invalid, or a file anyone but root can change\n"
+		   "  2  usage error\n"
+		   "  3  the kernel lacks something the agent needs: it would not start\n"
+		   "  4  degraded: the agent runs, but something is not seen (listed)\n"
 		   "\n"
 		   "EXAMPLES\n"
 		   "  custos check --config /etc/custos/custos.json\n"
-		   "  custos check            # show the built-in config's watches\n");
+		   "  custos check            # the built-in config's watches\n"
+		   "  sudo custos check --json | jq .kernel.capabilities\n");
+}
+
+static void check_config_load(struct check_config *c, const char *path)
+{
+	struct config_error err;
+
+	if (!path) {
+		c->cfg = config_load_default();
+		if (!c->cfg)
+			snprintf(c->error, sizeof(c->error), "<built-in>: out of memory");
+	} else if (file_trusted(path, "config file", 0, c->error, sizeof(c->error)) == 0) {
+		c->cfg = config_load_file(path, &err);
+		if (!c->cfg)
+			config_error_format(&err, c->error, sizeof(c->error));
+	}
+	if (!c->cfg)
+		return;
+	if (watch_resolve(c->cfg, &c->set)) {
+		snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
+		config_free(c->cfg);
+		c->cfg = NULL;
+		return;
+	}
+	c->resolved = true;
+}
+
+static void check_config_free(struct check_config *c)
+{
+	if (c->resolved)
+		watch_set_free(&c->set);
+	config_free(c->cfg);
 }
 
 static void print_exclude(const char *who, const struct config_exclude *ex)
@@ -37,60 +107,176 @@ static void print_exclude(const char *who, const struct config_exclude *ex)
 		printf("  %s excludes uid %u\n", who, ex->uids[i]);
 }
 
+static void print_config(const struct check_config *c)
+{
+	const struct config *cfg = c->cfg;
+	size_t i, r;
+
+	if (!cfg) {
+		fprintf(stderr, "%s\n", c->error);
+		return;
+	}
+	printf("%s: valid, %zu watch rule(s)\n", cfg->source, cfg->n_rules);
+	for (r = 0; r < cfg->n_rules; r++) {
+		printf("watch \"%s\":\n", cfg->rules[r].name);
+		for (i = 0; i < c->set.n_items; i++)
+			if (c->set.items[i].rule == r)
+				printf("  %s %s\n",
+				       c->set.items[i].kind == CUSTOS_WATCH_DIR ? "directory"
+										: "file",
+				       c->set.items[i].path);
+		print_exclude("rule", &cfg->rules[r].exclude);
+	}
+	print_exclude("every rule", &cfg->exclude);
+	for (i = 0; i < c->set.n_warnings; i++)
+		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
+}
+
+static json_t *strings_json(char *const *strv, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(strv[i]));
+	return a;
+}
+
+static json_t *exclude_json(const struct config_exclude *ex)
+{
+	json_t *uids = json_array();
+	size_t i;
+
+	for (i = 0; uids && i < ex->n_uids; i++)
+		json_array_append_new(uids, json_integer(ex->uids[i]));
+	return json_pack("{s:o, s:o, s:o}", "comm", strings_json(ex->comms, ex->n_comms), "exe",
+			 strings_json(ex->exes, ex->n_exes), "uid", uids);
+}
+
+static json_t *config_json(const struct check_config *c)
+{
+	const struct config *cfg = c->cfg;
+	json_t *rules, *rule, *watched;
+	size_t i, r;
+
+	if (!cfg)
+		return json_pack("{s:b, s:s}", "valid", 0, "error", c->error);
+	rules = json_array();
+	for (r = 0; rules && r < cfg->n_rules; r++) {
+		watched = json_array();
+		for (i = 0; watched && i < c->set.n_items; i++)
+			if (c->set.items[i].rule == r)
+				json_array_append_new(
+				    watched,
+				    json_pack("{s:s, s:s}", "kind",
+					      c->set.items[i].kind == CUSTOS_WATCH_DIR ? "directory"
+										       : "file",
+					      "path", c->set.items[i].path));
+		rule =
+		    json_pack("{s:s, s:o, s:o, s:o}", "name", cfg->rules[r].name, "paths",
+			      strings_json(cfg->rules[r].paths, cfg->rules[r].n_paths), "watched",
+			      watched, "exclude", exclude_json(&cfg->rules[r].exclude));
+		json_array_append_new(rules, rule);
+	}
+	return json_pack("{s:b, s:s, s:o, s:o, s:o}", "valid", 1, "source", cfg->source, "rules",
+			 rules, "exclude", exclude_json(&cfg->exclude), "warnings",
+			 strings_json(c->set.warnings, c->set.n_warnings));
+}
+
+static enum check_status status_of(const struct check_config *c, enum features_verdict v)
+{
+	if (!c->cfg)
+		return CHECK_CONFIG_INVALID;
+	switch (v) {
+	case FEATURES_MISSING:
+		return CHECK_KERNEL_MISSING;
+	case FEATURES_DEGRADED:
+		return CHECK_DEGRADED;
+	case FEATURES_READY:
+	case FEATURES_UNKNOWN:
+		break;
+	}
+	return CHECK_READY;
+}
+
+static void print_summary(const struct check_config *c, const struct features *fs,
+			  enum check_status status)
+{
+	static const char *const said[] = {
+	    [FEATURES_READY] = "every hook the agent uses works here",
+	    [FEATURES_DEGRADED] = "the agent runs here, but without what is listed as degraded",
+	    [FEATURES_MISSING] = "the agent cannot run on this kernel (see what is missing)",
+	    [FEATURES_UNKNOWN] = "the kernel was not probed: run as root to probe it",
+	};
+
+	printf("%s; %s (exit status %d)\n", c->cfg ? "config valid" : "config refused",
+	       said[features_verdict(fs)], status);
+}
+
+static int print_json(const struct check_config *c, const struct features *fs,
+		      enum check_status status)
+{
+	json_t *root = json_pack("{s:o, s:o, s:i}", "config", config_json(c), "kernel",
+				 features_json(fs), "exit_status", status);
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+
+	json_decref(root);
+	if (!text) {
+		fprintf(stderr, "custos check: out of memory\n");
+		return CHECK_CONFIG_INVALID;
+	}
+	printf("%s\n", text);
+	free(text);
+	return status;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	struct check_config c = {};
+	enum check_status status;
 	const char *path = NULL;
-	struct config_error err;
-	struct watch_set set;
-	struct config *cfg;
-	char msg[1024];
-	size_t i, r;
+	struct features fs;
+	bool json = false;
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			check_usage(stdout);
 			return 0;
 		default:
 			check_usage(stderr);
-			return 2;
+			return CHECK_USAGE;
 		}
 	}
-	cfg = path ? config_load_file(path, &err) : config_load_default();
-	if (!cfg) {
-		config_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		return 1;
+	if (optind < argc) {
+		fprintf(stderr, "custos check: unexpected argument \"%s\"\n", argv[optind]);
+		return CHECK_USAGE;
 	}
-	printf("%s: valid, %zu watch rule(s)\n", cfg->source, cfg->n_rules);
-	if (watch_resolve(cfg, &set)) {
-		fprintf(stderr, "out of memory\n");
-		config_free(cfg);
-		return 1;
+	check_config_load(&c, path);
+	features_probe(&fs);
+	status = status_of(&c, features_verdict(&fs));
+	if (json) {
+		status = print_json(&c, &fs, status);
+	} else {
+		print_config(&c);
+		printf("\n");
+		features_print(&fs, stdout);
+		print_summary(&c, &fs, status);
 	}
-	for (r = 0; r < cfg->n_rules; r++) {
-		printf("watch \"%s\":\n", cfg->rules[r].name);
-		for (i = 0; i < set.n_items; i++)
-			if (set.items[i].rule == r)
-				printf("  %s %s\n",
-				       set.items[i].kind == CUSTOS_WATCH_DIR ? "directory" : "file",
-				       set.items[i].path);
-		print_exclude("rule", &cfg->rules[r].exclude);
-	}
-	print_exclude("every rule", &cfg->exclude);
-	for (i = 0; i < set.n_warnings; i++)
-		fprintf(stderr, "warning: %s\n", set.warnings[i]);
-	watch_set_free(&set);
-	config_free(cfg);
-	return 0;
+	check_config_free(&c);
+	return status;
 }

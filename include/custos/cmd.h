@@ -3,10 +3,9 @@
 #ifndef CUSTOS_CMD_H
 #define CUSTOS_CMD_H
 
-#define CUSTOS_VERSION "0.1.0"
-
 int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif /* CUSTOS_CMD_H */

@@ -1,0 +1,283 @@
+"""Installing: `make install` into a DESTDIR (files, modes, valid man pages,
+the unit), `make deb` (control fields, Depends from the binary's libraries,
+conffiles, owners), and the package installed on this machine with dpkg,
+used, and purged without a trace."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+from itlib import ROOT, expect, expect_eq, fail, sh
+
+MAN_PAGES = ["man8/custos.8", "man8/custos-run.8", "man8/custos-trace.8", "man8/custos-check.8",
+             "man8/custos-verify.8", "man5/custos.json.5"]
+CONFIG = "/etc/custos/custos.json"
+
+
+def make(*args, timeout=300):
+    r = subprocess.run(["make", "--no-print-directory", "-s"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    if r.returncode != 0:
+        fail("make %s failed (%d):\n%s%s" % (" ".join(args), r.returncode, r.stdout.decode(), r.stderr.decode()))
+    return r.stdout.decode()
+
+
+def makefile_version():
+    with open(os.path.join(ROOT, "Makefile")) as f:
+        m = re.search(r"^CUSTOS_VERSION\s*:?=\s*(\S+)", f.read(), re.M)
+    expect(m, "the Makefile does not define CUSTOS_VERSION")
+    return m.group(1)
+
+
+def mode(path):
+    return os.lstat(path).st_mode & 0o7777
+
+
+def expect_file(path, want_mode):
+    expect(os.path.isfile(path) and not os.path.islink(path), "%s is not installed (a regular file)" % path)
+    expect_eq(oct(mode(path)), oct(want_mode), "mode of %s" % path)
+
+
+def check_man_page(path):
+    """groff and man-db read it without a warning."""
+    for argv in (["groff", "-man", "-ww", "-z", path], ["man", "--warnings", "-l", path]):
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                           env=dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat"))
+        expect(r.returncode == 0 and not r.stderr.strip(),
+               "%s: warnings or errors:\n%s" % (" ".join(argv), r.stderr.decode("utf-8", "replace")))
+        if argv[0] == "man":
+            expect(b"NAME" in r.stdout and len(r.stdout) > 500, "%s renders to almost nothing" % path)
+
+
+def check_config_valid(custos, path):
+    r = subprocess.run([custos, "check", "--json", "--config", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    try:
+        out = json.loads(r.stdout)
+    except ValueError:
+        fail("custos check --json --config %s: not JSON (status %d): %r %r" % (path, r.returncode, r.stdout,
+                                                                             r.stderr))
+    expect(out["config"]["valid"], "%s is refused by custos check: %s" % (path, out["config"]))
+    expect_eq(r.returncode, out["exit_status"], "custos check exit status against its JSON")
+    expect(r.returncode in (0, 4), "custos check --config %s: status %d" % (path, r.returncode), out)
+
+
+def test_install_destdir(t):
+    """make install DESTDIR=...: the binary (0755), man pages (0644, read by
+    groff and man without a warning), the unit (0644, ExecStart at PREFIX),
+    bash completion, the example and a valid config (0600, kept when it
+    exists), and make uninstall removes all but the config."""
+    dest = t.mkdir("root")
+    make("install", "DESTDIR=" + dest)
+    prefix = dest + "/usr/local"
+    expect_file(prefix + "/sbin/custos", 0o755)
+    for page in MAN_PAGES:
+        expect_file(prefix + "/share/man/" + page, 0o644)
+        check_man_page(prefix + "/share/man/" + page)
+    unit = prefix + "/lib/systemd/system/custos.service"
+    expect_file(unit, 0o644)
+    with open(unit) as f:
+        text = f.read()
+    expect("ExecStart=/usr/local/sbin/custos run --config /etc/custos/custos.json\n" in text and
+           not re.search(r"@[A-Z]+@", text), "the unit's ExecStart is not filled in:\n" + text)
+    expect_file(prefix + "/share/bash-completion/completions/custos", 0o644)
+    expect_file(prefix + "/share/doc/custos/examples/custos.json", 0o644)
+    expect_file(prefix + "/share/doc/custos/schema.md", 0o644)
+    expect_file(dest + CONFIG, 0o600)
+    expect_eq(oct(mode(dest + "/etc/custos")), oct(0o755), "mode of /etc/custos")
+    custos = prefix + "/sbin/custos"
+    check_config_valid(custos, dest + CONFIG)
+    check_config_valid(custos, prefix + "/share/doc/custos/examples/custos.json")
+
+    # A changed config survives a second install.
+    with open(dest + CONFIG, "a") as f:
+        f.write("\n")
+    out = make("install", "DESTDIR=" + dest)
+    expect("keeping" in out, "make install does not say it keeps the config:\n" + out)
+    with open(dest + CONFIG) as f:
+        expect(f.read().endswith("}\n\n"), "make install replaced a changed config")
+
+    make("uninstall", "DESTDIR=" + dest)
+    left = sorted(os.path.join(d, n) for d, _, files in os.walk(dest) for n in files)
+    expect_eq(left, [dest + CONFIG], "files left by make uninstall")
+
+
+def needed_packages(binary):
+    """The Debian packages of the libraries the binary names in DT_NEEDED."""
+    out = sh(["objdump", "-p", binary]).stdout.decode()
+    sonames = re.findall(r"^\s*NEEDED\s+(\S+)", out, re.M)
+    expect(sonames, "objdump -p %s lists no NEEDED library" % binary)
+    cache = sh(["ldconfig", "-p"]).stdout.decode()
+    pkgs = set()
+    for so in sonames:
+        m = re.search(r"^\s*%s \(libc6,x86-64\) => (\S+)" % re.escape(so), cache, re.M) or \
+            re.search(r"^\s*%s \(.*\) => (\S+)" % re.escape(so), cache, re.M)
+        expect(m, "ldconfig does not know %s" % so)
+        owner = sh(["dpkg", "-S", os.path.realpath(m.group(1))], check=False).stdout.decode() or \
+            sh(["dpkg", "-S", m.group(1)]).stdout.decode()
+        pkgs.add(owner.split(":")[0].strip())
+    return pkgs
+
+
+def control_fields(deb):
+    text = sh(["dpkg-deb", "-f", deb]).stdout.decode()
+    return dict(re.findall(r"^([A-Za-z-]+): (.*)$", text, re.M))
+
+
+def deb_entries(deb):
+    """{path: (mode string, owner/group)} of the package's files."""
+    entries = {}
+    for line in sh(["dpkg-deb", "-c", deb]).stdout.decode().splitlines():
+        perms, owner, _size, _date, _time, path = line.split(None, 5)
+        entries[path.split(" -> ")[0].lstrip(".")] = (perms, owner)
+    return entries
+
+
+def build_deb(t):
+    out = make("deb").strip().splitlines()
+    deb = os.path.join(ROOT, out[-1] if out else "")
+    expect(out and os.path.isfile(deb), "make deb did not name the package it built: %r" % out)
+    return deb
+
+
+def test_install_deb_contents(t):
+    """make deb: version from the Makefile, Depends naming the package of
+    every library in the binary's DT_NEEDED, /etc/custos/custos.json a
+    conffile, every file owned by root with the right mode."""
+    deb = build_deb(t)
+    fields = control_fields(deb)
+    expect_eq(fields.get("Package"), "custos", "Package")
+    expect_eq(fields.get("Version"), makefile_version(), "Version (CUSTOS_VERSION of the Makefile)")
+    arch = sh(["dpkg", "--print-architecture"]).stdout.decode().strip()
+    expect_eq(fields.get("Architecture"), arch, "Architecture")
+    depends = {d.split()[0] for d in fields.get("Depends", "").split(", ") if d}
+    binary = os.path.join(ROOT, "build", "custos")
+    missing = needed_packages(binary) - depends
+    expect(not missing, "Depends (%s) lacks the packages of the binary's libraries: %s" % (
+        fields.get("Depends"), sorted(missing)))
+    info = t.mkdir("control")
+    sh(["dpkg-deb", "-e", deb, info])
+    with open(os.path.join(info, "conffiles")) as f:
+        expect_eq(f.read().split(), [CONFIG], "conffiles")
+    for script in ("postinst", "prerm", "postrm"):
+        expect_eq(oct(mode(os.path.join(info, script))), oct(0o755), "mode of " + script)
+        sh(["sh", "-n", os.path.join(info, script)])
+
+    entries = deb_entries(deb)
+    bad_owner = sorted(p for p, (_, owner) in entries.items() if owner != "root/root")
+    expect(not bad_owner, "files not owned by root/root: %s" % bad_owner)
+    want = {
+        "/usr/sbin/custos": "-rwxr-xr-x",
+        CONFIG: "-rw-------",
+        "/lib/systemd/system/custos.service": "-rw-r--r--",
+        "/usr/share/bash-completion/completions/custos": "-rw-r--r--",
+        "/usr/share/doc/custos/copyright": "-rw-r--r--",
+        "/usr/share/doc/custos/examples/custos.json": "-rw-r--r--",
+    }
+    for page in MAN_PAGES:
+        want["/usr/share/man/%s.gz" % page] = "-rw-r--r--"
+    for path, perms in want.items():
+        expect(path in entries, "%s is not in the package" % path, "\n".join(sorted(entries)))
+        expect_eq(entries[path][0], perms, "mode of %s in the package" % path)
+    stray = sorted(p for p in entries if not p.endswith("/") and not re.match(
+        r"^/(usr/sbin|usr/share/(man|doc|bash-completion)|lib/systemd/system|etc/custos)/", p))
+    expect(not stray, "unexpected files in the package: %s" % stray)
+
+
+def existing(paths):
+    return [p for p in paths if os.path.lexists(p)]
+
+
+def test_install_deb_dpkg(t):
+    """dpkg -i of the package: /usr/sbin/custos check runs, the unit passes
+    systemd-analyze verify, the man pages are found; dpkg -r removes all but
+    the config and the service's enablement links, dpkg -P the rest and
+    dpkg's records."""
+    deb = build_deb(t)
+    status = sh(["dpkg-query", "-W", "-f=${Status}", "custos"], check=False).stdout.decode()
+    if "installed" in status and "not-installed" not in status:
+        fail("a custos package is installed on this machine already (%s): this test would replace it; "
+             "remove it first" % status)
+    # Anything in the way is moved aside, and put back whatever happens.
+    aside = t.mkdir("aside")
+    for p in existing(["/usr/sbin/custos", "/etc/custos", "/lib/systemd/system/custos.service"]):
+        dst = os.path.join(aside, p.strip("/").replace("/", "%"))
+        shutil.move(p, dst)
+        t.on_cleanup(lambda p=p, dst=dst: shutil.move(dst, p), rescue="mv '%s' '%s'" % (dst, p))
+    t.on_cleanup(lambda: sh(["dpkg", "-P", "custos"], check=False), rescue="dpkg -P custos")
+
+    files = sorted(p for p in deb_entries(deb) if not p.endswith("/"))
+    r = sh(["dpkg", "-i", deb], check=False)
+    expect(r.returncode == 0, "dpkg -i failed: %s %s" % (r.stdout.decode(), r.stderr.decode()))
+    for p in files:
+        expect(os.path.exists(p), "%s is not installed" % p)
+
+    r = subprocess.run(["/usr/sbin/custos", "check", "--config", CONFIG], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    expect(r.returncode in (0, 4) and (CONFIG + ": valid").encode() in r.stdout,
+           "/usr/sbin/custos check --config %s: status %d\n%s%s" % (CONFIG, r.returncode, r.stdout.decode(),
+                                                                   r.stderr.decode()))
+    r = sh(["man", "-w", "custos-check"], check=False)
+    expect_eq(r.stdout.decode().strip(), "/usr/share/man/man8/custos-check.8.gz", "man -w custos-check")
+
+    if shutil.which("systemd-analyze"):
+        r = sh(["systemd-analyze", "verify", "/lib/systemd/system/custos.service"], check=False)
+        expect(r.returncode == 0 and not r.stderr.strip() and not r.stdout.strip(),
+               "systemd-analyze verify custos.service: status %d\n%s%s" % (
+                   r.returncode, r.stdout.decode(), r.stderr.decode()))
+    else:
+        print("systemd-analyze is not installed: the unit was not verified")
+
+    # Enabled by hand (systemctl edits the links without a running systemd): purging disables it.
+    wants = "/etc/systemd/system/multi-user.target.wants/custos.service"
+    if shutil.which("systemctl"):
+        sh(["systemctl", "enable", "custos.service"])
+        expect(os.path.lexists(wants), "systemctl enable made no link %s" % wants)
+
+    # dpkg -r: everything but the conffile goes, and the enablement links.
+    r = sh(["dpkg", "-r", "custos"], check=False)
+    expect(r.returncode == 0, "dpkg -r failed: %s %s" % (r.stdout.decode(), r.stderr.decode()))
+    left = existing([p for p in files if p != CONFIG] + [wants])
+    expect(not left, "left after dpkg -r: %s" % left)
+    expect(os.path.exists(CONFIG), "dpkg -r removed the conffile %s" % CONFIG)
+    status = sh(["dpkg-query", "-W", "-f=${Status}", "custos"], check=False).stdout.decode()
+    expect_eq(status, "deinstall ok config-files", "dpkg status after dpkg -r")
+
+    r = sh(["dpkg", "-P", "custos"], check=False)
+    expect(r.returncode == 0, "dpkg -P failed: %s %s" % (r.stdout.decode(), r.stderr.decode()))
+    left = existing(files + ["/etc/custos", wants, "/var/lib/custos", "/var/log/custos"])
+    expect(not left, "left after dpkg -P: %s" % left)
+    records = [n for n in os.listdir("/var/lib/dpkg/info") if n.startswith("custos.")]
+    expect(not records, "dpkg still has records of custos: %s" % records)
+    status = sh(["dpkg-query", "-W", "-f=${Status}", "custos"], check=False).stdout.decode()
+    expect("installed" not in status or "not-installed" in status, "dpkg status after purge: %r" % status)
+
+
+def test_install_version(t):
+    """custos --version and custos version: the Makefile's version, the git
+    commit built from, the build date (SOURCE_DATE_EPOCH when set), the
+    compiler, libbpf (linked and built against) and the running kernel."""
+    outs = [subprocess.run([os.path.join(ROOT, "build", "custos")] + argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30) for argv in (["--version"], ["version"])]
+    for r in outs:
+        expect_eq(r.returncode, 0, "exit status of custos --version / version")
+    expect_eq(outs[0].stdout, outs[1].stdout, "custos version against custos --version")
+    lines = outs[0].stdout.decode().splitlines()
+    fields = dict(line.split(":", 1) for line in lines[1:])
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    expect_eq(lines[0], "custos " + makefile_version(), "first line")
+    head = sh(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], check=False).stdout.decode().strip()
+    if head:
+        expect(re.fullmatch(re.escape(head) + "(-dirty)?", fields.get("commit", "")),
+               "commit %r, expected %s" % (fields.get("commit"), head))
+    expect(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fields.get("built", "")), "built: %r" % fields)
+    expect(re.match(r"(gcc|clang) \d", fields.get("compiler", "")), "compiler: %r" % fields)
+    expect(re.match(r"\d+\.\d+ \(built against \d+\.\d+\)$", fields.get("libbpf", "")), "libbpf: %r" % fields)
+    expect(os.uname().release in fields.get("kernel", ""), "kernel: %r" % fields)
+    r = subprocess.run([os.path.join(ROOT, "scripts", "version.sh"), "9.9"], stdout=subprocess.PIPE,
+                       env=dict(os.environ, SOURCE_DATE_EPOCH="86400"), timeout=30)
+    text = r.stdout.decode()
+    expect('#define CUSTOS_BUILD_DATE "1970-01-02T00:00:00Z"' in text and '"9.9"' in text,
+           "scripts/version.sh ignores SOURCE_DATE_EPOCH:\n" + text)
