@@ -7,9 +7,18 @@ CLANG	?= clang
 BPFTOOL	?= bpftool
 PREFIX	?= /usr/local
 DESTDIR	?=
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/custos
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+
+# The release; `custos --version` adds the git commit and build date (scripts/version.sh).
+CUSTOS_VERSION := 0.1.0
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS := libbpf libelf zlib jansson
+PKGS := libbpf libelf zlib jansson libcrypto libcurl
 
 ifeq ($(V),1)
 Q =
@@ -23,7 +32,7 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS	?= -O2 -g
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Iinclude -Iuser -I$(BUILD) \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
 	      -Iinclude -I$(BUILD) -MMD -MP
@@ -36,8 +45,9 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.o,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 BENCH	  := $(BUILD)/tests/bench/custos-bench
+SINKBENCH := $(BUILD)/tests/bench/custos-sinkbench
 
-.PHONY: all deps run check unit bench format format-check install clean
+.PHONY: all deps run check unit bench format format-check install uninstall deb clean FORCE
 
 all: $(BUILD)/custos
 
@@ -60,6 +70,13 @@ $(BUILD)/custos.skel.h: $(BUILD)/custos.bpf.o
 
 # Only the loader includes the skeleton.
 $(BUILD)/user/loader.o: $(BUILD)/custos.skel.h
+
+# Rewritten only when it changes (a new commit, another version), so nothing relinks otherwise.
+$(BUILD)/version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/version.sh $(CUSTOS_VERSION) > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/user/version.o: $(BUILD)/version.h
 
 $(BUILD)/user/%.o: user/%.c
 	$(call msg,CC,$@)
@@ -105,6 +122,16 @@ $(BENCH): tests/bench/bench.c tests/bench/dbbench.c tests/bench/bench.h
 	$(Q)$(CC) $(CFLAGS) $$(pkg-config --cflags $(BENCH_PKGS)) $(filter %.c,$^) -o $@ \
 		$$(pkg-config --libs $(BENCH_PKGS)) -lpthread
 
+# The outputs' throughput: links the agent's own code, as the unit tests do.
+$(SINKBENCH): $(BUILD)/tests/bench/sinkbench.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/bench/sinkbench.o: tests/bench/sinkbench.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
 # Builds everything and runs the agent on its compiled-in default config.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -117,12 +144,12 @@ unit: $(BUILD)/tests/unit-tests
 check:
 	$(Q)scripts/test.sh
 
-tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH)
+tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH)
 
 # Test deps: the bench links libpq and SQLite, and runs a PostgreSQL server.
 bench:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(BENCH)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH) $(SINKBENCH)
 	$(Q)scripts/bench.sh
 
 format:
@@ -131,8 +158,39 @@ format:
 format-check:
 	$(Q)clang-format --dry-run --Werror $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/custos/*.h tests/*/*.c tests/*/*.h)
 
+# The binary, man pages, systemd unit, bash completion, and a config in
+# SYSCONFDIR/custos that an existing one is never replaced by (docs/install.md).
 install: all
-	install -D -m 0755 $(BUILD)/custos $(DESTDIR)$(PREFIX)/sbin/custos
+	install -D -m 0755 $(BUILD)/custos $(DESTDIR)$(SBINDIR)/custos
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/custos.service \
+		> $(BUILD)/custos.service
+	install -D -m 0644 $(BUILD)/custos.service $(DESTDIR)$(UNITDIR)/custos.service
+	install -D -m 0644 dist/custos.bash-completion $(DESTDIR)$(COMPLETIONDIR)/custos
+	install -D -m 0644 dist/custos.json.example $(DESTDIR)$(DOCDIR)/examples/custos.json
+	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/custos
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/custos/custos.json ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/custos/custos.json"; \
+	else \
+		echo "install -m 0600 dist/custos.json $(DESTDIR)$(SYSCONFDIR)/custos/custos.json"; \
+		install -m 0600 dist/custos.json $(DESTDIR)$(SYSCONFDIR)/custos/custos.json; \
+	fi
+
+# Everything but the config, which may hold local changes.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/custos $(DESTDIR)$(UNITDIR)/custos.service \
+		$(DESTDIR)$(COMPLETIONDIR)/custos $(DESTDIR)$(DOCDIR)/examples/custos.json \
+		$(DESTDIR)$(DOCDIR)/README.md $(patsubst docs/%,$(DESTDIR)$(DOCDIR)/%,$(wildcard docs/*.md)) \
+		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(wildcard man/*.5)) \
+		$(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(wildcard man/*.8))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# A Debian package of what `make install` installs (build/custos_VERSION_ARCH.deb).
+deb: all
+	$(Q)scripts/mkdeb.sh $(CUSTOS_VERSION)
 
 clean:
 	rm -rf $(BUILD)

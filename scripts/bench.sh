@@ -18,6 +18,7 @@
 #   BENCH_DB       0: no database part (default 1)
 #   BENCH_DB_ROUNDS   rounds of the database part (default: BENCH_ROUNDS)
 #   BENCH_DB_QUERIES  libpq queries and SQLite lookups per round and phase (default 10000)
+#   BENCH_SINK_EVENTS events through each output in the outputs' part (default 300000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/bench.sh: the benchmark runs the agent, which loads BPF programs: run as root" >&2
 	exit 1
 fi
-for f in "$bench" "$agent"; do
+for f in "$bench" "$agent" build/tests/bench/custos-sinkbench; do
 	if [ ! -x "$f" ]; then
 		echo "scripts/bench.sh: $f is missing: run make bench" >&2
 		exit 1
@@ -148,3 +149,7 @@ else
 fi
 
 "$bench" "${args[@]}"
+
+# The outputs: events a second through the file and TCP syslog outputs on one core.
+echo
+build/tests/bench/custos-sinkbench -n "${BENCH_SINK_EVENTS:-300000}" -d "$dir/sinks"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -15,12 +16,16 @@
 #include <bpf/libbpf.h>
 
 #include <custos/agent.h>
+#include <custos/chain.h>
 #include <custos/dbprobe.h>
 #include <custos/events.h>
 #include <custos/loader.h>
 #include <custos/log.h>
 #include <custos/notify.h>
 #include <custos/queue.h>
+#include <custos/sink.h>
+#include <custos/trust.h>
+#include <custos/version.h>
 #include <custos/watch.h>
 
 #define TICK_MS		   100 /* timers (flush, stats, rescan) run on this tick */
@@ -29,6 +34,7 @@
 #define TICKS_PER_SEC	   (1000 / TICK_MS)
 #define RESCAN_SECONDS	   10 /* globs and missing paths are resolved again this often */
 #define WATCH_INODES_FLOOR 65536
+#define SINKS_DEADLINE_MS  5000 /* to deliver what is queued at stop or reload */
 
 struct agent {
 	struct agent_options *opts;
@@ -38,6 +44,9 @@ struct agent {
 	struct ring_buffer *ring;
 	struct events *events;
 	struct output *out;
+	struct sinks *sinks; /* custos run's outputs; NULL: the stream of out */
+	struct chain *chain; /* seals the JSON lines; NULL: no chain */
+	char host[256];
 	struct watch_maps maps;
 	struct notify *notify;	 /* directories of the configured paths */
 	struct dbprobe *dbprobe; /* database client libraries; NULL when none is to be probed */
@@ -49,7 +58,8 @@ struct agent {
 	bool reader_pushed; /* reader thread only */
 	int wake_fd;	    /* the reader tells the main thread there are records */
 	uint64_t drops_reported;
-	uint32_t generation; /* of the config: bumped by each reload */
+	uint64_t *ring_by_cpu, *ring_by_cpu_reported; /* ring-buffer losses, for gap events */
+	uint32_t generation;			      /* of the config: bumped by each reload */
 	int output_error;
 	bool stop;
 };
@@ -139,6 +149,10 @@ static struct config *load_config(const struct agent_options *opts)
 
 	if (!opts->config_path)
 		return config_load_default();
+	if (file_trusted(opts->config_path, "config file", 0, msg, sizeof(msg))) {
+		log_error("%s", msg);
+		return NULL;
+	}
 	cfg = config_load_file(opts->config_path, &err);
 	if (!cfg) {
 		config_error_format(&err, msg, sizeof(msg));
@@ -165,6 +179,30 @@ static uint64_t ring_drops(const struct custos_drops *d)
 	return sum;
 }
 
+/* The agent's own cost: CPU time, memory, and how full the kernel's ring buffer is. */
+static void add_process_figures(struct agent *a, json_t *stats)
+{
+	struct rusage ru;
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	json_object_set_new(stats, "cpu_seconds",
+			    json_pack("{s:f, s:f}", "user",
+				      ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "system",
+				      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+	json_object_set_new(stats, "rss_bytes", json_integer(rss * sysconf(_SC_PAGESIZE)));
+	json_object_set_new(stats, "ringbuf",
+			    json_pack("{s:I, s:I}", "size_bytes",
+				      (json_int_t)a->cfg->ring_buffer_mb << 20, "used_bytes",
+				      (json_int_t)loader_ring_used(a->loader)));
+}
+
 static json_t *stats_json(struct agent *a)
 {
 	const struct events_stats *st = events_stats(a->events);
@@ -172,7 +210,7 @@ static json_t *stats_json(struct agent *a)
 	struct custos_drops drops = {0};
 	int i;
 
-	loader_read_drops(a->loader, &drops);
+	loader_read_drops(a->loader, &drops, NULL);
 	for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++) {
 		if (i)
 			json_object_set_new(records, record_names[i], json_integer(st->records[i]));
@@ -194,6 +232,9 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "queue_peak_bytes", json_integer(a->queue.peak_bytes));
 	pthread_mutex_unlock(&a->queue.lock);
 	json_object_set_new(stats, "watched_inodes", json_integer(a->watches.n_items));
+	add_process_figures(a, stats);
+	if (a->sinks)
+		json_object_set_new(stats, "outputs", sinks_stats(a->sinks));
 	return stats;
 }
 
@@ -205,14 +246,65 @@ static void emit_stats(struct agent *a, const char *action, const char *type)
 	events_emit(a->events, ev);
 }
 
+static json_t *gap_event(struct agent *a, const char *reason, uint64_t count)
+{
+	json_t *ev = events_agent_event(a->events, "gap", "info", "failure");
+	json_t *gap = encode_obj(ev, "custos.gap");
+
+	json_object_set_new(encode_obj(ev, "event"), "kind", json_string("alert"));
+	json_object_set_new(gap, "reason", json_string(reason));
+	json_object_set_new(gap, "count", json_integer(count));
+	return ev;
+}
+
+static void emit_output_gap(void *ctx, const char *output, const char *reason, uint64_t count,
+			    uint64_t first_seq, uint64_t last_seq)
+{
+	struct agent *a = ctx;
+	json_t *ev = gap_event(a, reason, count), *gap = encode_obj(ev, "custos.gap");
+
+	json_object_set_new(gap, "output", json_string(output));
+	if (first_seq)
+		json_object_set_new(gap, "first_seq", json_integer(first_seq));
+	if (last_seq)
+		json_object_set_new(gap, "last_seq", json_integer(last_seq));
+	log_warn("output %s: %llu events dropped (%s)", output, (unsigned long long)count, reason);
+	events_emit(a->events, ev);
+}
+
+/* Records the kernel could not put in the ring buffer since the last gap event, by CPU. */
+static void emit_ring_gap(struct agent *a)
+{
+	int cpu, n = loader_nr_cpus(a->loader);
+	uint64_t total = 0;
+	json_t *per_cpu = json_array(), *ev;
+
+	for (cpu = 0; cpu < n; cpu++) {
+		uint64_t d = a->ring_by_cpu[cpu] - a->ring_by_cpu_reported[cpu];
+
+		total += d;
+		json_array_append_new(per_cpu, json_integer(d));
+		a->ring_by_cpu_reported[cpu] = a->ring_by_cpu[cpu];
+	}
+	if (!total) {
+		json_decref(per_cpu);
+		return;
+	}
+	ev = gap_event(a, "ringbuf_full", total);
+	json_object_set_new(encode_obj(ev, "custos.gap"), "source", json_string("kernel"));
+	json_object_set_new(encode_obj(ev, "custos.gap"), "per_cpu", per_cpu);
+	events_emit(a->events, ev);
+}
+
 /* Reports records that could not be kept (ring buffer or queue full), as soon as they happen. */
 static void check_drops(struct agent *a)
 {
 	struct custos_drops drops;
 	uint64_t ring, queued;
 
-	if (loader_read_drops(a->loader, &drops))
+	if (loader_read_drops(a->loader, &drops, a->ring_by_cpu))
 		return;
+	emit_ring_gap(a);
 	ring = ring_drops(&drops);
 	pthread_mutex_lock(&a->queue.lock);
 	queued = a->queue.dropped;
@@ -223,7 +315,7 @@ static void check_drops(struct agent *a)
 		 "%llu with the queue full (raise queue_mb)",
 		 (unsigned long long)ring, (unsigned long long)queued);
 	a->drops_reported = ring + queued;
-	emit_stats(a, "agent-stats", "info");
+	emit_stats(a, "agent-heartbeat", "info");
 }
 
 static void emit_start(struct agent *a)
@@ -251,6 +343,11 @@ static void emit_start(struct agent *a)
 	for (i = 0; i < a->watches.n_warnings; i++)
 		json_array_append_new(warnings, json_string(a->watches.warnings[i]));
 	json_object_set_new(agent, "mode", json_string(a->opts->mode));
+	json_object_set_new(agent, "version", json_string(version_string()));
+	if (a->cfg->digest[0])
+		json_object_set_new(agent, "config_digest", json_string(a->cfg->digest));
+	if (a->sinks)
+		json_object_set_new(agent, "outputs", sinks_names(a->sinks));
 	json_object_set_new(agent, "pid", json_integer(getpid()));
 	json_object_set_new(agent, "config", json_string(a->cfg->source));
 	json_object_set_new(agent, "rules", json_integer(a->cfg->n_rules));
@@ -369,10 +466,84 @@ static void rescan(struct agent *a)
 		log_info("rescan: now watching %zu inodes", a->watches.n_items);
 }
 
+/* The chain key of cfg, when it has one and events are JSON lines. */
+static int open_chain(struct agent *a, const struct config *cfg, struct chain **chain)
+{
+	char err[1024];
+	int r;
+
+	*chain = NULL;
+	if (!cfg->chain.key_file || a->opts->format != OUTPUT_JSON)
+		return 0;
+	*chain = chain_open(cfg->chain.key_file, err, sizeof(err));
+	if (*chain)
+		return 0;
+	r = -errno;
+	log_error("%s", err);
+	return r;
+}
+
+/*
+ * The chain key of a reloaded config: a new key seals the records from the
+ * next one on, and the chain goes on. Turning the chain on or off takes a
+ * restart: a run is chained from its agent-start to its agent-stop.
+ */
+static int reload_chain(struct agent *a, const struct config *cfg)
+{
+	struct chain *next;
+	int r;
+
+	if (!a->chain) {
+		if (cfg->chain.key_file && a->opts->format == OUTPUT_JSON)
+			log_warn("SIGHUP: \"chain\" takes effect at restart");
+		return 0;
+	}
+	if (!cfg->chain.key_file) {
+		log_warn("SIGHUP: removing \"chain\" takes effect at restart; the key is kept");
+		return 0;
+	}
+	r = open_chain(a, cfg, &next);
+	if (r)
+		return r;
+	chain_continue(next, a->chain);
+	chain_free(a->chain);
+	a->chain = next;
+	output_set_chain(a->out, next);
+	return 0;
+}
+
 static void reload_failed(struct agent *a, const char *why)
 {
 	log_error("SIGHUP: %s; keeping the running configuration", why);
 	events_emit(a->events, events_agent_event(a->events, "agent-reload", "change", "failure"));
+}
+
+/*
+ * The outputs of a reloaded config. The old ones deliver or spool what they
+ * hold first: one file or receiver never has two writers. If the new ones
+ * cannot start, the old ones start again.
+ */
+static int replace_sinks(struct agent *a, const struct config *cfg)
+{
+	char err[768];
+	struct sinks *next;
+
+	sinks_take_gaps(a->sinks, emit_output_gap, a);
+	sinks_stop(a->sinks, SINKS_DEADLINE_MS);
+	next = sinks_new(cfg, a->host, err, sizeof(err));
+	if (!next) {
+		log_error("SIGHUP: %s", err);
+		a->sinks = sinks_new(a->cfg, a->host, err, sizeof(err));
+		if (!a->sinks) {
+			log_error("the outputs cannot start again: %s", err);
+			a->stop = true;
+		}
+		output_set_sinks(a->out, a->sinks);
+		return -EINVAL;
+	}
+	a->sinks = next;
+	output_set_sinks(a->out, next);
+	return 0;
 }
 
 /* SIGHUP: a new config (from its file, if there is one) and its watches, or nothing at all. */
@@ -394,6 +565,16 @@ static void reload(struct agent *a)
 		    cfg->databases.sqlite != old->databases.sqlite ||
 		    cfg->databases.sqlite_rows != old->databases.sqlite_rows))
 		log_warn("SIGHUP: the database clients probed change at restart");
+	if (cfg && reload_chain(a, cfg)) {
+		config_free(cfg);
+		reload_failed(a, "the chain key is refused");
+		return;
+	}
+	if (cfg && a->sinks && replace_sinks(a, cfg)) {
+		config_free(cfg);
+		reload_failed(a, "the new outputs cannot start");
+		return;
+	}
 	if (watch_resolve(cfg ?: old, &next)) {
 		config_free(cfg);
 		reload_failed(a, "out of memory");
@@ -486,10 +667,17 @@ static void on_tick(struct agent *a, uint64_t tick)
 		return;
 	events_tick(a->events);
 	check_drops(a);
+	if (a->sinks) {
+		sinks_take_gaps(a->sinks, emit_output_gap, a);
+		if (sinks_stdout_closed(a->sinks)) {
+			a->output_error = -EPIPE;
+			a->stop = true;
+		}
+	}
 	if (sec % a->cfg->flush_interval_s == 0)
 		events_flush(a->events, !queue_busy(a));
-	if (a->cfg->stats_interval_s && sec % a->cfg->stats_interval_s == 0)
-		emit_stats(a, "agent-stats", "info");
+	if (a->cfg->heartbeat_interval_s && sec % a->cfg->heartbeat_interval_s == 0)
+		emit_stats(a, "agent-heartbeat", "info");
 	if (sec % RESCAN_SECONDS == 0) {
 		rescan(a);
 		if (a->dbprobe)
@@ -573,7 +761,16 @@ static int start(struct agent *a)
 	sigset_t mask;
 	int ret;
 
+	/* Before any thread starts: signals are for the main loop's signalfd only. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	gethostname(host, sizeof(host) - 1);
+	ret = open_chain(a, a->cfg, &a->chain);
+	if (ret)
+		return ret;
 	a->notify = notify_new();
 	if (!a->notify) {
 		log_error("cannot set up inotify: %s", strerror(errno));
@@ -621,22 +818,33 @@ static int start(struct agent *a)
 			 strerror(-ret));
 	a->events = events_new(host, on_event, a);
 	a->out = output_new(stdout, a->opts->format, &a->opts->filter);
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	a->ring_by_cpu = calloc(loader_nr_cpus(a->loader), sizeof(uint64_t));
+	a->ring_by_cpu_reported = calloc(loader_nr_cpus(a->loader), sizeof(uint64_t));
+	if (!a->ring_by_cpu || !a->ring_by_cpu_reported)
+		return -ENOMEM;
+	/* custos run writes to its outputs; trace to the terminal. */
+	if (a->out && a->opts->format == OUTPUT_JSON && !strcmp(a->opts->mode, "run")) {
+		a->sinks = sinks_new(a->cfg, host, err, sizeof(err));
+		if (!a->sinks) {
+			log_error("%s", err);
+			return -EINVAL;
+		}
+		output_set_sinks(a->out, a->sinks);
+	}
 	a->ring = ring_buffer__new(loader_map_fd(a->loader, LOADER_MAP_EVENTS), on_record, a, NULL);
 	if (!a->events || !a->out || !a->ring) {
 		log_error("cannot set up event handling: %s", strerror(errno));
 		return -ENOMEM;
 	}
+	if (a->chain) {
+		output_set_chain(a->out, a->chain);
+		events_set_chained(a->events, true);
+	}
 	events_set_config(a->events, a->cfg, &a->watches);
 	events_set_maps(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES),
 			loader_map_fd(a->loader, LOADER_MAP_FILE_READERS));
 	start_db_probes(a);
-	/* Block the signals the main loop reads from a signalfd before the reader inherits the
-	 * mask. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if (pthread_create(&a->reader, NULL, reader_main, a)) {
 		log_error("cannot start the ring buffer reader thread");
 		return -ENOMEM;
@@ -667,8 +875,12 @@ int agent_run(struct agent_options *opts)
 	dbprobe_free(a.dbprobe);
 	if (a.wake_fd >= 0)
 		close(a.wake_fd);
+	sinks_stop(a.sinks, SINKS_DEADLINE_MS);
 	output_free(a.out);
+	chain_free(a.chain);
 	events_free(a.events);
+	free(a.ring_by_cpu);
+	free(a.ring_by_cpu_reported);
 	loader_stop(a.loader);
 	watch_set_free(&a.watches);
 	config_free(a.cfg);

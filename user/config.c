@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "custos/config.h"
+#include "config_priv.h"
 #include "json_locate.h"
 
 #define FILE_MAX_MB	   16
@@ -24,12 +26,6 @@
 #define INTERVAL_MAX	   86400	/* seconds */
 #define RING_BUFFER_MB_MAX 1024
 #define QUEUE_MB_MAX	   65536
-
-#define STR_(x) #x
-#define STR(x)	STR_(x)
-
-#define NO_INDEX  ((size_t)-1)
-#define QUOTE_MAX 96 /* a quoted string in a message, with its NUL */
 
 static const char default_text[] =
     "{\n"
@@ -55,28 +51,24 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch",	      "exclude",  "flush_interval", "stats_interval",
-    "ring_buffer_mb", "queue_mb", "databases",	    NULL,
+    "watch",
+    "exclude",
+    "flush_interval",
+    "heartbeat_interval",
+    "ring_buffer_mb",
+    "queue_mb",
+    "databases",
+    "outputs",
+    "spool",
+    "chain",
+    NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
+static const char *const chain_keys[] = {"key_file", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
 static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
 					    "sqlite_rows", "raw_text",	  "tables",
 					    "tags",	   "only_tables", NULL};
-
-struct parser {
-	const char *text;
-	size_t len;
-	struct config_error *err;
-};
-
-/* An object being checked: where it is in the text, and how messages name it. */
-struct where {
-	struct json_step path[3];
-	size_t depth;
-	char dotted[48]; /* "", "exclude", "watch[3]", "watch[3].exclude" */
-	char label[128]; /* "the top level", "exclude", "watch[3] (\"crm\")", "watch[3].exclude" */
-};
 
 enum item_kind {
 	ITEM_TAG,
@@ -138,7 +130,7 @@ fail_offset(struct parser *p, size_t offset, const char *fmt, ...)
  * index of that (or of w itself when key is NULL); with at_key, at the key
  * rather than its value. Returns -EINVAL.
  */
-static int __attribute__((format(printf, 6, 7)))
+int __attribute__((format(printf, 6, 7)))
 fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
      const char *fmt, ...)
 {
@@ -162,12 +154,12 @@ fail(struct parser *p, const struct where *w, const char *key, size_t index, boo
 	return r;
 }
 
-static int fail_nomem(struct parser *p)
+int fail_nomem(struct parser *p)
 {
 	return fail_nopos(p, -ENOMEM, "out of memory");
 }
 
-static const char *type_name(const json_t *v)
+const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -190,7 +182,7 @@ static const char *type_name(const json_t *v)
 }
 
 /* s in quotes for a message, with control characters escaped and cut if long. */
-static const char *quote(char buf[QUOTE_MAX], const char *s)
+const char *quote(char buf[QUOTE_MAX], const char *s)
 {
 	const unsigned char *c = (const unsigned char *)s;
 	size_t o = 0, n, i;
@@ -233,7 +225,7 @@ static const char *quote(char buf[QUOTE_MAX], const char *s)
 }
 
 /* A key of w as messages name it: "paths" of watch[0] ("crm"), or "flush_interval". */
-static const char *key_label(char *buf, size_t size, const struct where *w, const char *key)
+const char *key_label(char *buf, size_t size, const struct where *w, const char *key)
 {
 	if (w->depth == 0)
 		snprintf(buf, size, "\"%s\"", key);
@@ -242,15 +234,18 @@ static const char *key_label(char *buf, size_t size, const struct where *w, cons
 	return buf;
 }
 
-/* An element of an array member of w: watch[0].paths[2], exclude.uid[1]. */
+/* An element of an array member of w: watch[0].paths[2], exclude.uid[1]; or chain.key_file. */
 static const char *item_label(char *buf, size_t size, const struct where *w, const char *key,
 			      size_t index)
 {
-	snprintf(buf, size, "%s%s%s[%zu]", w->dotted, w->dotted[0] ? "." : "", key, index);
+	size_t n = snprintf(buf, size, "%s%s%s", w->dotted, w->dotted[0] ? "." : "", key);
+
+	if (index != NO_INDEX && n < size)
+		snprintf(buf + n, size - n, "[%zu]", index);
 	return buf;
 }
 
-static bool has_control(const char *s)
+bool has_control(const char *s)
 {
 	const unsigned char *c = (const unsigned char *)s;
 
@@ -270,9 +265,9 @@ static bool valid_name(const char *s)
 	       len;
 }
 
-static int check_keys(struct parser *p, const struct where *w, json_t *obj, const char *const *keys)
+int check_keys(struct parser *p, const struct where *w, json_t *obj, const char *const *keys)
 {
-	char expected[128] = "", q[QUOTE_MAX];
+	char expected[256] = "", q[QUOTE_MAX];
 	const char *key;
 	size_t i, o = 0;
 	void *it;
@@ -635,6 +630,42 @@ static int parse_databases(struct parser *p, json_t *root, struct config_databas
 	return r;
 }
 
+/* "chain": the key that seals every event into a hash chain. */
+static int parse_chain(struct parser *p, json_t *root, struct config_chain *chain)
+{
+	struct where w = {
+	    .path = {JSON_KEY("chain")}, .depth = 1, .dotted = "chain", .label = "chain"};
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	json_t *obj = json_object_get(root, "chain"), *file;
+	int r;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return fail(p, &top, "chain", NO_INDEX, false,
+			    "\"chain\" must be an object, not %s (expected {\"key_file\": "
+			    "\"/etc/custos/chain.key\"})",
+			    type_name(obj));
+	r = check_keys(p, &w, obj, chain_keys);
+	if (r < 0)
+		return r;
+	file = json_object_get(obj, "key_file");
+	if (!file)
+		return fail(p, &w, NULL, NO_INDEX, false,
+			    "missing key \"key_file\" in chain (expected the path of a key file "
+			    "of at least 32 bytes)");
+	if (!json_is_string(file))
+		return fail(p, &w, "key_file", NO_INDEX, false,
+			    "\"key_file\" of chain must be a string, not %s (expected an absolute "
+			    "path)",
+			    type_name(file));
+	r = check_item(p, &w, "key_file", NO_INDEX, ITEM_PATH, json_string_value(file));
+	if (r < 0)
+		return r;
+	chain->key_file = strdup(json_string_value(file));
+	return chain->key_file ? 0 : fail_nomem(p);
+}
+
 static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 {
 	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
@@ -658,9 +689,9 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 		       &cfg->flush_interval_s);
 	if (r < 0)
 		return r;
-	r = parse_uint(p, &top, root, "stats_interval", 0, INTERVAL_MAX, false,
+	r = parse_uint(p, &top, root, "heartbeat_interval", 0, INTERVAL_MAX, false,
 		       "an integer number of seconds from 0 to " STR(INTERVAL_MAX) ", 0 for none",
-		       &cfg->stats_interval_s);
+		       &cfg->heartbeat_interval_s);
 	if (r < 0)
 		return r;
 	r = parse_uint(p, &top, root, "ring_buffer_mb", 1, RING_BUFFER_MB_MAX, true,
@@ -671,7 +702,13 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 		       "an integer number of MiB from 1 to " STR(QUEUE_MB_MAX), &cfg->queue_mb);
 	if (r < 0)
 		return r;
-	return parse_databases(p, root, &cfg->databases);
+	r = parse_databases(p, root, &cfg->databases);
+	if (r < 0)
+		return r;
+	r = parse_outputs(p, root, cfg);
+	if (r < 0)
+		return r;
+	return parse_chain(p, root, &cfg->chain);
 }
 
 /* jansson reports a duplicate key just after it: point at its opening quote instead. */
@@ -776,7 +813,7 @@ static struct config *config_new(const char *source)
 		return NULL;
 	}
 	cfg->flush_interval_s = CONFIG_FLUSH_INTERVAL_DEFAULT;
-	cfg->stats_interval_s = CONFIG_STATS_INTERVAL_DEFAULT;
+	cfg->heartbeat_interval_s = CONFIG_HEARTBEAT_INTERVAL_DEFAULT;
 	cfg->ring_buffer_mb = CONFIG_RING_BUFFER_MB_DEFAULT;
 	cfg->queue_mb = CONFIG_QUEUE_MB_DEFAULT;
 	/* Every engine on, rows counted, literals redacted, statements on customer tables tagged.
@@ -800,6 +837,17 @@ static bool is_blank(const char *text, size_t len)
 		if (!strchr(" \t\r\n", text[i]) || !text[i])
 			return false;
 	return true;
+}
+
+/* SHA-256 of the config's bytes, in hex: which config ran, for agent-start. */
+static void digest_hex(const char *text, size_t len, char hex[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int i;
+
+	SHA256((const unsigned char *)text, len, md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
 }
 
 static int load(const char *text, size_t len, const char *source, struct config_error *err,
@@ -836,10 +884,12 @@ static int load(const char *text, size_t len, const char *source, struct config_
 		goto put_root;
 	}
 	r = parse_root(&p, root, cfg);
-	if (r < 0)
+	if (r < 0) {
 		config_free(cfg);
-	else
+	} else {
+		digest_hex(text, len, cfg->digest);
 		*ret = cfg;
+	}
 put_root:
 	json_decref(root);
 	return r;
@@ -1035,6 +1085,8 @@ void config_free(struct config *cfg)
 	exclude_free(&cfg->exclude);
 	strv_free(cfg->databases.tables, cfg->databases.n_tables);
 	strv_free(cfg->databases.tags, cfg->databases.n_tags);
+	outputs_free(cfg);
+	free(cfg->chain.key_file);
 	free(cfg->source);
 	free(cfg);
 }

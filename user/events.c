@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <custos/chain.h>
+
 #include "events_priv.h"
 
 #define PROC_KEEP_NS (30ULL * 1000000000ULL) /* remember exited processes this long */
@@ -78,6 +80,7 @@ void events_free(struct events *e)
 	proc_table_free(&e->procs);
 	users_clear(&e->users);
 	json_decref(e->host);
+	json_decref(e->chain_placeholder);
 	free(e->hostname);
 	free(e);
 }
@@ -149,6 +152,12 @@ void events_forget_names(struct events *e)
 	users_clear(&e->users);
 }
 
+void events_set_chained(struct events *e, bool chained)
+{
+	json_decref(e->chain_placeholder);
+	e->chain_placeholder = chained ? json_string(CHAIN_PLACEHOLDER) : NULL;
+}
+
 void events_emit(struct events *e, json_t *ev)
 {
 	json_t *custos;
@@ -159,6 +168,8 @@ void events_emit(struct events *e, json_t *ev)
 	custos = encode_obj(ev, "custos");
 	json_object_set_new(custos, "seq", json_integer(++e->seq));
 	json_object_set_new(custos, "schema_version", json_integer(CUSTOS_SCHEMA_VERSION));
+	if (e->chain_placeholder)
+		json_object_set(custos, "chain", e->chain_placeholder);
 	e->stats.emitted++;
 	e->emit(ev, e->emit_ctx);
 	json_decref(ev);

@@ -76,6 +76,7 @@ struct events {
 	uint64_t seq;
 	uint32_t sweep;
 	struct events_stats stats;
+	json_t *chain_placeholder; /* custos.chain until the line is sealed; NULL: no chain */
 };
 
 /* Checks that a record fits, with var bytes after its fixed part. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,18 @@ static int put_integer(struct jsonout *o, json_int_t v)
 	return put(o, tmp + i, sizeof(tmp) - i);
 }
 
+/* Microsecond precision is all a figure here needs; JSON has no NaN or infinity. */
+static int put_real(struct jsonout *o, double v)
+{
+	char buf[64];
+	int n;
+
+	if (!isfinite(v))
+		return put(o, "null", 4);
+	n = snprintf(buf, sizeof(buf), "%.6f", v);
+	return n > 0 && n < (int)sizeof(buf) ? put(o, buf, n) : -EINVAL;
+}
+
 int jsonout_value(struct jsonout *o, json_t *v)
 {
 	const char *key;
@@ -167,7 +180,7 @@ int jsonout_value(struct jsonout *o, json_t *v)
 	case JSON_NULL:
 		return put(o, "null", 4);
 	case JSON_REAL:
-		break;
+		return put_real(o, json_real_value(v));
 	}
 	return -EINVAL;
 }

@@ -7,22 +7,18 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <custos/kernel.h>
 #include <custos/loader.h>
 #include "custos.skel.h"
 
-#define TRACEFS		    "/sys/kernel/tracing"
-#define DEBUGFS_TRACING	    "/sys/kernel/debug/tracing"
-#define HOOKS_MAX	    64
-/* enum bpf_attach_type and link flags of Linux 6.6, checked against the kernel's BTF. */
-#define ATTACH_UPROBE_MULTI 48
-#define UPROBE_MULTI_RETURN 1
+#define HOOKS_MAX 64
 
 struct loader {
 	struct custos_bpf *skel;
@@ -30,7 +26,8 @@ struct loader {
 	struct bpf_link *links[HOOKS_MAX];
 	size_t n_hooks;
 	int nr_cpus;
-	bool uprobe_multi;	   /* the kernel places many uprobes with one link (6.6+) */
+	void *ring_pages;  /* the ring buffer's consumer and producer positions, read-only */
+	bool uprobe_multi; /* the kernel places many uprobes with one link (6.6+) */
 	struct bpf_link **uprobes; /* database probes, placed as libraries are found */
 	size_t n_uprobes, uprobes_cap;
 	int *multi_fds; /* their uprobe_multi links */
@@ -38,11 +35,11 @@ struct loader {
 };
 
 /* Hooks without which the agent would miss accesses: refuse to run. */
-static const char *const required_programs[] = {
-    "tp__syscalls__sys_exit_openat",
-    "tp__syscalls__sys_exit_read",
-    "tp__syscalls__sys_enter_close",
-    "tp_btf__sched_process_exit",
+static const char *const required_hooks[] = {
+    "tracepoint/syscalls/sys_exit_openat",
+    "tracepoint/syscalls/sys_exit_read",
+    "tracepoint/syscalls/sys_enter_close",
+    "tp_btf/sched_process_exit",
 };
 
 static void set_err(char *err, size_t len, const char *fmt, ...)
@@ -57,44 +54,27 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool dir_has(const char *dir, const char *entry)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, entry);
-	return access(path, F_OK) == 0;
-}
-
 /* libbpf finds tracepoint ids through tracefs; a fresh machine may not have it mounted. */
 static int tracefs_ensure(char *err, size_t len)
 {
-	if (dir_has(TRACEFS, "events") || dir_has(DEBUGFS_TRACING, "events"))
+	if (kernel_tracing_root())
 		return 0;
-	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
-		set_err(err, len, "cannot mount tracefs on %s: %s", TRACEFS, strerror(errno));
+	if (mount("tracefs", KERNEL_TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		set_err(err, len, "cannot mount tracefs on %s: %s", KERNEL_TRACEFS,
+			strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-static const char *tracing_root(void)
-{
-	return dir_has(TRACEFS, "events") ? TRACEFS : DEBUGFS_TRACING;
-}
-
-static bool program_required(const char *name)
+bool loader_hook_required(const char *attach)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(required_programs) / sizeof(required_programs[0]); i++)
-		if (!strcmp(required_programs[i], name))
+	for (i = 0; i < sizeof(required_hooks) / sizeof(required_hooks[0]); i++)
+		if (!strcmp(required_hooks[i], attach))
 			return true;
 	return false;
-}
-
-static bool kernel_has_func(const struct btf *vmlinux, const char *name)
-{
-	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
 }
 
 /*
@@ -102,24 +82,6 @@ static bool kernel_has_func(const struct btf *vmlinux, const char *name)
  * tracepoint that does not exist here (open(2) on arm64, say) is turned off
  * rather than failing the whole load.
  */
-/* Does the kernel's enum type have the value of that name, and that number? */
-static bool kernel_has_enum_value(const struct btf *vmlinux, const char *type, const char *name,
-				  int value)
-{
-	int id = btf__find_by_name_kind(vmlinux, type, BTF_KIND_ENUM);
-	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
-	const struct btf_enum *v;
-	int i;
-
-	if (!t)
-		return false;
-	v = btf_enum(t);
-	for (i = 0; i < btf_vlen(t); i++)
-		if (!strcmp(btf__name_by_offset(vmlinux, v[i].name_off), name))
-			return v[i].val == value;
-	return false;
-}
-
 static int probe_hooks(struct loader *l, char *err, size_t len)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -137,37 +99,27 @@ static int probe_hooks(struct loader *l, char *err, size_t len)
 		ret = -EOPNOTSUPP;
 		goto out_free_btf;
 	}
-	l->uprobe_multi = kernel_has_enum_value(vmlinux, "bpf_attach_type",
-						"BPF_TRACE_UPROBE_MULTI", ATTACH_UPROBE_MULTI);
+	l->uprobe_multi = kernel_has_uprobe_multi(vmlinux);
 	if (l->uprobe_multi) {
 		bpf_program__set_expected_attach_type(l->skel->progs.uprobe__db_entry,
-						      ATTACH_UPROBE_MULTI);
+						      KERNEL_ATTACH_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(l->skel->progs.uretprobe__db_return,
-						      ATTACH_UPROBE_MULTI);
+						      KERNEL_ATTACH_UPROBE_MULTI);
 	}
 	bpf_object__for_each_program(prog, l->skel->obj)
 	{
 		struct loader_hook *hook = &l->hooks[l->n_hooks];
 		const char *sec = bpf_program__section_name(prog);
-		char event[256];
 
 		if (l->n_hooks == HOOKS_MAX)
 			break;
 		l->n_hooks++;
 		hook->program = bpf_program__name(prog);
 		hook->attach = sec;
-		if (!strncmp(sec, "tracepoint/", 11)) {
-			snprintf(event, sizeof(event), "%s/events/%s", tracing_root(), sec + 11);
-			if (access(event, F_OK) != 0)
-				hook->why_not = "tracepoint not present in this kernel";
-		} else if (!strncmp(sec, "tp_btf/", 7)) {
-			snprintf(event, sizeof(event), "btf_trace_%s", sec + 7);
-			if (btf__find_by_name_kind(vmlinux, event, BTF_KIND_TYPEDEF) <= 0)
-				hook->why_not = "raw tracepoint not present in this kernel";
-		}
+		hook->why_not = kernel_hook_missing(vmlinux, sec);
 		if (!hook->why_not)
 			continue;
-		if (program_required(hook->program)) {
+		if (loader_hook_required(hook->attach)) {
 			set_err(err, len, "required hook %s: %s", sec, hook->why_not);
 			ret = -EOPNOTSUPP;
 			goto out_free_btf;
@@ -201,7 +153,7 @@ static int attach_hooks(struct loader *l, char *err, size_t len)
 		if (!link) {
 			int e = -errno;
 
-			if (program_required(hook->program)) {
+			if (loader_hook_required(hook->attach)) {
 				set_err(err, len, "cannot attach %s: %s", hook->attach,
 					strerror(-e));
 				return e;
@@ -344,35 +296,11 @@ static void mark_attached(struct loader *l, const struct bpf_program *prog)
 			l->hooks[i].attached = true;
 }
 
-/* BPF_LINK_CREATE for uprobe_multi (Linux 6.6), newer than the uapi headers of Debian 12. */
-struct link_create_uprobe_multi {
-	uint32_t prog_fd;
-	uint32_t target_fd;
-	uint32_t attach_type;
-	uint32_t flags;
-	uint64_t path;
-	uint64_t offsets;
-	uint64_t ref_ctr_offsets;
-	uint64_t cookies;
-	uint32_t cnt;
-	uint32_t uprobe_flags;
-	uint32_t pid;
-};
-
 /* One link for all the probes in the file: placed and removed in one go. */
 static int attach_uprobe_multi(struct loader *l, struct bpf_program *prog, const char *path,
 			       const uint64_t *offsets, const uint64_t *cookies, size_t n,
 			       bool at_return)
 {
-	struct link_create_uprobe_multi attr = {
-	    .prog_fd = bpf_program__fd(prog),
-	    .attach_type = ATTACH_UPROBE_MULTI,
-	    .path = (uintptr_t)path,
-	    .offsets = (uintptr_t)offsets,
-	    .cookies = (uintptr_t)cookies,
-	    .cnt = n,
-	    .uprobe_flags = at_return ? UPROBE_MULTI_RETURN : 0,
-	};
 	int fd;
 
 	if (l->n_multi == l->multi_cap) {
@@ -384,9 +312,9 @@ static int attach_uprobe_multi(struct loader *l, struct bpf_program *prog, const
 		l->multi_fds = fds;
 		l->multi_cap = cap;
 	}
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	fd = kernel_uprobe_multi_link(bpf_program__fd(prog), path, offsets, cookies, n, at_return);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	l->multi_fds[l->n_multi++] = fd;
 	return 0;
 }
@@ -484,6 +412,8 @@ void loader_stop(struct loader *l)
 	destroy_links(l->uprobes, NULL, l->n_uprobes);
 	free(l->uprobes);
 	destroy_links(l->links, NULL, l->n_hooks);
+	if (l->ring_pages)
+		munmap(l->ring_pages, 2 * sysconf(_SC_PAGESIZE));
 	custos_bpf__destroy(l->skel);
 	free(l);
 }
@@ -545,7 +475,30 @@ void loader_watches_changed(struct loader *l, uint32_t file_watches, uint32_t co
 	__atomic_fetch_add(&bss->verdict_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
-int loader_read_drops(const struct loader *l, struct custos_drops *sum)
+/* Bytes in the ring buffer not yet consumed: its producer position less its consumer's. */
+uint64_t loader_ring_used(struct loader *l)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	const volatile uint64_t *pos;
+
+	if (!l->ring_pages) {
+		void *p = mmap(NULL, 2 * page, PROT_READ, MAP_SHARED,
+			       loader_map_fd(l, LOADER_MAP_EVENTS), 0);
+
+		if (p == MAP_FAILED)
+			return 0;
+		l->ring_pages = p;
+	}
+	pos = l->ring_pages;
+	return pos[page / sizeof(*pos)] - pos[0];
+}
+
+int loader_nr_cpus(const struct loader *l)
+{
+	return l->nr_cpus;
+}
+
+int loader_read_drops(const struct loader *l, struct custos_drops *sum, uint64_t *ring_by_cpu)
 {
 	struct custos_drops *per_cpu;
 	uint32_t zero = 0;
@@ -565,6 +518,11 @@ int loader_read_drops(const struct loader *l, struct custos_drops *sum)
 		for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++)
 			sum->ringbuf_full[i] += per_cpu[cpu].ringbuf_full[i];
 		sum->path_unreadable += per_cpu[cpu].path_unreadable;
+		if (ring_by_cpu) {
+			ring_by_cpu[cpu] = 0;
+			for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++)
+				ring_by_cpu[cpu] += per_cpu[cpu].ringbuf_full[i];
+		}
 	}
 out_free:
 	free(per_cpu);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <custos/cmd.h>
+#include <custos/version.h>
 
 struct cmd {
 	const char *name;
@@ -14,7 +15,7 @@ struct cmd {
 
 static int cmd_version(int argc, char **argv)
 {
-	printf("custos %s\n", CUSTOS_VERSION);
+	version_print(stdout);
 	return 0;
 }
 
@@ -23,8 +24,9 @@ static int cmd_help(int argc, char **argv);
 static const struct cmd cmds[] = {
     {"run", cmd_run, "run the agent: JSON events on stdout, for a SIEM"},
     {"trace", cmd_trace, "watch accesses live, one line each, no config file needed"},
-    {"check", cmd_check, "validate a config and show what it watches"},
-    {"version", cmd_version, "print the version"},
+    {"check", cmd_check, "validate a config; show what it watches and what this kernel offers"},
+    {"verify", cmd_verify, "check the hash chain of stored events: edited, missing, reordered"},
+    {"version", cmd_version, "print the version and build details (also --version)"},
     {"help", cmd_help, "show this help, or a command's (custos help run)"},
 };
 
@@ -41,12 +43,21 @@ static void usage(FILE *f)
 		   "COMMANDS\n");
 	for (i = 0; i < N_CMDS; i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n"
-		   "EXAMPLES\n"
-		   "  sudo custos run                          # built-in default watches\n"
-		   "  sudo custos run --config /etc/custos.json >> /var/log/custos.jsonl\n"
-		   "  sudo custos trace --path /srv/crm        # live, human-readable\n"
-		   "  custos check --config /etc/custos.json   # validate before deploying\n");
+	fprintf(
+	    f,
+	    "\n"
+	    "OPTIONS\n"
+	    "  -h, --help     this help\n"
+	    "  --version      the version and build details\n"
+	    "\n"
+	    "See custos(8), and custos-COMMAND(8) for each command.\n"
+	    "\n"
+	    "EXAMPLES\n"
+	    "  sudo custos run                          # built-in default watches\n"
+	    "  sudo custos run --config /etc/custos/custos.json >> /var/log/custos.jsonl\n"
+	    "  sudo custos trace --path /srv/crm        # live, human-readable\n"
+	    "  sudo custos check --config /etc/custos/custos.json   # before deploying\n"
+	    "  sudo custos verify $(ls -tr /var/log/custos/events.ndjson*)  # tamper evidence\n");
 }
 
 static const struct cmd *find(const char *name)

@@ -5,9 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <custos/chain.h>
 #include <custos/jsonout.h>
 #include <custos/jsonstr.h>
 #include <custos/output.h>
+#include <custos/sink.h>
 
 #define OUTPUT_BUFFER (256 << 10)
 
@@ -18,6 +20,8 @@ struct output {
 	bool utf8;
 	int error;
 	struct jsonout line; /* one event's JSON, reused */
+	struct sinks *sinks; /* JSON lines go there instead of f */
+	struct chain *chain; /* seals each JSON line; NULL: none */
 	uint64_t unwritable; /* events that could not be serialized */
 };
 
@@ -44,6 +48,11 @@ void output_free(struct output *o)
 		return;
 	jsonout_free(&o->line);
 	free(o);
+}
+
+static uint64_t event_seq(json_t *ev)
+{
+	return json_integer_value(json_object_get(json_object_get(ev, "custos"), "seq"));
 }
 
 static const char *str_at(json_t *ev, const char *obj, const char *key)
@@ -187,15 +196,30 @@ int output_event(struct output *o, json_t *ev)
 	} else {
 		jsonout_reset(&o->line);
 		/* An event that cannot be written whole is not written at all (never half a line).
+		 * The chain seals the line as written, before its newline.
 		 */
-		if (jsonout_value(&o->line, ev) == 0 && jsonout_char(&o->line, '\n') == 0)
-			fwrite(o->line.buf, 1, o->line.len, o->f);
-		else
+		if (jsonout_value(&o->line, ev) != 0 ||
+		    (o->chain && chain_seal(o->chain, o->line.buf, o->line.len) != 0) ||
+		    jsonout_char(&o->line, '\n') != 0)
 			o->unwritable++;
+		else if (o->sinks)
+			sinks_write(o->sinks, o->line.buf, o->line.len, event_seq(ev));
+		else
+			fwrite(o->line.buf, 1, o->line.len, o->f);
 	}
 	if (ferror(o->f))
 		o->error = errno ? -errno : -EIO;
 	return o->error;
+}
+
+void output_set_sinks(struct output *o, struct sinks *sinks)
+{
+	o->sinks = sinks;
+}
+
+void output_set_chain(struct output *o, struct chain *chain)
+{
+	o->chain = chain;
 }
 
 int output_flush(struct output *o)

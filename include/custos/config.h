@@ -16,10 +16,10 @@
 #define CONFIG_RULE_NAME_MAX 64
 #define CONFIG_COMM_MAX	     15 /* the kernel keeps 15 bytes of a process name */
 
-#define CONFIG_FLUSH_INTERVAL_DEFAULT 30  /* seconds */
-#define CONFIG_STATS_INTERVAL_DEFAULT 300 /* seconds; 0 turns periodic stats off */
-#define CONFIG_RING_BUFFER_MB_DEFAULT 16
-#define CONFIG_QUEUE_MB_DEFAULT	      256
+#define CONFIG_FLUSH_INTERVAL_DEFAULT	  30 /* seconds */
+#define CONFIG_HEARTBEAT_INTERVAL_DEFAULT 60 /* seconds; 0 turns heartbeats off */
+#define CONFIG_RING_BUFFER_MB_DEFAULT	  16
+#define CONFIG_QUEUE_MB_DEFAULT		  256
 
 struct config_exclude {
 	char **comms; /* process names (comm), exact */
@@ -51,16 +51,79 @@ struct config_databases {
 	size_t n_tags;
 };
 
+/* Where events go ("outputs"); several at once, each with its own thread and queue. */
+enum config_output_type {
+	CONFIG_OUTPUT_STDOUT,
+	CONFIG_OUTPUT_FILE,
+	CONFIG_OUTPUT_SYSLOG,
+	CONFIG_OUTPUT_HTTP,
+};
+
+enum config_http_format {
+	CONFIG_HTTP_NDJSON, /* the event lines as they are */
+	CONFIG_HTTP_HEC,    /* Splunk HTTP Event Collector: {"event": EVENT, ...} */
+	CONFIG_HTTP_BULK,   /* Elasticsearch _bulk: {"create": {}} before each event */
+};
+
+#define CONFIG_OUTPUT_QUEUE_DEFAULT    (64ULL << 20)
+#define CONFIG_FILE_ROTATE_DEFAULT     (100ULL << 20)
+#define CONFIG_FILE_ROTATE_S_DEFAULT   86400
+#define CONFIG_FILE_KEEP_DEFAULT       10
+#define CONFIG_FILE_MODE_DEFAULT       0600
+#define CONFIG_HTTP_TIMEOUT_DEFAULT    10
+#define CONFIG_SPOOL_DIR_DEFAULT       "/var/lib/custos/spool"
+#define CONFIG_SPOOL_MAX_DEFAULT       (1ULL << 30)
+#define CONFIG_SYSLOG_FACILITY_DEFAULT 10 /* authpriv: readable by root only on Debian */
+
+struct config_output {
+	enum config_output_type type;
+	char *name;	      /* "stdout", "file:PATH", "syslog:URL", "http:URL" */
+	uint64_t queue_bytes; /* events waiting for this output, in memory */
+	bool drop_oldest;     /* when a bound is hit; else the newest are dropped */
+	/* file */
+	char *path;
+	uint64_t rotate_bytes;	 /* 0: never by size */
+	uint32_t rotate_seconds; /* 0: never by age */
+	uint32_t keep;		 /* rotated files kept */
+	uint32_t mode;
+	/* syslog, http */
+	char *url;
+	uint32_t facility; /* syslog */
+	/* http */
+	char **headers; /* "Name: value" */
+	size_t n_headers;
+	enum config_http_format format;
+	char *ca_file;
+	bool tls_verify;
+	uint32_t timeout_s;
+};
+
+/* Network outputs keep what they cannot deliver on disk, in order, across restarts. */
+struct config_spool {
+	char *dir; /* "": no spool, memory only */
+	uint64_t max_bytes;
+};
+
+/* "chain": each event sealed into a hash chain (see chain.h). */
+struct config_chain {
+	char *key_file; /* NULL: no chain */
+};
+
 struct config {
-	char *source; /* file name, "<built-in>" or "<command line>" (trace --path) */
+	char *source;	 /* file name, "<built-in>" or "<command line>" (trace --path) */
+	char digest[65]; /* SHA-256 of the text, hex; "" for trace --path */
 	struct config_rule *rules;
 	size_t n_rules;
 	struct config_exclude exclude; /* applies to every rule */
 	uint32_t flush_interval_s;     /* summaries of files held open this long */
-	uint32_t stats_interval_s;
+	uint32_t heartbeat_interval_s;
 	uint32_t ring_buffer_mb; /* a power of two, 1..1024 */
 	uint32_t queue_mb;	 /* records waiting to become events, 1..65536 */
 	struct config_databases databases;
+	struct config_output *outputs; /* none: stdout */
+	size_t n_outputs;
+	struct config_spool spool;
+	struct config_chain chain;
 };
 
 struct config_error {

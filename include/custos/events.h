@@ -58,11 +58,13 @@ void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx);
 /* The kernel's tables of open files and of other processes' use of them, for events_flush(). */
 void events_set_maps(struct events *e, int open_files_fd, int readers_fd);
 
-/* A new event of the agent itself (agent-start, agent-stats...), to fill and emit. */
+/* A new event of the agent itself (agent-start, agent-heartbeat...), to fill and emit. */
 json_t *events_agent_event(struct events *e, const char *action, const char *type,
 			   const char *outcome);
 /* Adds the common fields (host, seq, schema version) and emits ev; takes ownership. */
 void events_emit(struct events *e, json_t *ev);
+/* Every event gets custos.chain = CHAIN_PLACEHOLDER, for the output to seal (see chain.h). */
+void events_set_chained(struct events *e, bool chained);
 
 /* Re-reads the clock offset and forgets exited processes; call every second or so. */
 void events_tick(struct events *e);

@@ -44,6 +44,12 @@ struct loader_hook {
 	const char *why_not; /* when not attached */
 };
 
+/*
+ * Is the hook of that attach point ("tracepoint/syscalls/sys_exit_openat")
+ * one without which the agent refuses to run?
+ */
+bool loader_hook_required(const char *attach);
+
 /* Loads and attaches everything; NULL with errno set and a message in err. */
 struct loader *loader_start(const struct loader_options *opts, char *err, size_t err_len);
 void loader_stop(struct loader *loader);
@@ -76,6 +82,11 @@ int loader_attach_db_probes(struct loader *loader, const char *path, const uint6
 			    const uint64_t *cookies, size_t n, bool at_return);
 
 /* Sum of the per-CPU drop counters. */
-int loader_read_drops(const struct loader *loader, struct custos_drops *sum);
+/* The kernel's drop counters, summed; ring_by_cpu (loader_nr_cpus() of them, or NULL) gets
+ * the ring-buffer losses of each CPU. */
+int loader_read_drops(const struct loader *loader, struct custos_drops *sum, uint64_t *ring_by_cpu);
+int loader_nr_cpus(const struct loader *loader);
+/* Bytes the ring buffer holds now. */
+uint64_t loader_ring_used(struct loader *loader);
 
 #endif /* CUSTOS_LOADER_H */

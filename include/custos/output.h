@@ -32,6 +32,14 @@ void output_free(struct output *o);
 int output_event(struct output *o, json_t *ev);
 int output_flush(struct output *o);
 
+struct sinks;
+/* JSON lines go to these outputs (custos run) rather than to the stream. */
+void output_set_sinks(struct output *o, struct sinks *sinks);
+
+struct chain;
+/* Each JSON line is sealed with chain (see chain.h) as it is written; NULL: none. */
+void output_set_chain(struct output *o, struct chain *chain);
+
 /* The human-readable line for an event (no newline); terminal control bytes are escaped. */
 void output_human_line(json_t *ev, bool utf8, char *buf, size_t cap);
 

@@ -152,12 +152,12 @@ def test_agent_never_reports_itself(t):
     the_open(evs, "/etc/passwd", pid=r3.pid)
 
 
-def test_stats_interval(t):
-    """stats_interval 1: agent-stats events with the counters come while
+def test_heartbeat_interval(t):
+    """heartbeat_interval 1: agent-heartbeat events with the counters come while
     the agent runs."""
     d = t.mkdir("crm")
-    a = t.start_agent(cfg(d, stats_interval=1))
-    ev = a.wait_for(lambda e: action(e) == "agent-stats", "agent-stats event", timeout=5)
+    a = t.start_agent(cfg(d, heartbeat_interval=1))
+    ev = a.wait_for(lambda e: action(e) == "agent-heartbeat", "agent-heartbeat event", timeout=5)
     expect_field(ev, "event.type", ["info"])
     expect_field(ev, "custos.stats.ringbuf_drops", 0)
     expect_field(ev, "custos.stats.watched_inodes", 1)

@@ -62,7 +62,7 @@ def needs(*systems):
 def cfg(t, **databases):
     """A config watching an empty directory, with this "databases" section."""
     d = t.mkdir("crm")
-    c = {"watch": [{"name": "crm", "paths": [d]}], "stats_interval": 0}
+    c = {"watch": [{"name": "crm", "paths": [d]}], "heartbeat_interval": 0}
     if databases:
         c["databases"] = databases
     return c

@@ -249,7 +249,7 @@ def test_drops_are_counted(t):
     could not record is counted, once: opens reported + open records
     dropped = 30000; every open reported gets its final close unless that
     close record was dropped (and counted); nothing is lost as "unknown";
-    drops, if any, are announced while the agent runs (agent-stats) and on
+    drops, if any, are announced while the agent runs (agent-heartbeat) and on
     stderr; a summary whose open was lost never carries an empty or wrong
     path (it names the file, or says custos.file.path_unknown)."""
     n = 30000
@@ -281,7 +281,7 @@ for i in range(int(sys.argv[2])):
            "%d opens reported without their final close, but only %d close records dropped"
            % (len(unclosed), by_type["file_close"]), stop, unclosed[:2])
     if total:
-        expect(agent_events(evs, "agent-stats"), "%d drops but no agent-stats event while running" % total)
+        expect(agent_events(evs, "agent-heartbeat"), "%d drops but no agent-heartbeat event while running" % total)
         expect("lost" in a.stderr() or "full" in a.stderr(), "%d drops but nothing on stderr" % total)
     ino = str(os.stat(f).st_ino)
     bad = [e for e in file_events(evs, pid=r.pid) + [e for e in evs if get(e, "file.path", None) == ""]

@@ -165,6 +165,36 @@ def test_trace_filter_user(t):
     del rn
 
 
+def test_trace_sql_lines(t):
+    """trace shows each SQL statement (database probes are on in trace) as
+    TIME LOGIN→USER PID COMM query ROWS SYSTEM: TEXT, literals redacted, a
+    newline in the statement made a space so it stays one line; a failed
+    statement shows "failed" (or its error code) for ROWS; --comm filters
+    statements too."""
+    auid, aname = t.login_user()
+    d = t.mkdir("crm")
+    db = t.path("shop.db")
+    run(["sqlite3", db], stdin=b"create table c (id integer, email text);"
+        b"insert into c values (1, 'a@example.com'), (2, 'b@example.com'), (3, 'c');\n")
+    a = t.start_agent(None, mode="trace", args=["--path", d, "--comm", "sqlite3"], env=UTF8)
+    r = run(["sqlite3", db], stdin=b"select id from c where email like '%example.com';\n"
+            b"select\nid from c where id = 3;\nselect * from nope;\n", check=False, loginuid=auid)
+    run([PY, "-c", "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('select 1').fetchall()", db])
+    lines = a.stop()
+    p = parse(lines)
+    expect_eq(p["other"], [], "lines in no known form", "\n".join(lines))
+    mine = [e for e in p["file"] if e["pid"] == r.pid]
+    expect_eq([(e["action"], e["bytes"], e["path"]) for e in mine],
+              [("query", "2", "sqlite: select id from c where email like ?;"),
+               ("query", "1", "sqlite: select id from c where id = ?;"),
+               ("query", "failed", "sqlite: select * from nope;")],
+              "statement lines of sqlite3", "\n".join(lines))
+    for e in mine:
+        expect_eq((e["login"], e["user"], e["comm"]), (aname, "root", "sqlite3"), "who", e)
+    expect_eq([e for e in p["file"] if e["comm"] != "sqlite3"], [], "lines of other processes with --comm")
+    expect(not any("example.com" in ln for ln in lines), "a literal in the trace", "\n".join(lines))
+
+
 def test_trace_with_config(t):
     """trace --config FILE watches what the file configures, with its rule
     names."""

@@ -112,7 +112,8 @@ TEST(config_default)
 
 	ASSERT_EQ(cfg->exclude.n_comms + cfg->exclude.n_exes + cfg->exclude.n_uids, 0, "excludes");
 	ASSERT_EQ(cfg->flush_interval_s, CONFIG_FLUSH_INTERVAL_DEFAULT, "flush_interval");
-	ASSERT_EQ(cfg->stats_interval_s, CONFIG_STATS_INTERVAL_DEFAULT, "stats_interval");
+	ASSERT_EQ(cfg->heartbeat_interval_s, CONFIG_HEARTBEAT_INTERVAL_DEFAULT,
+		  "heartbeat_interval");
 	ASSERT_EQ(cfg->ring_buffer_mb, CONFIG_RING_BUFFER_MB_DEFAULT, "ring_buffer_mb");
 free_cfg:
 	config_free(cfg);
@@ -132,7 +133,7 @@ static const char full_text[] =
     "  \"exclude\": {\"comm\": [\"updatedb\"], \"exe\": [\"/usr/bin/*\", \"/opt/x/bin/y\"], "
     "\"uid\": [7]},\n"
     "  \"flush_interval\": 86400,\n"
-    "  \"stats_interval\": 0,\n"
+    "  \"heartbeat_interval\": 0,\n"
     "  \"ring_buffer_mb\": 1024,\n"
     "  \"queue_mb\": 512\n"
     "}\n";
@@ -190,7 +191,7 @@ TEST(config_full)
 	if (ASSERT_EQ(cfg->exclude.n_uids, 1, "uids"))
 		ASSERT_EQ(cfg->exclude.uids[0], 7, "uid");
 	ASSERT_EQ(cfg->flush_interval_s, 86400, "flush_interval");
-	ASSERT_EQ(cfg->stats_interval_s, 0, "stats_interval");
+	ASSERT_EQ(cfg->heartbeat_interval_s, 0, "heartbeat_interval");
 	ASSERT_EQ(cfg->ring_buffer_mb, 1024, "ring_buffer_mb");
 	ASSERT_EQ(cfg->queue_mb, 512, "queue_mb");
 free_cfg:
@@ -201,7 +202,7 @@ TEST(config_limits_accepted)
 {
 	static const char *const texts[] = {
 	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': 1}",
-	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': 86400}",
+	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'heartbeat_interval': 86400}",
 	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 1}",
 	    "{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 64}",
 	    "{'watch': [{'name': "
@@ -251,9 +252,10 @@ TEST(config_top_level_not_object)
 
 TEST(config_unknown_keys)
 {
-	EXPECT_ERROR(j("{\n  'watch': [{'name': 'r', 'paths': ['/a']}],\n  'wacth': []\n}"), 3, 3,
-		     "unknown key \"wacth\" at the top level (expected one of: watch, exclude, "
-		     "flush_interval, stats_interval, ring_buffer_mb, queue_mb, databases)");
+	EXPECT_ERROR(
+	    j("{\n  'watch': [{'name': 'r', 'paths': ['/a']}],\n  'wacth': []\n}"), 3, 3,
+	    "unknown key \"wacth\" at the top level (expected one of: watch, exclude, "
+	    "flush_interval, heartbeat_interval, ring_buffer_mb, queue_mb, databases, outputs, ");
 	EXPECT_ERROR(
 	    j("{'watch': [{'name': 'r', 'paths': ['/a']},\n"
 	      "           {'name': 's', 'path': ['/b'], 'paths': ['/b']}]}"),
@@ -307,8 +309,8 @@ TEST(config_wrong_types)
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'ring_buffer_mb': 16.0}"), 1,
 		     63, "\"ring_buffer_mb\" must be an integer, not a real number",
 		     "expected a power of two");
-	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': null}"), 1,
-		     63, "\"stats_interval\" must be an integer, not null", "expected");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'heartbeat_interval': null}"),
+		     1, 67, "\"heartbeat_interval\" must be an integer, not null", "expected");
 }
 
 TEST(config_missing_keys)
@@ -423,10 +425,10 @@ TEST(config_intervals)
 		     "expected an integer number of seconds from 1 to 86400");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'flush_interval': 86401}"), 1,
 		     63, "\"flush_interval\" is 86401", "from 1 to 86400");
-	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': -1}"), 1, 63,
-		     "\"stats_interval\" is -1", "from 0 to 86400");
-	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'stats_interval': 86401}"), 1,
-		     63, "\"stats_interval\" is 86401", "from 0 to 86400");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'heartbeat_interval': -1}"), 1,
+		     67, "\"heartbeat_interval\" is -1", "from 0 to 86400");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'heartbeat_interval': 86401}"),
+		     1, 67, "\"heartbeat_interval\" is 86401", "from 0 to 86400");
 }
 
 TEST(config_ring_buffer_mb)
@@ -637,7 +639,8 @@ TEST(config_from_paths)
 	}
 	ASSERT_EQ(cfg->exclude.n_comms + cfg->exclude.n_exes + cfg->exclude.n_uids, 0, "excludes");
 	ASSERT_EQ(cfg->flush_interval_s, CONFIG_FLUSH_INTERVAL_DEFAULT, "flush_interval");
-	ASSERT_EQ(cfg->stats_interval_s, CONFIG_STATS_INTERVAL_DEFAULT, "stats_interval");
+	ASSERT_EQ(cfg->heartbeat_interval_s, CONFIG_HEARTBEAT_INTERVAL_DEFAULT,
+		  "heartbeat_interval");
 	ASSERT_EQ(cfg->ring_buffer_mb, CONFIG_RING_BUFFER_MB_DEFAULT, "ring_buffer_mb");
 	ASSERT_OK_PTR(cfg->source, "source");
 	config_free(cfg);
@@ -763,4 +766,36 @@ TEST(config_databases)
 	ASSERT_EQ(err.line, 2, "line");
 	ASSERT_HAS(err.message, "true or false", "says what is expected");
 	config_free(cfg);
+}
+
+TEST(config_chain)
+{
+	struct config *cfg;
+
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+			" 'chain': {'key_file': '/etc/custos/chain.key'}}"));
+	if (cfg)
+		ASSERT_STREQ(cfg->chain.key_file, "/etc/custos/chain.key", "key_file");
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}]}"));
+	if (cfg)
+		ASSERT_NULL(cfg->chain.key_file, "no chain without \"chain\"");
+	config_free(cfg);
+
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'chain': '/etc/custos/k'}"), 1,
+		     54, "\"chain\" must be an object, not a string",
+		     "expected {\"key_file\": \"/etc/custos/chain.key\"}");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'chain': {'key': '/k'}}"), 1,
+		     55, "unknown key \"key\" in chain (expected one of: key_file)");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'chain': {}}"), 2, 11,
+		     "missing key \"key_file\" in chain", "expected the path of a key file");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'chain': {'key_file': 5}}"), 1,
+		     67, "\"key_file\" of chain must be a string, not a number",
+		     "expected an absolute path");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'chain': {'key_file': 'k'}}"),
+		     1, 67, "chain.key_file: \"k\" is not an absolute path");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'chain': {'key_file': ''}}"), 1,
+		     67, "chain.key_file is empty", "expected an absolute path");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'cain': {}}"), 1, 45,
+		     "unknown key \"cain\" at the top level", ", chain");
 }

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the parts of the config parser share (config.c, config_outputs.c):
+ * where an object is in the text, and errors that name file, line and column.
+ */
+#ifndef CUSTOS_CONFIG_PRIV_H
+#define CUSTOS_CONFIG_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "custos/config.h"
+#include "json_locate.h"
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+#define NO_INDEX  ((size_t)-1)
+#define QUOTE_MAX 96 /* a quoted string in a message, with its NUL */
+
+struct parser {
+	const char *text;
+	size_t len;
+	struct config_error *err;
+};
+
+/* An object being checked: where it is in the text, and how messages name it. */
+struct where {
+	struct json_step path[3];
+	size_t depth;
+	char dotted[48]; /* "", "exclude", "watch[3]", "watch[3].exclude" */
+	char label[128]; /* "the top level", "exclude", "watch[3] (\"crm\")", "watch[3].exclude" */
+};
+
+/*
+ * An error at the object w, or at the value of its member key, or at element
+ * index of that (or of w itself when key is NULL); with at_key, at the key
+ * rather than its value. Returns -EINVAL.
+ */
+int __attribute__((format(printf, 6, 7)))
+fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
+     const char *fmt, ...);
+int fail_nomem(struct parser *p);
+
+/* "an object", "a string"... for messages. */
+const char *type_name(const json_t *v);
+/* s in quotes for a message, with control characters escaped and cut if long. */
+const char *quote(char buf[QUOTE_MAX], const char *s);
+/* A key of w as messages name it: "paths" of watch[0] ("crm"), or "flush_interval". */
+const char *key_label(char *buf, size_t size, const struct where *w, const char *key);
+/* An unknown key of obj is an error that lists the keys expected. */
+int check_keys(struct parser *p, const struct where *w, json_t *obj, const char *const *keys);
+bool has_control(const char *s);
+
+/* "outputs" and "spool" (config_outputs.c). */
+int parse_outputs(struct parser *p, json_t *root, struct config *cfg);
+void outputs_free(struct config *cfg);
+
+#endif /* CUSTOS_CONFIG_PRIV_H */
