@@ -2,12 +2,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include <custos/encode.h>
 #include <custos/jsonstr.h>
+#include <custos/sql.h>
 
 #define NSEC_PER_SEC 1000000000LL
 
@@ -220,23 +223,81 @@ static const char *tty_name(uint32_t major, uint32_t minor, char buf[32])
 	return buf;
 }
 
+static bool raw_sql_args;
+
+void encode_set_raw_sql(bool raw)
+{
+	raw_sql_args = raw;
+}
+
+/*
+ * An argument that is an SQL statement (psql -c "...", mysql -e "...",
+ * sqlite3 FILE "...", --execute=...): where in it the statement starts, or -1.
+ */
+static ssize_t sql_in_arg(const char *arg, size_t n)
+{
+	static const char *const verbs[] = {
+	    "select", "insert",	 "update", "delete", "with",	 "replace", "merge",
+	    "copy",   "create",	 "alter",  "drop",   "truncate", "grant",   "revoke",
+	    "call",   "explain", "values", "upsert", "table",	 "show",    NULL};
+	const char *eq = memchr(arg, '=', n);
+	size_t start = arg[0] == '-' && eq ? (size_t)(eq - arg) + 1 : 0, i, len;
+
+	while (start < n &&
+	       (arg[start] == ' ' || arg[start] == '\t' || arg[start] == '\n' || arg[start] == '('))
+		start++;
+	for (i = 0; verbs[i]; i++) {
+		len = strlen(verbs[i]);
+		if (n - start > len && !strncasecmp(arg + start, verbs[i], len) &&
+		    strchr(" \t\n(*", arg[start + len]))
+			return start;
+	}
+	return -1;
+}
+
+/* The statement in an argument with its literals redacted, as query text is. */
+static json_t *redacted_arg(const char *arg, size_t n, size_t at, bool escape, bool *redacted)
+{
+	char *out = malloc(n + 1);
+	json_t *v;
+	size_t len;
+
+	if (!out)
+		return NULL;
+	memcpy(out, arg, at);
+	len = at + sql_redact(SQL_POSTGRESQL, arg + at, n - at, out + at, n - at + 1);
+	if (escape)
+		v = jsonstr_bytes_escaped(out, len);
+	else
+		v = utf8_valid(out, len) ? json_stringn_nocheck(out, len) : json_string("?");
+	free(out);
+	*redacted = true;
+	return v;
+}
+
 /* argv: if any argument is not UTF-8, all are escaped, so one rule decodes the array. */
 static void encode_args(json_t *ev, json_t *process, const struct proc_info *proc)
 {
 	json_t *args = json_array();
 	size_t i, count = 0;
-	bool escape = !utf8_valid(proc->args, proc->args_len);
+	bool escape = !utf8_valid(proc->args, proc->args_len), redacted = false;
 
 	for (i = 0; i < proc->args_len; count++) {
 		const char *arg = proc->args + i;
 		size_t n = strnlen(arg, proc->args_len - i);
+		ssize_t at = raw_sql_args ? -1 : sql_in_arg(arg, n);
 
-		json_array_append_new(args, escape ? jsonstr_bytes_escaped(arg, n)
-						   : json_stringn_nocheck(arg, n));
+		if (at >= 0)
+			json_array_append_new(args, redacted_arg(arg, n, at, escape, &redacted));
+		else
+			json_array_append_new(args, escape ? jsonstr_bytes_escaped(arg, n)
+							   : json_stringn_nocheck(arg, n));
 		i += n + 1;
 	}
 	if (escape)
 		encode_mark_escaped(ev, "process.args");
+	if (redacted)
+		json_object_set_new(encode_obj(ev, "custos.process"), "args_redacted", json_true());
 	json_object_set_new(process, "args", args);
 	json_object_set_new(process, "args_count", json_integer(count));
 	if (proc->args_truncated)

@@ -96,6 +96,7 @@ void events_set_config(struct events *e, const struct config *cfg, const struct 
 
 	e->cfg = cfg;
 	e->watches = set;
+	encode_set_raw_sql(cfg->databases.raw_text);
 	for (i = 0; i < cfg->n_rules; i++) {
 		uint64_t id = set->generation << CUSTOS_RULE_INDEX_BITS | i;
 		const struct config_rule *r = &cfg->rules[i];

@@ -53,6 +53,9 @@ void encode_bytes(json_t *ev, json_t *obj, const char *key, const char *field, c
 void encode_mark_escaped(json_t *ev, const char *field);
 
 /* process.*, user.*, group.*, container.* of the task. */
+/* Arguments that are SQL statements keep their literals (databases.raw_text), or not. */
+void encode_set_raw_sql(bool raw);
+
 void encode_task(json_t *ev, const struct encode_clock *clock, const struct custos_task *task,
 		 const struct proc_info *proc, struct users *users);
 

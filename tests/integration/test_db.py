@@ -1030,6 +1030,30 @@ def test_db_hostile_text(t):
 
 
 @needs("postgresql", "mysql")
+def test_db_sql_in_arguments(t):
+    """A statement given on the command line (sqlite3 FILE "SQL", and
+    --option=SQL) has its literals redacted in process.args too, marked by
+    custos.process.args_redacted; other arguments are kept as they are; with
+    raw_text the arguments stay whole."""
+    a, raw = start(t, [cfg(t), cfg(t, raw_text=True)])
+    db = t.path("crm.db")
+    run(["sqlite3", db, "create table customers (id integer, email text)"])
+    q = "select id from customers where email = '%s' and id in (1, 2)" % SECRET
+    r = run(["sqlite3", "-cmd", "--init=SELECT 7", db, q])
+    evs_raw = raw.stop()
+    evs = a.stop()
+    e = one(db_events(evs, pid=r.pid), "statement of sqlite3 with the SQL in its arguments", evs)
+    check_statement(e, "sqlite", "select id from customers where email = ? and id in (?)", "SELECT",
+                    ["customers"], rows=0)
+    expect_field(e, "process.args", ["sqlite3", "-cmd", "--init=SELECT ?", db,
+                                     "select id from customers where email = ? and id in (?)"])
+    expect_field(e, "custos.process.args_redacted", True)
+    no_secret(a)
+    e = one(db_events(evs_raw, pid=r.pid), "statement of sqlite3 with raw_text", evs_raw)
+    expect_field(e, "process.args", ["sqlite3", "-cmd", "--init=SELECT 7", db, q])
+    expect(not has(e, "custos.process.args_redacted"), "args_redacted with raw_text", e)
+
+
 def test_db_huge_query(t):
     """A 3 MB statement through libpq, libmariadb and libsqlite3: reported
     with custos.db.query_truncated and at most 4096 bytes of text (raw: a
