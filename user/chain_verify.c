@@ -41,7 +41,8 @@ struct gap {
 struct chain_verifier {
 	struct chain **keys;
 	size_t n_keys;
-	size_t key; /* the one the last record matched */
+	size_t key;   /* the one the last record matched */
+	bool partial; /* the stream may begin inside a run */
 	uint8_t prev[CHAIN_MAC_LEN];
 	struct chain_run_end run; /* the last record verified */
 	struct gap gap;
@@ -76,6 +77,11 @@ void chain_verifier_free(struct chain_verifier *v)
 	free(v->res.cut_runs);
 	free(v->keys);
 	free(v);
+}
+
+void chain_verifier_set_partial(struct chain_verifier *v, bool partial)
+{
+	v->partial = partial;
 }
 
 const struct chain_verify_result *chain_verifier_result(const struct chain_verifier *v)
@@ -291,13 +297,29 @@ static int end_run(struct chain_verifier *v)
 	return 0;
 }
 
-static int accept(struct chain_verifier *v, const struct record *rec,
+/* rec is the last record of its run so far: the next one goes on from its chain value. */
+static int follow(struct chain_verifier *v, const struct record *rec,
 		  const struct chain_where *where)
 {
 	memcpy(v->prev, rec->mac, sizeof(v->prev));
 	v->run = (struct chain_run_end){.where = *where, .seq = rec->seq, .stopped = rec->stop};
-	v->res.records++;
 	return seen_add(&v->seen, rec->mac);
+}
+
+static int accept(struct chain_verifier *v, const struct record *rec,
+		  const struct chain_where *where)
+{
+	v->res.records++;
+	return follow(v, rec, where);
+}
+
+/* The stream begins inside a run, at rec: with no previous value, its own is taken unchecked. */
+static int begin_inside(struct chain_verifier *v, const struct record *rec,
+			const struct chain_where *where)
+{
+	v->res.partial_start = (struct chain_record_at){.where = *where, .seq = rec->seq};
+	v->res.runs++;
+	return follow(v, rec, where);
 }
 
 static int next_record(struct chain_verifier *v, char *line, size_t len, const struct record *rec,
@@ -318,6 +340,8 @@ static int next_record(struct chain_verifier *v, char *line, size_t len, const s
 		v->res.runs++;
 		return accept(v, rec, where);
 	}
+	if (v->partial && v->run.seq == 0)
+		return begin_inside(v, rec, where);
 	if (rec->seq <= v->run.seq) {
 		v->res.problem.other_seq = v->run.seq;
 		return problem(v, CHAIN_REORDERED, where, rec->seq);

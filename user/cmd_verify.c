@@ -19,6 +19,7 @@
 #define DEFAULT_CONFIG "/etc/custos/custos.json"
 #define KEYS_MAX       16
 #define CHUNK	       (256 << 10) /* read at once */
+#define OPT_PARTIAL    256	   /* --partial: no short form */
 
 enum verify_status {
 	VERIFY_INTACT = 0,
@@ -54,7 +55,7 @@ static void verify_usage(FILE *f)
 {
 	fprintf(f,
 		"USAGE\n"
-		"  custos verify [--key FILE]... [--config FILE] [--json] FILE...\n"
+		"  custos verify [--key FILE]... [--config FILE] [--partial] [--json] FILE...\n"
 		"\n"
 		"Checks the hash chain of stored events (custos.chain, see \"Tamper evidence\"\n"
 		"in README.md). The FILEs, plain or gzip (\"-\" is stdin), are read in the\n"
@@ -65,6 +66,9 @@ static void verify_usage(FILE *f)
 		"line. A line identical to one verified before (sent twice by a network\n"
 		"output) is skipped and counted. A run without agent-stop at its end is a\n"
 		"warning: the agent was killed or is still running, or the run was cut.\n"
+		"With --partial, the stream may begin inside a run (its older files were\n"
+		"deleted by rotation): its first record is taken as it is, without checking\n"
+		"its own chain value, and everything after it is verified as usual.\n"
 		"Exit status 0 if intact, 1 if a problem is found, 2 if a file or the key\n"
 		"cannot be read.\n"
 		"\n"
@@ -72,6 +76,8 @@ static void verify_usage(FILE *f)
 		"  -k, --key FILE     the chain key; repeat it for keys changed by SIGHUP, in\n"
 		"                     any order (default: \"chain\".\"key_file\" of the config)\n"
 		"  -c, --config FILE  the config naming the key (default " DEFAULT_CONFIG ")\n"
+		"  --partial          the stream may begin inside a run: the MAC of its first\n"
+		"                     record is not checked (it is named in the result)\n"
 		"  -j, --json         the result as one JSON object\n"
 		"  -h, --help         this help\n"
 		"\n"
@@ -80,11 +86,15 @@ static void verify_usage(FILE *f)
 		"  sudo custos verify --key /etc/custos/chain.key $(ls -tr "
 		"/var/log/custos/events.ndjson*)\n"
 		"  zcat events.ndjson.2.gz | sudo custos verify --key /etc/custos/chain.key --json "
-		"-\n");
+		"-\n"
+		"  sudo custos verify --partial /var/log/custos/events.ndjson.*.gz "
+		"/var/log/custos/events.ndjson\n");
 }
 
-static void describe(const struct chain_report *p, char *buf, size_t len)
+static void describe(const struct chain_verify_result *res, char *buf, size_t len)
 {
+	const struct chain_report *p = &res->problem;
+
 	switch (p->kind) {
 	case CHAIN_OK:
 		snprintf(buf, len, "intact");
@@ -96,9 +106,10 @@ static void describe(const struct chain_report *p, char *buf, size_t len)
 	case CHAIN_MISSING:
 		snprintf(buf, len, "missing records seq %lld..%lld%s", (long long)p->first_missing,
 			 (long long)p->last_missing,
-			 p->first_record ? " (the stream begins inside a run: give its earlier "
-					   "files first)"
-					 : "");
+			 p->first_record && !res->partial_start.seq
+			     ? " (the stream begins inside a run: give its earlier files first, or "
+			       "--partial if they are gone)"
+			     : "");
 		break;
 	case CHAIN_REORDERED:
 		snprintf(buf, len, "reordered or duplicated (seq %lld after %lld)",
@@ -317,6 +328,16 @@ static json_t *warnings_json(const struct chain_verify_result *res)
 	return warnings;
 }
 
+/* --partial: where the stream begins inside a run, or null. */
+static json_t *partial_start_json(const struct chain_verify_result *res)
+{
+	const struct chain_record_at *start = &res->partial_start;
+
+	if (!start->seq)
+		return json_null();
+	return where_json(json_pack("{s:I}", "seq", (json_int_t)start->seq), &start->where);
+}
+
 static void print_json(const struct chain_verify_result *res, uint64_t files)
 {
 	const struct chain_report *p = &res->problem;
@@ -324,7 +345,7 @@ static void print_json(const struct chain_verify_result *res, uint64_t files)
 	char text[256];
 
 	if (p->kind != CHAIN_OK) {
-		describe(p, text, sizeof(text));
+		describe(res, text, sizeof(text));
 		problem = where_json(
 		    json_pack("{s:s, s:s}", "kind", problem_names[p->kind], "message", text),
 		    &p->where);
@@ -341,12 +362,12 @@ static void print_json(const struct chain_verify_result *res, uint64_t files)
 					    "agent_stop", res->last_run.stopped),
 				  &res->last_run.where);
 	}
-	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "intact",
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "intact",
 		      p->kind == CHAIN_OK, "files", (json_int_t)files, "lines",
 		      (json_int_t)res->lines, "runs", (json_int_t)res->runs, "records_verified",
 		      (json_int_t)res->records, "duplicates_skipped", (json_int_t)res->duplicates,
-		      "problem", problem, "last_run", last, "warnings",
-		      p->kind == CHAIN_OK ? warnings_json(res) : json_array());
+		      "partial_start", partial_start_json(res), "problem", problem, "last_run",
+		      last, "warnings", p->kind == CHAIN_OK ? warnings_json(res) : json_array());
 	json_dumpf(o, stdout, JSON_COMPACT);
 	putchar('\n');
 	json_decref(o);
@@ -360,7 +381,7 @@ static void print_text(const struct chain_verify_result *res, uint64_t files)
 	size_t i;
 
 	if (p->kind != CHAIN_OK) {
-		describe(p, text, sizeof(text));
+		describe(res, text, sizeof(text));
 		printf("%s:%llu: ", p->where.file, (unsigned long long)p->where.line);
 		if (p->seq)
 			printf("seq %lld: ", (long long)p->seq);
@@ -371,6 +392,11 @@ static void print_text(const struct chain_verify_result *res, uint64_t files)
 	       p->kind == CHAIN_OK ? "OK" : "FAILED", (unsigned long long)files,
 	       (unsigned long long)res->lines, (unsigned long long)res->runs,
 	       (unsigned long long)res->records, (unsigned long long)res->duplicates);
+	if (res->partial_start.seq)
+		printf("started inside a run at seq %lld (%s:%llu): that record's MAC is not "
+		       "checked\n",
+		       (long long)res->partial_start.seq, res->partial_start.where.file,
+		       (unsigned long long)res->partial_start.where.line);
 	if (p->kind != CHAIN_OK)
 		return;
 	if (res->last_run.stopped)
@@ -401,6 +427,7 @@ int cmd_verify(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"key", required_argument, NULL, 'k'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"partial", no_argument, NULL, OPT_PARTIAL},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -410,7 +437,7 @@ int cmd_verify(int argc, char **argv)
 	const char *config_path = NULL;
 	struct verify vr = {};
 	size_t n_key_files = 0, n_keys = 0, i;
-	bool json = false;
+	bool json = false, partial = false;
 	int opt, r;
 
 	optind = 1;
@@ -423,6 +450,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'c':
 			config_path = optarg;
+			break;
+		case OPT_PARTIAL:
+			partial = true;
 			break;
 		case 'j':
 			json = true;
@@ -443,7 +473,11 @@ int cmd_verify(int argc, char **argv)
 		      sizeof(vr.error));
 	if (r == 0) {
 		vr.v = chain_verifier_new(keys, n_keys);
-		r = vr.v ? verify_stream(&vr, argv + optind, argc - optind) : -ENOMEM;
+		r = vr.v ? 0 : -ENOMEM;
+	}
+	if (r == 0) {
+		chain_verifier_set_partial(vr.v, partial);
+		r = verify_stream(&vr, argv + optind, argc - optind);
 	}
 	if (r < 0) {
 		r = fail_error(json, vr.error[0] ? vr.error : strerror(-r));

@@ -68,6 +68,12 @@ ssize_t chain_find(const char *line, size_t len);
  * previous one and the line. A line identical to one verified before (among
  * at least the last CHAIN_SEEN_MIN records) is a re-delivery: skipped and
  * counted. The first problem stops the verification.
+ *
+ * A stream whose oldest files were deleted (by rotation) begins inside a
+ * run. With partial, its first record is taken as the starting point when
+ * it is not an agent-start: its own chain value cannot be checked (the
+ * previous one is gone), so a change to that line goes unnoticed; every
+ * record after it is verified as usual.
  */
 #define CHAIN_SEEN_MIN (1 << 20)
 
@@ -96,8 +102,14 @@ struct chain_report {
 	int64_t seq; /* of that line, 0 if it has none */
 	int64_t other_seq;
 	int64_t first_missing, last_missing;
-	bool first_record; /* nothing was verified before it */
+	bool first_record; /* nothing was verified before it (nor is a partial start) */
 	char detail[200];  /* CHAIN_NOT_JSON: what the parser says */
+};
+
+/* A record of the stream, by where it is. */
+struct chain_record_at {
+	struct chain_where where;
+	int64_t seq;
 };
 
 /* The last record of a run. */
@@ -113,6 +125,8 @@ struct chain_verify_result {
 	struct chain_run_end *cut_runs; /* runs before the last one that end without agent-stop */
 	size_t n_cut_runs;
 	struct chain_run_end last_run; /* seq 0 while there is none */
+	/* With partial: the first record, inside a run, its MAC not checked; seq 0 if none. */
+	struct chain_record_at partial_start;
 };
 
 enum chain_line_end {
@@ -126,6 +140,8 @@ struct chain_verifier;
 /* Verifies with keys (borrowed), trying each in turn when a record does not match. */
 struct chain_verifier *chain_verifier_new(struct chain *const *keys, size_t n_keys);
 void chain_verifier_free(struct chain_verifier *v);
+/* The stream may begin inside a run (see above); before the first line. */
+void chain_verifier_set_partial(struct chain_verifier *v, bool partial);
 
 /*
  * The next line (without its newline; changed while it is checked, then

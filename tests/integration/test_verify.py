@@ -3,6 +3,7 @@
 record edited, missing, reordered or cut in what it wrote, across rotated
 gzip files, and refuses keys others could read."""
 
+import glob
 import gzip
 import hashlib
 import hmac
@@ -10,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 from itlib import CUSTOS, action, cat, check_seq, expect, expect_eq, fail, file_events, get, one, show
 
@@ -214,7 +216,7 @@ def test_verify_rotated_gzip(t):
 
     res = verify_json("--key", key, older, oldest, current, rc=1)
     expect_problem(res, "missing", older, 1, cut1 + 1,
-                   "missing records seq 1..%d (the stream begins inside a run: give its earlier files first)"
+                   "missing records seq 1..%d (the stream begins inside a run: give its earlier files first, or --partial if they are gone)"
                    % cut1)
     res = verify_json("--key", key, oldest, current, older, rc=1)
     expect_problem(res, "missing", current, 1, cut2 + 1, "missing records seq %d..%d" % (cut1 + 1, cut2))
@@ -224,6 +226,92 @@ def test_verify_rotated_gzip(t):
                        shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     expect(r.returncode == 0 and b"OK: files 2, lines %d, runs 1" % n in r.stdout,
            "verify - (gzip members on stdin): status %d\n%s%s" % (r.returncode, r.stdout.decode(), r.stderr.decode()))
+
+
+def edit_timestamp(line):
+    """line with the last digit of its @timestamp changed: one byte, still JSON."""
+    ts = json.loads(line)["@timestamp"].encode()
+    expect(ts[-2:-1].isdigit(), "@timestamp %r does not end with a digit before Z" % ts)
+    edited = line.replace(b'"@timestamp":"%s"' % ts, b'"@timestamp":"%s%dZ"' % (ts[:-2], (int(ts[-2:-1]) + 1) % 10), 1)
+    expect(edited != line and len(edited) == len(line), "no @timestamp edited in %r" % line)
+    return edited
+
+
+def gunzip_lines(path):
+    with gzip.open(path, "rb") as f:
+        return f.read().split(b"\n")[:-1]
+
+
+def test_verify_partial_rotation(t):
+    """A file output rotating small (rotate_bytes 8192, keep 2) deletes its
+    oldest files: what is left begins inside a run. Without --partial verify
+    says seq 1.. is missing; with it the rotated files (by name) and the live
+    file are intact, the first record named as not checked; a byte edited in
+    the middle of the second file is still found, with its file and line."""
+    key = key_file(t)
+    d = t.mkdir("crm")
+    logs = t.mkdir("logs", mode=0o700)
+    live = os.path.join(logs, "events.ndjson")
+    cfg = chained(d, key)
+    cfg["outputs"] = [{"type": "stdout"},
+                      {"type": "file", "path": live, "rotate_bytes": 8192, "keep": 2}]
+    files = [t.write("crm/r%d.csv" % i, "row %d\n" % i) for i in range(8)]
+    a = t.start_agent(cfg)
+    for i in range(60):
+        cat(files[i % len(files)])
+        time.sleep(0.01)  # rotations milliseconds apart: their names sort oldest first
+    a.stop()
+    rotated = sorted(glob.glob(live + ".*.gz"))
+    expect_eq(len(rotated), 2, "rotated files left with keep 2", sorted(os.listdir(logs)))
+    stream = rotated + [live]
+    parts = [gunzip_lines(p) for p in rotated]
+    with open(live, "rb") as f:
+        parts.append(f.read().split(b"\n")[:-1])
+    lines = [ln for part in parts for ln in part]
+    n, s0 = len(lines), seq_of(lines[0])
+    expect(s0 > 1, "the oldest rotated file left begins with seq %d: nothing was deleted" % s0)
+    expect(len(parts[1]) >= 2, "the second file has %d lines" % len(parts[1]))
+    expect_eq(action(json.loads(lines[-1])), "agent-stop", "last line of the live file")
+
+    res = verify_json("--key", key, *stream, rc=1)
+    expect_problem(res, "missing", rotated[0], 1, s0,
+                   "missing records seq 1..%d (the stream begins inside a run: give its earlier files first, or --partial if they are gone)"
+                   % (s0 - 1))
+    expect_eq(res["partial_start"], None, "partial_start without --partial", res)
+
+    res = verify_json("--partial", "--key", key, *stream, rc=0)
+    expect_eq((res["intact"], res["files"], res["lines"], res["runs"], res["records_verified"], res["problem"],
+               res["warnings"]), (True, 3, n, 1, n - 1, None, []), "result with --partial", res)
+    expect_eq(res["partial_start"], {"seq": s0, "file": rotated[0], "line": 1}, "partial_start", res)
+    expect_eq((res["last_run"]["file"], res["last_run"]["seq"], res["last_run"]["agent_stop"]),
+              (live, seq_of(lines[-1]), True), "last run", res)
+    started = "started inside a run at seq %d (%s:1): that record's MAC is not checked" % (s0, rotated[0])
+    expect_text(["--partial", "--key", key] + stream, 0,
+                "OK: files 3, lines %d, runs 1, records verified %d, duplicates skipped 0" % (n, n - 1), started)
+
+    # A byte in the middle of the second file: found there.
+    i = len(parts[1]) // 2
+    second = os.path.join(t.mkdir("edited"), os.path.basename(rotated[1]))
+    with gzip.open(second, "wb") as f:
+        f.write(b"".join(ln + b"\n" for ln in parts[1][:i] + [edit_timestamp(parts[1][i])] + parts[1][i + 1:]))
+    edited = [rotated[0], second, live]
+    res = verify_json("--partial", "--key", key, *edited, rc=1)
+    s = seq_of(parts[1][i])
+    expect_problem(res, "edited", second, i + 1, s, "edited (HMAC mismatch)")
+    expect_eq(res["partial_start"], {"seq": s0, "file": rotated[0], "line": 1}, "partial_start", res)
+    expect_text(["--partial", "--key", key] + edited, 1, "%s:%d: seq %d: edited (HMAC mismatch)" % (second, i + 1, s),
+                started)
+
+    # The first line itself cannot be checked: an edit there goes unnoticed, as said.
+    first = t.path("first.gz")
+    with gzip.open(first, "wb") as f:
+        f.write(b"".join(ln + b"\n" for ln in [edit_timestamp(parts[0][0])] + parts[0][1:]))
+    res = verify_json("--partial", "--key", key, first, rotated[1], live, rc=0)
+    expect_eq((res["records_verified"], res["partial_start"]), (n - 1, {"seq": s0, "file": first, "line": 1}),
+              "first line edited, with --partial", res)
+
+
+test_verify_partial_rotation.timeout = 120
 
 
 def expect_refused_key(t, key, *needles):

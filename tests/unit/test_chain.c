@@ -215,9 +215,12 @@ struct outcome {
 	int64_t cut_seq;
 };
 
-/* Verifies the lines of s in order (-1 ends it), line i named "s:i+1"; -2 is a line cut short. */
+/*
+ * Verifies the lines of s in order (-1 ends it), line i named "s:i+1"; -2 is a line cut short.
+ * partial: the stream may begin inside a run.
+ */
 static struct outcome verify_order(struct stream *s, struct chain *const *keys, size_t n_keys,
-				   const int *order)
+				   bool partial, const int *order)
 {
 	struct chain_verifier *v = chain_verifier_new(keys, n_keys);
 	struct outcome o = {};
@@ -226,6 +229,7 @@ static struct outcome verify_order(struct stream *s, struct chain *const *keys, 
 
 	if (!ASSERT_OK_PTR(v, "chain_verifier_new"))
 		return o;
+	chain_verifier_set_partial(v, partial);
 	for (; *order != -1 && r == 0; order++) {
 		struct chain_where where = {.file = "s", .line = ++n};
 		char *line = s->lines[*order >= 0 ? *order : -*order - 2];
@@ -247,7 +251,9 @@ static struct outcome verify_order(struct stream *s, struct chain *const *keys, 
 }
 
 #define VERIFY(s, keys, ...) \
-	verify_order(s, keys, sizeof(keys) / sizeof(keys[0]), (const int[]){__VA_ARGS__, -1})
+	verify_order(s, keys, sizeof(keys) / sizeof(keys[0]), false, (const int[]){__VA_ARGS__, -1})
+#define VERIFY_PARTIAL(s, keys, ...) \
+	verify_order(s, keys, sizeof(keys) / sizeof(keys[0]), true, (const int[]){__VA_ARGS__, -1})
 
 static void expect_problem(int test_line, const struct outcome *o, enum chain_problem kind,
 			   uint64_t line, int64_t seq)
@@ -423,6 +429,106 @@ TEST(chain_verify_runs)
 	ASSERT_TRUE(o.res.problem.first_record, "nothing verified before");
 	ASSERT_EQ(o.res.problem.last_missing, 2, "last missing");
 out:
+	fixture_free(&f);
+}
+
+static void expect_partial_start(int test_line, const struct outcome *o, uint64_t line, int64_t seq)
+{
+	const struct chain_record_at *start = &o->res.partial_start;
+
+	test__check(start->seq == seq && start->where.line == line, __FILE__, test_line,
+		    "started inside a run at line %llu seq %lld, expected line %llu seq %lld",
+		    (unsigned long long)start->where.line, (long long)start->seq,
+		    (unsigned long long)line, (long long)seq);
+}
+
+#define EXPECT_PARTIAL_START(o, line, seq) expect_partial_start(__LINE__, &(o), line, seq)
+
+/* A stream whose oldest files were deleted: it begins inside a run. */
+TEST(chain_verify_partial)
+{
+	struct fixture f;
+	struct outcome o;
+
+	if (!fixture_init(&f, 6))
+		goto out;
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_OK, 0, 0);
+	EXPECT_PARTIAL_START(o, 1, 3);
+	ASSERT_EQ(o.res.lines, 4, "lines");
+	ASSERT_EQ(o.res.records, 3, "records verified: not the first");
+	ASSERT_EQ(o.res.runs, 1, "runs");
+	ASSERT_EQ(o.res.last_run.seq, 6, "last run's last seq");
+	ASSERT_TRUE(o.res.last_run.stopped, "last run stopped");
+	/* without partial, as before */
+	o = VERIFY(&f.s, f.keys, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_MISSING, 1, 3);
+	EXPECT_PARTIAL_START(o, 0, 0);
+	/* a stream that begins with its run: nothing unchecked */
+	o = VERIFY_PARTIAL(&f.s, f.keys, 0, 1, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_OK, 0, 0);
+	EXPECT_PARTIAL_START(o, 0, 0);
+	ASSERT_EQ(o.res.records, 6, "records verified");
+
+	/* after the start, seq must follow */
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_MISSING, 2, 5);
+	ASSERT_EQ(o.res.problem.first_missing, 4, "first missing");
+	ASSERT_EQ(o.res.problem.last_missing, 4, "last missing");
+	o = VERIFY_PARTIAL(&f.s, f.keys, 3, 2, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_REORDERED, 2, 3);
+	ASSERT_EQ(o.res.problem.other_seq, 4, "after seq");
+	/* only the first record can begin inside a run */
+	add_run(&f.s, 3, "agent-stop");
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 3, 4, 5, 7, 8);
+	EXPECT_PROBLEM(o, CHAIN_REORDERED, 5, 2);
+	ASSERT_EQ(o.res.problem.other_seq, 6, "after seq");
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 3, 4, 5, 6, 7, 8);
+	EXPECT_PROBLEM(o, CHAIN_OK, 0, 0);
+	ASSERT_EQ(o.res.runs, 2, "runs");
+	ASSERT_EQ(o.res.records, 6, "records verified");
+out:
+	fixture_free(&f);
+}
+
+TEST(chain_verify_partial_edited)
+{
+	struct chain *wrong[1] = {chain_new(other_key, sizeof(other_key))};
+	struct fixture f;
+	struct outcome o;
+	char *path, *digit;
+
+	if (!fixture_init(&f, 6) || !ASSERT_OK_PTR(wrong[0], "chain_new"))
+		goto out;
+	/* the line right after the cut */
+	path = strstr(f.s.lines[3], "a.csv");
+	*path = 'b';
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_EDITED, 2, 4);
+	ASSERT_TRUE(o.res.problem.first_record, "the first MAC checked: maybe another key");
+	EXPECT_PARTIAL_START(o, 1, 3);
+	*path = 'a';
+	o = VERIFY_PARTIAL(&f.s, wrong, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_EDITED, 2, 4);
+
+	/* the chain value of the first line: the next one does not follow from it */
+	digit = f.s.lines[2] + strlen(f.s.lines[2]) - 5;
+	*digit = *digit == '0' ? '1' : '0';
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_EDITED, 2, 4);
+	*digit = *digit == '0' ? '1' : '0';
+
+	/* the rest of the first line: not detectable, and reported as not checked */
+	path = strstr(f.s.lines[2], "a.csv");
+	*path = 'b';
+	o = VERIFY_PARTIAL(&f.s, f.keys, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_OK, 0, 0);
+	EXPECT_PARTIAL_START(o, 1, 3);
+	ASSERT_EQ(o.res.records, 3, "records verified: the edited one is not");
+	o = VERIFY(&f.s, f.keys, 0, 1, 2, 3, 4, 5);
+	EXPECT_PROBLEM(o, CHAIN_EDITED, 3, 3);
+out:
+	chain_free(wrong[0]);
 	fixture_free(&f);
 }
 
