@@ -738,6 +738,8 @@ static int loop(struct agent *a)
 	drain(a, -1);
 	events_flush(a->events, true);
 	check_drops(a);
+	if (a->sinks)
+		sinks_take_gaps(a->sinks, emit_output_gap, a);
 	emit_stats(a, "agent-stop", "end");
 	output_flush(a->out);
 out_close:

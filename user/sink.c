@@ -453,6 +453,20 @@ struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, s
 	return s;
 }
 
+/* Drops after the last gap event cannot be reported in the stream any more: stderr says. */
+static void log_unreported_gaps(struct sink *k)
+{
+	int r;
+
+	for (r = 0; r < SINK_GAP_REASONS; r++)
+		if (k->gaps[r].count)
+			log_error("output %s: %llu events dropped (%s), seq %llu..%llu, after the "
+				  "last gap event",
+				  k->name, (unsigned long long)k->gaps[r].count, gap_names[r],
+				  (unsigned long long)k->gaps[r].first_seq,
+				  (unsigned long long)k->gaps[r].last_seq);
+}
+
 void sinks_stop(struct sinks *s, int deadline_ms)
 {
 	uint64_t deadline = now_ms() + deadline_ms;
@@ -476,6 +490,7 @@ void sinks_stop(struct sinks *s, int deadline_ms)
 
 		if (k->started)
 			pthread_join(k->thread, NULL);
+		log_unreported_gaps(k);
 		if (k->spool && !k->t->spooled && spool_unread(k->spool))
 			log_error("output %s: %llu bytes of events not delivered at stop", k->name,
 				  (unsigned long long)spool_unread(k->spool));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Local outputs: stdout, and a file rotated by size and age into
- * PATH.YYYYmmddTHHMMSS.mmmZ.gz (zlib), of which the newest "keep" stay.
+ * PATH.YYYYmmddTHHMMSS.uuuuuuZ.gz (zlib), of which the newest "keep" stay.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,8 +19,6 @@
 #include <custos/log.h>
 
 #include "sink_priv.h"
-
-#define ROTATED_SUFFIX_LEN 23 /* ".YYYYmmddTHHMMSS.mmmZ.gz" without the dot */
 
 struct file_transport {
 	struct transport t;
@@ -100,6 +98,23 @@ struct transport *transport_stdout(void)
 
 /* ------------------------------------------------------------------ file */
 
+/* A file the output creates gets its mode whatever the umask; an existing one keeps its own. */
+static int create_or_open(struct file_transport *f)
+{
+	int fd =
+	    open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f->mode);
+
+	if (fd >= 0) {
+		if (fchmod(fd, f->mode))
+			log_warn("output file:%s: cannot set its mode: %s", f->path,
+				 strerror(errno));
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -1;
+	return open(f->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+}
+
 static int file_open(struct transport *tr)
 {
 	struct file_transport *f = (struct file_transport *)tr;
@@ -107,11 +122,10 @@ static int file_open(struct transport *tr)
 
 	if (f->fd >= 0)
 		return 0;
-	f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode);
+	f->fd = create_or_open(f);
 	/* /var/log/custos on a fresh machine: made for the agent alone. */
 	if (f->fd < 0 && errno == ENOENT && mkdir(f->dir, 0700) == 0)
-		f->fd =
-		    open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, f->mode);
+		f->fd = create_or_open(f);
 	if (f->fd < 0 || fstat(f->fd, &st)) {
 		int err = -errno;
 
@@ -213,14 +227,18 @@ static int rotate(struct file_transport *f)
 	size_t o;
 	int i, r;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	o = snprintf(rotated, sizeof(rotated), "%s.", f->path);
-	o += strftime(rotated + o, sizeof(rotated) - o, "%Y%m%dT%H%M%S", &tm);
-	snprintf(rotated + o, sizeof(rotated) - o, ".%03ldZ", ts.tv_nsec / 1000000);
-	snprintf(gz, sizeof(gz), "%s.gz", rotated);
-	for (i = 1; access(gz, F_OK) == 0 && i < 1000; i++)
-		snprintf(gz, sizeof(gz), "%s-%d.gz", rotated, i);
+	/* Names that sort oldest first: a name already taken waits for the next microsecond. */
+	for (i = 0; i < 1000; i++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		o = snprintf(rotated, sizeof(rotated), "%s.", f->path);
+		o += strftime(rotated + o, sizeof(rotated) - o, "%Y%m%dT%H%M%S", &tm);
+		snprintf(rotated + o, sizeof(rotated) - o, ".%06ldZ", ts.tv_nsec / 1000);
+		snprintf(gz, sizeof(gz), "%s.gz", rotated);
+		if (access(gz, F_OK) && access(rotated, F_OK))
+			break;
+		usleep(1);
+	}
 	close(f->fd);
 	f->fd = -1;
 	if (rename(f->path, rotated))

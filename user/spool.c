@@ -296,7 +296,8 @@ uint64_t spool_unread(const struct spool *s)
 static void count_lost(struct spool *s, struct spool_loss *lost)
 {
 	const struct seg *g = &s->segs[0];
-	uint64_t off = g->id == s->committed.seg ? s->committed.off : 0;
+	/* Lines already sent are with the receiver, unconfirmed: not counted as dropped. */
+	uint64_t off = g->id == s->read.seg ? s->read.off : s->read.seg > g->id ? g->size : 0;
 	static char buf[1 << 16];
 	char last[32] = "";
 	bool first = true, line_start = true;
