@@ -529,6 +529,7 @@ static int replace_sinks(struct agent *a, const struct config *cfg)
 	struct sinks *next;
 
 	sinks_take_gaps(a->sinks, emit_output_gap, a);
+	output_flush(a->out);
 	sinks_stop(a->sinks, SINKS_DEADLINE_MS);
 	next = sinks_new(cfg, a->host, err, sizeof(err));
 	if (!next) {
@@ -877,6 +878,8 @@ int agent_run(struct agent_options *opts)
 	dbprobe_free(a.dbprobe);
 	if (a.wake_fd >= 0)
 		close(a.wake_fd);
+	if (a.out)
+		output_flush(a.out);
 	sinks_stop(a.sinks, SINKS_DEADLINE_MS);
 	output_free(a.out);
 	chain_free(a.chain);

@@ -12,6 +12,7 @@
 #include <custos/sink.h>
 
 #define OUTPUT_BUFFER (256 << 10)
+#define OUTPUT_BATCH  (64 << 10)
 
 struct output {
 	FILE *f;
@@ -20,9 +21,12 @@ struct output {
 	bool utf8;
 	int error;
 	struct jsonout line; /* one event's JSON, reused */
-	struct sinks *sinks; /* JSON lines go there instead of f */
-	struct chain *chain; /* seals each JSON line; NULL: none */
-	uint64_t unwritable; /* events that could not be serialized */
+	struct sinks *sinks; /* JSON lines go there instead of f, in batches */
+	char *batch;
+	size_t batch_len, batch_cap, batch_lines;
+	uint64_t batch_first, batch_last; /* custos.seq of its first and last line */
+	struct chain *chain;		  /* seals each JSON line; NULL: none */
+	uint64_t unwritable;		  /* events that could not be serialized */
 };
 
 struct output *output_new(FILE *f, enum output_format format, const struct output_filter *filter)
@@ -47,6 +51,7 @@ void output_free(struct output *o)
 	if (!o)
 		return;
 	jsonout_free(&o->line);
+	free(o->batch);
 	free(o);
 }
 
@@ -185,6 +190,42 @@ static int write_human(struct output *o, json_t *ev)
 	return 0;
 }
 
+/* Lines go to the outputs a batch at a time: one copy and one wakeup for many events. */
+static void flush_batch(struct output *o)
+{
+	if (!o->batch_lines)
+		return;
+	if (o->sinks)
+		sinks_write(o->sinks, o->batch, o->batch_len, o->batch_lines, o->batch_first,
+			    o->batch_last);
+	o->batch_len = o->batch_lines = 0;
+}
+
+static void add_to_batch(struct output *o, uint64_t seq)
+{
+	if (o->batch_len + o->line.len > o->batch_cap) {
+		size_t cap = o->batch_cap ? o->batch_cap : OUTPUT_BATCH;
+		char *b;
+
+		while (cap < o->batch_len + o->line.len)
+			cap *= 2;
+		b = realloc(o->batch, cap);
+		if (!b) {
+			o->unwritable++;
+			return;
+		}
+		o->batch = b;
+		o->batch_cap = cap;
+	}
+	memcpy(o->batch + o->batch_len, o->line.buf, o->line.len);
+	o->batch_len += o->line.len;
+	if (!o->batch_lines++)
+		o->batch_first = seq;
+	o->batch_last = seq;
+	if (o->batch_len >= OUTPUT_BATCH)
+		flush_batch(o);
+}
+
 int output_event(struct output *o, json_t *ev)
 {
 	if (o->error)
@@ -203,7 +244,7 @@ int output_event(struct output *o, json_t *ev)
 		    jsonout_char(&o->line, '\n') != 0)
 			o->unwritable++;
 		else if (o->sinks)
-			sinks_write(o->sinks, o->line.buf, o->line.len, event_seq(ev));
+			add_to_batch(o, event_seq(ev));
 		else
 			fwrite(o->line.buf, 1, o->line.len, o->f);
 	}
@@ -214,6 +255,7 @@ int output_event(struct output *o, json_t *ev)
 
 void output_set_sinks(struct output *o, struct sinks *sinks)
 {
+	flush_batch(o);
 	o->sinks = sinks;
 }
 
@@ -224,6 +266,7 @@ void output_set_chain(struct output *o, struct chain *chain)
 
 int output_flush(struct output *o)
 {
+	flush_batch(o);
 	if (!o->error && fflush(o->f))
 		o->error = -errno;
 	return o->error;

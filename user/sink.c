@@ -28,10 +28,11 @@
 #define REPLAY_MS      5000 /* sent, unacknowledged lines are sent again within this window */
 #define REPLAY_SLOTS   4096
 
-struct line {
-	struct line *next;
-	uint64_t seq;
-	size_t len;
+/* Event lines handed over together, in order. */
+struct batch {
+	struct batch *next;
+	size_t len, lines;
+	uint64_t first_seq, last_seq;
 	char data[];
 };
 
@@ -53,7 +54,7 @@ struct sink {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct line *head, *tail; /* waiting for the thread */
+	struct batch *head, *tail; /* waiting for the thread */
 	uint64_t queued_bytes, queue_max;
 	bool drop_oldest;
 	bool stopping;
@@ -109,77 +110,95 @@ static void count_gap(struct sink *k, enum sink_gap_reason r, uint64_t n, uint64
 	g->count += n;
 }
 
-void sinks_write(struct sinks *s, const char *line, size_t len, uint64_t seq)
+void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
+		 uint64_t last_seq)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		struct sink *k = &s->v[i];
-		struct line *l = malloc(sizeof(*l) + len);
+		struct batch *b = malloc(sizeof(*b) + len);
+		bool was_empty;
 
 		pthread_mutex_lock(&k->lock);
-		k->in++;
-		if (k->drop_oldest) {
-			while (k->head && k->queued_bytes + len > k->queue_max) {
-				struct line *old = k->head;
+		k->in += n_lines;
+		while (k->drop_oldest && k->head && k->queued_bytes + len > k->queue_max) {
+			struct batch *old = k->head;
 
-				k->head = old->next;
-				if (!k->head)
-					k->tail = NULL;
-				k->queued_bytes -= old->len;
-				count_gap(k, SINK_GAP_QUEUE_FULL, 1, old->seq, old->seq);
-				free(old);
-			}
+			k->head = old->next;
+			if (!k->head)
+				k->tail = NULL;
+			k->queued_bytes -= old->len;
+			count_gap(k, SINK_GAP_QUEUE_FULL, old->lines, old->first_seq,
+				  old->last_seq);
+			free(old);
 		}
-		if (!l || k->queued_bytes + len > k->queue_max) {
-			count_gap(k, SINK_GAP_QUEUE_FULL, 1, seq, seq);
+		if (!b || k->queued_bytes + len > k->queue_max) {
+			count_gap(k, SINK_GAP_QUEUE_FULL, n_lines, first_seq, last_seq);
 			pthread_mutex_unlock(&k->lock);
-			free(l);
+			free(b);
 			continue;
 		}
-		l->next = NULL;
-		l->seq = seq;
-		l->len = len;
-		memcpy(l->data, line, len);
+		*b = (struct batch){
+		    .len = len, .lines = n_lines, .first_seq = first_seq, .last_seq = last_seq};
+		memcpy(b->data, lines, len);
+		was_empty = !k->head;
 		if (k->tail)
-			k->tail->next = l;
+			k->tail->next = b;
 		else
-			k->head = l;
-		k->tail = l;
+			k->head = b;
+		k->tail = b;
 		k->queued_bytes += len;
-		pthread_cond_signal(&k->wake);
+		/* A thread with work queued is awake already, or wakes within WAIT_MS. */
+		if (was_empty)
+			pthread_cond_signal(&k->wake);
 		pthread_mutex_unlock(&k->lock);
 	}
 }
 
-/* Moves what came in into the spool; the bounds drop what does not fit, counted. */
+/* One line into the spool; what a bound or the disk refuses is counted. */
+static void spool_line(struct sink *k, const char *line, size_t len)
+{
+	struct spool_loss lost = {0};
+	int r = spool_append(k->spool, line, len, &lost);
+	enum sink_gap_reason reason = r == -ENOBUFS ? SINK_GAP_SPOOL_FULL
+				      : r == -E2BIG ? SINK_GAP_TOO_LARGE
+						    : SINK_GAP_SPOOL_WRITE;
+	uint64_t seq;
+
+	if (!r && !lost.count)
+		return;
+	seq = r ? spool_line_seq(line, len) : 0;
+	pthread_mutex_lock(&k->lock);
+	if (lost.count)
+		count_gap(k, SINK_GAP_SPOOL_FULL, lost.count, lost.first_seq, lost.last_seq);
+	if (r)
+		count_gap(k, reason, 1, seq, seq);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Moves what came in into the spool, line by line. */
 static void take_lines(struct sink *k)
 {
-	struct line *l, *next;
-	int r;
+	struct batch *b, *next;
 
 	pthread_mutex_lock(&k->lock);
-	l = k->head;
+	b = k->head;
 	k->head = k->tail = NULL;
 	k->queued_bytes = 0;
 	pthread_mutex_unlock(&k->lock);
-	for (; l; l = next) {
-		struct spool_loss lost = {0};
+	for (; b; b = next) {
+		size_t off = 0;
 
-		next = l->next;
-		r = spool_append(k->spool, l->data, l->len, &lost);
-		pthread_mutex_lock(&k->lock);
-		if (lost.count)
-			count_gap(k, SINK_GAP_SPOOL_FULL, lost.count, lost.first_seq,
-				  lost.last_seq);
-		if (r == -ENOBUFS)
-			count_gap(k, SINK_GAP_SPOOL_FULL, 1, l->seq, l->seq);
-		else if (r == -E2BIG)
-			count_gap(k, SINK_GAP_TOO_LARGE, 1, l->seq, l->seq);
-		else if (r)
-			count_gap(k, SINK_GAP_SPOOL_WRITE, 1, l->seq, l->seq);
-		pthread_mutex_unlock(&k->lock);
-		free(l);
+		next = b->next;
+		while (off < b->len) {
+			const char *nl = memchr(b->data + off, '\n', b->len - off);
+			size_t n = nl ? (size_t)(nl - (b->data + off)) + 1 : b->len - off;
+
+			spool_line(k, b->data + off, n);
+			off += n;
+		}
+		free(b);
 	}
 }
 
@@ -406,11 +425,11 @@ static int sink_init(struct sink *k, const struct config_output *o, const struct
 
 static void sink_free(struct sink *k)
 {
-	struct line *l, *next;
+	struct batch *b, *next;
 
-	for (l = k->head; l; l = next) {
-		next = l->next;
-		free(l);
+	for (b = k->head; b; b = next) {
+		next = b->next;
+		free(b);
 	}
 	spool_close(k->spool);
 	if (k->t)

@@ -44,7 +44,7 @@ struct spool {
 };
 
 /* custos.seq of a line: the only key "seq" (a string's quotes are always escaped). */
-static uint64_t line_seq(const char *line, size_t len)
+uint64_t spool_line_seq(const char *line, size_t len)
 {
 	const char *k = memmem(line, len, "\"seq\":", 6);
 
@@ -312,11 +312,11 @@ static void count_lost(struct spool *s, struct spool_loss *lost)
 		for (i = 0; i < (size_t)r; i++) {
 			if (line_start && first) {
 				lost->first_seq =
-				    lost->first_seq ? lost->first_seq : line_seq(buf + i, r - i);
+				    lost->first_seq ? lost->first_seq : spool_line_seq(buf + i, r - i);
 				first = false;
 			}
 			if (line_start)
-				snprintf(last, sizeof(last), "%" PRIu64, line_seq(buf + i, r - i));
+				snprintf(last, sizeof(last), "%" PRIu64, spool_line_seq(buf + i, r - i));
 			line_start = buf[i] == '\n';
 			lost->count += line_start;
 		}

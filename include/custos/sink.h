@@ -31,8 +31,9 @@ struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, s
 /* Delivers what it can within deadline_ms, spools the rest, and frees everything. */
 void sinks_stop(struct sinks *s, int deadline_ms);
 
-/* Queues one line (with its '\n') for every output; never blocks. */
-void sinks_write(struct sinks *s, const char *line, size_t len, uint64_t seq);
+/* Queues whole lines (each with its '\n', seqs first..last) for every output; never blocks. */
+void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
+		 uint64_t last_seq);
 
 /* Calls fn for each output's drops since the last call. */
 void sinks_take_gaps(struct sinks *s,

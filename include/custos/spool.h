@@ -55,6 +55,9 @@ void spool_commit(struct spool *s, struct spool_pos pos);
 /* Back to the first line not committed: it is read again. */
 void spool_rewind(struct spool *s);
 
+/* custos.seq of an event line, 0 if it has none. */
+uint64_t spool_line_seq(const char *line, size_t len);
+
 uint64_t spool_bytes(const struct spool *s);  /* not committed */
 uint64_t spool_unread(const struct spool *s); /* bytes from the read position on */
 

@@ -157,6 +157,7 @@ static void measure(const char *label, struct config_output *o, const char *spoo
 			while (i - (long)delivered(s, o->name) > 100000)
 				usleep(1000);
 	}
+	output_flush(out);
 	while ((long)delivered(s, o->name) < n)
 		usleep(1000);
 	t1 = now_ns();
