@@ -50,6 +50,7 @@ struct sink {
 	char *name;
 	struct transport *t;
 	struct spool *spool;
+	bool on_disk; /* the spool outlives the agent */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -289,7 +290,7 @@ static bool should_stop(struct sink *k, bool connected)
 	if (!stopping)
 		return false;
 	return now_ms() >= deadline || (connected && !spool_unread(k->spool)) ||
-	       (!connected && k->t->spooled);
+	       (!connected && k->on_disk);
 }
 
 static void wait_for_work(struct sink *k, int ms)
@@ -301,7 +302,7 @@ static void wait_for_work(struct sink *k, int ms)
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&k->lock);
-	if (!k->head && !k->stopping)
+	if (!k->head)
 		pthread_cond_timedwait(&k->wake, &k->lock, &until);
 	pthread_mutex_unlock(&k->lock);
 }
@@ -393,7 +394,6 @@ static void spool_dir(char *buf, size_t size, const char *root, const char *name
 static int sink_init(struct sink *k, const struct config_output *o, const struct config *cfg,
 		     const char *host, char *err, size_t len)
 {
-	bool on_disk;
 	char dir[4096];
 
 	k->name = strdup(o->name);
@@ -408,11 +408,12 @@ static int sink_init(struct sink *k, const struct config_output *o, const struct
 	k->t = make_transport(o, host, err, len);
 	if (!k->t)
 		return -EINVAL;
-	on_disk = k->t->spooled && cfg->spool.dir && cfg->spool.dir[0];
-	if (on_disk)
+	k->on_disk = k->t->spooled && cfg->spool.dir && cfg->spool.dir[0];
+	if (k->on_disk)
 		spool_dir(dir, sizeof(dir), cfg->spool.dir, o->name);
-	k->spool = spool_open(on_disk ? dir : NULL, on_disk ? cfg->spool.max_bytes : o->queue_bytes,
-			      o->drop_oldest, err, len);
+	k->spool =
+	    spool_open(k->on_disk ? dir : NULL, k->on_disk ? cfg->spool.max_bytes : o->queue_bytes,
+		       o->drop_oldest, err, len);
 	if (!k->spool)
 		return -EIO;
 	if (pthread_create(&k->thread, NULL, sink_main, k)) {
@@ -510,7 +511,7 @@ void sinks_stop(struct sinks *s, int deadline_ms)
 		if (k->started)
 			pthread_join(k->thread, NULL);
 		log_unreported_gaps(k);
-		if (k->spool && !k->t->spooled && spool_unread(k->spool))
+		if (k->spool && !k->on_disk && spool_unread(k->spool))
 			log_error("output %s: %llu bytes of events not delivered at stop", k->name,
 				  (unsigned long long)spool_unread(k->spool));
 		else if (k->spool && spool_bytes(k->spool))
