@@ -311,12 +311,13 @@ static void count_lost(struct spool *s, struct spool_loss *lost)
 			break;
 		for (i = 0; i < (size_t)r; i++) {
 			if (line_start && first) {
-				lost->first_seq =
-				    lost->first_seq ? lost->first_seq : spool_line_seq(buf + i, r - i);
+				lost->first_seq = lost->first_seq ? lost->first_seq
+								  : spool_line_seq(buf + i, r - i);
 				first = false;
 			}
 			if (line_start)
-				snprintf(last, sizeof(last), "%" PRIu64, spool_line_seq(buf + i, r - i));
+				snprintf(last, sizeof(last), "%" PRIu64,
+					 spool_line_seq(buf + i, r - i));
 			line_start = buf[i] == '\n';
 			lost->count += line_start;
 		}
@@ -458,8 +459,8 @@ size_t spool_peek(struct spool *s, char *buf, size_t cap, size_t *lines)
 			return 0;
 		s->read = (struct spool_pos){s->segs[i + 1].id, 0};
 	}
-	for (i = 0; i < (size_t)r; i++)
-		*lines += buf[i] == '\n';
+	for (const char *nl = buf; (nl = memchr(nl, '\n', buf + r - nl)); nl++)
+		(*lines)++;
 	return r;
 }
 
