@@ -563,8 +563,7 @@ static int parse_uint(struct parser *p, const struct where *top, json_t *root, c
 	return 0;
 }
 
-static int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key,
-		      bool *value)
+int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key, bool *value)
 {
 	json_t *v = json_object_get(obj, key);
 	char label[192];

@@ -142,21 +142,6 @@ static int parse_string(struct parser *p, const struct where *w, json_t *obj, co
 	return *value ? 0 : fail_nomem(p);
 }
 
-static int parse_bool_key(struct parser *p, const struct where *w, json_t *obj, const char *key,
-			  bool *value)
-{
-	json_t *v = json_object_get(obj, key);
-	char label[192];
-
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return fail(p, w, key, NO_INDEX, false, "%s must be true or false, not %s",
-			    key_label(label, sizeof(label), w, key), type_name(v));
-	*value = json_is_true(v);
-	return 0;
-}
-
 /* "mode": "0640", octal as chmod takes it; group and others may never write. */
 static int parse_mode(struct parser *p, const struct where *w, json_t *obj, uint32_t *mode)
 {
@@ -359,7 +344,7 @@ static int parse_output(struct parser *p, json_t *obj, size_t index, struct conf
 	if (r == 0)
 		r = parse_string(p, &w, obj, "ca_file", "an absolute path", &out->ca_file);
 	if (r == 0)
-		r = parse_bool_key(p, &w, obj, "tls_verify", &out->tls_verify);
+		r = parse_bool(p, &w, obj, "tls_verify", &out->tls_verify);
 	if (r == 0)
 		r = parse_u32(p, &w, obj, "timeout_seconds", 1, HTTP_TIMEOUT_MAX, "seconds",
 			      &out->timeout_s);

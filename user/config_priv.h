@@ -53,6 +53,8 @@ const char *key_label(char *buf, size_t size, const struct where *w, const char 
 /* An unknown key of obj is an error that lists the keys expected. */
 int check_keys(struct parser *p, const struct where *w, json_t *obj, const char *const *keys);
 bool has_control(const char *s);
+/* An optional true/false member key of obj. */
+int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key, bool *value);
 
 /* "outputs" and "spool" (config_outputs.c). */
 int parse_outputs(struct parser *p, json_t *root, struct config *cfg);

@@ -307,6 +307,15 @@ static void wait_for_work(struct sink *k, int ms)
 	pthread_mutex_unlock(&k->lock);
 }
 
+/* When to try a failed receiver again: the backoff doubles up to BACKOFF_MAX_MS. */
+static uint64_t retry_after(uint64_t *backoff)
+{
+	uint64_t at = now_ms() + *backoff;
+
+	*backoff = *backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff * 2;
+	return at;
+}
+
 static void *sink_main(void *arg)
 {
 	struct sink *k = arg;
@@ -327,9 +336,7 @@ static void *sink_main(void *arg)
 			r = k->t->ops->open(k->t);
 			if (r) {
 				set_state(k, false, k->t->why);
-				retry_at = now_ms() + backoff;
-				backoff =
-				    backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				retry_at = retry_after(&backoff);
 				continue;
 			}
 			connected = true;
@@ -341,8 +348,7 @@ static void *sink_main(void *arg)
 			lost_connection(k);
 			connected = false;
 			set_state(k, false, k->t->why);
-			retry_at = now_ms() + backoff;
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			retry_at = retry_after(&backoff);
 			continue;
 		}
 		backoff = BACKOFF_MIN_MS;

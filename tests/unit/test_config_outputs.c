@@ -10,50 +10,8 @@
 #include <string.h>
 
 #include "custos/config.h"
+#include "config_test.h"
 #include "test.h"
-
-/* JSON written with single quotes, for readability; returns one of a few static buffers. */
-static const char *j(const char *s)
-{
-	static char bufs[4][4096];
-	static int next;
-	char *buf = bufs[next++ % 4];
-	size_t i;
-
-	for (i = 0; s[i] && i < sizeof(bufs[0]) - 1; i++)
-		buf[i] = s[i] == '\'' ? '"' : s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
-/* Loading text fails with EINVAL at line:column, and the message contains every needle. */
-static bool expect_error_at(int test_line, const char *text, int line, int column,
-			    const char *const *needles)
-{
-	struct config_error err;
-	struct config *cfg;
-	bool ok = true;
-
-	errno = 0;
-	cfg = config_load_string(text, "test.json", &err);
-	if (!test__check(!cfg, __FILE__, test_line, "config loaded, expected an error")) {
-		config_free(cfg);
-		return false;
-	}
-	ok &= test__check(errno == EINVAL, __FILE__, test_line, "errno %d, expected EINVAL", errno);
-	ok &= test__check(!strcmp(err.source, "test.json"), __FILE__, test_line, "source \"%s\"",
-			  err.source);
-	ok &= test__check(err.line == line && err.column == column, __FILE__, test_line,
-			  "error at %d:%d, expected %d:%d (%s)", err.line, err.column, line, column,
-			  err.message);
-	for (; *needles; needles++)
-		ok &= test__check(strstr(err.message, *needles), __FILE__, test_line,
-				  "\"%s\" does not contain \"%s\"", err.message, *needles);
-	return ok;
-}
-
-#define EXPECT_ERROR(text, line, column, ...) \
-	expect_error_at(__LINE__, text, line, column, (const char *const[]){__VA_ARGS__, NULL})
 
 /* The part every config here starts with: one rule; 44 characters. */
 #define W	   "{'watch': [{'name': 'r', 'paths': ['/a']}], "
