@@ -256,6 +256,15 @@ class Context:
     def path(self, *parts):
         return os.path.join(self.workdir, *parts)
 
+    def custos_for_anyone(self):
+        """A copy of the binary other users can run: the checkout may sit in a
+        directory only root can enter (mktemp -d makes them 0700)."""
+        p = self.path("custos-bin")
+        if not os.path.exists(p):
+            shutil.copy(CUSTOS, p)
+            os.chmod(p, 0o755)
+        return p
+
     def mkdir(self, *parts, mode=0o755):
         p = self.path(*parts)
         os.makedirs(p, exist_ok=True)

@@ -16,10 +16,10 @@ CAPABILITIES = ["bpf", "file-open", "file-io", "file-close", "file-change", "pro
                 "open-files", "databases"]
 
 
-def check_json(args=(), hide=None, user=None):
+def check_json(args=(), hide=None, user=None, binary=CUSTOS):
     """(exit status, JSON) of custos check --json; with hide, a tmpfs is
     mounted over that path first, in a mount namespace of the check's own."""
-    argv = [CUSTOS, "check", "--json"] + list(args)
+    argv = [binary, "check", "--json"] + list(args)
     if hide:
         argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                 'mount -t tmpfs custos-it "$0" && exec "$@"', hide] + argv
@@ -141,6 +141,6 @@ def test_check_usage_and_errors(t):
     expect(rc == 1 and out["config"]["valid"] is False and out["config"]["error"].startswith(bad + ":2:2: "),
            "check --json of an invalid config", out["config"])
     good = t.config_file({"watch": [{"name": "a", "paths": [t.workdir]}]})
-    rc, out = check_json(["--config", good], user="nobody")
+    rc, out = check_json(["--config", good], user="nobody", binary=t.custos_for_anyone())
     expect(rc == 0 and out["config"]["valid"] and out["kernel"]["probed"] is False and
            out["kernel"]["verdict"] == "unknown", "check --json as nobody", out)

@@ -317,12 +317,13 @@ def test_check_and_run_without_root(t):
     needed."""
     good = t.write("good.json", json.dumps({"watch": [rule("a", [t.workdir])]}), mode=0o644)
     bad = t.write("bad.json", '{"watch": [{"name": "a", "paths": ["/tmp"], "tags": "x"}]}', mode=0o644)
-    r = run(["runuser", "-u", "nobody", "--", CUSTOS, "check", "--config", good], check=False)
+    custos = t.custos_for_anyone()
+    r = run(["runuser", "-u", "nobody", "--", custos, "check", "--config", good], check=False)
     expect(r.rc == 0 and b"valid" in r.out, "custos check of a valid config as nobody: %r" % r)
-    r = run(["runuser", "-u", "nobody", "--", CUSTOS, "check", "--config", bad], check=False)
+    r = run(["runuser", "-u", "nobody", "--", custos, "check", "--config", bad], check=False)
     expect(r.rc == 1 and ("%s:1:" % bad).encode() in r.err, "custos check of a bad config as nobody: %r" % r)
     for mode in ("run", "trace"):
-        r = run(["runuser", "-u", "nobody", "--", CUSTOS, mode, "--config", good], check=False)
+        r = run(["runuser", "-u", "nobody", "--", custos, mode, "--config", good], check=False)
         expect(r.rc == 1 and b"root" in r.err, "custos %s as nobody: expected status 1 saying root: %r" % (mode, r))
         expect_eq(r.out, b"", "stdout of custos %s as nobody" % mode)
 
