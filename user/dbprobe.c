@@ -139,6 +139,15 @@ const char *dbprobe_system_name(enum dbprobe_system system)
 	return system < DBPROBE_SYSTEMS ? systems[system].name : "unknown";
 }
 
+void dbprobe_each_function(void (*fn)(uint32_t func, bool at_return, void *ctx), void *ctx)
+{
+	int s, i;
+
+	for (s = 0; s < DBPROBE_SYSTEMS; s++)
+		for (i = 0; i < FNS_MAX && systems[s].fns[i].name; i++)
+			fn(systems[s].fns[i].func, systems[s].fns[i].at_return, ctx);
+}
+
 struct dbprobe *dbprobe_new(struct loader *loader, const struct dbprobe_options *opts)
 {
 	struct dbprobe *p = calloc(1, sizeof(*p));
@@ -254,20 +263,32 @@ static void probe_system(struct dbprobe *p, enum dbprobe_system system, const ch
 						   d->name, "functions", fns));
 }
 
-/* Does the file export the system's client functions? Their offsets, if so. */
-static bool find_client(const char *path, const struct system_desc *d, uint64_t *offsets)
+/*
+ * Which enabled systems' client functions the file exports, and their
+ * offsets (offsets[s]), in one look at its symbols. A bit per system found.
+ */
+static unsigned find_clients(struct dbprobe *p, const char *path,
+			     uint64_t offsets[DBPROBE_SYSTEMS][FNS_MAX])
 {
-	const char *names[FNS_MAX];
-	int i;
+	const char *names[DBPROBE_SYSTEMS * FNS_MAX];
+	uint64_t all[DBPROBE_SYSTEMS * FNS_MAX];
+	unsigned found = 0;
+	int s, i;
 
-	for (i = 0; i < FNS_MAX; i++)
-		names[i] = d->fns[i].name ? d->fns[i].name : "";
-	if (elfsym_find(path, names, FNS_MAX, offsets) <= 0)
-		return false;
-	for (i = 0; i < FNS_MAX && d->fns[i].name; i++)
-		if (!strcmp(d->fns[i].name, d->marker))
-			return offsets[i] != 0;
-	return false;
+	for (s = 0; s < DBPROBE_SYSTEMS; s++)
+		for (i = 0; i < FNS_MAX; i++)
+			names[s * FNS_MAX + i] = p->opts.enabled[s] && systems[s].fns[i].name
+						     ? systems[s].fns[i].name
+						     : "";
+	if (elfsym_find(path, names, DBPROBE_SYSTEMS * FNS_MAX, all) <= 0)
+		return 0;
+	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
+		memcpy(offsets[s], all + s * FNS_MAX, sizeof(offsets[s]));
+		for (i = 0; i < FNS_MAX && systems[s].fns[i].name; i++)
+			if (!strcmp(systems[s].fns[i].name, systems[s].marker) && offsets[s][i])
+				found |= 1U << s;
+	}
+	return found;
 }
 
 /* The servers carry client code of their own (replication): not clients to audit. */
@@ -327,8 +348,9 @@ static void check_static_client(struct dbprobe *p, const char *path, const char 
  */
 static void probe_file(struct dbprobe *p, const char *path, const char *shown, bool running)
 {
-	uint64_t offsets[FNS_MAX];
+	uint64_t offsets[DBPROBE_SYSTEMS][FNS_MAX];
 	struct seen_file *f;
+	unsigned clients;
 	struct stat st;
 	bool first;
 	int s;
@@ -338,9 +360,10 @@ static void probe_file(struct dbprobe *p, const char *path, const char *shown, b
 	f = sight(p, &st, &first);
 	if (!f)
 		return;
-	for (s = 0; first && s < DBPROBE_SYSTEMS; s++) {
-		if (p->opts.enabled[s] && find_client(path, &systems[s], offsets)) {
-			probe_system(p, s, path, shown, offsets);
+	clients = first ? find_clients(p, path, offsets) : 0;
+	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
+		if (clients & (1U << s)) {
+			probe_system(p, s, path, shown, offsets[s]);
 			f->has_client = true;
 		}
 	}

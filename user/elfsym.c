@@ -28,6 +28,25 @@ static uint64_t file_offset(Elf *elf, uint64_t addr)
 	return 0;
 }
 
+/*
+ * Does the symbol table's string table hold at least one of the names? Most
+ * files hold none: one search through their strings spares reading every
+ * symbol (the agent looks at every program on the host at start).
+ */
+static bool strings_hold_any(Elf *elf, size_t strtab, const char *const *names, size_t n)
+{
+	Elf_Data *data = elf_getdata(elf_getscn(elf, strtab), NULL);
+	size_t j;
+
+	if (!data || !data->d_buf)
+		return true; /* cannot tell: look at the symbols */
+	for (j = 0; j < n; j++)
+		if (names[j][0] &&
+		    memmem(data->d_buf, data->d_size, names[j], strlen(names[j]) + 1))
+			return true;
+	return false;
+}
+
 static int scan_table(Elf *elf, Elf_Scn *scn, const char *const *names, size_t n, uint64_t *offsets)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -35,7 +54,8 @@ static int scan_table(Elf *elf, Elf_Scn *scn, const char *const *names, size_t n
 	GElf_Shdr sh;
 	size_t i, j, count;
 
-	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize ||
+	    !strings_hold_any(elf, sh.sh_link, names, n))
 		return 0;
 	count = sh.sh_size / sh.sh_entsize;
 	for (i = 0; i < count; i++) {
@@ -50,7 +70,7 @@ static int scan_table(Elf *elf, Elf_Scn *scn, const char *const *names, size_t n
 			continue;
 		for (j = 0; j < n; j++) {
 			/* Versioned duplicates share the address: the first one is enough. */
-			if (offsets[j] || strcmp(name, names[j]))
+			if (offsets[j] || !names[j][0] || strcmp(name, names[j]))
 				continue;
 			offsets[j] = file_offset(elf, sym.st_value);
 			found += offsets[j] != 0;

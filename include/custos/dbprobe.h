@@ -49,4 +49,7 @@ char *dbprobe_next_warning(struct dbprobe *p);
 
 const char *dbprobe_system_name(enum dbprobe_system system);
 
+/* Calls fn for every function probed (enum custos_db_func), and whether its return is. */
+void dbprobe_each_function(void (*fn)(uint32_t func, bool at_return, void *ctx), void *ctx);
+
 #endif /* CUSTOS_DBPROBE_H */
