@@ -47,7 +47,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS
 BENCH	  := $(BUILD)/tests/bench/custos-bench
 SINKBENCH := $(BUILD)/tests/bench/custos-sinkbench
 
-.PHONY: all deps run check unit bench format format-check install uninstall deb clean FORCE
+.PHONY: all deps run check unit vmtest bench format format-check install uninstall deb clean FORCE
 
 all: $(BUILD)/custos
 
@@ -59,17 +59,23 @@ $(BUILD)/vmlinux.h:
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-# One compilation unit; see bpf/custos.bpf.c for why.
+# One compilation unit, built twice: the modern object and the compat one
+# (bpf/common.bpf.h); the binary carries both and loads the one this kernel runs.
 $(BUILD)/custos.bpf.o: bpf/custos.bpf.c $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/custos.skel.h: $(BUILD)/custos.bpf.o
-	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name custos_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/custos_compat.bpf.o: bpf/custos.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCUSTOS_COMPAT -c $< -o $@
 
-# Only the loader includes the skeleton.
-$(BUILD)/user/loader.o: $(BUILD)/custos.skel.h
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,_bpf,$(notdir $<)) > $@.tmp && mv $@.tmp $@
+
+# Only the loader (and the test of the hook table) includes the skeletons.
+$(BUILD)/user/loader.o $(BUILD)/tests/unit/test_hooks.o: $(BUILD)/custos.skel.h \
+	$(BUILD)/custos_compat.skel.h
 
 # Rewritten only when it changes (a new commit, another version), so nothing relinks otherwise.
 $(BUILD)/version.h: FORCE
@@ -140,9 +146,16 @@ run: deps
 unit: $(BUILD)/tests/unit-tests
 	$(BUILD)/tests/unit-tests
 
-# The whole test suite (root): installs what it needs, builds, runs everything.
+# The whole test suite (root): installs what it needs, builds, runs everything,
+# the kernel matrix included.
 check:
 	$(Q)scripts/test.sh
+
+# The kernel matrix alone (root): Debian's kernels under QEMU and this one (docs/kernel.md).
+vmtest:
+	$(Q)scripts/deps.sh vmtest
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)scripts/vmtest.sh
 
 tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH)
 

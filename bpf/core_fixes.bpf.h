@@ -6,8 +6,7 @@
 #ifndef CUSTOS_CORE_FIXES_BPF_H
 #define CUSTOS_CORE_FIXES_BPF_H
 
-#include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
+#include "common.bpf.h"
 
 /*
  * v6.13, "fs: port files to file_ref": struct file's atomic_long_t f_count
@@ -20,22 +19,24 @@ struct file___pre_file_ref {
 static __always_inline long file__ref_count(struct file *file)
 {
 	if (bpf_core_field_exists(file->f_ref))
-		return file->f_ref.refcnt.counter + 1;
-	return ((struct file___pre_file_ref *)file)->f_count.counter;
+		return KR(file, f_ref.refcnt.counter) + 1;
+	struct file___pre_file_ref *old = (void *)file;
+
+	return KR(old, f_count.counter);
 }
 
 /* task_struct.loginuid and .sessionid exist only with CONFIG_AUDIT. */
 static __always_inline __u32 task__loginuid(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->loginuid))
-		return task->loginuid.val;
+		return KR(task, loginuid.val);
 	return (__u32)-1;
 }
 
 static __always_inline __u32 task__sessionid(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->sessionid))
-		return task->sessionid;
+		return KR(task, sessionid);
 	return (__u32)-1;
 }
 

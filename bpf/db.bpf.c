@@ -34,6 +34,48 @@
 #define SQLITE_ROW	     100
 #define SQLITE_DONE	     101
 
+#ifdef CUSTOS_COMPAT
+/*
+ * Probed calls in flight in each thread (no task storage before 5.11): keyed
+ * by thread id and the thread's start time, so a thread killed inside a call
+ * leaves an entry no later thread with its id can mistake for its own; the
+ * LRU drops it.
+ */
+struct db_thread_key {
+	__u64 start_ns;
+	__u32 tid;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct db_thread_key);
+	__type(value, __u32);
+} db_thread_depth SEC(".maps");
+
+/*
+ * No attach cookies before 5.15: one program per probed function, and the
+ * CUSTOS_DB_LAYOUT_* flags of its library, by function, set by the loader.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CUSTOS_DB_FUNC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} db_func_flags SEC(".maps");
+
+static __always_inline __u32 *db__depth(struct task_struct *task, bool create)
+{
+	struct db_thread_key key = {.start_ns = KR(task, start_boottime), .tid = KR(task, pid)};
+	__u32 zero = 0, *depth = bpf_map_lookup_elem(&db_thread_depth, &key);
+
+	if (!depth && create) {
+		bpf_map_update_elem(&db_thread_depth, &key, &zero, BPF_NOEXIST);
+		depth = bpf_map_lookup_elem(&db_thread_depth, &key);
+	}
+	return depth;
+}
+#else
 /*
  * Probed calls in flight in each thread. In the thread's own storage, not in
  * a map keyed by thread id: a thread killed inside a call (a client killed in
@@ -47,6 +89,13 @@ struct {
 	__type(key, int);
 	__type(value, __u32);
 } db_task_depth SEC(".maps");
+
+static __always_inline __u32 *db__depth(struct task_struct *task, bool create)
+{
+	return bpf_task_storage_get(&db_task_depth, task, NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+#endif
 
 /* The error an SQLite statement's step returned since its last reset (a constraint failed). */
 struct {
@@ -264,7 +313,11 @@ static __always_inline void db__emit(struct task_struct *task, const struct db_i
 	bool scratch;
 
 	s = bpf_map_lookup_elem(&db_scratch, &zero);
+#ifdef CUSTOS_COMPAT
+	scratch = false; /* no compare-and-swap before 5.12: always a ring reservation */
+#else
 	scratch = s && __sync_val_compare_and_swap(&s->busy, 0, 1) == 0;
+#endif
 	if (scratch) {
 		o.rec = (struct custos_db_call *)s->data;
 		__builtin_memset(o.rec, 0, sizeof(*o.rec));
@@ -302,7 +355,7 @@ static __always_inline bool db__entry_only(__u32 func)
 static __always_inline void db__sqlite_done(struct task_struct *task, struct db_inflight *call,
 					    __u64 cookie)
 {
-	struct db_stmt_key key = {.tgid = task->tgid, .stmt = call->args[0]};
+	struct db_stmt_key key = {.tgid = KR(task, tgid), .stmt = call->args[0]};
 	struct db_stmt_rows *st = bpf_map_lookup_elem(&db_stmts, &key);
 	struct db_stmt_rows done;
 	__s32 *err;
@@ -319,19 +372,18 @@ static __always_inline void db__sqlite_done(struct task_struct *task, struct db_
 	db__emit(task, call, cookie, done.rows);
 }
 
-SEC("uprobe")
-int uprobe__db_entry(struct pt_regs *ctx)
+/* A probed function was entered: keep its arguments for its return. */
+static __always_inline int db__entry(struct pt_regs *ctx, __u64 cookie)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct task_struct *task = current_task();
 	struct db_inflight call = {
 	    .func = cookie & CUSTOS_DB_FUNC_MASK,
 	    .start_ns = bpf_ktime_get_boot_ns(),
 	};
-	struct db_call_key key = {.tid = task->pid, .sp = PT_REGS_SP(ctx)};
+	struct db_call_key key = {.tid = KR(task, pid), .sp = PT_REGS_SP(ctx)};
 	__u32 *depth;
 
-	if (task->tgid == agent_tgid)
+	if (task__is_agent(task))
 		return 0;
 	call.args[0] = PT_REGS_PARM1(ctx);
 	call.args[1] = PT_REGS_PARM2(ctx);
@@ -349,7 +401,7 @@ int uprobe__db_entry(struct pt_regs *ctx)
 			db__emit(task, &call, cookie, 0);
 		return 0;
 	}
-	depth = bpf_task_storage_get(&db_task_depth, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	depth = db__depth(task, true);
 	if (depth) {
 		call.nested = *depth > 0;
 		__sync_fetch_and_add(depth, 1);
@@ -362,7 +414,7 @@ int uprobe__db_entry(struct pt_regs *ctx)
 static __always_inline void db__sqlite_step(struct task_struct *task, struct db_inflight *call,
 					    long rc)
 {
-	struct db_stmt_key key = {.tgid = task->tgid, .stmt = call->args[0]};
+	struct db_stmt_key key = {.tgid = KR(task, tgid), .stmt = call->args[0]};
 	struct db_stmt_rows *st = bpf_map_lookup_elem(&db_stmts, &key);
 	struct db_stmt_rows fresh = {.first_ns = call->start_ns};
 
@@ -379,13 +431,12 @@ static __always_inline void db__sqlite_step(struct task_struct *task, struct db_
 	}
 }
 
-SEC("uretprobe")
-int uretprobe__db_return(struct pt_regs *ctx)
+/* A probed function returned: pair it with its entry and report it. */
+static __always_inline int db__return(struct pt_regs *ctx, __u64 cookie)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	/* The return address has been popped: the stack pointer is 8 above the entry's. */
-	struct db_call_key key = {.tid = task->pid, .sp = PT_REGS_SP(ctx) - 8};
-	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct db_call_key key = {.tid = KR(task, pid), .sp = PT_REGS_SP(ctx) - 8};
 	struct db_inflight *found, call;
 	__u64 ret = PT_REGS_RC(ctx);
 	__u32 *depth;
@@ -395,7 +446,7 @@ int uretprobe__db_return(struct pt_regs *ctx)
 		return 0;
 	call = *found;
 	bpf_map_delete_elem(&db_calls, &key);
-	depth = bpf_task_storage_get(&db_task_depth, task, NULL, 0);
+	depth = db__depth(task, false);
 	if (depth && *depth > 0)
 		__sync_fetch_and_add(depth, -1);
 	if (call.nested)
@@ -405,4 +456,53 @@ int uretprobe__db_return(struct pt_regs *ctx)
 	else
 		db__emit(task, &call, cookie, ret);
 	return 0;
+}
+
+#ifdef CUSTOS_COMPAT
+/* The CUSTOS_DB_LAYOUT_* flags of function func's library. */
+static __always_inline __u64 db__func_cookie(__u32 func)
+{
+	__u64 *flags = bpf_map_lookup_elem(&db_func_flags, &func);
+
+	return func | (flags ? *flags : 0);
+}
+
+#define DB_ENTRY(func)                                        \
+	SEC("uprobe")                                         \
+	int uprobe__db_entry_##func(struct pt_regs *ctx)      \
+	{                                                     \
+		return db__entry(ctx, db__func_cookie(func)); \
+	}
+#define DB_RETURN(func)                                        \
+	SEC("uretprobe")                                       \
+	int uretprobe__db_return_##func(struct pt_regs *ctx)   \
+	{                                                      \
+		return db__return(ctx, db__func_cookie(func)); \
+	}
+#define DB_PROBES(func) DB_ENTRY(func) DB_RETURN(func)
+
+/* Values of enum custos_db_func (a macro cannot expand the enum's names into program names). */
+DB_PROBES(1)
+DB_PROBES(2) DB_PROBES(3) DB_PROBES(4) DB_PROBES(5) DB_ENTRY(6) DB_PROBES(7) DB_PROBES(8)
+    DB_PROBES(9) DB_PROBES(10) DB_PROBES(11) DB_PROBES(12) DB_PROBES(13) DB_PROBES(14) DB_PROBES(15)
+	DB_PROBES(32) DB_PROBES(33) DB_PROBES(34) DB_PROBES(35) DB_PROBES(36) DB_PROBES(37)
+	    DB_PROBES(38) DB_PROBES(39) DB_PROBES(40) DB_PROBES(41) DB_ENTRY(42) DB_PROBES(64)
+		DB_PROBES(65) DB_PROBES(66) DB_PROBES(67) DB_PROBES(68) DB_ENTRY(69) DB_ENTRY(70)
+		    DB_ENTRY(71)
+#endif
+
+    /*
+     * Every probed function: the attach cookie says which (enum custos_db_func
+     * and flags). In the compat object too, for kernels that have cookies but
+     * lack another helper of the modern one (the loader chooses).
+     */
+    SEC("uprobe") int uprobe__db_entry(struct pt_regs *ctx)
+{
+	return db__entry(ctx, bpf_get_attach_cookie(ctx));
+}
+
+SEC("uretprobe")
+int uretprobe__db_return(struct pt_regs *ctx)
+{
+	return db__return(ctx, bpf_get_attach_cookie(ctx));
 }

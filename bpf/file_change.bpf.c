@@ -18,14 +18,15 @@
 
 static __always_inline int change__fd(long ret, __s64 fd, __u32 op, __u64 arg, __u32 arg2)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct custos_watch_value watch;
 	struct custos_file_change *rec;
 	struct custos_open_file *of;
+	struct inode *inode;
 	struct file *file;
 	__u64 file_addr;
 
-	if (ret != 0 || task->tgid == agent_tgid)
+	if (ret != 0 || task__is_agent(task))
 		return 0;
 	file_addr = task__fd_file(task, fd);
 	if (!file_addr)
@@ -41,14 +42,16 @@ static __always_inline int change__fd(long ret, __s64 fd, __u32 op, __u64 arg, _
 		return 0;
 	task__fill(&rec->task, task);
 	rec->open_id = of ? of->open_id : 0;
-	rec->ino = file->f_inode->i_ino;
-	rec->dev = file->f_inode->i_sb->s_dev;
-	rec->mode = file->f_inode->i_mode;
+	inode = KR(file, f_inode);
+	rec->ino = KR(inode, i_ino);
+	rec->dev = KR(inode, i_sb, s_dev);
+	rec->mode = KR(inode, i_mode);
 	rec->rule = watch.rule;
 	rec->op = op;
 	rec->arg = arg;
 	rec->arg2 = arg2;
-	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+	path__names(&rec->path, SCRATCH_TRACE, rec, REC_DATA(rec), KR(file, f_path.dentry),
+		    KR(file, f_path.mnt));
 	record__output(rec, sizeof(*rec) + rec->path.len);
 	return 0;
 }
@@ -56,8 +59,10 @@ static __always_inline int change__fd(long ret, __s64 fd, __u32 op, __u64 arg, _
 SEC("tracepoint/syscalls/sys_exit_ftruncate")
 int tp__syscalls__sys_exit_ftruncate(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__fd(ctx->ret, syscall_arg1(regs), CUSTOS_CHANGE_TRUNCATE, syscall_arg2(regs),
 			  0);
 }
@@ -65,16 +70,20 @@ int tp__syscalls__sys_exit_ftruncate(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_fchmod")
 int tp__syscalls__sys_exit_fchmod(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__fd(ctx->ret, syscall_arg1(regs), CUSTOS_CHANGE_CHMOD, syscall_arg2(regs), 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchown")
 int tp__syscalls__sys_exit_fchown(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__fd(ctx->ret, syscall_arg1(regs), CUSTOS_CHANGE_CHOWN, syscall_arg2(regs),
 			  syscall_arg3(regs));
 }
@@ -99,27 +108,45 @@ static long name_scan__step(__u32 i, struct name_scan *scan)
 	return 0;
 }
 
-/* The directory a name starts from: the cwd, or dirfd's file. */
-static __always_inline bool change__base(struct task_struct *task, __s32 dirfd, struct path *out)
+#ifdef CUSTOS_COMPAT
+/*
+ * A global function (checked once by the verifier, not at each exit of the
+ * loop in each caller): is there a '/' in the len bytes at record offset
+ * off of the scratch record?
+ */
+__noinline int name__has_slash_global(__u32 off, __u32 len)
 {
-	__u64 file_addr;
+	__u32 slot = SCRATCH_TRACE, i;
+	struct record_scratch *s = bpf_map_lookup_elem(&scratch, &slot);
 
-	if (dirfd == AT_FDCWD) {
-		*out = task->fs->pwd;
-		return true;
-	}
-	file_addr = task__fd_file(task, (__u32)dirfd);
-	if (!file_addr)
-		return false;
-	*out = kptr(struct file, file_addr)->f_path;
-	return true;
+	if (!s)
+		return 1;
+	_Pragma(
+	    "clang loop unroll(disable)") for (i = 0; i < CUSTOS_NAME_MAX && i < len;
+					       i++) if (s->data[(off + i) & (SCRATCH_SIZE - 1)] ==
+							'/') return 1;
+	return 0;
 }
+
+static __always_inline bool name__has_slash(char *data, __u32 off, long len)
+{
+	return name__has_slash_global(offsetof(struct custos_path_change, data) + off, len);
+}
+#else
+static __always_inline bool name__has_slash(char *data, __u32 off, long len)
+{
+	struct name_scan scan = {.name = data + off, .len = len};
+
+	bpf_loop(CUSTOS_NAME_MAX, name_scan__step, &scan, 0);
+	return scan.slash;
+}
+#endif
 
 /*
  * Copies a name the process passed, and for a relative one the directory it
- * starts from, at data + off. Returns the bytes used, 0 if the name cannot
- * be read. *simple_unwatched: a name without '/' in a directory that holds
- * nothing watched.
+ * starts from, at data + off (data: the data of a struct custos_path_change). Returns the bytes
+ * used, 0 if the name cannot be read. *simple_unwatched: a name without '/' in a directory that
+ * holds nothing watched.
  */
 static __always_inline __u32 change__name(struct task_struct *task, char *data, __u32 off,
 					  __s32 dirfd, const char *uname,
@@ -127,7 +154,6 @@ static __always_inline __u32 change__name(struct task_struct *task, char *data, 
 					  bool *simple_unwatched)
 {
 	struct custos_watch_value watch;
-	struct name_scan scan;
 	struct path dir;
 	long n;
 
@@ -139,28 +165,29 @@ static __always_inline __u32 change__name(struct task_struct *task, char *data, 
 	if (n <= 0)
 		return 0;
 	*name_len = n;
-	if (data[off] == '/' || !change__base(task, dirfd, &dir))
+	if (data[off] == '/' || !task__name_base(task, dirfd, &dir))
 		return n;
-	scan = (struct name_scan){.name = data + off, .len = n};
-	bpf_loop(CUSTOS_NAME_MAX, name_scan__step, &scan, 0);
-	*simple_unwatched = !scan.slash;
+	*simple_unwatched = !name__has_slash(data, off, n);
 	if (*simple_unwatched)
 		*simple_unwatched =
-		    !watch__dir_verdict(dir.dentry, dir.dentry->d_inode->i_sb->s_dev, &watch) &&
+		    !watch__dir_verdict(dir.dentry, KR(dir.dentry, d_inode, i_sb, s_dev), &watch) &&
 		    !watch__holds_watched_files(dir.dentry);
-	path__names(base, data + ((off + n) & (2 * CUSTOS_PATH_MAX - 1)), dir.dentry, dir.mnt);
+	path__names(base, SCRATCH_TRACE, data - offsetof(struct custos_path_change, data),
+		    offsetof(struct custos_path_change, data) +
+			((off + n) & (2 * CUSTOS_PATH_MAX - 1)),
+		    dir.dentry, dir.mnt);
 	return n + base->len;
 }
 
 static __always_inline int change__path(long ret, __u32 op, __s32 dirfd, const char *uname,
 					__s32 dirfd2, const char *uname2, __u64 arg, __u32 arg2)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct custos_path_change *rec;
 	bool skip1 = false, skip2 = true;
 	__u32 used;
 
-	if (ret != 0 || task->tgid == agent_tgid || exclude__task(task, CUSTOS_RULE_ALL))
+	if (ret != 0 || task__is_agent(task) || exclude__task(task, CUSTOS_RULE_ALL))
 		return 0;
 	rec = record__scratch(CUSTOS_REC_PATH_CHANGE);
 	if (!rec)
@@ -186,8 +213,10 @@ static __always_inline int change__path(long ret, __u32 op, __s32 dirfd, const c
 SEC("tracepoint/syscalls/sys_exit_truncate")
 int tp__syscalls__sys_exit_truncate(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__path(ctx->ret, CUSTOS_CHANGE_TRUNCATE, AT_FDCWD,
 			    (const char *)syscall_arg1(regs), 0, NULL, syscall_arg2(regs), 0);
 }
@@ -195,16 +224,21 @@ int tp__syscalls__sys_exit_truncate(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_chmod")
 int tp__syscalls__sys_exit_chmod(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__path(ctx->ret, CUSTOS_CHANGE_CHMOD, AT_FDCWD,
 			    (const char *)syscall_arg1(regs), 0, NULL, syscall_arg2(regs), 0);
 }
 
-static __always_inline int change__fchmodat(long ret)
+static __always_inline int change__fchmodat(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	long ret = ctx->ret;
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__path(ret, CUSTOS_CHANGE_CHMOD, syscall_arg1(regs),
 			    (const char *)syscall_arg2(regs), 0, NULL, syscall_arg3(regs), 0);
 }
@@ -212,19 +246,22 @@ static __always_inline int change__fchmodat(long ret)
 SEC("tracepoint/syscalls/sys_exit_fchmodat")
 int tp__syscalls__sys_exit_fchmodat(struct syscall_trace_exit *ctx)
 {
-	return change__fchmodat(ctx->ret);
+	return change__fchmodat(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchmodat2")
 int tp__syscalls__sys_exit_fchmodat2(struct syscall_trace_exit *ctx)
 {
-	return change__fchmodat(ctx->ret);
+	return change__fchmodat(ctx);
 }
 
-static __always_inline int change__chown(long ret)
+static __always_inline int change__chown(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	long ret = ctx->ret;
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__path(ret, CUSTOS_CHANGE_CHOWN, AT_FDCWD, (const char *)syscall_arg1(regs), 0,
 			    NULL, syscall_arg2(regs), syscall_arg3(regs));
 }
@@ -232,20 +269,22 @@ static __always_inline int change__chown(long ret)
 SEC("tracepoint/syscalls/sys_exit_chown")
 int tp__syscalls__sys_exit_chown(struct syscall_trace_exit *ctx)
 {
-	return change__chown(ctx->ret);
+	return change__chown(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_lchown")
 int tp__syscalls__sys_exit_lchown(struct syscall_trace_exit *ctx)
 {
-	return change__chown(ctx->ret);
+	return change__chown(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_fchownat")
 int tp__syscalls__sys_exit_fchownat(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__path(ctx->ret, CUSTOS_CHANGE_CHOWN, syscall_arg1(regs),
 			    (const char *)syscall_arg2(regs), 0, NULL, syscall_arg3(regs),
 			    syscall_arg4(regs));
@@ -254,8 +293,10 @@ int tp__syscalls__sys_exit_fchownat(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_unlink")
 int tp__syscalls__sys_exit_unlink(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return change__path(ctx->ret, CUSTOS_CHANGE_UNLINK, AT_FDCWD,
 			    (const char *)syscall_arg1(regs), 0, NULL, 0, 0);
 }
@@ -268,7 +309,7 @@ int tp__syscalls__sys_exit_unlink(struct syscall_trace_exit *ctx)
 static __always_inline void change__invalidate_verdicts(long ret)
 {
 	if (ret == 0)
-		__sync_fetch_and_add(&verdict_epoch, 1);
+		__sync_fetch_and_add(&state.verdict_epoch, 1);
 }
 
 SEC("tracepoint/syscalls/sys_exit_rmdir")
@@ -282,9 +323,9 @@ SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int tp__syscalls__sys_exit_unlinkat(struct syscall_trace_exit *ctx)
 {
 	long ret = ctx->ret;
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
-	if (syscall_arg3(regs) & AT_REMOVEDIR) {
+	if (!regs || (syscall_arg3(regs) & AT_REMOVEDIR)) {
 		change__invalidate_verdicts(ret);
 		return 0;
 	}
@@ -296,18 +337,23 @@ SEC("tracepoint/syscalls/sys_exit_rename")
 int tp__syscalls__sys_exit_rename(struct syscall_trace_exit *ctx)
 {
 	long ret = ctx->ret;
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
 	change__invalidate_verdicts(ret);
+	if (!regs)
+		return 0;
 	return change__path(ret, CUSTOS_CHANGE_RENAME, AT_FDCWD, (const char *)syscall_arg1(regs),
 			    AT_FDCWD, (const char *)syscall_arg2(regs), 0, 0);
 }
 
-static __always_inline int change__renameat(long ret)
+static __always_inline int change__renameat(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	long ret = ctx->ret;
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
 	change__invalidate_verdicts(ret);
+	if (!regs)
+		return 0;
 	return change__path(ret, CUSTOS_CHANGE_RENAME, syscall_arg1(regs),
 			    (const char *)syscall_arg2(regs), syscall_arg3(regs),
 			    (const char *)syscall_arg4(regs), 0, 0);
@@ -316,11 +362,11 @@ static __always_inline int change__renameat(long ret)
 SEC("tracepoint/syscalls/sys_exit_renameat")
 int tp__syscalls__sys_exit_renameat(struct syscall_trace_exit *ctx)
 {
-	return change__renameat(ctx->ret);
+	return change__renameat(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat2")
 int tp__syscalls__sys_exit_renameat2(struct syscall_trace_exit *ctx)
 {
-	return change__renameat(ctx->ret);
+	return change__renameat(ctx);
 }

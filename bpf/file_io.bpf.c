@@ -12,14 +12,20 @@
 #include "task.bpf.h"
 #include "watch.bpf.h"
 
+/* Is some watched file open anywhere? If not, no read or close needs a lookup. */
+static __always_inline bool file_io__tracking(void)
+{
+	return STATE(open_files_tracked) != 0;
+}
+
 static __always_inline int file_io__count(long ret, __s64 fd, bool write)
 {
 	struct task_struct *task;
 	__u64 file_addr;
 
-	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+	if (ret <= 0 || !file_io__tracking())
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = current_task();
 	file_addr = task__fd_file(task, fd);
 	if (file_addr)
 		open_file__count(task, file_addr, fd, ret, write);
@@ -27,79 +33,80 @@ static __always_inline int file_io__count(long ret, __s64 fd, bool write)
 }
 
 /* The read and write families: the fd is the first argument. */
-static __always_inline int file_io__count_read(long ret)
+static __always_inline int file_io__count_first(struct syscall_trace_exit *ctx, bool write)
 {
-	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+	long ret = ctx->ret;
+	struct pt_regs *regs;
+
+	if (ret <= 0 || !file_io__tracking())
 		return 0;
-	return file_io__count(ret, syscall_arg1(task__user_regs(bpf_get_current_task_btf())),
-			      false);
+	regs = syscall__regs(ctx->nr);
+	if (!regs)
+		return 0;
+	return file_io__count(ret, syscall_arg1(regs), write);
 }
 
-static __always_inline int file_io__count_write(long ret)
-{
-	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
-		return 0;
-	return file_io__count(ret, syscall_arg1(task__user_regs(bpf_get_current_task_btf())), true);
-}
+#define file_io__count_read(ctx)  file_io__count_first(ctx, false)
+#define file_io__count_write(ctx) file_io__count_first(ctx, true)
 
 SEC("tracepoint/syscalls/sys_exit_read")
 int tp__syscalls__sys_exit_read(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx->ret);
+	return file_io__count_read(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pread64")
 int tp__syscalls__sys_exit_pread64(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx->ret);
+	return file_io__count_read(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_readv")
 int tp__syscalls__sys_exit_readv(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx->ret);
+	return file_io__count_read(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_preadv")
 int tp__syscalls__sys_exit_preadv(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx->ret);
+	return file_io__count_read(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_preadv2")
 int tp__syscalls__sys_exit_preadv2(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx->ret);
+	return file_io__count_read(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_write")
 int tp__syscalls__sys_exit_write(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx->ret);
+	return file_io__count_write(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwrite64")
 int tp__syscalls__sys_exit_pwrite64(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx->ret);
+	return file_io__count_write(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_writev")
 int tp__syscalls__sys_exit_writev(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx->ret);
+	return file_io__count_write(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwritev")
 int tp__syscalls__sys_exit_pwritev(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx->ret);
+	return file_io__count_write(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwritev2")
 int tp__syscalls__sys_exit_pwritev2(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx->ret);
+	return file_io__count_write(ctx);
 }
 
 /*
@@ -118,33 +125,37 @@ int tp__syscalls__sys_exit_sendfile64(struct syscall_trace_exit *ctx)
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+	if (ctx->ret <= 0 || !file_io__tracking())
 		return 0;
-	regs = task__user_regs(bpf_get_current_task_btf());
+	regs = syscall__regs(ctx->nr);
+	if (!regs)
+		return 0;
 	return file_io__count_copy(ctx->ret, syscall_arg2(regs), syscall_arg1(regs));
 }
 
 /* splice(fd_in, off_in, fd_out, off_out, ...) and copy_file_range (cp uses it), same order. */
-static __always_inline int file_io__count_copy13(long ret)
+static __always_inline int file_io__count_copy13(struct syscall_trace_exit *ctx)
 {
 	struct pt_regs *regs;
 
-	if (ret <= 0 || !*(volatile __s64 *)&open_files_tracked)
+	if (ctx->ret <= 0 || !file_io__tracking())
 		return 0;
-	regs = task__user_regs(bpf_get_current_task_btf());
-	return file_io__count_copy(ret, syscall_arg1(regs), syscall_arg3(regs));
+	regs = syscall__regs(ctx->nr);
+	if (!regs)
+		return 0;
+	return file_io__count_copy(ctx->ret, syscall_arg1(regs), syscall_arg3(regs));
 }
 
 SEC("tracepoint/syscalls/sys_exit_splice")
 int tp__syscalls__sys_exit_splice(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_copy13(ctx->ret);
+	return file_io__count_copy13(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_copy_file_range")
 int tp__syscalls__sys_exit_copy_file_range(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_copy13(ctx->ret);
+	return file_io__count_copy13(ctx);
 }
 
 /*
@@ -154,18 +165,21 @@ int tp__syscalls__sys_exit_copy_file_range(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int tp__syscalls__sys_exit_mmap(struct syscall_trace_exit *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct custos_watch_value watch;
 	struct custos_open_file *of;
 	struct custos_file_mmap *rec;
 	struct pt_regs *regs;
+	struct inode *inode;
 	__u64 file_addr;
 	struct file *file;
 	__s64 fd;
 
-	if ((unsigned long)ctx->ret >= (unsigned long)-4095 || task->tgid == agent_tgid)
+	if ((unsigned long)ctx->ret >= (unsigned long)-4095 || task__is_agent(task))
 		return 0;
-	regs = task__user_regs(task);
+	regs = syscall__regs(ctx->nr);
+	if (!regs)
+		return 0;
 	fd = syscall_arg5(regs);
 	if ((syscall_arg4(regs) & MAP_ANONYMOUS) || fd < 0)
 		return 0;
@@ -184,15 +198,17 @@ int tp__syscalls__sys_exit_mmap(struct syscall_trace_exit *ctx)
 		return 0;
 	task__fill(&rec->task, task);
 	rec->open_id = of ? of->open_id : 0;
-	rec->ino = file->f_inode->i_ino;
-	rec->dev = file->f_inode->i_sb->s_dev;
-	rec->mode = file->f_inode->i_mode;
+	inode = KR(file, f_inode);
+	rec->ino = KR(inode, i_ino);
+	rec->dev = KR(inode, i_sb, s_dev);
+	rec->mode = KR(inode, i_mode);
 	rec->rule = watch.rule;
 	rec->length = syscall_arg2(regs);
 	rec->prot = syscall_arg3(regs);
 	rec->flags = syscall_arg4(regs);
 	rec->offset = syscall_arg6(regs);
-	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+	path__names(&rec->path, SCRATCH_TRACE, rec, REC_DATA(rec), KR(file, f_path.dentry),
+		    KR(file, f_path.mnt));
 	record__output(rec, sizeof(*rec) + rec->path.len);
 	return 0;
 }
@@ -203,9 +219,9 @@ static __always_inline int file_io__dup_over(__s64 oldfd, __s64 newfd)
 	struct task_struct *task;
 	__u64 file_addr;
 
-	if (oldfd == newfd || !*(volatile __s64 *)&open_files_tracked)
+	if (oldfd == newfd || !file_io__tracking())
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = current_task();
 	file_addr = task__fd_file(task, newfd);
 	if (file_addr && file_addr != task__fd_file(task, oldfd))
 		open_file__release(task, file_addr, CUSTOS_CLOSE_CLOSE);
@@ -228,9 +244,9 @@ int tp__syscalls__sys_enter_dup3(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_close_range")
 int tp__syscalls__sys_enter_close_range(struct trace_event_raw_sys_enter *ctx)
 {
-	if (!*(volatile __s64 *)&open_files_tracked || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
+	if (!file_io__tracking() || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
 		return 0;
-	fd_scan__release(bpf_get_current_task_btf(), FD_SCAN_OPEN, ctx->args[0], ctx->args[1],
+	fd_scan__release(current_task(), FD_SCAN_OPEN, ctx->args[0], ctx->args[1],
 			 CUSTOS_CLOSE_CLOSE);
 	return 0;
 }
@@ -242,9 +258,9 @@ int tp__syscalls__sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	struct task_struct *task;
 	__u64 file_addr;
 
-	if (!*(volatile __s64 *)&open_files_tracked)
+	if (!file_io__tracking())
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = current_task();
 	file_addr = task__fd_file(task, ctx->args[0]);
 	if (file_addr)
 		open_file__release(task, file_addr, CUSTOS_CLOSE_CLOSE);

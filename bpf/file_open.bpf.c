@@ -19,21 +19,6 @@ struct open_how_user {
 	__u64 resolve;
 };
 
-/* The directory a relative name is resolved from: the cwd or dirfd's file. */
-static __always_inline bool denied__base(struct task_struct *task, __s32 dirfd, struct path *out)
-{
-	if (dirfd == AT_FDCWD) {
-		*out = task->fs->pwd;
-		return true;
-	}
-	__u64 file_addr = task__fd_file(task, (__u32)dirfd);
-
-	if (!file_addr)
-		return false;
-	*out = kptr(struct file, file_addr)->f_path;
-	return true;
-}
-
 /*
  * A refused open has no inode to check: send the name as the process gave
  * it, and for a relative name the directory it starts from; the agent
@@ -61,31 +46,32 @@ static __always_inline void file_open__denied(struct task_struct *task, long err
 	if (n <= 0)
 		return;
 	rec->name_len = n;
-	if (rec->data[0] != '/' && denied__base(task, dirfd, &base))
-		path__names(&rec->base, rec->data + (n & (2 * CUSTOS_PATH_MAX - 1)), base.dentry,
-			    base.mnt);
+	if (rec->data[0] != '/' && task__name_base(task, dirfd, &base))
+		path__names(&rec->base, SCRATCH_TRACE, rec,
+			    REC_DATA(rec) + (n & (2 * CUSTOS_PATH_MAX - 1)), base.dentry, base.mnt);
 	record__output(rec, sizeof(*rec) + n + rec->base.len);
 }
 
-static __always_inline void file_open__fill(struct custos_file_open *rec, struct task_struct *task,
-					    struct file *file, __s32 fd, __u32 flags, __u64 open_id,
-					    __u32 rule, __u32 via)
+static __always_inline void file_open__fill(struct custos_file_open *rec, __u32 slot,
+					    struct task_struct *task, struct file *file, __s32 fd,
+					    __u32 flags, __u64 open_id, __u32 rule, __u32 via)
 {
-	struct inode *inode = file->f_inode;
+	struct inode *inode = KR(file, f_inode);
 
 	task__fill(&rec->task, task);
 	rec->open_id = open_id;
-	rec->ino = inode->i_ino;
-	rec->dev = inode->i_sb->s_dev;
-	rec->size = inode->i_size;
-	rec->mode = inode->i_mode;
-	rec->owner_uid = inode->i_uid.val;
-	rec->owner_gid = inode->i_gid.val;
+	rec->ino = KR(inode, i_ino);
+	rec->dev = KR(inode, i_sb, s_dev);
+	rec->size = KR(inode, i_size);
+	rec->mode = KR(inode, i_mode);
+	rec->owner_uid = KR(inode, i_uid.val);
+	rec->owner_gid = KR(inode, i_gid.val);
 	rec->rule = rule;
 	rec->flags = flags;
 	rec->fd = fd;
 	rec->via = via;
-	path__names(&rec->path, rec->data, file->f_path.dentry, file->f_path.mnt);
+	path__names(&rec->path, slot, rec, REC_DATA(rec), KR(file, f_path.dentry),
+		    KR(file, f_path.mnt));
 }
 
 static __always_inline void file_open__record(struct task_struct *task, struct file *file, __s32 fd,
@@ -95,7 +81,7 @@ static __always_inline void file_open__record(struct task_struct *task, struct f
 
 	if (!rec)
 		return;
-	file_open__fill(rec, task, file, fd, flags, open_id, rule, via);
+	file_open__fill(rec, SCRATCH_TRACE, task, file, fd, flags, open_id, rule, via);
 	record__output(rec, sizeof(*rec) + rec->path.len);
 }
 
@@ -116,17 +102,17 @@ static __always_inline __u64 file_open__track(struct task_struct *task, __u64 fi
 {
 	struct custos_open_file *stale, of = {
 					    .open_id = file_open__next_id(),
-					    .ino = inode->i_ino,
+					    .ino = KR(inode, i_ino),
 					    .dev = dev,
 					    .rule = rule,
-					    .owner_tgid = task->tgid,
-					    .opener_tid = task->pid,
-					    .opener_cred = (__u64)task->cred,
-					    .opener_mm = (__u64)task->mm,
+					    .owner_tgid = KR(task, tgid),
+					    .opener_tid = KR(task, pid),
+					    .opener_cred = (__u64)KR(task, cred),
+					    .opener_mm = (__u64)KR(task, mm),
 					};
 
 	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_NOEXIST) == 0) {
-		__sync_fetch_and_add(&open_files_tracked, 1);
+		__sync_fetch_and_add(&state.open_files_tracked, 1);
 		return of.open_id;
 	}
 	/* The struct file was freed and reused without a close we saw. */
@@ -135,7 +121,7 @@ static __always_inline __u64 file_open__track(struct task_struct *task, __u64 fi
 		open_file__summarize(task, file_addr, stale, &stale->io, stale->owner_tgid,
 				     CUSTOS_CLOSE_REUSED, true);
 	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_ANY) == 0)
-		__sync_fetch_and_add(&open_files_tracked, 1);
+		__sync_fetch_and_add(&state.open_files_tracked, 1);
 	return of.open_id;
 }
 
@@ -153,10 +139,10 @@ static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __
 	if (!file_addr)
 		return;
 	file = kptr(struct file, file_addr);
-	inode = file->f_inode;
-	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
+	inode = KR(file, f_inode);
+	if ((KR(file, f_mode) & FMODE_PATH) || S_ISDIR(KR(inode, i_mode)))
 		return;
-	dev = inode->i_sb->s_dev;
+	dev = KR(inode, i_sb, s_dev);
 	if (!watch__decide_file(file, &watch))
 		return;
 	if (exclude__task(task, watch.rule))
@@ -168,9 +154,9 @@ static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __
 
 static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 
-	if (task->tgid == agent_tgid)
+	if (task__is_agent(task))
 		return 0;
 	if (ret >= 0)
 		file_open__fd(task, ret, flags, CUSTOS_OPEN_SYSCALL);
@@ -182,8 +168,10 @@ static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, c
 SEC("tracepoint/syscalls/sys_exit_openat")
 int tp__syscalls__sys_exit_openat(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return file_open__exit(ctx->ret, syscall_arg3(regs), syscall_arg1(regs),
 			       (const char *)syscall_arg2(regs));
 }
@@ -191,9 +179,11 @@ int tp__syscalls__sys_exit_openat(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int tp__syscalls__sys_exit_openat2(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 	struct open_how_user how = {};
 
+	if (!regs)
+		return 0;
 	bpf_probe_read_user(&how, sizeof(how), (void *)syscall_arg3(regs));
 	return file_open__exit(ctx->ret, how.flags, syscall_arg1(regs),
 			       (const char *)syscall_arg2(regs));
@@ -202,8 +192,10 @@ int tp__syscalls__sys_exit_openat2(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_open")
 int tp__syscalls__sys_exit_open(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return file_open__exit(ctx->ret, syscall_arg2(regs), AT_FDCWD,
 			       (const char *)syscall_arg1(regs));
 }
@@ -211,8 +203,10 @@ int tp__syscalls__sys_exit_open(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_creat")
 int tp__syscalls__sys_exit_creat(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = task__user_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = syscall__regs(ctx->nr);
 
+	if (!regs)
+		return 0;
 	return file_open__exit(ctx->ret, O_CREAT | O_WRONLY | O_TRUNC, AT_FDCWD,
 			       (const char *)syscall_arg1(regs));
 }
@@ -235,19 +229,19 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	struct inode *inode;
 	__u64 open_id;
 
-	if (!task || !file || task->tgid == agent_tgid)
+	if (!task || !file || task__is_agent(task))
 		return 0;
-	inode = file->f_inode;
-	if ((file->f_mode & FMODE_PATH) || S_ISDIR(inode->i_mode))
+	inode = KR(file, f_inode);
+	if ((KR(file, f_mode) & FMODE_PATH) || S_ISDIR(KR(inode, i_mode)))
 		return 0;
-	key.ino = inode->i_ino;
-	key.dev = inode->i_sb->s_dev;
+	key.ino = KR(inode, i_ino);
+	key.dev = KR(inode, i_sb, s_dev);
 	key.pad = 0;
 	exact = bpf_map_lookup_elem(&watch_inodes, &key);
 	if (exact)
 		watch = *exact;
 	else if (!watch__dev_watched(key.dev) ||
-		 !watch__lookup(file->f_path.dentry->d_parent, key.dev, &watch))
+		 !watch__lookup(KR(file, f_path.dentry, d_parent), key.dev, &watch))
 		return 0;
 	if (exclude__task(task, watch.rule))
 		return 0;
@@ -256,13 +250,23 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	if (bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
 		return 0;
 	open_id = file_open__track(task, (__u64)file, inode, key.dev, watch.rule);
+#ifdef CUSTOS_COMPAT
+	/* Built in the iterator's own scratch: its path walk writes there. */
+	rec = record__scratch_slot(CUSTOS_REC_FILE_OPEN, SCRATCH_ITER);
+	if (!rec)
+		return 0;
+	file_open__fill(rec, SCRATCH_ITER, task, file, ctx->fd, KR(file, f_flags), open_id,
+			watch.rule, CUSTOS_OPEN_EXISTING);
+	record__output(rec, sizeof(*rec) + rec->path.len);
+#else
 	rec = record__reserve(CUSTOS_REC_FILE_OPEN, sizeof(*rec) + CUSTOS_PATH_MAX);
 	if (!rec)
 		return 0;
-	file_open__fill(rec, task, file, ctx->fd, file->f_flags, open_id, watch.rule,
-			CUSTOS_OPEN_EXISTING);
+	file_open__fill(rec, SCRATCH_ITER, task, file, ctx->fd, KR(file, f_flags), open_id,
+			watch.rule, CUSTOS_OPEN_EXISTING);
 	rec->hdr.size = sizeof(*rec) + rec->path.len;
 	record__submit(rec);
+#endif
 	return 0;
 }
 
@@ -270,10 +274,14 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int tp__syscalls__sys_exit_open_by_handle_at(struct syscall_trace_exit *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
+	struct pt_regs *regs;
 	long ret = ctx->ret;
 
-	if (ret >= 0 && task->tgid != agent_tgid)
-		file_open__fd(task, ret, syscall_arg3(task__user_regs(task)), CUSTOS_OPEN_SYSCALL);
+	if (ret < 0 || task__is_agent(task))
+		return 0;
+	regs = syscall__regs(ctx->nr);
+	if (regs)
+		file_open__fd(task, ret, syscall_arg3(regs), CUSTOS_OPEN_SYSCALL);
 	return 0;
 }

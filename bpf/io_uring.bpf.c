@@ -45,49 +45,178 @@ static __always_inline bool uring__is_write(__u8 op)
 	       op == IORING_OP_WRITEV_FIXED;
 }
 
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(tp_btf__io_uring_complete, void *ctx_, void *req_addr, struct io_uring_cqe *cqe)
+/* What a completion needs of its request. */
+struct uring_req {
+	__u64 file;	  /* read and write: the file */
+	__u32 open_flags; /* openat: its flags */
+	__u32 file_slot;  /* openat: non-zero into a direct descriptor */
+	__u8 opcode;
+	__u8 pad[7];
+};
+
+/*
+ * The per-opcode data sits at the start of struct io_kiocb on every kernel
+ * (a union of the per-op structs before 5.19, struct io_cmd_data since), so
+ * an io_open is read at the request's own address.
+ */
+static __always_inline void uring__req(__u64 req_addr, struct uring_req *out)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct io_kiocb *req;
-	__s32 res = cqe->res;
-	__u8 op;
+	struct io_kiocb *req = kptr(struct io_kiocb, req_addr);
+	struct io_open *open = kptr(struct io_open, req_addr);
 
-	if (!req_addr || task->tgid == agent_tgid)
-		return 0;
-	req = kptr(struct io_kiocb, req_addr);
-	op = req->opcode;
-	if (res > 0 && (uring__is_read(op) || uring__is_write(op))) {
-		if (*(volatile __s64 *)&open_files_tracked && req->file)
-			open_file__count(task, (__u64)req->file, -1, res, uring__is_write(op));
-	} else if (res >= 0 && (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2)) {
-		struct io_open *open = kptr(struct io_open, &req->cmd);
-
-		/* Into a direct descriptor, res is a slot of the ring, not an fd. */
-		if (!open->file_slot)
-			file_open__fd(task, res, open->how.flags, CUSTOS_OPEN_IO_URING);
-	} else if (res == 0 && (op == IORING_OP_RENAMEAT || op == IORING_OP_UNLINKAT)) {
-		/* As for the syscalls: cached directory verdicts may be wrong now. */
-		__sync_fetch_and_add(&verdict_epoch, 1);
-	}
-	return 0;
+	out->opcode = KR(req, opcode);
+	out->file = (__u64)KR(req, file);
+	out->open_flags = KR(open, how.flags);
+	out->file_slot = KR(open, file_slot);
 }
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(tp_btf__io_uring_submit_req, struct io_kiocb *req)
+/* A request completed with res (bytes, or the new fd). */
+static __always_inline void uring__done(const struct uring_req *r, __s32 res)
 {
+	struct task_struct *task = current_task();
+	__u8 op = r->opcode;
+
+	if (task__is_agent(task))
+		return;
+	if (res > 0 && (uring__is_read(op) || uring__is_write(op))) {
+		if (STATE(open_files_tracked) && r->file)
+			open_file__count(task, r->file, -1, res, uring__is_write(op));
+	} else if (res >= 0 && (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2)) {
+		/* Into a direct descriptor, res is a slot of the ring, not an fd. */
+		if (!r->file_slot)
+			file_open__fd(task, res, r->open_flags, CUSTOS_OPEN_IO_URING);
+	} else if (res == 0 && (op == IORING_OP_RENAMEAT || op == IORING_OP_UNLINKAT)) {
+		/* As for the syscalls: cached directory verdicts may be wrong now. */
+		__sync_fetch_and_add(&state.verdict_epoch, 1);
+	}
+}
+
+static __always_inline void uring__complete(__u64 req_addr, __s32 res)
+{
+	struct uring_req r;
+
+	if (!req_addr)
+		return;
+	uring__req(req_addr, &r);
+	uring__done(&r, res);
+}
+
+/*
+ * Where io_uring_complete has no request (5.10: ctx, user_data, res,
+ * cflags), what a completion needs is kept at submission, by ring and
+ * user_data. Two requests in flight with the same user_data on one ring
+ * would be confused: applications give each its own.
+ */
+struct uring_key {
+	__u64 ctx;
+	__u64 user_data;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct uring_key);
+	__type(value, struct uring_req);
+} uring_pending SEC(".maps");
+
+static __always_inline bool uring__needs_result(__u8 op)
+{
+	return uring__is_read(op) || uring__is_write(op) || op == IORING_OP_OPENAT ||
+	       op == IORING_OP_OPENAT2 || op == IORING_OP_RENAMEAT || op == IORING_OP_UNLINKAT;
+}
+
+static __always_inline void uring__remember(__u64 ctx, __u64 req_addr, __u64 user_data)
+{
+	struct uring_key key = {.ctx = ctx, .user_data = user_data};
+	struct uring_req r;
+
+	if (!req_addr)
+		return;
+	uring__req(req_addr, &r);
+	if (uring__needs_result(r.opcode))
+		bpf_map_update_elem(&uring_pending, &key, &r, BPF_ANY);
+}
+
+static __always_inline void uring__complete_by_key(__u64 ctx, __u64 user_data, __s32 res)
+{
+	struct uring_key key = {.ctx = ctx, .user_data = user_data};
+	struct uring_req *found = bpf_map_lookup_elem(&uring_pending, &key), r;
+
+	if (!found)
+		return;
+	r = *found;
+	bpf_map_delete_elem(&uring_pending, &key);
+	uring__done(&r, res);
+}
+
+/* A request is submitted: a close's fd still leads to its file. */
+static __always_inline void uring__submit(__u64 req_addr)
+{
+	struct io_kiocb *req = kptr(struct io_kiocb, req_addr);
 	struct task_struct *task;
 	struct io_close *close;
 	__u64 file_addr;
 
-	if (req->opcode != IORING_OP_CLOSE || !*(volatile __s64 *)&open_files_tracked)
-		return 0;
-	close = kptr(struct io_close, &req->cmd);
-	if (close->file_slot)
-		return 0;
-	task = bpf_get_current_task_btf();
-	file_addr = task__fd_file(task, close->fd);
+	if (!req_addr || KR(req, opcode) != IORING_OP_CLOSE || !STATE(open_files_tracked))
+		return;
+	close = kptr(struct io_close, req_addr);
+	if (KR(close, file_slot))
+		return;
+	task = current_task();
+	file_addr = task__fd_file(task, KR(close, fd));
 	if (file_addr)
 		open_file__release(task, file_addr, CUSTOS_CLOSE_CLOSE);
+}
+
+/*
+ * One program per signature of each tracepoint; the loader loads the one
+ * whose arguments match the kernel's btf_trace_<name> typedef
+ * (user/loader.c); the comments name kernels where each was seen.
+ * (ctx, req, struct io_uring_cqe *cqe): 6.18.
+ */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(tp_btf__io_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe)
+{
+	uring__complete((__u64)req, KR(cqe, res));
+	return 0;
+}
+
+/* (ctx, req, user_data, res, cflags[, extra1, extra2]): 5.10, 6.1, 6.12. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(tp_btf__io_uring_complete_res, void *ctx_, void *req, __u64 user_data, int res)
+{
+	uring__complete((__u64)req, res);
+	return 0;
+}
+
+/* io_uring_submit_req(req): 6.12, 6.18. */
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(tp_btf__io_uring_submit_req, struct io_kiocb *req)
+{
+	uring__submit((__u64)req);
+	return 0;
+}
+
+/* io_uring_submit_sqe(req, force_nonblock): 6.1. */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(tp_btf__io_uring_submit_sqe, struct io_kiocb *req)
+{
+	uring__submit((__u64)req);
+	return 0;
+}
+
+/* io_uring_submit_sqe(ctx, req, opcode, user_data, ...): 5.10; its completions are paired. */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(tp_btf__io_uring_submit_sqe_ctx, void *ring, void *req, __u8 opcode, __u64 user_data)
+{
+	uring__submit((__u64)req);
+	uring__remember((__u64)ring, (__u64)req, user_data);
+	return 0;
+}
+
+/* (ctx, user_data, res, cflags): 5.10, paired with its submission. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(tp_btf__io_uring_complete_ud, void *ring, __u64 user_data, int res)
+{
+	uring__complete_by_key((__u64)ring, user_data, res);
 	return 0;
 }

@@ -9,31 +9,13 @@
 #include <bpf/bpf_helpers.h>
 #include <custos/abi.h>
 
-/* ABI of the records this object writes; checked by the agent at load. */
-const volatile __u32 abi_version = CUSTOS_ABI_VERSION;
-/* The agent's own process: never recorded. */
-const volatile __u32 agent_tgid = 0;
-/* Wake the agent when this many bytes wait in the ring; below, it polls. */
-const volatile __u64 wakeup_bytes = 1 << 20;
+/* The loader's settings: .rodata holds only this, so its layout is the struct's. */
+const volatile struct custos_bpf_config settings = {.abi_version = CUSTOS_ABI_VERSION};
+/* Shared with the agent, which maps it (see struct custos_bpf_state). */
+struct custos_bpf_state state;
 
-/*
- * Epoch of the cached directory verdicts: userspace bumps it when the watch
- * maps change, the kernel hooks when a rename or a directory removal
- * succeeds (a moved directory changes the ancestry of everything below it).
- */
-__u64 verdict_epoch;
-/*
- * Entries added to open_files minus those deleted (LRU evictions are not
- * subtracted, so it is never too low): 0 means no watched file is open
- * anywhere, and reads and closes need no lookup.
- */
-__s64 open_files_tracked;
-/* Entries of kind CUSTOS_WATCH_FILE in watch_inodes; 0 skips the file's own lookup. */
-__u32 file_watches;
-/* Entries in the exclusion maps; 0 skips their lookups. */
-__u32 exclude_comm_count;
-__u32 exclude_uid_count;
-__u32 exclude_exe_count;
+/* Reads of the shared state the agent may change at any time. */
+#define STATE(field) (*(volatile typeof(state.field) *)&state.field)
 
 /* Records to the agent. Size set by the loader. */
 struct {
@@ -68,8 +50,8 @@ struct {
 /*
  * Whether a directory is inside a watched tree (and which rule): a per-CPU
  * direct-mapped cache indexed by the directory's inode, each slot checked
- * against the inode, its device and verdict_epoch. A directory has one
- * dentry, so its inode names it; verdict_epoch moves on every rename and
+ * against the inode, its device and state.verdict_epoch. A directory has one
+ * dentry, so its inode names it; the epoch moves on every rename and
  * directory removal, so neither a moved tree nor a reused inode number can
  * leave a stale verdict. Per CPU, so a slot is only written by the program
  * running on that CPU (syscall tracepoints run with preemption disabled):
@@ -135,14 +117,18 @@ struct {
 /*
  * Per-CPU room to build a variable-length record before bpf_ringbuf_output().
  * A power of two, so a size masked with SCRATCH_SIZE - 1 is provably in bounds.
+ * Slot SCRATCH_TRACE serves the tracepoint programs; SCRATCH_ITER the
+ * iterator, which runs preemptibly (compat object only).
  */
-#define SCRATCH_SIZE 16384
+#define SCRATCH_SIZE  16384
+#define SCRATCH_TRACE 0
+#define SCRATCH_ITER  1
 struct record_scratch {
 	__u8 data[SCRATCH_SIZE];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct record_scratch);
 } scratch SEC(".maps");

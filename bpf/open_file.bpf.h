@@ -10,10 +10,6 @@
 #include "task.bpf.h"
 
 /*
- * Sends the counters of an open watched file. With final set the entry is
- * deleted: the struct file is about to be released.
- */
-/*
  * Sends the counters io of process counters_tgid for an open watched file.
  * With final set the file is released: its entry is deleted.
  */
@@ -27,12 +23,12 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 	rec = record__reserve(CUSTOS_REC_FILE_CLOSE, sizeof(*rec));
 	if (rec) {
 		/* The opener itself, still the same (credentials, program): userspace knows it. */
-		rec->by_opener = task->pid == of->opener_tid &&
-				 (__u64)task->cred == of->opener_cred &&
-				 (__u64)task->mm == of->opener_mm;
+		rec->by_opener = KR(task, pid) == of->opener_tid &&
+				 (__u64)KR(task, cred) == of->opener_cred &&
+				 (__u64)KR(task, mm) == of->opener_mm;
 		if (rec->by_opener) {
-			rec->task.tgid = task->tgid;
-			rec->task.tid = task->pid;
+			rec->task.tgid = KR(task, tgid);
+			rec->task.tid = KR(task, pid);
 		} else {
 			task__fill(&rec->task, task);
 		}
@@ -47,7 +43,7 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 		record__submit(rec);
 	}
 	if (final && bpf_map_delete_elem(&open_files, &file_addr) == 0)
-		__sync_fetch_and_add(&open_files_tracked, -1);
+		__sync_fetch_and_add(&state.open_files_tracked, -1);
 }
 
 /*
@@ -62,13 +58,13 @@ static __always_inline struct custos_open_file *open_file__lookup(struct task_st
 	struct custos_open_file *of;
 	struct inode *inode;
 
-	if (!*(volatile __s64 *)&open_files_tracked)
+	if (!STATE(open_files_tracked))
 		return NULL;
 	of = bpf_map_lookup_elem(&open_files, &file_addr);
 	if (!of)
 		return NULL;
-	inode = kptr(struct file, file_addr)->f_inode;
-	if (inode->i_ino == of->ino && inode->i_sb->s_dev == of->dev)
+	inode = KR(kptr(struct file, file_addr), f_inode);
+	if (KR(inode, i_ino) == of->ino && KR(inode, i_sb, s_dev) == of->dev)
 		return of;
 	open_file__summarize(task, file_addr, of, &of->io, of->owner_tgid, CUSTOS_CLOSE_REUSED,
 			     true);
@@ -102,7 +98,7 @@ static __always_inline struct custos_io *open_file__counters(struct task_struct 
 							     __u64 file_addr,
 							     struct custos_open_file *of, __s32 fd)
 {
-	struct custos_reader_key key = {.file = file_addr, .tgid = task->tgid};
+	struct custos_reader_key key = {.file = file_addr, .tgid = KR(task, tgid)};
 	struct custos_reader *r, fresh = {.open_id = of->open_id};
 
 	if (key.tgid == of->owner_tgid)
@@ -157,7 +153,7 @@ static __always_inline void open_file__release(struct task_struct *task, __u64 f
 	if (!of)
 		return;
 	final = file__ref_count(kptr(struct file, file_addr)) <= 1;
-	key.tgid = task->tgid;
+	key.tgid = KR(task, tgid);
 	if (key.tgid == of->owner_tgid) {
 		open_file__summarize(task, file_addr, of, &of->io, key.tgid, reason, final);
 		return;
@@ -178,6 +174,16 @@ enum fd_scan_set {
 	FD_SCAN_CLOEXEC, /* close_on_exec */
 };
 
+/* The struct file at fd of the fd array, released if it is watched. */
+static __always_inline void fd_scan__release_fd(__u64 fd_array, __u64 fd, __u32 reason)
+{
+	__u64 file_addr = 0;
+
+	bpf_probe_read_kernel(&file_addr, sizeof(file_addr), (void *)(fd_array + fd * 8));
+	if (file_addr)
+		open_file__release(current_task(), file_addr, reason);
+}
+
 /* What an fd-table scan walks: addresses, since bpf_loop passes them through the stack. */
 struct fd_scan {
 	__u64 fd_array;	   /* struct file ** */
@@ -189,15 +195,51 @@ struct fd_scan {
 	__u32 reason;
 };
 
+#ifdef CUSTOS_COMPAT
+/*
+ * Global functions: the verifier checks each once, not at every place the
+ * bounded scan (up to 1024 descriptors) calls it.
+ */
+__noinline int fd_scan__release_global(__u64 fd_array, __u64 fd, __u32 reason)
+{
+	fd_scan__release_fd(fd_array, fd, reason);
+	return 0;
+}
+
+/* The set bits of word word_idx of bits (idx_reason: word_idx | reason << 32). */
+__noinline int fd_scan__word_global(__u64 fd_array, __u64 bits, __u64 idx_reason, __u64 first,
+				    __u64 last)
+{
+	__u32 word_idx = (__u32)idx_reason, reason = idx_reason >> 32, bit;
+	unsigned long word = 0;
+
+	bpf_probe_read_kernel(&word, sizeof(word), (void *)(bits + (__u64)word_idx * 8));
+	_Pragma("clang loop unroll(disable)") for (bit = 0; bit < 64 && word; bit++, word >>= 1)
+	{
+		__u64 fd = (__u64)word_idx * 64 + bit;
+
+		if ((word & 1) && fd >= first && fd <= last)
+			fd_scan__release_global(fd_array, fd, reason);
+	}
+	return 0;
+}
+
+static __always_inline long fd_scan__word(__u32 word_idx, struct fd_scan *scan)
+{
+	if (word_idx >= scan->words)
+		return 1;
+	fd_scan__word_global(scan->fd_array, scan->bits, word_idx | (__u64)scan->reason << 32,
+			     scan->first, scan->last);
+	return 0;
+}
+#else
 static long fd_scan__bit(__u32 bit, struct fd_scan *scan)
 {
-	__u64 fd = (__u64)scan->word_idx * 64 + bit, file_addr = 0;
+	__u64 fd = (__u64)scan->word_idx * 64 + bit;
 
 	if (!(scan->word & (1ULL << (bit & 63))) || fd < scan->first || fd > scan->last)
 		return 0;
-	bpf_probe_read_kernel(&file_addr, sizeof(file_addr), (void *)(scan->fd_array + fd * 8));
-	if (file_addr)
-		open_file__release(bpf_get_current_task_btf(), file_addr, scan->reason);
+	fd_scan__release_fd(scan->fd_array, fd, scan->reason);
 	return 0;
 }
 
@@ -215,28 +257,31 @@ static long fd_scan__word(__u32 word_idx, struct fd_scan *scan)
 	bpf_loop(64, fd_scan__bit, scan, 0);
 	return 0;
 }
+#endif
 
 /*
  * Releases every watched file behind the current task's fds in [first,
  * last] that are in the set (open at exit and close_range, close-on-exec at
- * exec), up to CUSTOS_FD_WORDS_MAX * 64 descriptors.
+ * exec), up to CUSTOS_FD_WORDS_MAX * 64 descriptors (CUSTOS_FD_WORDS_COMPAT
+ * * 64 in the compat object).
  */
 static __always_inline void fd_scan__release(struct task_struct *task, enum fd_scan_set set,
 					     __u64 first, __u64 last, __u32 reason)
 {
-	struct files_struct *files = task->files;
+	struct files_struct *files = KR(task, files);
 	struct fd_scan scan = {.reason = reason, .first = first, .last = last};
 	struct fdtable *fdt;
 
 	if (!files)
 		return;
-	fdt = files->fdt;
-	scan.fd_array = (__u64)fdt->fd;
-	scan.bits = set == FD_SCAN_CLOEXEC ? (__u64)fdt->close_on_exec : (__u64)fdt->open_fds;
-	scan.words = fdt->max_fds / 64;
+	fdt = KR(files, fdt);
+	scan.fd_array = (__u64)KR(fdt, fd);
+	scan.bits =
+	    set == FD_SCAN_CLOEXEC ? (__u64)KR(fdt, close_on_exec) : (__u64)KR(fdt, open_fds);
+	scan.words = KR(fdt, max_fds) / 64;
 	if (scan.words > CUSTOS_FD_WORDS_MAX)
 		scan.words = CUSTOS_FD_WORDS_MAX;
-	bpf_loop(scan.words, fd_scan__word, &scan, 0);
+	LOOP(scan.words, CUSTOS_FD_WORDS_COMPAT, fd_scan__word, &scan);
 }
 
 #endif /* CUSTOS_OPEN_FILE_BPF_H */

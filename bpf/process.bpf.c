@@ -19,27 +19,37 @@ int BPF_PROG(tp_btf__sched_process_exec, struct task_struct *task, pid_t old_pid
 	     struct linux_binprm *bprm)
 {
 	struct custos_proc_exec *out;
-	struct mm_struct *mm = task->mm;
-	struct file *file = bprm->file;
-	__u64 args_len;
+	struct mm_struct *mm = KR(task, mm);
+	struct file *file = KR(bprm, file);
+	__u64 args_len, arg_start;
 
-	if (task->tgid == agent_tgid)
+	if (task__is_agent(task))
 		return 0;
+#ifdef CUSTOS_COMPAT
+	out = record__scratch(CUSTOS_REC_PROC_EXEC); /* the path walk writes to the scratch */
+#else
 	out = record__reserve(CUSTOS_REC_PROC_EXEC, EXEC_RECORD_SIZE);
+#endif
 	if (!out)
 		return 0;
 	task__fill(&out->task, task);
-	out->exe_ino = file->f_inode->i_ino;
-	out->exe_dev = file->f_inode->i_sb->s_dev;
-	path__names(&out->exe, out->data, file->f_path.dentry, file->f_path.mnt);
-	args_len = mm->arg_end - mm->arg_start;
+	out->exe_ino = KR(file, f_inode, i_ino);
+	out->exe_dev = KR(file, f_inode, i_sb, s_dev);
+	path__names(&out->exe, SCRATCH_TRACE, out, REC_DATA(out), KR(file, f_path.dentry),
+		    KR(file, f_path.mnt));
+	arg_start = KR(mm, arg_start);
+	args_len = KR(mm, arg_end) - arg_start;
 	out->args_truncated = args_len > CUSTOS_ARGS_MAX;
 	if (args_len > CUSTOS_ARGS_MAX)
 		args_len = CUSTOS_ARGS_MAX;
-	if (bpf_probe_read_user(out->data + CUSTOS_PATH_MAX, args_len, (void *)mm->arg_start))
+	if (bpf_probe_read_user(out->data + CUSTOS_PATH_MAX, args_len, (void *)arg_start))
 		args_len = 0;
 	out->args_len = args_len;
+#ifdef CUSTOS_COMPAT
+	record__output(out, EXEC_RECORD_SIZE);
+#else
 	record__submit(out);
+#endif
 	return 0;
 }
 
@@ -47,14 +57,14 @@ int BPF_PROG(tp_btf__sched_process_exec, struct task_struct *task, pid_t old_pid
 SEC("tracepoint/syscalls/sys_enter_execve")
 int tp__syscalls__sys_enter_execve(struct trace_event_raw_sys_enter *ctx)
 {
-	fd_scan__release(bpf_get_current_task_btf(), FD_SCAN_CLOEXEC, 0, ~0ULL, CUSTOS_CLOSE_EXEC);
+	fd_scan__release(current_task(), FD_SCAN_CLOEXEC, 0, ~0ULL, CUSTOS_CLOSE_EXEC);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int tp__syscalls__sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 {
-	fd_scan__release(bpf_get_current_task_btf(), FD_SCAN_CLOEXEC, 0, ~0ULL, CUSTOS_CLOSE_EXEC);
+	fd_scan__release(current_task(), FD_SCAN_CLOEXEC, 0, ~0ULL, CUSTOS_CLOSE_EXEC);
 	return 0;
 }
 
@@ -66,16 +76,18 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tp_btf__sched_process_exit, struct task_struct *task)
 {
 	struct custos_proc_exit *rec;
+	struct files_struct *files;
 
-	if (task->signal->live.counter != 0 || task->tgid == agent_tgid)
+	if (KR(task, signal, live.counter) != 0 || task__is_agent(task))
 		return 0;
-	if (task->files && task->files->count.counter == 1)
+	files = KR(task, files);
+	if (files && KR(files, count.counter) == 1)
 		fd_scan__release(task, FD_SCAN_OPEN, 0, ~0ULL, CUSTOS_CLOSE_EXIT);
 	rec = record__reserve(CUSTOS_REC_PROC_EXIT, sizeof(*rec));
 	if (!rec)
 		return 0;
 	task__fill(&rec->task, task);
-	rec->exit_code = task->exit_code;
+	rec->exit_code = KR(task, exit_code);
 	record__submit(rec);
 	return 0;
 }
@@ -91,12 +103,12 @@ int BPF_PROG(tp_btf__cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	struct custos_cgroup_mkdir *rec;
 	long n;
 
-	if (cgrp->root->hierarchy_id != 0) /* cgroup v1: ids of another namespace */
+	if (KR(cgrp, root, hierarchy_id) != 0) /* cgroup v1: ids of another namespace */
 		return 0;
 	rec = record__reserve(CUSTOS_REC_CGROUP_MKDIR, sizeof(*rec) + CUSTOS_PATH_MAX);
 	if (!rec)
 		return 0;
-	rec->cgroup_id = cgrp->kn->id;
+	rec->cgroup_id = KR(cgrp, kn, id);
 	n = bpf_probe_read_kernel_str(rec->path, CUSTOS_PATH_MAX, path);
 	rec->path_len = n > 0 ? n : 0;
 	record__submit(rec);

@@ -8,6 +8,9 @@
 #include "task.bpf.h"
 #include <custos/abi.h>
 
+/* Where a record's variable-length data starts (its size may add tail padding). */
+#define REC_DATA(rec) ((__u32)offsetof(typeof(*(rec)), data))
+
 static __always_inline void record__count_drop(__u16 type)
 {
 	struct custos_drops *d;
@@ -28,8 +31,9 @@ static __always_inline __u64 record__wakeup_flag(__u32 size)
 {
 	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	return queued < wakeup_bytes && queued + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-								      : BPF_RB_NO_WAKEUP;
+	return queued < settings.wakeup_bytes && queued + size >= settings.wakeup_bytes
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void record__init(struct custos_rec_hdr *hdr, __u16 type, __u32 size)
@@ -63,15 +67,16 @@ static __always_inline void record__submit(void *rec)
  * preemption disabled (syscall tracepoints), so no other program can be
  * halfway through the same buffer on this CPU.
  */
-static __always_inline void *record__scratch(__u16 type)
+static __always_inline void *record__scratch_slot(__u16 type, __u32 slot)
 {
-	__u32 zero = 0;
-	struct custos_rec_hdr *hdr = bpf_map_lookup_elem(&scratch, &zero);
+	struct custos_rec_hdr *hdr = bpf_map_lookup_elem(&scratch, &slot);
 
 	if (hdr)
 		record__init(hdr, type, 0);
 	return hdr;
 }
+
+#define record__scratch(type) record__scratch_slot(type, SCRATCH_TRACE)
 
 /* Copies the first size bytes of a scratch record to the ring. */
 static __always_inline void record__output(void *rec, __u32 size)

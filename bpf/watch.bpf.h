@@ -8,6 +8,19 @@
 #include "task.bpf.h"
 #include <custos/abi.h>
 
+/* A watch value in one number, as global functions return it (kind 0: none). */
+static __always_inline __u64 watch__pack(const struct custos_watch_value *v)
+{
+	return (__u64)v->rule << 32 | v->kind;
+}
+
+static __always_inline bool watch__unpack(__u64 packed, struct custos_watch_value *out)
+{
+	out->rule = packed >> 32;
+	out->kind = (__u32)packed;
+	return out->kind != 0;
+}
+
 /* An ancestor walk continued by bpf_loop (addresses, not pointers). */
 struct watch_walk {
 	__u64 dentry;
@@ -20,18 +33,18 @@ static __always_inline int watch__check(struct dentry *dentry, __u32 dev,
 					struct custos_watch_value *out)
 {
 	struct custos_inode_key key = {.dev = dev};
-	struct inode *inode = dentry->d_inode;
+	struct inode *inode = KR(dentry, d_inode);
 	struct custos_watch_value *watch;
 
 	if (inode) {
-		key.ino = inode->i_ino;
+		key.ino = KR(inode, i_ino);
 		watch = bpf_map_lookup_elem(&watch_inodes, &key);
 		if (watch) {
 			*out = *watch;
 			return 1;
 		}
 	}
-	return dentry->d_parent == dentry;
+	return KR(dentry, d_parent) == dentry;
 }
 
 static long watch_walk__step(__u32 i, struct watch_walk *w)
@@ -40,26 +53,43 @@ static long watch_walk__step(__u32 i, struct watch_walk *w)
 
 	if (watch__check(dentry, w->dev, &w->found))
 		return 1;
-	w->dentry = (__u64)dentry->d_parent;
+	w->dentry = (__u64)KR(dentry, d_parent);
 	return 0;
 }
 
 /*
  * Finds the watch entry covering dentry: its own inode, else the nearest
- * watched ancestor directory, up to CUSTOS_WATCH_DEPTH_MAX levels. Walks the
+ * watched ancestor directory, up to CUSTOS_WATCH_DEPTH_MAX levels
+ * (CUSTOS_WATCH_DEPTH_COMPAT in the compat object). Walks the
  * filesystem's own tree, so bind mounts, chroots and other mount
  * namespaces reach the same entries; userspace adds the roots of
  * filesystems mounted below a watched directory. Only directory verdicts
  * missing from dir_verdicts come here, so the walk is a bpf_loop.
  */
+static __always_inline __u64 watch__walk(__u64 dentry, __u32 dev)
+{
+	struct watch_walk w = {.dentry = dentry, .dev = dev};
+
+	LOOP(CUSTOS_WATCH_DEPTH_MAX, CUSTOS_WATCH_DEPTH_COMPAT, watch_walk__step, &w);
+	return watch__pack(&w.found);
+}
+
+#ifdef CUSTOS_COMPAT
+/*
+ * Global functions: the verifier checks each once, not at every place a
+ * bounded loop may leave it (which made the open programs too complex).
+ */
+__noinline __u64 watch__walk_global(__u64 dentry, __u32 dev)
+{
+	return watch__walk(dentry, dev);
+}
+#define watch__walk watch__walk_global
+#endif
+
 static __always_inline bool watch__lookup(struct dentry *dentry, __u32 dev,
 					  struct custos_watch_value *out)
 {
-	struct watch_walk w = {.dentry = (__u64)dentry, .dev = dev};
-
-	bpf_loop(CUSTOS_WATCH_DEPTH_MAX, watch_walk__step, &w, 0);
-	*out = w.found;
-	return w.found.kind != 0;
+	return watch__unpack(watch__walk((__u64)dentry, dev), out);
 }
 
 /* Walk of an inode's other names (hard links), passed through bpf_loop. */
@@ -77,7 +107,7 @@ static long alias_walk__step(__u32 i, struct alias_walk *w)
 
 	if (!w->node)
 		return 1;
-	w->node = (__u64)node->next;
+	w->node = (__u64)KR(node, next);
 	if (dentry == w->skip)
 		return 0;
 	return watch__lookup(kptr(struct dentry, dentry), w->dev, &w->found);
@@ -92,13 +122,13 @@ static long alias_walk__step(__u32 i, struct alias_walk *w)
 static __always_inline bool watch__lookup_aliases(struct dentry *dentry, __u32 dev,
 						  struct custos_watch_value *out)
 {
-	struct inode *inode = dentry->d_inode;
+	struct inode *inode = KR(dentry, d_inode);
 	struct alias_walk w = {.skip = (__u64)dentry, .dev = dev};
 
-	if (!inode || inode->i_nlink < 2)
+	if (!inode || KR(inode, i_nlink) < 2)
 		return false;
-	w.node = (__u64)inode->i_dentry.first;
-	bpf_loop(CUSTOS_ALIASES_MAX, alias_walk__step, &w, 0);
+	w.node = (__u64)KR(inode, i_dentry.first);
+	LOOP(CUSTOS_ALIASES_MAX, CUSTOS_ALIASES_MAX, alias_walk__step, &w);
 	*out = w.found;
 	return w.found.kind != 0;
 }
@@ -115,8 +145,8 @@ static __always_inline bool watch__dev_watched(__u32 dev)
 static __always_inline bool watch__dir_verdict(struct dentry *dir, __u32 dev,
 					       struct custos_watch_value *out)
 {
-	__u64 epoch = *(volatile __u64 *)&verdict_epoch;
-	__u64 ino = dir->d_inode->i_ino;
+	__u64 epoch = STATE(verdict_epoch);
+	__u64 ino = KR(dir, d_inode, i_ino);
 	__u32 index = (ino ^ (ino >> 12) ^ dev) & (DIR_VERDICT_SLOTS - 1);
 	struct dir_verdict *slot = bpf_map_lookup_elem(&dir_verdicts, &index);
 
@@ -138,10 +168,11 @@ static __always_inline bool watch__dir_verdict(struct dentry *dir, __u32 dev,
 static __always_inline bool watch__decide(struct dentry *dentry, __u32 dev,
 					  struct custos_watch_value *out)
 {
-	struct custos_inode_key key = {.ino = dentry->d_inode->i_ino, .dev = dev};
+	struct custos_inode_key key = {.ino = KR(dentry, d_inode, i_ino), .dev = dev};
 	struct custos_watch_value *watch;
+	struct dentry *parent;
 
-	if (file_watches) {
+	if (STATE(file_watches)) {
 		watch = bpf_map_lookup_elem(&watch_inodes, &key);
 		if (watch) {
 			*out = *watch;
@@ -149,16 +180,18 @@ static __always_inline bool watch__decide(struct dentry *dentry, __u32 dev,
 		}
 	}
 	out->kind = 0;
-	if (dentry->d_parent == dentry)
+	parent = KR(dentry, d_parent);
+	if (parent == dentry)
 		return false;
-	return watch__dir_verdict(dentry->d_parent, dev, out);
+	return watch__dir_verdict(parent, dev, out);
 }
 
 /*
  * An overlayfs file (a container's) has the overlay's inode and dentries;
  * the data lives in a real file below it: the lower one (an image layer,
  * maybe a watched host directory) or, once copied up, the upper one. Either
- * being watched makes the overlay file watched.
+ * being watched makes the overlay file watched. overlayfs is often a module,
+ * whose types bpf_rdonly_cast cannot name: its fields are always CO-RE reads.
  */
 static __always_inline bool watch__decide_overlay(struct inode *inode,
 						  struct custos_watch_value *out)
@@ -166,43 +199,65 @@ static __always_inline bool watch__decide_overlay(struct inode *inode,
 	struct ovl_inode___custos *oi;
 	struct ovl_entry___custos *oe;
 	struct dentry *real;
+	__u64 addr;
 
 	if (!bpf_core_type_exists(struct ovl_inode___custos) ||
 	    !bpf_core_field_exists(struct ovl_inode___custos, oe) ||
-	    inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC)
+	    KR(inode, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
 		return false;
-	oi = kptr(struct ovl_inode___custos,
-		  (__u64)inode - bpf_core_field_offset(struct ovl_inode___custos, vfs_inode));
-	oe = oi->oe;
-	if (oe && oe->__numlower) {
-		real = oe->__lowerstack[0].dentry;
-		if (real && real->d_inode && watch__decide(real, real->d_inode->i_sb->s_dev, out))
+	oi = (void *)((__u64)inode - bpf_core_field_offset(struct ovl_inode___custos, vfs_inode));
+	oe = BPF_CORE_READ(oi, oe);
+	if (oe && BPF_CORE_READ(oe, __numlower)) {
+		addr = (__u64)BPF_CORE_READ(oe, __lowerstack[0].dentry);
+		real = kptr(struct dentry, addr);
+		if (addr && KR(real, d_inode) &&
+		    watch__decide(real, KR(real, d_inode, i_sb, s_dev), out))
 			return true;
 	}
-	real = oi->__upperdentry;
-	return real && real->d_inode && watch__decide(real, real->d_inode->i_sb->s_dev, out);
+	addr = (__u64)BPF_CORE_READ(oi, __upperdentry);
+	real = kptr(struct dentry, addr);
+	return addr && KR(real, d_inode) &&
+	       watch__decide(real, KR(real, d_inode, i_sb, s_dev), out);
 }
 
 /* The watch covering an open file: its dentry, its other names, or (overlayfs) its real file. */
 static __always_inline bool watch__decide_file(struct file *file, struct custos_watch_value *out)
 {
-	struct inode *inode = file->f_inode;
-	__u32 dev = inode->i_sb->s_dev;
+	struct inode *inode = KR(file, f_inode);
+	struct dentry *dentry = KR(file, f_path.dentry);
+	__u32 dev = KR(inode, i_sb, s_dev);
 
-	return watch__decide(file->f_path.dentry, dev, out) ||
-	       watch__lookup_aliases(file->f_path.dentry, dev, out) ||
+	return watch__decide(dentry, dev, out) || watch__lookup_aliases(dentry, dev, out) ||
 	       watch__decide_overlay(inode, out);
 }
+
+#ifdef CUSTOS_COMPAT
+__noinline __u64 watch__decide_file_global(__u64 file)
+{
+	struct custos_watch_value v;
+
+	watch__decide_file(kptr(struct file, file), &v);
+	return watch__pack(&v);
+}
+
+static __always_inline bool watch__decide_file_compat(struct file *file,
+						      struct custos_watch_value *out)
+{
+	return watch__unpack(watch__decide_file_global((__u64)file), out);
+}
+#define watch__decide_file watch__decide_file_compat
+#endif
 
 /* Does the directory hold a watched file (a name in it may be one)? */
 static __always_inline bool watch__holds_watched_files(struct dentry *dir)
 {
+	struct inode *inode = KR(dir, d_inode);
 	struct custos_inode_key key = {
-	    .ino = dir->d_inode->i_ino,
-	    .dev = dir->d_inode->i_sb->s_dev,
+	    .ino = KR(inode, i_ino),
+	    .dev = KR(inode, i_sb, s_dev),
 	};
 
-	return file_watches && bpf_map_lookup_elem(&file_watch_dirs, &key);
+	return STATE(file_watches) && bpf_map_lookup_elem(&file_watch_dirs, &key);
 }
 
 static __always_inline bool exclude__mask_has(__u64 *mask, __u32 rule)
@@ -215,24 +270,29 @@ static __always_inline bool exclude__task(struct task_struct *task, __u32 rule)
 {
 	struct custos_inode_key exe = {};
 	char comm[CUSTOS_COMM_LEN];
+	struct file *exe_file;
 	struct mm_struct *mm;
 	__u32 uid;
 
-	if (exclude_comm_count) {
+	if (STATE(exclude_comm_count)) {
 		task__comm(task, comm);
 		if (exclude__mask_has(bpf_map_lookup_elem(&exclude_comms, comm), rule))
 			return true;
 	}
-	uid = task->cred->uid.val;
-	if (exclude_uid_count && exclude__mask_has(bpf_map_lookup_elem(&exclude_uids, &uid), rule))
+	uid = KR(task, cred, uid.val);
+	if (STATE(exclude_uid_count) &&
+	    exclude__mask_has(bpf_map_lookup_elem(&exclude_uids, &uid), rule))
 		return true;
-	if (!exclude_exe_count)
+	if (!STATE(exclude_exe_count))
 		return false;
-	mm = task->mm;
-	if (!mm || !mm->exe_file)
+	mm = KR(task, mm);
+	if (!mm)
 		return false;
-	exe.ino = mm->exe_file->f_inode->i_ino;
-	exe.dev = mm->exe_file->f_inode->i_sb->s_dev;
+	exe_file = KR(mm, exe_file);
+	if (!exe_file)
+		return false;
+	exe.ino = KR(exe_file, f_inode, i_ino);
+	exe.dev = KR(exe_file, f_inode, i_sb, s_dev);
 	return exclude__mask_has(bpf_map_lookup_elem(&exclude_exes, &exe), rule);
 }
 

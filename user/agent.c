@@ -28,13 +28,12 @@
 #include <custos/version.h>
 #include <custos/watch.h>
 
-#define TICK_MS		   100 /* timers (flush, stats, rescan) run on this tick */
-#define READER_POLL_MS	   50  /* the ring is drained at least this often */
-#define DRAIN_CHUNKS	   16  /* queue chunks turned into events between looks at signals */
-#define TICKS_PER_SEC	   (1000 / TICK_MS)
-#define RESCAN_SECONDS	   10 /* globs and missing paths are resolved again this often */
-#define WATCH_INODES_FLOOR 65536
-#define SINKS_DEADLINE_MS  5000 /* to deliver what is queued at stop or reload */
+#define TICK_MS		  100 /* timers (flush, stats, rescan) run on this tick */
+#define READER_POLL_MS	  50  /* the ring is drained at least this often */
+#define DRAIN_CHUNKS	  16  /* queue chunks turned into events between looks at signals */
+#define TICKS_PER_SEC	  (1000 / TICK_MS)
+#define RESCAN_SECONDS	  10   /* globs and missing paths are resolved again this often */
+#define SINKS_DEADLINE_MS 5000 /* to deliver what is queued at stop or reload */
 
 struct agent {
 	struct agent_options *opts;
@@ -61,6 +60,7 @@ struct agent {
 	uint64_t *ring_by_cpu, *ring_by_cpu_reported; /* ring-buffer losses, for gap events */
 	uint32_t generation;			      /* of the config: bumped by each reload */
 	int output_error;
+	bool kernel_unsupported; /* the loader says this kernel cannot run the agent */
 	bool stop;
 };
 
@@ -220,6 +220,7 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "ringbuf_drops", json_integer(ring_drops(&drops)));
 	json_object_set_new(stats, "ringbuf_drops_by_type", lost);
 	json_object_set_new(stats, "path_unreadable", json_integer(drops.path_unreadable));
+	json_object_set_new(stats, "args_unreadable", json_integer(drops.args_unreadable));
 	json_object_set_new(stats, "malformed_records", json_integer(st->malformed));
 	json_object_set_new(stats, "events", json_integer(st->emitted));
 	json_object_set_new(stats, "denied_unwatched", json_integer(st->denied_unwatched));
@@ -318,28 +319,45 @@ static void check_drops(struct agent *a)
 	emit_stats(a, "agent-heartbeat", "info");
 }
 
+/* The hooks in place, those that are not (and why), and the fallbacks this kernel needs. */
+static void add_hooks(struct agent *a, json_t *agent)
+{
+	const struct loader_report *r = loader_report(a->loader);
+	json_t *hooks = json_array(), *off = json_array(), *fallbacks = json_array();
+	size_t i;
+
+	for (i = 0; i < r->n_hooks; i++) {
+		const struct loader_hook *h = &r->hooks[i];
+
+		if (h->attached) {
+			json_array_append_new(hooks, json_string(h->def->attach));
+			continue;
+		}
+		if (h->unused)
+			continue;
+		json_array_append_new(
+		    off, json_pack("{s:s, s:s, s:s}", "hook", h->def->attach, "capability",
+				   hook_cap(h->def->cap)->name, "reason",
+				   h->why_not[0] ? h->why_not : "nothing to place it on yet"));
+	}
+	for (i = 0; i < KERNEL_NEED_COUNT; i++)
+		if (!r->needs[i].available)
+			json_array_append_new(fallbacks, json_pack("{s:s, s:s}", "helper",
+								   kernel_need(i)->name, "instead",
+								   kernel_need(i)->fallback));
+	json_object_set_new(agent, "bpf_object", json_string(r->object));
+	json_object_set_new(agent, "hooks", hooks);
+	json_object_set_new(agent, "hooks_unavailable", off);
+	json_object_set_new(agent, "fallbacks", fallbacks);
+}
+
 static void emit_start(struct agent *a)
 {
 	json_t *ev = events_agent_event(a->events, "agent-start", "start", "success");
-	json_t *agent = encode_obj(ev, "custos.agent"), *hooks = json_array(), *off = json_array();
+	json_t *agent = encode_obj(ev, "custos.agent");
 	json_t *warnings = json_array();
-	const struct loader_hook *h;
-	size_t i, n = loader_hooks(a->loader, &h);
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (h[i].attached) {
-			json_array_append_new(hooks, json_string(h[i].attach));
-		} else {
-			json_t *o = json_object();
-
-			json_object_set_new(o, "hook", json_string(h[i].attach));
-			json_object_set_new(o, "reason",
-					    json_string(h[i].why_not
-							    ? h[i].why_not
-							    : "nothing to place it on yet"));
-			json_array_append_new(off, o);
-		}
-	}
 	for (i = 0; i < a->watches.n_warnings; i++)
 		json_array_append_new(warnings, json_string(a->watches.warnings[i]));
 	json_object_set_new(agent, "mode", json_string(a->opts->mode));
@@ -352,8 +370,7 @@ static void emit_start(struct agent *a)
 	json_object_set_new(agent, "config", json_string(a->cfg->source));
 	json_object_set_new(agent, "rules", json_integer(a->cfg->n_rules));
 	json_object_set_new(agent, "watched_inodes", json_integer(a->watches.n_items));
-	json_object_set_new(agent, "hooks", hooks);
-	json_object_set_new(agent, "hooks_unavailable", off);
+	add_hooks(a, agent);
 	json_object_set_new(agent, "warnings", warnings);
 	if (a->dbprobe)
 		json_object_set_new(agent, "db_probes", dbprobe_report(a->dbprobe));
@@ -791,16 +808,16 @@ static int start(struct agent *a)
 	}
 	log_warnings(&a->watches);
 	a->watches.generation = a->generation = 1;
-	lopts.watch_inodes_max = a->watches.n_items * 2;
-	if (lopts.watch_inodes_max < WATCH_INODES_FLOOR)
-		lopts.watch_inodes_max = WATCH_INODES_FLOOR;
+	lopts.watch_inodes_max = watch_map_size(&a->watches);
 	a->loader = loader_start(&lopts, err, sizeof(err));
 	if (!a->loader) {
+		ret = -errno;
 		log_error("%s", err);
-		if (errno == EPERM || errno == EACCES)
+		if ((ret == -EPERM || ret == -EACCES) && geteuid() != 0)
 			log_error("custos %s needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)",
 				  a->opts->mode);
-		return -errno;
+		a->kernel_unsupported = ret == -EOPNOTSUPP;
+		return ret;
 	}
 	a->maps = (struct watch_maps){
 	    .inodes = loader_map_fd(a->loader, LOADER_MAP_WATCH_INODES),
@@ -891,5 +908,7 @@ int agent_run(struct agent_options *opts)
 	config_free(a.cfg);
 	if (a.output_error == -EPIPE)
 		return 0;
+	if (a.kernel_unsupported)
+		return AGENT_EXIT_KERNEL;
 	return ret || a.output_error ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -42,8 +43,11 @@ static void check_usage(FILE *f)
 		   "prints what is watched. Then, as root, probes what this kernel offers: BTF,\n"
 		   "the ring buffer, which hook types load and attach here (syscall tracepoints,\n"
 		   "tp_btf, raw tracepoints, fentry, BPF LSM, kprobes, uprobes, uprobe_multi,\n"
-		   "iterators), the filesystems, and which hook the agent would use for each\n"
-		   "thing it watches. Nothing is left loaded or mounted.\n"
+		   "iterators), the filesystems; and loads the agent's own BPF object as it\n"
+		   "would start (the modern one, or the compat one on kernels without the\n"
+		   "newer helpers) to show, for each capability and each of its hooks, whether\n"
+		   "it is available, served by a fallback, or missing, and why. Nothing is left\n"
+		   "loaded or mounted.\n"
 		   "\n"
 		   "OPTIONS\n"
 		   "  -c, --config FILE  the config to check\n"
@@ -51,12 +55,13 @@ static void check_usage(FILE *f)
 		   "  -h, --help         this help\n"
 		   "\n"
 		   "EXIT STATUS\n"
-		   "  0  the config is valid and the agent can use every hook here (or, not as\n"
-		   "     root, the config is valid: the kernel was not probed)\n"
+		   "  0  the config is valid and the agent has every capability here, some\n"
+		   "     maybe by a fallback (or, not as root, the config is valid: the kernel\n"
+		   "     was not probed)\n"
 		   "  1  the config is invalid, or a file anyone but root can change\n"
 		   "  2  usage error\n"
 		   "  3  the kernel lacks something the agent needs: it would not start\n"
-		   "  4  degraded: the agent runs, but something is not seen (listed)\n"
+		   "  4  degraded: the agent runs, but a capability is missing (listed)\n"
 		   "\n"
 		   "EXAMPLES\n"
 		   "  custos check --config /etc/custos/custos.json\n"
@@ -183,6 +188,18 @@ static json_t *config_json(const struct check_config *c)
 			 strings_json(c->set.warnings, c->set.n_warnings));
 }
 
+/* The kernel, and the agent's object loaded as this config would start it. */
+static void probe_kernel(const struct check_config *c, struct features *fs)
+{
+	struct loader_options opts = {
+	    .agent_tgid = getpid(),
+	    .ring_buffer_mb = c->cfg ? c->cfg->ring_buffer_mb : CONFIG_RING_BUFFER_MB_DEFAULT,
+	    .watch_inodes_max = c->resolved ? watch_map_size(&c->set) : 0,
+	};
+
+	features_probe(fs, &opts);
+}
+
 static enum check_status status_of(const struct check_config *c, enum features_verdict v)
 {
 	if (!c->cfg)
@@ -203,8 +220,8 @@ static void print_summary(const struct check_config *c, const struct features *f
 			  enum check_status status)
 {
 	static const char *const said[] = {
-	    [FEATURES_READY] = "every hook the agent uses works here",
-	    [FEATURES_DEGRADED] = "the agent runs here, but without what is listed as degraded",
+	    [FEATURES_READY] = "the agent runs here with every capability",
+	    [FEATURES_DEGRADED] = "the agent runs here, but without what is listed as missing",
 	    [FEATURES_MISSING] = "the agent cannot run on this kernel (see what is missing)",
 	    [FEATURES_UNKNOWN] = "the kernel was not probed: run as root to probe it",
 	};
@@ -267,7 +284,7 @@ int cmd_check(int argc, char **argv)
 		return CHECK_USAGE;
 	}
 	check_config_load(&c, path);
-	features_probe(&fs);
+	probe_kernel(&c, &fs);
 	status = status_of(&c, features_verdict(&fs));
 	if (json) {
 		status = print_json(&c, &fs, status);

@@ -40,7 +40,6 @@
 static const struct feature feature_defs[FEATURE_COUNT] = {
     [FEATURE_BTF] = {"btf", "kernel BTF (" KERNEL_BTF ")", true},
     [FEATURE_RINGBUF] = {"ringbuf", "BPF ring buffer (Linux 5.8)", true},
-    [FEATURE_RDONLY_CAST] = {"bpf_rdonly_cast", "bpf_rdonly_cast kfunc (Linux 6.2)", true},
     [FEATURE_TRACEPOINT] = {"tracepoint", "syscall tracepoints", true},
     [FEATURE_TP_BTF] = {"tp_btf", "BTF raw tracepoints (tp_btf)", true},
     [FEATURE_RAW_TP] = {"raw_tracepoint", "raw tracepoints", false},
@@ -64,74 +63,6 @@ static const long fs_magic[FS_COUNT] = {
     [FS_BPFFS] = BPF_FS_MAGIC,
     [FS_TRACEFS] = TRACEFS_MAGIC,
     [FS_DEBUGFS] = DEBUGFS_MAGIC,
-};
-
-/*
- * What the agent watches, the hook type it uses for each, and attach points
- * of its BPF programs that tell whether this kernel has them (the loader
- * says which are required).
- */
-static const struct cap_def {
-	const char *name, *label;
-	enum feature_id hook;
-	const char *hook_label;
-	const char *attach[4]; /* NULL-ended */
-	const char *lost;      /* what is not seen without it */
-} cap_defs[] = {
-    {"file-open",
-     "file opens",
-     FEATURE_TRACEPOINT,
-     "syscall tracepoints",
-     {"tracepoint/syscalls/sys_exit_openat", "tracepoint/syscalls/sys_exit_openat2"},
-     "opens of watched files"},
-    {"file-io",
-     "reads and writes",
-     FEATURE_TRACEPOINT,
-     "syscall tracepoints",
-     {"tracepoint/syscalls/sys_exit_read", "tracepoint/syscalls/sys_exit_write"},
-     "bytes read and written"},
-    {"file-close",
-     "closes",
-     FEATURE_TRACEPOINT,
-     "syscall tracepoints",
-     {"tracepoint/syscalls/sys_enter_close"},
-     "summaries at close"},
-    {"file-change",
-     "file changes",
-     FEATURE_TRACEPOINT,
-     "syscall tracepoints",
-     {"tracepoint/syscalls/sys_exit_renameat2", "tracepoint/syscalls/sys_exit_unlinkat"},
-     "truncate, chmod, chown, unlink and rename events"},
-    {"process",
-     "process exec and exit",
-     FEATURE_TP_BTF,
-     "tp_btf",
-     {"tp_btf/sched_process_exec", "tp_btf/sched_process_exit"},
-     "programs executed and processes ending"},
-    {"io_uring",
-     "io_uring",
-     FEATURE_TP_BTF,
-     "tp_btf",
-     {"tp_btf/io_uring_submit_req", "tp_btf/io_uring_complete"},
-     "opens and reads through io_uring"},
-    {"containers",
-     "new cgroups (containers)",
-     FEATURE_TP_BTF,
-     "tp_btf",
-     {"tp_btf/cgroup_mkdir"},
-     "container ids of cgroups made after the start"},
-    {"open-files",
-     "files open before the start",
-     FEATURE_ITER,
-     "a BPF iterator",
-     {"iter/task_file"},
-     "watched files opened before the agent started"},
-    {"databases",
-     "database clients",
-     FEATURE_UPROBE,
-     "uprobes",
-     {"uprobe", "uretprobe"},
-     "SQL statements (the database files' accesses are still seen)"},
 };
 
 static int __attribute__((format(printf, 2, 3))) set_why(struct feature *f, const char *fmt, ...)
@@ -434,12 +365,6 @@ static int probe_one(struct features *fs, enum feature_id id, const struct btf *
 			    f, "%s: the kernel is built without BTF (CONFIG_DEBUG_INFO_BTF)",
 			    strerror(errno));
 		return btf ? 0 : set_why(f, "cannot parse " KERNEL_BTF);
-	case FEATURE_RDONLY_CAST:
-		if (!btf)
-			return set_why(f, "needs kernel BTF");
-		return kernel_has_func(btf, "bpf_rdonly_cast")
-			   ? 0
-			   : set_why(f, "not in this kernel (Linux 6.2 or later needed)");
 	case FEATURE_RINGBUF:
 		return probe_ringbuf(f);
 	case FEATURE_TRACEPOINT:
@@ -485,96 +410,17 @@ static void tracefs_private(void)
 	mount("tracefs", KERNEL_TRACEFS, "tracefs", 0, NULL);
 }
 
-static void capability_hook(const struct cap_def *def, const struct features *fs,
-			    struct capability *c)
+/* The agent's own object, loaded as it would start and unloaded. */
+static void probe_load(struct features *fs, const struct loader_options *opts)
 {
-	size_t i, o;
+	struct loader_options o = *opts;
 
-	if (def->hook == FEATURE_UPROBE) {
-		snprintf(c->hook, sizeof(c->hook), "%s",
-			 fs->feature[FEATURE_UPROBE_MULTI].available
-			     ? "uprobes, one uprobe_multi link per library"
-			     : "uprobes, one link per function");
-		return;
-	}
-	o = snprintf(c->hook, sizeof(c->hook), "%s", def->hook_label);
-	for (i = 0; def->attach[i] && o < sizeof(c->hook); i++)
-		o += snprintf(c->hook + o, sizeof(c->hook) - o, "%s%s", i ? ", " : " (",
-			      strrchr(def->attach[i], '/') + 1);
-	if (i && o < sizeof(c->hook))
-		snprintf(c->hook + o, sizeof(c->hook) - o, ")");
+	o.probe_only = true;
+	fs->load_ret = loader_probe(&o, &fs->report, fs->load_error, sizeof(fs->load_error));
+	fs->loaded = fs->load_ret == 0;
 }
 
-static void capability_assess(const struct cap_def *def, const struct features *fs,
-			      const struct btf *btf, struct capability *c)
-{
-	const struct feature *hook = &fs->feature[def->hook];
-	const char *missing;
-	size_t i;
-
-	c->name = def->name;
-	c->label = def->label;
-	c->attach = def->attach;
-	for (i = 0; def->attach[i]; i++)
-		c->required |= loader_hook_required(def->attach[i]);
-	capability_hook(def, fs, c);
-	if (!fs->root) {
-		c->status = CAP_UNKNOWN;
-		c->cause_of = "not probed";
-		c->cause = "run as root";
-		return;
-	}
-	c->status = c->required ? CAP_MISSING : CAP_DEGRADED;
-	c->lost = def->lost;
-	if (!hook->available) {
-		c->cause_of = hook->label;
-		c->cause = hook->why;
-		return;
-	}
-	for (i = 0; def->attach[i]; i++) {
-		missing = kernel_hook_missing(btf, def->attach[i]);
-		if (missing) {
-			c->cause_of = def->attach[i];
-			c->cause = missing;
-			return;
-		}
-	}
-	c->status = CAP_OK;
-	c->lost = NULL;
-}
-
-/* BTF, the ring buffer and bpf_rdonly_cast: without them no program of the agent loads. */
-static void assess_bpf(struct features *fs, struct capability *c)
-{
-	static const enum feature_id needed[] = {FEATURE_BTF, FEATURE_RINGBUF, FEATURE_RDONLY_CAST};
-	static const char *const none[] = {NULL};
-	size_t i;
-
-	c->name = "bpf";
-	c->label = "BPF programs";
-	c->required = true;
-	c->attach = none;
-	snprintf(c->hook, sizeof(c->hook), "CO-RE with kernel BTF, a ring buffer");
-	c->status = CAP_OK;
-	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
-		const struct feature *f = &fs->feature[needed[i]];
-
-		if (f->probed && !f->available) {
-			c->status = CAP_MISSING;
-			c->cause_of = f->label;
-			c->cause = f->why;
-			c->lost = "everything: no program of the agent loads";
-			return;
-		}
-	}
-	if (!fs->root) {
-		c->status = CAP_UNKNOWN;
-		c->cause_of = "not probed";
-		c->cause = "run as root";
-	}
-}
-
-void features_probe(struct features *fs)
+void features_probe(struct features *fs, const struct loader_options *opts)
 {
 	struct btf *btf;
 	struct utsname u;
@@ -598,17 +444,80 @@ void features_probe(struct features *fs)
 
 		*f = feature_defs[i];
 		/* BTF lookups need no privileges; loading programs does. */
-		if (!fs->root && i != FEATURE_BTF && i != FEATURE_RDONLY_CAST) {
+		if (!fs->root && i != FEATURE_BTF) {
 			set_why(f, "not probed: loading BPF programs needs root");
 			continue;
 		}
 		f->probed = true;
 		f->available = probe_one(fs, i, btf) == 0;
 	}
-	assess_bpf(fs, &fs->caps[fs->n_caps++]);
-	for (i = 0; i < sizeof(cap_defs) / sizeof(cap_defs[0]); i++)
-		capability_assess(&cap_defs[i], fs, btf, &fs->caps[fs->n_caps++]);
 	btf__free(btf);
+	if (fs->root)
+		probe_load(fs, opts);
+}
+
+/*
+ * Did the loader decide about each hook? Not when it stopped before (no
+ * BTF, the object cannot be opened): then nothing is available.
+ */
+static bool decided(const struct features *fs)
+{
+	return fs->report.n_hooks > 0 && (fs->loaded || fs->load_ret == -EOPNOTSUPP);
+}
+
+/* A capability as check reports it: the loader's status, or why nothing was loaded. */
+static enum cap_status cap_status(const struct features *fs, enum hook_cap cap)
+{
+	if (!fs->root)
+		return CAP_UNKNOWN;
+	if (!decided(fs))
+		return CAP_MISSING;
+	switch (fs->report.caps[cap].status) {
+	case LOADER_CAP_AVAILABLE:
+		return CAP_AVAILABLE;
+	case LOADER_CAP_FALLBACK:
+		return CAP_FALLBACK;
+	case LOADER_CAP_MISSING:
+		break;
+	}
+	return CAP_MISSING;
+}
+
+static const char *cap_reason(const struct features *fs, enum hook_cap cap)
+{
+	if (!fs->root)
+		return "not probed: run as root";
+	if (!decided(fs))
+		return fs->load_error;
+	return fs->report.caps[cap].why;
+}
+
+/* The BPF object itself: modern, compat (with the fallback of each missing need), or none. */
+static enum cap_status bpf_status(const struct features *fs)
+{
+	if (!fs->root)
+		return CAP_UNKNOWN;
+	if (!fs->feature[FEATURE_BTF].available || !fs->feature[FEATURE_RINGBUF].available ||
+	    !decided(fs))
+		return CAP_MISSING;
+	return strcmp(fs->report.object, "modern") ? CAP_FALLBACK : CAP_AVAILABLE;
+}
+
+static const char *bpf_reason(const struct features *fs)
+{
+	if (!fs->root)
+		return "not probed: run as root";
+	if (!fs->feature[FEATURE_BTF].available)
+		return fs->feature[FEATURE_BTF].why;
+	if (!fs->feature[FEATURE_RINGBUF].available)
+		return fs->feature[FEATURE_RINGBUF].why;
+	if (!decided(fs))
+		return fs->load_error;
+	if (bpf_status(fs) == CAP_FALLBACK && fs->report.forced)
+		return "the compat object, as CUSTOS_BPF_OBJECT=compat asks";
+	if (bpf_status(fs) == CAP_FALLBACK)
+		return "the compat object: this kernel lacks a helper the modern one uses";
+	return "";
 }
 
 enum features_verdict features_verdict(const struct features *fs)
@@ -616,13 +525,16 @@ enum features_verdict features_verdict(const struct features *fs)
 	enum features_verdict v = FEATURES_READY;
 	size_t i;
 
-	for (i = 0; i < fs->n_caps; i++) {
-		if (fs->caps[i].status == CAP_MISSING)
+	if (!fs->root)
+		return FEATURES_UNKNOWN;
+	if (bpf_status(fs) == CAP_MISSING || fs->load_ret == -EOPNOTSUPP)
+		return FEATURES_MISSING;
+	for (i = 0; i < HOOK_CAP_COUNT; i++) {
+		if (cap_status(fs, i) != CAP_MISSING)
+			continue;
+		if (hook_cap(i)->required)
 			return FEATURES_MISSING;
-		if (fs->caps[i].status == CAP_UNKNOWN)
-			v = FEATURES_UNKNOWN;
-		else if (fs->caps[i].status == CAP_DEGRADED && v == FEATURES_READY)
-			v = FEATURES_DEGRADED;
+		v = FEATURES_DEGRADED;
 	}
 	return v;
 }
@@ -639,16 +551,79 @@ const char *features_verdict_name(enum features_verdict v)
 	return names[v];
 }
 
-const char *features_status_name(enum cap_status s)
+static const char *cap_status_name(enum cap_status s)
 {
 	static const char *const names[] = {
-	    [CAP_OK] = "ok",
-	    [CAP_DEGRADED] = "degraded",
-	    [CAP_MISSING] = "missing",
-	    [CAP_UNKNOWN] = "unknown",
+	    [CAP_AVAILABLE] = "available", [CAP_FALLBACK] = "fallback", [CAP_MISSING] = "missing",
+	    [CAP_UNKNOWN] = "unknown",	   [CAP_UNUSED] = "unused",
 	};
 
 	return names[s];
+}
+
+/* A hook's status: loaded (and so attached by the agent), or missing and why. */
+static enum cap_status hook_status(const struct features *fs, const struct loader_hook *h)
+{
+	if (!fs->root)
+		return CAP_UNKNOWN;
+	if (h->unused)
+		return CAP_UNUSED;
+	return h->loaded ? CAP_AVAILABLE : CAP_MISSING;
+}
+
+static void print_row(FILE *out, const char *cap, const char *hook, enum cap_status status,
+		      const char *why)
+{
+	fprintf(out, "  %-30s %-47s %-9s %s\n", cap, hook, cap_status_name(status), why ?: "");
+}
+
+static void print_caps(const struct features *fs, FILE *out)
+{
+	char label[64];
+	size_t c, i;
+	int n;
+
+	fprintf(out, "%-32s %-47s %-9s %s\n", "capability", "hook", "status", "why");
+	snprintf(label, sizeof(label), "BPF programs (required)");
+	print_row(out, label, fs->loaded ? fs->report.object : "-", bpf_status(fs), bpf_reason(fs));
+	for (n = 0; fs->root && fs->report.object && n < KERNEL_NEED_COUNT; n++) {
+		const struct loader_need *need = &fs->report.needs[n];
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s; instead: %s", need->why, kernel_need(n)->fallback);
+		print_row(out, "", kernel_need(n)->label,
+			  need->available ? CAP_AVAILABLE : CAP_FALLBACK,
+			  need->available ? "" : why);
+	}
+	for (c = 0; c < HOOK_CAP_COUNT; c++) {
+		const struct hook_cap_def *def = hook_cap(c);
+		enum cap_status st = cap_status(fs, c);
+		bool first = true;
+
+		snprintf(label, sizeof(label), "%s%s", def->label,
+			 def->required ? " (required)" : "");
+		if (st != CAP_AVAILABLE || !fs->root || !fs->report.n_hooks) {
+			print_row(out, label, "", st, cap_reason(fs, c));
+			first = false;
+			if (st == CAP_MISSING)
+				fprintf(out, "  %-30s %-47s %-9s not seen: %s\n", "", "", "",
+					def->lost);
+		}
+		for (i = 0; i < fs->report.n_hooks && fs->root; i++) {
+			const struct loader_hook *h = &fs->report.hooks[i];
+			char why[400];
+
+			if (h->def->cap != c)
+				continue;
+			if (h->loaded && h->signature)
+				snprintf(why, sizeof(why), "%s %s", h->program, h->signature);
+			else
+				snprintf(why, sizeof(why), "%s",
+					 h->loaded ? h->program : h->why_not);
+			print_row(out, first ? label : "", h->def->attach, hook_status(fs, h), why);
+			first = false;
+		}
+	}
 }
 
 void features_print(const struct features *fs, FILE *out)
@@ -672,16 +647,77 @@ void features_print(const struct features *fs, FILE *out)
 			fs->fs[i].name, fs->fs[i].path, fs->fs[i].role);
 	if (!fs->root)
 		return;
-	fprintf(out, "what the agent uses here:\n");
-	for (i = 0; i < fs->n_caps; i++) {
-		const struct capability *c = &fs->caps[i];
+	fprintf(out, "what the agent uses here%s%s%s:\n", fs->loaded ? " (the " : "",
+		fs->loaded ? fs->report.object : "", fs->loaded ? " object)" : "");
+	print_caps(fs, out);
+}
 
-		fprintf(out, "  %-8s %s%s: %s\n", features_status_name(c->status), c->label,
-			c->required ? " (required)" : "", c->hook);
-		if (c->status != CAP_OK)
-			fprintf(out, "           %s: %s%s%s\n", c->cause_of, c->cause,
-				c->lost ? "; not seen: " : "", c->lost ?: "");
+static json_t *status_json(enum cap_status st, const char *why)
+{
+	json_t *o = json_pack("{s:s}", "status", cap_status_name(st));
+
+	if (o && st != CAP_AVAILABLE && why && why[0])
+		json_object_set_new(o, "reason", json_string(why));
+	return o;
+}
+
+static json_t *bpf_json(const struct features *fs)
+{
+	json_t *o = status_json(bpf_status(fs), bpf_reason(fs)), *hooks = json_array();
+	int n;
+
+	json_object_set_new(o, "name", json_string("bpf"));
+	json_object_set_new(o, "label", json_string("BPF programs"));
+	json_object_set_new(o, "required", json_true());
+	if (fs->loaded)
+		json_object_set_new(o, "object", json_string(fs->report.object));
+	for (n = 0; fs->root && fs->report.object && n < KERNEL_NEED_COUNT; n++) {
+		const struct loader_need *need = &fs->report.needs[n];
+		json_t *h = status_json(need->available ? CAP_AVAILABLE : CAP_FALLBACK, need->why);
+
+		json_object_set_new(h, "hook", json_string(kernel_need(n)->name));
+		json_object_set_new(h, "label", json_string(kernel_need(n)->label));
+		if (!need->available)
+			json_object_set_new(h, "fallback", json_string(kernel_need(n)->fallback));
+		json_array_append_new(hooks, h);
 	}
+	json_object_set_new(o, "hooks", hooks);
+	return o;
+}
+
+static json_t *cap_json(const struct features *fs, enum hook_cap c)
+{
+	const struct hook_cap_def *def = hook_cap(c);
+	enum cap_status st = cap_status(fs, c);
+	json_t *o = status_json(st, cap_reason(fs, c)), *hooks = json_array(),
+	       *attach = json_array();
+	size_t i;
+
+	json_object_set_new(o, "name", json_string(def->name));
+	json_object_set_new(o, "label", json_string(def->label));
+	json_object_set_new(o, "required", json_boolean(def->required));
+	if (st == CAP_MISSING)
+		json_object_set_new(o, "not_seen", json_string(def->lost));
+	for (i = 0; fs->root && i < fs->report.n_hooks; i++) {
+		const struct loader_hook *h = &fs->report.hooks[i];
+		json_t *j;
+
+		if (h->def->cap != c)
+			continue;
+		j = status_json(hook_status(fs, h), h->why_not);
+		json_object_set_new(j, "hook", json_string(h->def->attach));
+		json_object_set_new(j, "required", json_boolean(h->def->required));
+		if (h->loaded) {
+			json_object_set_new(j, "program", json_string(h->program));
+			json_array_append_new(attach, json_string(h->def->attach));
+		}
+		if (h->loaded && h->signature)
+			json_object_set_new(j, "signature", json_string(h->signature));
+		json_array_append_new(hooks, j);
+	}
+	json_object_set_new(o, "hooks", hooks);
+	json_object_set_new(o, "attach", attach);
+	return o;
 }
 
 json_t *features_json(const struct features *fs)
@@ -709,27 +745,14 @@ json_t *features_json(const struct features *fs)
 		json_object_set_new(mounts, fs->fs[i].name,
 				    json_pack("{s:s, s:b, s:s}", "path", fs->fs[i].path, "mounted",
 					      fs->fs[i].mounted, "role", fs->fs[i].role));
-	for (i = 0; i < fs->n_caps; i++) {
-		const struct capability *c = &fs->caps[i];
-		json_t *attach = json_array();
-		size_t a;
-
-		for (a = 0; attach && c->attach[a]; a++)
-			json_array_append_new(attach, json_string(c->attach[a]));
-		o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:o}", "name", c->name, "label", c->label,
-			      "required", c->required, "status", features_status_name(c->status),
-			      "hook", c->hook, "attach", attach);
-		if (o && c->status != CAP_OK) {
-			json_object_set_new(o, "reason",
-					    json_sprintf("%s: %s", c->cause_of, c->cause));
-			if (c->lost)
-				json_object_set_new(o, "not_seen", json_string(c->lost));
-		}
-		json_array_append_new(caps, o);
-	}
+	json_array_append_new(caps, bpf_json(fs));
+	for (i = 0; i < HOOK_CAP_COUNT; i++)
+		json_array_append_new(caps, cap_json(fs, i));
 	json_object_set_new(root, "features", features);
 	json_object_set_new(root, "filesystems", mounts);
 	json_object_set_new(root, "capabilities", caps);
+	if (fs->loaded)
+		json_object_set_new(root, "object", json_string(fs->report.object));
 	json_object_set_new(root, "verdict",
 			    json_string(features_verdict_name(features_verdict(fs))));
 	return root;

@@ -453,6 +453,16 @@ int watch_resolve(const struct config *cfg, struct watch_set *out)
 	return 0;
 }
 
+/* The smallest watch map: reloads that add paths rarely need a restart. */
+#define WATCH_MAP_FLOOR 65536
+
+uint32_t watch_map_size(const struct watch_set *set)
+{
+	uint64_t n = (uint64_t)set->n_items * 2;
+
+	return n < WATCH_MAP_FLOOR ? WATCH_MAP_FLOOR : n > UINT32_MAX ? UINT32_MAX : n;
+}
+
 void watch_set_free(struct watch_set *set)
 {
 	size_t i;

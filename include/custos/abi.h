@@ -14,32 +14,36 @@
 #include <linux/types.h>
 #endif
 
-#define CUSTOS_ABI_VERSION 1
+#define CUSTOS_ABI_VERSION 2
 
-#define CUSTOS_COMM_LEN	       16
+#define CUSTOS_COMM_LEN		  16
 /* Bytes of path names one record carries; longer paths are truncated at the root end. */
-#define CUSTOS_PATH_MAX	       4096
+#define CUSTOS_PATH_MAX		  4096
 /* Longest single path component, with its NUL (NAME_MAX + 1). */
-#define CUSTOS_NAME_MAX	       256
+#define CUSTOS_NAME_MAX		  256
 /* Path components walked; a deeper path is truncated at the root end. */
-#define CUSTOS_PATH_DEPTH_MAX  64
+#define CUSTOS_PATH_DEPTH_MAX	  64
 /* Ancestor directories checked (by bpf_loop) when a directory's verdict is not cached. */
-#define CUSTOS_WATCH_DEPTH_MAX 65536
+#define CUSTOS_WATCH_DEPTH_MAX	  65536
+/* The same in the compat object (no bpf_loop: the verifier walks each step). */
+#define CUSTOS_WATCH_DEPTH_COMPAT 128
 /* Other names (hard links) of an opened inode checked when its own name is not watched. */
-#define CUSTOS_ALIASES_MAX     8
+#define CUSTOS_ALIASES_MAX	  8
 /* Bytes of argv an exec record carries. */
-#define CUSTOS_ARGS_MAX	       1024
+#define CUSTOS_ARGS_MAX		  1024
 /*
  * Watch rules are a bit each in exclusion masks; the top bit means every
  * rule. A rule id is (config generation << CUSTOS_RULE_INDEX_BITS) | index,
  * so a record names the rule of the config it was made under.
  */
-#define CUSTOS_RULES_MAX       63
-#define CUSTOS_RULE_ALL	       63
-#define CUSTOS_RULE_INDEX_BITS 6
-#define CUSTOS_RULE_INDEX(id)  ((id) & ((1U << CUSTOS_RULE_INDEX_BITS) - 1))
+#define CUSTOS_RULES_MAX	  63
+#define CUSTOS_RULE_ALL		  63
+#define CUSTOS_RULE_INDEX_BITS	  6
+#define CUSTOS_RULE_INDEX(id)	  ((id) & ((1U << CUSTOS_RULE_INDEX_BITS) - 1))
 /* File descriptors scanned at exit and exec (in 64-fd words). */
-#define CUSTOS_FD_WORDS_MAX    1024
+#define CUSTOS_FD_WORDS_MAX	  1024
+/* The same in the compat object: the first 1024 descriptors. */
+#define CUSTOS_FD_WORDS_COMPAT	  16
 
 /* Record types; the comment says what each reports. */
 enum custos_record_type {
@@ -390,6 +394,43 @@ struct custos_reader {
 struct custos_drops {
 	__u64 ringbuf_full[CUSTOS_REC_TYPE_MAX]; /* by record type */
 	__u64 path_unreadable;			 /* a path name could not be read */
+	/*
+	 * A syscall's arguments could not be found (compat object: the saved
+	 * user registers did not hold that syscall): the call is not recorded.
+	 */
+	__u64 args_unreadable;
+};
+
+/*
+ * The BPF object's settings (its .rodata: one variable, so its layout is
+ * this struct's), written by the loader before the programs load.
+ */
+struct custos_bpf_config {
+	__u32 abi_version;  /* CUSTOS_ABI_VERSION the object was built with */
+	__u32 agent_tgid;   /* the agent's own process: never recorded */
+	__u64 wakeup_bytes; /* wake the agent when this many bytes wait in the ring */
+};
+
+/* State the BPF side and the agent share (the object's .bss, mapped by the agent). */
+struct custos_bpf_state {
+	/*
+	 * Entries added to open_files minus those deleted (LRU evictions are
+	 * not subtracted, so it is never too low): 0 means no watched file is
+	 * open anywhere, and reads and closes need no lookup.
+	 */
+	__s64 open_files_tracked;
+	/*
+	 * Epoch of the cached directory verdicts: the agent bumps it when the
+	 * watch maps change, the kernel hooks when a rename or a directory
+	 * removal succeeds (a moved directory changes the ancestry of
+	 * everything below it).
+	 */
+	__u64 verdict_epoch;
+	__u32 file_watches; /* entries of kind CUSTOS_WATCH_FILE in watch_inodes */
+	/* Entries in the exclusion maps; 0 skips their lookups. */
+	__u32 exclude_comm_count;
+	__u32 exclude_uid_count;
+	__u32 exclude_exe_count;
 };
 
 #endif /* CUSTOS_ABI_H */

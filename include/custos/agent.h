@@ -17,6 +17,9 @@ struct agent_options {
 	bool verbose;
 };
 
+/* Exit status when this kernel cannot run the agent (systemd: RestartPreventExitStatus=). */
+#define AGENT_EXIT_KERNEL 3
+
 /* Runs until SIGINT/SIGTERM; returns the process exit status. */
 int agent_run(struct agent_options *opts);
 

@@ -2,8 +2,9 @@
 /*
  * What this host offers the agent, for `custos check`: BTF, the ring buffer,
  * each kind of BPF hook (probed by loading, and attaching for an instant, a
- * program that does nothing), the filesystems; and from that, the hook the
- * agent would use for each thing it watches, and what is degraded and why.
+ * program that does nothing), the filesystems; and the agent's own object
+ * loaded as it would start: for each capability and each of its hooks,
+ * available, served by a fallback, or missing, and why.
  */
 #ifndef CUSTOS_FEATURES_H
 #define CUSTOS_FEATURES_H
@@ -14,10 +15,11 @@
 
 #include <jansson.h>
 
+#include <custos/loader.h>
+
 enum feature_id {
 	FEATURE_BTF,
 	FEATURE_RINGBUF,
-	FEATURE_RDONLY_CAST,
 	FEATURE_TRACEPOINT,
 	FEATURE_TP_BTF,
 	FEATURE_RAW_TP,
@@ -53,52 +55,46 @@ struct fs_state {
 };
 
 enum cap_status {
-	CAP_OK,
-	CAP_DEGRADED, /* runs, but this is not seen (or seen less well) */
-	CAP_MISSING,  /* required: the agent refuses to start */
+	CAP_AVAILABLE,
+	CAP_FALLBACK, /* seen, by a fallback: what differs is said */
+	CAP_MISSING,  /* not seen; required: the agent refuses to start */
 	CAP_UNKNOWN,  /* not probed (not root) */
+	CAP_UNUSED,   /* a hook this kernel lacks, whose alternative serves instead */
 };
-
-/* One thing the agent watches, and how it would here. */
-struct capability {
-	const char *name;  /* "file-open" */
-	const char *label; /* "file opens" */
-	bool required;	   /* the agent refuses to run without it */
-	enum cap_status status;
-	char hook[160];		   /* the hook the agent uses for it */
-	const char *const *attach; /* attach points of its programs probed here, NULL-ended */
-	/* When not ok: "<cause_of>: <cause>", and what is not seen (NULL if unknown). */
-	const char *cause_of, *cause, *lost;
-};
-
-#define FEATURES_CAPS_MAX 12
 
 struct features {
 	char kernel[200]; /* "Linux 6.18.4 x86_64" */
 	bool root;	  /* BPF probes need privileges; without, only BTF and mounts are read */
 	struct feature feature[FEATURE_COUNT];
 	struct fs_state fs[FS_COUNT];
-	struct capability caps[FEATURES_CAPS_MAX];
-	size_t n_caps;
+	/*
+	 * The agent's own load, as it would start (loader_probe): the object,
+	 * each hook and capability. load_error: why it could not.
+	 */
+	bool loaded;
+	int load_ret;
+	char load_error[512];
+	struct loader_report report;
 };
 
 enum features_verdict {
-	FEATURES_READY,	   /* every hook the agent uses works here */
-	FEATURES_DEGRADED, /* the agent runs, without some of them */
+	FEATURES_READY,	   /* every capability is available, or served by a fallback */
+	FEATURES_DEGRADED, /* the agent runs, without some capabilities */
 	FEATURES_MISSING,  /* the agent cannot run here */
 	FEATURES_UNKNOWN,  /* not probed: not root */
 };
 
 /*
- * Probes this host. Loads and attaches tiny BPF programs (as root); if
- * tracefs is not mounted, mounts it in a private mount namespace of this
- * process first, so nothing changes for the rest of the system.
+ * Probes this host: loads and attaches tiny BPF programs, then loads the
+ * agent's own object as it would start (with opts: its ring and map
+ * sizes), attaching nothing. If tracefs is not mounted, mounts it in a
+ * private mount namespace of this process first, so nothing changes for
+ * the rest of the system.
  */
-void features_probe(struct features *f);
+void features_probe(struct features *f, const struct loader_options *opts);
 
 enum features_verdict features_verdict(const struct features *f);
 const char *features_verdict_name(enum features_verdict v);
-const char *features_status_name(enum cap_status s);
 
 /* The report for a terminal, and as one JSON object (NULL if out of memory). */
 void features_print(const struct features *f, FILE *out);

@@ -44,6 +44,38 @@ bool kernel_has_enum_value(const struct btf *vmlinux, const char *type, const ch
 bool kernel_has_uprobe_multi(const struct btf *vmlinux);
 
 /*
+ * What the modern BPF object needs beyond Linux 5.10. Without any of them
+ * the agent loads the compat object, which does the same with what 5.10
+ * has (bpf/common.bpf.h); each has its fallback there.
+ */
+enum kernel_need {
+	KERNEL_NEED_RDONLY_CAST,
+	KERNEL_NEED_LOOP,
+	KERNEL_NEED_TASK_PT_REGS,
+	KERNEL_NEED_TASK_BTF,
+	KERNEL_NEED_ATTACH_COOKIE,
+	KERNEL_NEED_TASK_STORAGE,
+	KERNEL_NEED_CMPXCHG,
+	KERNEL_NEED_COUNT,
+};
+
+struct kernel_need_def {
+	const char *name;     /* "bpf_loop" */
+	const char *label;    /* "bpf_loop helper (Linux 5.17)" */
+	const char *fallback; /* what the compat object does instead */
+};
+
+const struct kernel_need_def *kernel_need(enum kernel_need need);
+
+/*
+ * Does the kernel offer it? Helpers and map types are looked up in the
+ * kernel's BTF (enum bpf_func_id, enum bpf_map_type), the kfunc among its
+ * functions; compare-and-exchange is tried by loading a program (root).
+ * False with the reason in why.
+ */
+bool kernel_has_need(const struct btf *vmlinux, enum kernel_need need, char *why, size_t len);
+
+/*
  * Does the attach point of a BPF program's section exist here? NULL if it
  * does (or is of a kind that cannot be checked before loading), else why
  * not. Knows "tracepoint/CATEGORY/EVENT" and "tp_btf/EVENT".

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The BPF side's lifecycle: mount what the hooks need, probe which hooks this
- * kernel has, load, attach, and hand out the maps. The only owner of the
- * skeleton.
+ * The BPF side's lifecycle: mount what the hooks need, choose the object
+ * this kernel runs (modern, or compat for kernels without the newer
+ * helpers), decide which programs to load (hooks present, the variant
+ * matching each tracepoint's signature), load (dropping a capability whose
+ * program the verifier refuses), attach, and hand out the maps. The only
+ * user of libbpf's object API.
  */
 #ifndef CUSTOS_LOADER_H
 #define CUSTOS_LOADER_H
@@ -12,6 +15,8 @@
 #include <stdint.h>
 
 #include <custos/abi.h>
+#include <custos/hooks.h>
+#include <custos/kernel.h>
 
 struct loader;
 
@@ -20,6 +25,7 @@ struct loader_options {
 	uint32_t ring_buffer_mb;
 	uint32_t watch_inodes_max; /* size of the watch map */
 	bool verbose;		   /* libbpf debug output */
+	bool probe_only;	   /* load and report, attach nothing (custos check) */
 };
 
 enum loader_map {
@@ -36,27 +42,71 @@ enum loader_map {
 	LOADER_MAP_COUNT,
 };
 
-/* A hook and whether it is in use on this kernel. */
+/* A hook (attach point) and how it is served on this kernel. */
 struct loader_hook {
-	const char *program; /* BPF program name */
-	const char *attach;  /* attach point, e.g. "tracepoint/syscalls/sys_exit_openat" */
+	const struct hook_def *def;
+	const char *program;   /* the program loaded for it; NULL if none */
+	const char *signature; /* of the variant chosen, when the kernels differ */
+	bool loaded;
 	bool attached;
-	const char *why_not; /* when not attached */
+	bool unused;	   /* not on this kernel, and its alternative serves instead */
+	char why_not[256]; /* when not loaded or not attached */
+};
+
+enum loader_cap_status {
+	LOADER_CAP_AVAILABLE,
+	LOADER_CAP_FALLBACK, /* works, by a fallback (compat object, a link per probe) */
+	LOADER_CAP_MISSING,
+};
+
+/* A capability (hook family) on this kernel. */
+struct loader_cap {
+	enum loader_cap_status status;
+	char why[384]; /* missing: the hook and its reason; fallback: which fallback */
+};
+
+/* A helper of the modern object, and whether this kernel has it. */
+struct loader_need {
+	bool available;
+	char why[128];
 };
 
 /*
- * Is the hook of that attach point ("tracepoint/syscalls/sys_exit_openat")
- * one without which the agent refuses to run?
+ * What the loader found and did: the object, each need, each hook, each
+ * capability. Filled by loader_start() and loader_probe() alike, so the
+ * agent's agent-start and `custos check` report the same.
  */
-bool loader_hook_required(const char *attach);
+struct loader_report {
+	const char *object; /* "modern" or "compat" */
+	bool forced;	    /* compat because CUSTOS_BPF_OBJECT=compat asked for it */
+	struct loader_need needs[KERNEL_NEED_COUNT];
+	bool uprobe_multi;
+	struct loader_hook hooks[64];
+	size_t n_hooks;
+	struct loader_cap caps[HOOK_CAP_COUNT];
+	unsigned loads; /* attempts: 1 + capabilities dropped after the verifier refused one */
+};
 
-/* Loads and attaches everything; NULL with errno set and a message in err. */
+/*
+ * Loads and attaches everything; NULL with errno set and a message in err.
+ * errno EOPNOTSUPP: this kernel cannot run the agent (err says what is
+ * missing: a required hook, or a program of the core the verifier refused).
+ */
 struct loader *loader_start(const struct loader_options *opts, char *err, size_t err_len);
 void loader_stop(struct loader *loader);
 
+/*
+ * For `custos check`: decides and loads as loader_start() would, attaches
+ * nothing, unloads, and fills report. 0, or a negative errno with a
+ * message in err (-EOPNOTSUPP: the agent could not run here).
+ */
+int loader_probe(const struct loader_options *opts, struct loader_report *report, char *err,
+		 size_t err_len);
+
+const struct loader_report *loader_report(const struct loader *loader);
+
 int loader_map_fd(const struct loader *loader, enum loader_map map);
 uint32_t loader_map_max_entries(const struct loader *loader, enum loader_map map);
-size_t loader_hooks(const struct loader *loader, const struct loader_hook **hooks);
 
 /*
  * After the watch maps changed: the entry counts that let the BPF side skip
@@ -81,12 +131,15 @@ int loader_seed_open_files(struct loader *loader);
 int loader_attach_db_probes(struct loader *loader, const char *path, const uint64_t *offsets,
 			    const uint64_t *cookies, size_t n, bool at_return);
 
-/* Sum of the per-CPU drop counters. */
-/* The kernel's drop counters, summed; ring_by_cpu (loader_nr_cpus() of them, or NULL) gets
- * the ring-buffer losses of each CPU. */
+/*
+ * The kernel's drop counters, summed; ring_by_cpu (loader_nr_cpus() of them,
+ * or NULL) gets the ring-buffer losses of each CPU.
+ */
 int loader_read_drops(const struct loader *loader, struct custos_drops *sum, uint64_t *ring_by_cpu);
 int loader_nr_cpus(const struct loader *loader);
 /* Bytes the ring buffer holds now. */
 uint64_t loader_ring_used(struct loader *loader);
+
+const char *loader_cap_status_name(enum loader_cap_status status);
 
 #endif /* CUSTOS_LOADER_H */

@@ -73,6 +73,9 @@ uint32_t watch_kernel_dev(dev_t dev);
 int watch_resolve(const struct config *cfg, struct watch_set *out);
 void watch_set_free(struct watch_set *set);
 
+/* Entries the kernel's watch map gets for this set: room to grow on reload. */
+uint32_t watch_map_size(const struct watch_set *set);
+
 /* Writes next to the maps and removes what only prev had (prev may be NULL). */
 int watch_apply(const struct watch_maps *maps, const struct watch_set *next,
 		const struct watch_set *prev);

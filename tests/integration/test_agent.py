@@ -2,6 +2,7 @@
 the clock, statistics, and never reporting itself."""
 
 import datetime
+import os
 import signal
 import subprocess
 import time
@@ -183,3 +184,27 @@ def test_stdout_closed(t):
         p.kill()
         fail("the agent still runs 10 s after its stdout was closed")
     expect_eq(p.returncode, 0, "exit status after stdout closed (stderr: %r)" % p.stderr.read())
+
+
+def test_compat_object(t):
+    """With CUSTOS_BPF_OBJECT=compat the agent runs the compat object, as on
+    Linux 5.10: agent-start says so and names every helper's fallback, and a
+    read through a watched file is reported with its path and bytes (the
+    kernel matrix runs the rest of the tests this way)."""
+    d = t.mkdir("crm")
+    f = t.write("crm/a.csv", "x" * 5000)
+    env = dict(os.environ, CUSTOS_BPF_OBJECT="compat")
+    a = t.start_agent(cfg(d), env=env)
+    r = run(["dd", "if=" + f, "of=/dev/null", "bs=1000"])
+    evs = a.stop()
+    start = agent_events(evs, "agent-start")[0]
+    expect_field(start, "custos.agent.bpf_object", "compat")
+    fallbacks = get(start, "custos.agent.fallbacks")
+    expect_eq(sorted(x["helper"] for x in fallbacks),
+              sorted(["bpf_rdonly_cast", "bpf_loop", "bpf_task_pt_regs", "bpf_get_current_task_btf",
+                      "bpf_get_attach_cookie", "task_storage", "cmpxchg"]), "fallbacks", start)
+    expect(all(x["instead"] for x in fallbacks), "a fallback without what it does instead", fallbacks)
+    o = the_open(evs, f, pid=r.pid)
+    expect_field(o, "file.path", f)
+    expect_field(o, "process.name", "dd")
+    check_summaries(evs, get(o, "custos.open_id"), 5000, 5)

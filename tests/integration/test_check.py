@@ -10,10 +10,13 @@ import subprocess
 
 from itlib import CUSTOS, agent_events, expect, expect_eq, fail, get, run
 
-FEATURES = ["btf", "ringbuf", "bpf_rdonly_cast", "tracepoint", "tp_btf", "raw_tracepoint", "fentry", "lsm",
+FEATURES = ["btf", "ringbuf", "tracepoint", "tp_btf", "raw_tracepoint", "fentry", "lsm",
             "kprobe", "uprobe", "uprobe_multi", "iter"]
-CAPABILITIES = ["bpf", "file-open", "file-io", "file-close", "file-change", "process", "io_uring", "containers",
-                "open-files", "databases"]
+CAPABILITIES = ["bpf", "file-open", "file-read", "file-write", "file-mmap", "file-close", "file-change",
+                "process-exit", "process-exec", "io_uring", "containers", "open-files", "databases"]
+REQUIRED = ["bpf", "file-open", "file-read", "file-close", "process-exit"]
+NEEDS = ["bpf_rdonly_cast", "bpf_loop", "bpf_task_pt_regs", "bpf_get_current_task_btf", "bpf_get_attach_cookie",
+         "task_storage", "cmpxchg"]
 
 
 def check_json(args=(), hide=None, user=None, binary=CUSTOS):
@@ -41,8 +44,11 @@ def caps(out):
 
 def test_check_kernel_report(t):
     """As root: every feature is probed and says yes or no with a reason;
-    every capability has a hook; the required ones are ok (the agent runs
-    here); and the hooks check calls ok are the ones the agent attaches."""
+    every capability lists its hooks, each available (with its program),
+    missing or unused with a reason; the required ones are available or
+    served by a fallback (the agent runs here); the hooks check calls
+    available are the ones the agent attaches, and those it calls missing
+    are in agent-start's hooks_unavailable with the same reason."""
     d = t.mkdir("crm")
     config = t.config_file({"watch": [{"name": "crm", "paths": [d]}]})
     rc, out = check_json(["--config", config])
@@ -59,32 +65,84 @@ def test_check_kernel_report(t):
                "kprobe without a kprobe PMU", k["features"]["kprobe"])
     c = caps(out)
     expect_eq(list(c), CAPABILITIES, "capabilities reported")
-    for name in ("bpf", "file-open", "file-io", "file-close", "process"):
-        expect(c[name]["required"] is True and c[name]["status"] == "ok", "required capability %s" % name, c[name])
+    for name in REQUIRED:
+        expect(c[name]["required"] is True and c[name]["status"] in ("available", "fallback"),
+               "required capability %s" % name, c[name])
+    check_hooks_reported(c)
     statuses = {x["status"] for x in c.values()}
-    expect_eq(rc, 4 if "degraded" in statuses else 0, "exit status with capabilities %s" % statuses)
+    expect_eq(rc, 4 if "missing" in statuses else 0, "exit status with capabilities %s" % statuses)
     expect_eq(k["verdict"], "degraded" if rc == 4 else "ready", "verdict")
     expect_eq(out["config"]["source"], config, "config.source")
     expect_eq(out["config"]["rules"][0]["watched"], [{"kind": "directory", "path": d}], "watched")
 
-    # What check calls ok, the agent attaches.
+    # What check calls available, the agent attaches; what it calls missing, agent-start says why.
     a = t.start_agent(config)
     evs = a.stop()
     start = agent_events(evs, "agent-start")[0]
     hooks = set(get(start, "custos.agent.hooks"))
+    unavailable = {h["hook"]: h for h in get(start, "custos.agent.hooks_unavailable")}
+    expect_eq(get(start, "custos.agent.bpf_object"), k["object"], "agent-start bpf_object")
     for name, cap in c.items():
-        if cap["status"] != "ok" or name == "databases":  # uprobes attach as libraries are found
-            continue
-        for hook in cap["attach"]:
-            expect(hook in hooks, "check says %s is ok, but the agent did not attach %s" % (name, hook),
-                   sorted(hooks))
+        for h in cap["hooks"]:
+            if name == "bpf" or h["status"] == "unused":
+                continue
+            if name == "databases":  # uprobes attach as libraries are found
+                expect(h["hook"] in hooks or h["hook"] in unavailable, "database hook %s" % h["hook"], start)
+            elif h["status"] == "available":
+                expect(h["hook"] in hooks, "check says %s is available, but the agent did not attach it" %
+                       h["hook"], sorted(hooks))
+            else:
+                expect(h["hook"] in unavailable and unavailable[h["hook"]]["reason"] == h["reason"] and
+                       unavailable[h["hook"]]["capability"] == name,
+                       "check says %s is missing (%s): agent-start must say so, with the same reason" % (
+                           h["hook"], h["reason"]), get(start, "custos.agent.hooks_unavailable"))
 
     r = run([CUSTOS, "check", "--config", config], check=False)
     text = r.out.decode()
     expect_eq(r.rc, rc, "exit status of the text form")
-    for label in ("what the agent uses here:", "syscall tracepoints", "fentry/fexit (not used)",
-                  "tracefs on /sys/kernel/tracing", "(exit status %d)" % rc):
+    for label in ("what the agent uses here (the %s object):" % k["object"], "syscall tracepoints",
+                  "fentry/fexit (not used)", "tracefs on /sys/kernel/tracing", "(exit status %d)" % rc,
+                  "tracepoint/syscalls/sys_exit_openat", "bpf_loop helper"):
         expect(label in text, "custos check does not print %r:\n%s" % (label, text))
+
+
+def check_hooks_reported(c):
+    """Every capability lists its hooks; each hook is available with the
+    program that serves it, or missing or unused with a reason; a missing
+    capability says why and what is not seen."""
+    for name, cap in c.items():
+        expect(cap["hooks"], "capability %s lists no hook" % name, cap)
+        for h in cap["hooks"]:
+            expect(h["status"] in ("available", "fallback", "missing", "unused"), "hook status", h)
+            if h["status"] == "available" and name != "bpf":
+                expect(h.get("program", "").startswith(("tp", "iter", "uprobe", "uretprobe")),
+                       "available hook without its program", h)
+            if h["status"] != "available":
+                expect(h.get("reason"), "%s hook %s without a reason" % (h["status"], h["hook"]), h)
+        if cap["status"] == "missing":
+            expect(cap.get("reason") and cap.get("not_seen"), "missing capability %s: why, what" % name, cap)
+    expect_eq(sorted(h["hook"] for h in c["bpf"]["hooks"]), sorted(NEEDS), "helpers of the modern object")
+
+
+def test_check_compat_object(t):
+    """CUSTOS_BPF_OBJECT=compat makes the kernel load the compat object, as
+    on Linux 5.10: bpf is "fallback" with every helper's fallback named, the
+    other capabilities are served by it, and check still exits 0."""
+    env = dict(os.environ, CUSTOS_BPF_OBJECT="compat")
+    r = subprocess.run([CUSTOS, "check", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60, env=env)
+    out = json.loads(r.stdout)
+    c = caps(out)
+    expect_eq(out["kernel"]["object"], "compat", "object")
+    expect(c["bpf"]["status"] == "fallback" and "CUSTOS_BPF_OBJECT" in c["bpf"]["reason"], "bpf", c["bpf"])
+    for h in c["bpf"]["hooks"]:
+        expect(h["status"] == "fallback" and h.get("fallback"), "helper %s without its fallback" % h["hook"], h)
+    check_hooks_reported(c)
+    for name in REQUIRED[1:]:
+        expect_eq(c[name]["status"], "fallback", "capability %s with the compat object" % name)
+    db = [h for h in c["databases"]["hooks"] if h["hook"] == "uprobe"][0]
+    expect_eq(db.get("program"), "uprobe__db_entry_<function>", "database programs without cookies")
+    expect_eq(r.returncode, 0, "exit status")
 
 
 def test_check_no_btf(t):
@@ -95,20 +153,20 @@ def test_check_no_btf(t):
     c = caps(out)
     expect(c["bpf"]["status"] == "missing" and "CONFIG_DEBUG_INFO_BTF" in c["bpf"]["reason"],
            "capability bpf without BTF", c["bpf"])
-    expect(c["process"]["status"] == "missing", "process (tp_btf) without BTF", c["process"])
+    expect(c["process-exit"]["status"] == "missing", "process-exit (tp_btf) without BTF", c["process-exit"])
     expect_eq(out["kernel"]["verdict"], "missing", "verdict")
 
 
 def test_check_degraded(t):
     """Without the uprobe PMU the agent runs but sees no SQL: exit status
-    4, "databases" degraded with the cause and what is not seen."""
+    4, "databases" missing with the cause and what is not seen."""
     rc, out = check_json(hide="/sys/bus/event_source/devices")
     expect_eq(rc, 4, "exit status without uprobes")
     db = caps(out)["databases"]
-    expect(db["status"] == "degraded" and "uprobe PMU" in db["reason"] and "SQL" in db["not_seen"],
+    expect(db["status"] == "missing" and "uprobe PMU" in db["reason"] and "SQL" in db["not_seen"],
            "capability databases without uprobes", db)
-    others = [n for n, c in caps(out).items() if c["status"] != "ok" and n != "databases"]
-    expect_eq(others, [], "capabilities not ok besides databases")
+    others = [n for n, c in caps(out).items() if c["status"] == "missing" and n != "databases"]
+    expect_eq(others, [], "capabilities missing besides databases")
 
 
 def test_check_private_tracefs(t):
@@ -144,3 +202,43 @@ def test_check_usage_and_errors(t):
     rc, out = check_json(["--config", good], user="nobody", binary=t.custos_for_anyone())
     expect(rc == 0 and out["config"]["valid"] and out["kernel"]["probed"] is False and
            out["kernel"]["verdict"] == "unknown", "check --json as nobody", out)
+
+
+def test_kernel_without_a_core_hook(t):
+    """A kernel without a hook of the core (here sys_exit_openat, hidden by
+    a tracefs whose events/ lacks it): custos run exits 3 (the status the
+    systemd unit will not restart after) and names the capability, the hook
+    and why, never privileges; check says the same and exits 3; an
+    optional hook hidden the same way (sys_exit_mmap) only leaves its
+    capability missing, and the agent runs."""
+    events = os.listdir("/sys/kernel/tracing/events/syscalls")
+    config = t.config_file({"watch": [{"name": "crm", "paths": [t.mkdir("crm")]}]})
+
+    def with_tracefs_without(hidden, argv):
+        keep = " ".join(e for e in events if e != hidden)
+        script = ('mount -t tmpfs custos-it /sys/kernel/tracing && cd /sys/kernel/tracing && '
+                  'mkdir -p events/syscalls && cd events/syscalls && mkdir %s && exec "$@"' % keep)
+        return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"] + argv,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+
+    r = with_tracefs_without("sys_exit_openat", [CUSTOS, "run", "--config", config])
+    err = r.stderr.decode()
+    expect_eq(r.returncode, 3, "custos run's exit status without a core hook (stderr: %s)" % err)
+    for said in ("this kernel cannot run the agent", "file-open", "tracepoint/syscalls/sys_exit_openat",
+                 "tracepoint not present in this kernel"):
+        expect(said in err, "custos run does not say %r:\n%s" % (said, err))
+    expect("root" not in err, "custos run blames privileges it has:\n%s" % err)
+    expect_eq(r.stdout, b"", "stdout of a run that could not start")
+
+    r = with_tracefs_without("sys_exit_openat", [CUSTOS, "check", "--json", "--config", config])
+    out = json.loads(r.stdout)
+    expect_eq(r.returncode, 3, "check's exit status without a core hook")
+    fo = caps(out)["file-open"]
+    expect(fo["status"] == "missing" and "sys_exit_openat" in fo["reason"], "file-open in check", fo)
+    expect_eq(out["kernel"]["verdict"], "missing", "verdict")
+
+    r = with_tracefs_without("sys_exit_mmap", [CUSTOS, "check", "--json", "--config", config])
+    out = json.loads(r.stdout)
+    mm = caps(out)["file-mmap"]
+    expect(r.returncode == 4 and mm["status"] == "missing" and "sys_exit_mmap" in mm["reason"],
+           "check without the optional mmap hook (status %d)" % r.returncode, mm)
