@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs, from Debian's packages, what custos needs and is missing.
 #   scripts/deps.sh build   what `make` needs
-#   scripts/deps.sh test    and what the test suite and benchmarks need
+#   scripts/deps.sh test    and what the test suite, the kernel matrix and benchmarks need
+#   scripts/deps.sh vmtest  what the kernel matrix needs
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
@@ -10,12 +11,15 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 test_pkgs=(python3 util-linux coreutils procps postgresql postgresql-client mariadb-server
 	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev
 	libsqlite3-dev rsyslog dpkg-dev groff-base man-db)
+# The kernel matrix (scripts/vmtest.sh): QEMU and its virtiofsd, the initramfs.
+vmtest_pkgs=(qemu-system-x86 busybox-static kmod cpio xz-utils debian-archive-keyring)
 
 case "${1:-build}" in
 build) pkgs=("${build_pkgs[@]}") ;;
-test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${vmtest_pkgs[@]}") ;;
+vmtest) pkgs=("${vmtest_pkgs[@]}") ;;
 *)
-	echo "usage: $0 [build|test]" >&2
+	echo "usage: $0 [build|test|vmtest]" >&2
 	exit 2
 	;;
 esac

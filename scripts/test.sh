@@ -1,7 +1,8 @@
 #!/bin/bash
-# The whole test suite: installs what it needs, builds, runs the unit tests
-# and the integration tests (as root, on the real kernel). The last line is
-# "N passed, N failed" over everything; the exit status is 0 only if none failed.
+# The whole test suite: installs what it needs, builds, runs the unit tests,
+# the integration tests (as root, on the real kernel) and the kernel matrix
+# (scripts/vmtest.sh: Debian's kernels under QEMU). The last line is "N
+# passed, N failed" over everything; the exit status is 0 only if none failed.
 #   scripts/test.sh [-t NAME]    only tests whose name contains NAME
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,9 @@ tally "$log" "unit tests"
 echo "== integration tests"
 /usr/bin/python3 tests/integration/run.py "${filter[@]}" | tee "$log"
 tally "$log" "integration tests"
+echo "== kernel matrix"
+scripts/vmtest.sh "${filter[@]}" | tee "$log"
+tally "$log" "kernel matrix"
 rm -f "$log"
 
 echo "$passed passed, $failed failed"

@@ -31,6 +31,13 @@ PY_REAL = os.path.realpath(PY)
 
 START_TIMEOUT = 20
 STOP_TIMEOUT = 20
+# Time limits are multiplied by this where programs run slower than on the
+# development machine (scripts/vmtest.sh sets it for kernels under QEMU).
+TIME_SCALE = float(os.environ.get("CUSTOS_IT_TIME_SCALE") or 1)
+
+
+def scaled(seconds):
+    return seconds * TIME_SCALE
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 
 _MISSING = object()
@@ -406,6 +413,7 @@ class Agent:
             self.proc = subprocess.Popen(self.argv(), stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, env=self.env, cwd=self.t.workdir)
         self.pid = self.proc.pid
+        timeout = scaled(timeout)
         deadline = time.time() + timeout
         while time.time() < deadline:
             raw = self.raw()
@@ -455,6 +463,7 @@ class Agent:
 
     def wait_for(self, pred, what, timeout=10):
         """The first event (so far or within timeout s) for which pred is true."""
+        timeout = scaled(timeout)
         deadline = time.time() + timeout
         while True:
             for e in self.events_now():
@@ -472,6 +481,7 @@ class Agent:
         """SIGHUP and wait for the resulting (new) agent-reload event."""
         before = len(agent_events(self.events_now(), "agent-reload"))
         self.proc.send_signal(signal.SIGHUP)
+        timeout = scaled(timeout)
         deadline = time.time() + timeout
         while True:
             reloads = agent_events(self.events_now(), "agent-reload")
@@ -497,6 +507,7 @@ class Agent:
             fail("the agent died before the test stopped it (status %s)\nstderr:\n%s" % (
                 self.proc.returncode, self.stderr()))
         self.proc.send_signal(sig)
+        timeout = scaled(timeout)
         try:
             self.rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -566,7 +577,7 @@ def run(argv, user=None, loginuid=None, cwd=None, stdin=None, check=True, timeou
                          cwd=cwd, env=env, pass_fds=pass_fds,
                          preexec_fn=_preexec(loginuid, False, cgroup, preexec))
     try:
-        out, err = p.communicate(stdin, timeout=timeout)
+        out, err = p.communicate(stdin, timeout=scaled(timeout))
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()

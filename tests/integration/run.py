@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Runs the custos integration tests (as root, on the real kernel).
 
-    tests/integration/run.py [-t NAME] [-v] [--list]
+    tests/integration/run.py [-t NAME]... [-v] [--list]
 
 Tests are the functions test_* of tests/integration/test_*.py, in file and
-definition order; -t keeps those whose name (or "file.name") contains NAME.
+definition order; -t keeps those whose name contains NAME, or with
+"file.name" exactly that test (given several times, any of them).
 Each runs in its own process group with a private directory under /tmp and a
 time limit, so a hang or a crash fails that test only. One line per test,
 "ok   name" or "FAIL name" with the reason indented below; the last line is
@@ -100,7 +101,7 @@ def remove_tree(path):
 
 
 def run_one(modname, funcname, fn, verbose):
-    timeout = getattr(fn, "timeout", DEFAULT_TIMEOUT)
+    timeout = getattr(fn, "timeout", DEFAULT_TIMEOUT) * float(os.environ.get("CUSTOS_IT_TIME_SCALE") or 1)
     workdir = tempfile.mkdtemp(prefix="custos-it-")
     start = time.time()
     proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", modname, funcname, workdir],
@@ -144,16 +145,24 @@ def run_one(modname, funcname, fn, verbose):
     return ok
 
 
+def selects(pattern, funcname, qualified):
+    """"file.function" names exactly that test; anything else, the tests whose
+    name contains it."""
+    if "." in pattern:
+        return pattern == qualified
+    return pattern in funcname
+
+
 def main(argv):
     if len(argv) == 5 and argv[1] == "--child":
         child(argv[2], argv[3], argv[4])
-    pattern = None
+    patterns = []
     verbose = False
     list_only = False
     i = 1
     while i < len(argv):
         if argv[i] == "-t" and i + 1 < len(argv):
-            pattern = argv[i + 1]
+            patterns.append(argv[i + 1])
             i += 2
         elif argv[i] == "-v":
             verbose = True
@@ -162,13 +171,14 @@ def main(argv):
             list_only = True
             i += 1
         else:
-            print("usage: run.py [-t NAME] [-v] [--list]", file=sys.stderr)
+            print("usage: run.py [-t NAME]... [-v] [--list]", file=sys.stderr)
             print("0 passed, 1 failed")
             return 1
     passed = failed = 0
     start = time.time()
     for modname, funcname, fn, import_error in discover():
-        if pattern and pattern not in funcname and pattern not in "%s.%s" % (modname, funcname):
+        qualified = "%s.%s" % (modname, funcname)
+        if patterns and not any(selects(p, funcname, qualified) for p in patterns):
             continue
         if list_only:
             print("%s.%s" % (modname, funcname))
