@@ -47,7 +47,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS
 BENCH	  := $(BUILD)/tests/bench/custos-bench
 SINKBENCH := $(BUILD)/tests/bench/custos-sinkbench
 
-.PHONY: all deps run check unit vmtest bench format format-check install uninstall deb clean FORCE
+.PHONY: all deps run check unit vmtest fuzz fuzz-build bench format format-check install uninstall deb clean FORCE
 
 all: $(BUILD)/custos
 
@@ -138,6 +138,34 @@ $(BUILD)/tests/bench/sinkbench.o: tests/bench/sinkbench.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# Fuzz targets (tests/fuzz): every parser of untrusted bytes, with clang's
+# libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, linked with the
+# agent's own code built the same way.
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -g -O1 $(filter-out -O2 -g,$(CFLAGS)) -Wno-missing-field-initializers \
+		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst $(BUILD)/user/%,$(BUILD)/fuzz/user/%,$(LIB_OBJS))
+
+$(BUILD)/fuzz/user/%.o: user/%.c
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/user/loader.o: $(BUILD)/custos.skel.h $(BUILD)/custos_compat.skel.h
+$(BUILD)/fuzz/user/version.o: $(BUILD)/version.h
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZERS)
+
+# Runs each fuzz target for FUZZ_SECONDS (default 30) from its seeds in tests/fuzz/corpus.
+fuzz: fuzz-build
+	$(Q)scripts/fuzz.sh $(FUZZERS)
+
 # Builds everything and runs the agent on its compiled-in default config.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -157,7 +185,7 @@ vmtest:
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/vmtest.sh
 
-tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH)
+tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH) $(FUZZERS)
 
 # Test deps: the bench links libpq and SQLite, and runs a PostgreSQL server.
 bench:
@@ -208,4 +236,4 @@ deb: all
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)

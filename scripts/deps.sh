@@ -11,6 +11,8 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 test_pkgs=(python3 util-linux coreutils procps postgresql postgresql-client mariadb-server
 	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev
 	libsqlite3-dev rsyslog dpkg-dev groff-base man-db)
+# The fuzz targets: clang's libFuzzer and sanitizer runtimes.
+test_pkgs+=(libclang-rt-14-dev)
 # The kernel matrix (scripts/vmtest.sh): QEMU and its virtiofsd, the initramfs.
 vmtest_pkgs=(qemu-system-x86 busybox-static kmod cpio xz-utils debian-archive-keyring)
 

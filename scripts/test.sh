@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: installs what it needs, builds, runs the unit tests,
-# the integration tests (as root, on the real kernel) and the kernel matrix
+# the integration tests (as root, on the real kernel), the fuzz targets for a
+# bounded time (FUZZ_SECONDS each, default 20) and the kernel matrix
 # (scripts/vmtest.sh: Debian's kernels under QEMU). The last line is "N
 # passed, N failed" over everything; the exit status is 0 only if none failed.
 #   scripts/test.sh [-t NAME]    only tests whose name contains NAME
@@ -40,6 +41,9 @@ tally "$log" "unit tests"
 echo "== integration tests"
 /usr/bin/python3 tests/integration/run.py "${filter[@]}" | tee "$log"
 tally "$log" "integration tests"
+echo "== fuzz targets (${FUZZ_SECONDS:-20} s each)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} make -s fuzz | tee "$log"
+tally "$log" "fuzz targets"
 echo "== kernel matrix"
 scripts/vmtest.sh "${filter[@]}" | tee "$log"
 tally "$log" "kernel matrix"

@@ -186,7 +186,8 @@ static enum chain_problem parse_record(const char *line, size_t len, struct reco
 		snprintf(detail, detail_len, "a NUL byte (byte %zu)", nul - line + 1);
 		return CHAIN_NOT_JSON;
 	}
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	/* Strings may hold NUL as \u0000 (SQL text is bytes): valid JSON, and sealed as such. */
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 	if (!root) {
 		if (json_error_code(&err) == json_error_premature_end_of_input)
 			return CHAIN_TRUNCATED;
