@@ -73,13 +73,22 @@ die() {
 # PID 1 of the guest, after the initramfs mounted the shared root: make the
 # places tests write to private, run the check and the tests, power off.
 guest_main() {
-	local results=/dev/ttyS1
-	mount -t tmpfs -o mode=1777 tmpfs /tmp
-	mount -t tmpfs -o mode=0755 tmpfs /run
-	mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+	local results=/dev/ttyS1 d
+	# A checkout under one of the directories made private here (CI may
+	# clone into /tmp) stays reachable at the same path.
+	mkdir -p /mnt/custos-repo
+	mount --bind "$REPO" /mnt/custos-repo
+	for d in /tmp /run /var/tmp; do
+		mount -t tmpfs -o mode=1777 tmpfs "$d"
+	done
+	chmod 0755 /run
 	mkdir -p /dev/pts /dev/shm
 	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+	if [ ! -d "$REPO/scripts" ]; then
+		mkdir -p "$REPO"
+		mount --move /mnt/custos-repo "$REPO"
+	fi
 	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
 	ln -sf /proc/self/fd /dev/fd 2>/dev/null || true
 	hostname custos-vmtest
