@@ -72,11 +72,35 @@ def parse(path):
 
 
 def degraded(check):
-    """[(capability, status, reason)] of the capabilities not ok."""
+    """What runs degraded on that kernel, from its `custos check --json`, in
+    short phrases: the object and the helpers it does without, hooks the
+    kernel lacks, capabilities served by a fallback of their own or missing."""
     if not check:
         return []
-    return [(c["name"], c["status"], c.get("reason", "")) for c in kernel(check).get("capabilities", [])
-            if c.get("status") != "available"]
+    k = kernel(check)
+    out = []
+    caps = k.get("capabilities", [])
+    for c in caps:
+        if c["name"] == "bpf" and c.get("status") != "available":
+            lacking = [h["hook"] for h in c.get("hooks", []) if h.get("status") != "available"]
+            if "CUSTOS_BPF_OBJECT" in c.get("reason", ""):
+                out.append("compat object (CUSTOS_BPF_OBJECT=compat)")
+            else:
+                out.append("compat object (no %s)" % ", ".join(lacking))
+    for c in caps:
+        if c["name"] == "bpf":
+            continue
+        missing = [h["hook"].split("/")[-1] for h in c.get("hooks", []) if h.get("status") == "missing"]
+        if c.get("status") == "missing":
+            out.append("%s missing: %s" % (c["name"], c.get("reason", "")))
+        elif c.get("status") == "fallback" and "(see bpf)" not in c.get("reason", ""):
+            out.append("%s: %s" % (c["name"], c.get("reason", "")))
+        if missing and c.get("status") != "missing":
+            out.append("%s without %s (not in this kernel)" % (c["name"], ", ".join(missing)))
+    multi = k.get("features", {}).get("uprobe_multi", {})
+    if multi.get("probed") and not multi.get("available"):
+        out.append("databases: one uprobe link per probe (no uprobe_multi)")
+    return out
 
 
 def kernel(check):
@@ -145,7 +169,7 @@ def docs_table(m):
         bad = len(cells) - ok - na
         summary = "%d/%d ok" % (ok, len(cells)) + (", %d n/a" % na if na else "") + \
             (", **%d red**" % bad if bad else "")
-        deg = "; ".join("%s (%s): %s" % (n, s, why.replace("|", "\\|")) for n, s, why in c["degraded"]) or "nothing"
+        deg = "; ".join(d.replace("|", "\\|") for d in c["degraded"]) or "nothing"
         distro = c["distro"]
         lines.append("| %s | %s | %s | %s |" % (c["release"] or "?", distro, summary, deg))
     return "\n".join(lines)
