@@ -146,12 +146,12 @@ static __always_inline bool name__has_slash(char *data, __u32 off, long len)
  * Copies a name the process passed, and for a relative one the directory it
  * starts from, at data + off (data: the data of a struct custos_path_change). Returns the bytes
  * used, 0 if the name cannot be read. *simple_unwatched: a name without '/' in a directory that
- * holds nothing watched.
+ * holds nothing watched. *simple_in: for a name without '/', the directory it is in (its dentry).
  */
 static __always_inline __u32 change__name(struct task_struct *task, char *data, __u32 off,
 					  __s32 dirfd, const char *uname,
 					  struct custos_path_info *base, __u16 *name_len,
-					  bool *simple_unwatched)
+					  bool *simple_unwatched, __u64 *simple_in)
 {
 	struct custos_watch_value watch;
 	struct path dir;
@@ -160,6 +160,7 @@ static __always_inline __u32 change__name(struct task_struct *task, char *data, 
 	off &= 2 * CUSTOS_PATH_MAX - 1;
 	n = bpf_probe_read_user_str(data + off, CUSTOS_NAME_MAX, uname);
 	*simple_unwatched = false;
+	*simple_in = 0;
 	base->len = 0;
 	base->flags = 0;
 	if (n <= 0)
@@ -168,6 +169,8 @@ static __always_inline __u32 change__name(struct task_struct *task, char *data, 
 	if (data[off] == '/' || !task__name_base(task, dirfd, &dir))
 		return n;
 	*simple_unwatched = !name__has_slash(data, off, n);
+	if (*simple_unwatched)
+		*simple_in = (__u64)dir.dentry;
 	if (*simple_unwatched)
 		*simple_unwatched =
 		    !watch__dir_verdict(dir.dentry, KR(dir.dentry, d_inode, i_sb, s_dev), &watch) &&
@@ -179,12 +182,19 @@ static __always_inline __u32 change__name(struct task_struct *task, char *data, 
 	return n + base->len;
 }
 
-static __always_inline int change__path(long ret, __u32 op, __s32 dirfd, const char *uname,
-					__s32 dirfd2, const char *uname2, __u64 arg, __u32 arg2)
+/*
+ * Records a change by name (two names: a rename). *same_dir: both names are
+ * simple names in one directory (a rename there moves nothing to another
+ * parent).
+ */
+static __always_inline int change__path2(long ret, __u32 op, __s32 dirfd, const char *uname,
+					 __s32 dirfd2, const char *uname2, __u64 arg, __u32 arg2,
+					 bool *same_dir)
 {
 	struct task_struct *task = current_task();
 	struct custos_path_change *rec;
 	bool skip1 = false, skip2 = true;
+	__u64 dir1 = 0, dir2 = 0;
 	__u32 used;
 
 	if (ret != 0 || task__is_agent(task) || exclude__task(task, CUSTOS_RULE_ALL))
@@ -197,17 +207,27 @@ static __always_inline int change__path(long ret, __u32 op, __s32 dirfd, const c
 	rec->arg2 = arg2;
 	rec->name2_len = 0;
 	rec->base2.len = 0;
-	used = change__name(task, rec->data, 0, dirfd, uname, &rec->base, &rec->name_len, &skip1);
+	used = change__name(task, rec->data, 0, dirfd, uname, &rec->base, &rec->name_len, &skip1,
+			    &dir1);
 	if (!used)
 		return 0;
 	if (uname2)
 		used += change__name(task, rec->data, used, dirfd2, uname2, &rec->base2,
-				     &rec->name2_len, &skip2);
+				     &rec->name2_len, &skip2, &dir2);
+	*same_dir = dir1 && dir1 == dir2;
 	if (skip1 && skip2)
 		return 0;
 	task__fill(&rec->task, task);
 	record__output(rec, sizeof(*rec) + used);
 	return 0;
+}
+
+static __always_inline int change__path(long ret, __u32 op, __s32 dirfd, const char *uname,
+					__s32 dirfd2, const char *uname2, __u64 arg, __u32 arg2)
+{
+	bool same_dir;
+
+	return change__path2(ret, op, dirfd, uname, dirfd2, uname2, arg, arg2, &same_dir);
 }
 
 SEC("tracepoint/syscalls/sys_exit_truncate")
@@ -333,30 +353,45 @@ int tp__syscalls__sys_exit_unlinkat(struct syscall_trace_exit *ctx)
 			    (const char *)syscall_arg2(regs), 0, NULL, 0, 0);
 }
 
+/*
+ * A rename that may have moved a directory to another parent drops the
+ * cached verdicts; one within a directory (the common save-by-rename of a
+ * file) moves nothing below another parent.
+ */
+static __always_inline int change__rename(long ret, __s32 dirfd, const char *uname, __s32 dirfd2,
+					  const char *uname2)
+{
+	bool same_dir = false;
+
+	change__path2(ret, CUSTOS_CHANGE_RENAME, dirfd, uname, dirfd2, uname2, 0, 0, &same_dir);
+	if (!same_dir)
+		change__invalidate_verdicts(ret);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_rename")
 int tp__syscalls__sys_exit_rename(struct syscall_trace_exit *ctx)
 {
-	long ret = ctx->ret;
 	struct pt_regs *regs = syscall__regs(ctx->nr);
 
-	change__invalidate_verdicts(ret);
-	if (!regs)
+	if (!regs) {
+		change__invalidate_verdicts(ctx->ret);
 		return 0;
-	return change__path(ret, CUSTOS_CHANGE_RENAME, AT_FDCWD, (const char *)syscall_arg1(regs),
-			    AT_FDCWD, (const char *)syscall_arg2(regs), 0, 0);
+	}
+	return change__rename(ctx->ret, AT_FDCWD, (const char *)syscall_arg1(regs), AT_FDCWD,
+			      (const char *)syscall_arg2(regs));
 }
 
 static __always_inline int change__renameat(struct syscall_trace_exit *ctx)
 {
-	long ret = ctx->ret;
 	struct pt_regs *regs = syscall__regs(ctx->nr);
 
-	change__invalidate_verdicts(ret);
-	if (!regs)
+	if (!regs) {
+		change__invalidate_verdicts(ctx->ret);
 		return 0;
-	return change__path(ret, CUSTOS_CHANGE_RENAME, syscall_arg1(regs),
-			    (const char *)syscall_arg2(regs), syscall_arg3(regs),
-			    (const char *)syscall_arg4(regs), 0, 0);
+	}
+	return change__rename(ctx->ret, syscall_arg1(regs), (const char *)syscall_arg2(regs),
+			      syscall_arg3(regs), (const char *)syscall_arg4(regs));
 }
 
 SEC("tracepoint/syscalls/sys_exit_renameat")

@@ -111,17 +111,14 @@ static __always_inline __u64 file_open__track(struct task_struct *task, __u64 fi
 					    .opener_mm = (__u64)KR(task, mm),
 					};
 
-	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_NOEXIST) == 0) {
-		__sync_fetch_and_add(&state.open_files_tracked, 1);
+	if (open_file__insert(&file_addr, &of, BPF_NOEXIST))
 		return of.open_id;
-	}
 	/* The struct file was freed and reused without a close we saw. */
 	stale = bpf_map_lookup_elem(&open_files, &file_addr);
 	if (stale)
 		open_file__summarize(task, file_addr, stale, &stale->io, stale->owner_tgid,
 				     CUSTOS_CLOSE_REUSED, true);
-	if (bpf_map_update_elem(&open_files, &file_addr, &of, BPF_ANY) == 0)
-		__sync_fetch_and_add(&state.open_files_tracked, 1);
+	open_file__insert(&file_addr, &of, BPF_ANY);
 	return of.open_id;
 }
 

@@ -47,11 +47,12 @@ static __always_inline bool uring__is_write(__u8 op)
 
 /* What a completion needs of its request. */
 struct uring_req {
-	__u64 file;	  /* read and write: the file */
-	__u32 open_flags; /* openat: its flags */
-	__u32 file_slot;  /* openat: non-zero into a direct descriptor */
+	__u64 file;	    /* read and write: the file */
+	__u32 open_flags;   /* openat: its flags */
+	__u32 file_slot;    /* openat: non-zero into a direct descriptor */
+	__u32 unlink_flags; /* unlinkat: AT_REMOVEDIR for a directory */
 	__u8 opcode;
-	__u8 pad[7];
+	__u8 pad[3];
 };
 
 /*
@@ -68,6 +69,10 @@ static __always_inline void uring__req(__u64 req_addr, struct uring_req *out)
 	out->file = (__u64)KR(req, file);
 	out->open_flags = KR(open, how.flags);
 	out->file_slot = KR(open, file_slot);
+	out->unlink_flags = 0;
+	/* IORING_OP_UNLINKAT is from Linux 5.11: older kernels have no io_unlink. */
+	if (out->opcode == IORING_OP_UNLINKAT && bpf_core_type_exists(struct io_unlink))
+		out->unlink_flags = KR(kptr(struct io_unlink, req_addr), flags);
 }
 
 /* A request completed with res (bytes, or the new fd). */
@@ -85,8 +90,9 @@ static __always_inline void uring__done(const struct uring_req *r, __s32 res)
 		/* Into a direct descriptor, res is a slot of the ring, not an fd. */
 		if (!r->file_slot)
 			file_open__fd(task, res, r->open_flags, CUSTOS_OPEN_IO_URING);
-	} else if (res == 0 && (op == IORING_OP_RENAMEAT || op == IORING_OP_UNLINKAT)) {
-		/* As for the syscalls: cached directory verdicts may be wrong now. */
+	} else if (res == 0 && (op == IORING_OP_RENAMEAT ||
+				(op == IORING_OP_UNLINKAT && (r->unlink_flags & AT_REMOVEDIR)))) {
+		/* As for the syscalls: a directory moved or removed (see file_change.bpf.c). */
 		__sync_fetch_and_add(&state.verdict_epoch, 1);
 	}
 }

@@ -10,7 +10,7 @@
 #include <custos/abi.h>
 
 /* The loader's settings: .rodata holds only this, so its layout is the struct's. */
-const volatile struct custos_bpf_config settings = {.abi_version = CUSTOS_ABI_VERSION};
+const volatile struct custos_bpf_config settings;
 /* Shared with the agent, which maps it (see struct custos_bpf_state). */
 struct custos_bpf_state state;
 

@@ -10,6 +10,32 @@
 #include "task.bpf.h"
 
 /*
+ * Inserts into and deletes from open_files keep state.open_files_tracked,
+ * bracketed by the ops counters that tell the agent when the table was
+ * quiet (struct custos_bpf_state).
+ */
+static __always_inline bool open_file__insert(__u64 *file_addr, struct custos_open_file *of,
+					      __u64 flags)
+{
+	bool added;
+
+	__sync_fetch_and_add(&state.open_files_ops_begun, 1);
+	added = bpf_map_update_elem(&open_files, file_addr, of, flags) == 0;
+	if (added)
+		__sync_fetch_and_add(&state.open_files_tracked, 1);
+	__sync_fetch_and_add(&state.open_files_ops_done, 1);
+	return added;
+}
+
+static __always_inline void open_file__delete(__u64 *file_addr)
+{
+	__sync_fetch_and_add(&state.open_files_ops_begun, 1);
+	if (bpf_map_delete_elem(&open_files, file_addr) == 0)
+		__sync_fetch_and_add(&state.open_files_tracked, -1);
+	__sync_fetch_and_add(&state.open_files_ops_done, 1);
+}
+
+/*
  * Sends the counters io of process counters_tgid for an open watched file.
  * With final set the file is released: its entry is deleted.
  */
@@ -42,8 +68,8 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 		rec->final = final;
 		record__submit(rec);
 	}
-	if (final && bpf_map_delete_elem(&open_files, &file_addr) == 0)
-		__sync_fetch_and_add(&state.open_files_tracked, -1);
+	if (final)
+		open_file__delete(&file_addr);
 }
 
 /*

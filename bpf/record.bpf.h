@@ -40,7 +40,7 @@ static __always_inline void record__init(struct custos_rec_hdr *hdr, __u16 type,
 {
 	hdr->ktime_ns = bpf_ktime_get_boot_ns();
 	hdr->type = type;
-	hdr->abi_version = CUSTOS_ABI_VERSION;
+	hdr->pad = 0;
 	hdr->size = size;
 }
 

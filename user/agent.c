@@ -51,6 +51,9 @@ struct agent {
 	struct dbprobe *dbprobe; /* database client libraries; NULL when none is to be probed */
 	bool rescan_pending;	 /* they changed: resolve again at the next tick */
 	struct queue queue;
+	/* Records the queue had no room for, by type (written by the reader thread). */
+	atomic_uint_fast64_t queue_drops[CUSTOS_REC_TYPE_MAX];
+	uint64_t queue_drops_reported; /* in gap events */
 	pthread_t reader;
 	bool reader_running;
 	atomic_bool reader_stop;
@@ -63,23 +66,6 @@ struct agent {
 	bool kernel_unsupported; /* the loader says this kernel cannot run the agent */
 	bool stop;
 };
-
-static const char *const record_names[CUSTOS_REC_TYPE_MAX] = {
-    [0] = "unknown",
-    [CUSTOS_REC_FILE_OPEN] = "file_open",
-    [CUSTOS_REC_FILE_CLOSE] = "file_close",
-    [CUSTOS_REC_FILE_DENIED] = "file_denied",
-    [CUSTOS_REC_PROC_EXEC] = "proc_exec",
-    [CUSTOS_REC_PROC_EXIT] = "proc_exit",
-    [CUSTOS_REC_CGROUP_MKDIR] = "cgroup_mkdir",
-    [CUSTOS_REC_FILE_SHARED] = "file_shared",
-    [CUSTOS_REC_FILE_MMAP] = "file_mmap",
-    [CUSTOS_REC_FILE_CHANGE] = "file_change",
-    [CUSTOS_REC_PATH_CHANGE] = "path_change",
-    [CUSTOS_REC_DB_CALL] = "db_call",
-};
-_Static_assert(CUSTOS_REC_DB_CALL + 1 == CUSTOS_REC_TYPE_MAX,
-	       "every record type needs a name in record_names");
 
 static void on_event(json_t *ev, void *ctx)
 {
@@ -99,8 +85,14 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
 
-	queue_push(&a->queue, data, size);
-	a->reader_pushed = true;
+	if (queue_push(&a->queue, data, size) == 0) {
+		a->reader_pushed = true;
+	} else if (size >= sizeof(struct custos_rec_hdr)) {
+		uint16_t type = ((const struct custos_rec_hdr *)data)->type;
+
+		atomic_fetch_add_explicit(&a->queue_drops[type < CUSTOS_REC_TYPE_MAX ? type : 0], 1,
+					  memory_order_relaxed);
+	}
 	return 0;
 }
 
@@ -133,12 +125,10 @@ static void handle_record(void *ctx, const void *data, size_t size)
 
 static bool queue_busy(struct agent *a)
 {
-	size_t bytes;
+	struct queue_stats qs;
 
-	pthread_mutex_lock(&a->queue.lock);
-	bytes = a->queue.bytes;
-	pthread_mutex_unlock(&a->queue.lock);
-	return bytes != 0;
+	queue_stats(&a->queue, &qs);
+	return qs.bytes != 0;
 }
 
 static struct config *load_config(const struct agent_options *opts)
@@ -207,14 +197,21 @@ static json_t *stats_json(struct agent *a)
 {
 	const struct events_stats *st = events_stats(a->events);
 	json_t *stats = json_object(), *records = json_object(), *lost = json_object();
+	json_t *queue_lost = json_object();
 	struct custos_drops drops = {0};
+	struct queue_stats qs;
 	int i;
 
 	loader_read_drops(a->loader, &drops, NULL);
 	for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++) {
+		const char *name = custos_record_type_name(i);
+
 		if (i)
-			json_object_set_new(records, record_names[i], json_integer(st->records[i]));
-		json_object_set_new(lost, record_names[i], json_integer(drops.ringbuf_full[i]));
+			json_object_set_new(records, name, json_integer(st->records[i]));
+		json_object_set_new(lost, name, json_integer(drops.ringbuf_full[i]));
+		json_object_set_new(
+		    queue_lost, name,
+		    json_integer(atomic_load_explicit(&a->queue_drops[i], memory_order_relaxed)));
 	}
 	json_object_set_new(stats, "records", records);
 	json_object_set_new(stats, "ringbuf_drops", json_integer(ring_drops(&drops)));
@@ -228,10 +225,12 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "db_untagged", json_integer(st->db_untagged));
 	json_object_set_new(stats, "evicted", json_integer(st->evicted));
 	json_object_set_new(stats, "open_files", json_integer(events_open_count(a->events)));
-	pthread_mutex_lock(&a->queue.lock);
-	json_object_set_new(stats, "queue_drops", json_integer(a->queue.dropped));
-	json_object_set_new(stats, "queue_peak_bytes", json_integer(a->queue.peak_bytes));
-	pthread_mutex_unlock(&a->queue.lock);
+	json_object_set_new(stats, "open_files_tracked",
+			    json_integer(loader_open_files_tracked(a->loader)));
+	queue_stats(&a->queue, &qs);
+	json_object_set_new(stats, "queue_drops", json_integer(qs.dropped));
+	json_object_set_new(stats, "queue_drops_by_type", queue_lost);
+	json_object_set_new(stats, "queue_peak_bytes", json_integer(qs.peak_bytes));
 	json_object_set_new(stats, "watched_inodes", json_integer(a->watches.n_items));
 	add_process_figures(a, stats);
 	if (a->sinks)
@@ -297,19 +296,65 @@ static void emit_ring_gap(struct agent *a)
 	events_emit(a->events, ev);
 }
 
-/* Reports records that could not be kept (ring buffer or queue full), as soon as they happen. */
+/* Records the agent's queue had no room for since the last gap event, by record type. */
+static void emit_queue_gap(struct agent *a, uint64_t dropped)
+{
+	json_t *by_type, *ev;
+	int i;
+
+	if (dropped <= a->queue_drops_reported)
+		return;
+	ev = gap_event(a, "record_queue_full", dropped - a->queue_drops_reported);
+	a->queue_drops_reported = dropped;
+	json_object_set_new(encode_obj(ev, "custos.gap"), "source", json_string("agent"));
+	by_type = json_object();
+	for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++) {
+		uint64_t n = atomic_load_explicit(&a->queue_drops[i], memory_order_relaxed);
+
+		if (n)
+			json_object_set_new(by_type, custos_record_type_name(i), json_integer(n));
+	}
+	json_object_set_new(encode_obj(ev, "custos.gap"), "since_start_by_type", by_type);
+	events_emit(a->events, ev);
+}
+
+/* Events the output could not write (serialize) since the last gap event. */
+static void emit_unwritable_gap(struct agent *a)
+{
+	uint64_t count, first_seq, last_seq;
+	json_t *ev, *gap;
+
+	if (!output_take_unwritable(a->out, &count, &first_seq, &last_seq))
+		return;
+	ev = gap_event(a, "unwritable", count);
+	gap = encode_obj(ev, "custos.gap");
+	json_object_set_new(gap, "source", json_string("agent"));
+	if (first_seq)
+		json_object_set_new(gap, "first_seq", json_integer(first_seq));
+	if (last_seq)
+		json_object_set_new(gap, "last_seq", json_integer(last_seq));
+	log_warn("%llu events could not be written", (unsigned long long)count);
+	events_emit(a->events, ev);
+}
+
+/*
+ * Reports records and events that could not be kept (ring buffer, queue,
+ * output), as soon as they happen: a gap event for each cause.
+ */
 static void check_drops(struct agent *a)
 {
 	struct custos_drops drops;
+	struct queue_stats qs;
 	uint64_t ring, queued;
 
+	emit_unwritable_gap(a);
 	if (loader_read_drops(a->loader, &drops, a->ring_by_cpu))
 		return;
 	emit_ring_gap(a);
 	ring = ring_drops(&drops);
-	pthread_mutex_lock(&a->queue.lock);
-	queued = a->queue.dropped;
-	pthread_mutex_unlock(&a->queue.lock);
+	queue_stats(&a->queue, &qs);
+	queued = qs.dropped;
+	emit_queue_gap(a, queued);
 	if (ring + queued <= a->drops_reported)
 		return;
 	log_warn("records lost since start: %llu with the ring buffer full (raise ring_buffer_mb), "
@@ -668,6 +713,27 @@ static void handle_signal(struct agent *a, int sigfd)
 	}
 }
 
+static void flush_opener(const struct custos_open_file *of, void *events)
+{
+	events_flush_opener(events, of);
+}
+
+static void flush_reader(const struct custos_reader_key *key, const struct custos_reader *r,
+			 void *events)
+{
+	events_flush_reader(events, key, r);
+}
+
+/* Interim summaries of the watched files open now (events_flush_begin). */
+static void flush_open_files(struct agent *a, bool judge_lost)
+{
+	events_flush_begin(a->events);
+	if (loader_each_open_file(a->loader, flush_opener, a->events) ||
+	    loader_each_file_reader(a->loader, flush_reader, a->events))
+		judge_lost = false; /* a table not walked whole is no proof of a loss */
+	events_flush_end(a->events, judge_lost);
+}
+
 static void on_tick(struct agent *a, uint64_t tick)
 {
 	uint64_t sec = tick / TICKS_PER_SEC;
@@ -693,7 +759,7 @@ static void on_tick(struct agent *a, uint64_t tick)
 		}
 	}
 	if (sec % a->cfg->flush_interval_s == 0)
-		events_flush(a->events, !queue_busy(a));
+		flush_open_files(a, !queue_busy(a));
 	if (a->cfg->heartbeat_interval_s && sec % a->cfg->heartbeat_interval_s == 0)
 		emit_stats(a, "agent-heartbeat", "info");
 	if (sec % RESCAN_SECONDS == 0) {
@@ -754,7 +820,7 @@ static int loop(struct agent *a)
 	pthread_join(a->reader, NULL);
 	a->reader_running = false;
 	drain(a, -1);
-	events_flush(a->events, true);
+	flush_open_files(a, true);
 	check_drops(a);
 	if (a->sinks)
 		sinks_take_gaps(a->sinks, emit_output_gap, a);
@@ -862,8 +928,6 @@ static int start(struct agent *a)
 		events_set_chained(a->events, true);
 	}
 	events_set_config(a->events, a->cfg, &a->watches);
-	events_set_maps(a->events, loader_map_fd(a->loader, LOADER_MAP_OPEN_FILES),
-			loader_map_fd(a->loader, LOADER_MAP_FILE_READERS));
 	start_db_probes(a);
 	if (pthread_create(&a->reader, NULL, reader_main, a)) {
 		log_error("cannot start the ring buffer reader thread");

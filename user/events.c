@@ -24,8 +24,6 @@ struct events *events_new(const char *hostname, events_emit_fn emit, void *ctx)
 	}
 	e->emit = emit;
 	e->emit_ctx = ctx;
-	e->open_files_fd = -1;
-	e->readers_fd = -1;
 	e->host = json_pack("{s:s}", "name", hostname);
 	proc_table_init(&e->procs);
 	proc_seed(&e->procs);
@@ -113,12 +111,6 @@ void events_set_config(struct events *e, const struct config *cfg, const struct 
 		else
 			json_decref(info);
 	}
-}
-
-void events_set_maps(struct events *e, int open_files_fd, int readers_fd)
-{
-	e->open_files_fd = open_files_fd;
-	e->readers_fd = readers_fd;
 }
 
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)
@@ -339,7 +331,7 @@ int events_record(struct events *e, const void *data, size_t size)
 	const struct custos_rec_hdr *hdr = data;
 	int ret;
 
-	if (size < sizeof(*hdr) || hdr->size > size || hdr->abi_version != CUSTOS_ABI_VERSION) {
+	if (size < sizeof(*hdr) || hdr->size > size || hdr->size < sizeof(*hdr)) {
 		e->stats.malformed++;
 		return -EINVAL;
 	}

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <bpf/bpf.h>
-
 #include "events_priv.h"
 
 #define MISSING_SWEEPS_LOST 2
@@ -399,67 +397,50 @@ int events_file_change(struct events *e, const struct custos_file_change *rec, s
 	return 0;
 }
 
-/* Interim summaries of one kernel table's entries; marks the open files seen. */
-static void flush_opener_counters(struct events *e)
+void events_flush_begin(struct events *e)
 {
-	struct custos_open_file of;
-	struct open_state *st;
-	struct file_user *u;
-	uint64_t key, next;
-	void *prev = NULL;
-
-	while (e->open_files_fd >= 0 && bpf_map_get_next_key(e->open_files_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(e->open_files_fd, &key, &of))
-			continue;
-		st = hashmap_get(&e->opens, of.open_id);
-		if (!st) {
-			struct custos_task owner = {.tgid = of.owner_tgid};
-
-			st = state_for_unseen(e, of.open_id, &owner, of.dev, of.ino, of.rule);
-			if (!st)
-				continue;
-		}
-		st->sweep_seen = e->sweep;
-		st->missing_sweeps = 0;
-		u = file_user(st, of.owner_tgid, &st->opener);
-		if (u && !io_equal(&of.io, &u->reported))
-			emit_summary(e, st, u, &st->opener, encode_clock_now_boot(), &of.io,
-				     CUSTOS_CLOSE_FLUSH, false);
-	}
+	e->sweep++;
 }
 
-static void flush_other_counters(struct events *e)
+/* An entry of the kernel's open-file table: an interim summary; the open file is seen. */
+void events_flush_opener(struct events *e, const struct custos_open_file *of)
 {
-	struct custos_reader_key key, next;
-	struct custos_reader r;
-	struct open_state *st;
+	struct open_state *st = hashmap_get(&e->opens, of->open_id);
 	struct file_user *u;
-	void *prev = NULL;
 
-	while (e->readers_fd >= 0 && bpf_map_get_next_key(e->readers_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(e->readers_fd, &key, &r))
-			continue;
-		st = hashmap_get(&e->opens, r.open_id);
-		u = st ? hashmap_get(&st->users, key.tgid) : NULL;
-		if (u && !io_equal(&r.io, &u->reported))
-			emit_summary(e, st, u, &u->task, encode_clock_now_boot(), &r.io,
-				     CUSTOS_CLOSE_FLUSH, false);
+	if (!st) {
+		struct custos_task owner = {.tgid = of->owner_tgid};
+
+		st = state_for_unseen(e, of->open_id, &owner, of->dev, of->ino, of->rule);
+		if (!st)
+			return;
 	}
+	st->sweep_seen = e->sweep;
+	st->missing_sweeps = 0;
+	u = file_user(st, of->owner_tgid, &st->opener);
+	if (u && !io_equal(&of->io, &u->reported))
+		emit_summary(e, st, u, &st->opener, encode_clock_now_boot(), &of->io,
+			     CUSTOS_CLOSE_FLUSH, false);
 }
 
-void events_flush(struct events *e, bool judge_lost)
+/* An entry of the kernel's table of other processes' use: an interim summary. */
+void events_flush_reader(struct events *e, const struct custos_reader_key *key,
+			 const struct custos_reader *r)
+{
+	struct open_state *st = hashmap_get(&e->opens, r->open_id);
+	struct file_user *u = st ? hashmap_get(&st->users, key->tgid) : NULL;
+
+	if (u && !io_equal(&r->io, &u->reported))
+		emit_summary(e, st, u, &u->task, encode_clock_now_boot(), &r->io,
+			     CUSTOS_CLOSE_FLUSH, false);
+}
+
+void events_flush_end(struct events *e, bool judge_lost)
 {
 	struct open_state *st;
 	uint64_t open_id;
 	size_t i = 0;
 
-	e->sweep++;
-	flush_opener_counters(e);
-	flush_other_counters(e);
 	/* Gone from the kernel's table without a final summary: evicted. */
 	while (judge_lost && hashmap_next(&e->opens, &i, &open_id, (void **)&st)) {
 		struct file_user *u;

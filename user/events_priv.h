@@ -63,8 +63,6 @@ struct events {
 	void *exec_ctx;
 	const struct config *cfg;
 	const struct watch_set *watches;
-	int open_files_fd; /* the kernel's tables, for flush */
-	int readers_fd;
 	struct proc_table procs;
 	struct users users;
 	struct hashmap opens; /* open_id -> struct open_state */

@@ -472,11 +472,6 @@ static int set_settings(struct bpf_object *obj, const struct custos_bpf_config *
 	if (!data)
 		return -ENOMEM;
 	memcpy(data, init, total);
-	if (((const struct custos_bpf_config *)((const char *)init + off))->abi_version !=
-	    CUSTOS_ABI_VERSION) {
-		free(data);
-		return -EPROTO;
-	}
 	memcpy((char *)data + off, cfg, size);
 	ret = bpf_map__set_initial_value(map, data, total);
 	free(data);
@@ -505,7 +500,6 @@ static int open_object(struct loader *l, const struct loader_options *opts)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .object_name = "custos");
 	struct custos_bpf_config cfg = {
-	    .abi_version = CUSTOS_ABI_VERSION,
 	    .agent_tgid = opts->agent_tgid,
 	    .wakeup_bytes = (uint64_t)opts->ring_buffer_mb << 18, /* a quarter full */
 	};
@@ -986,6 +980,63 @@ void loader_watches_changed(struct loader *l, uint32_t file_watches, uint32_t co
 	__atomic_store_n(&s->exclude_uid_count, uids, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->exclude_exe_count, exes, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->verdict_epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+int loader_each_open_file(struct loader *l,
+			  void (*fn)(const struct custos_open_file *of, void *ctx), void *ctx)
+{
+	struct custos_bpf_state *s = l->state;
+	int fd = loader_map_fd(l, LOADER_MAP_OPEN_FILES);
+	uint64_t key, next, done_before, begun_after;
+	struct custos_open_file of;
+	void *prev = NULL;
+	int64_t tracked, entries = 0;
+
+	done_before = __atomic_load_n(&s->open_files_ops_done, __ATOMIC_SEQ_CST);
+	tracked = __atomic_load_n(&s->open_files_tracked, __ATOMIC_SEQ_CST);
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &of))
+			continue;
+		entries++;
+		fn(&of, ctx);
+	}
+	if (errno != ENOENT)
+		return -errno;
+	/*
+	 * No change began before the walk ended that was not done before it
+	 * started: the table held exactly these entries throughout, and the
+	 * count is high by the evictions (only an insert evicts).
+	 */
+	begun_after = __atomic_load_n(&s->open_files_ops_begun, __ATOMIC_SEQ_CST);
+	if (begun_after == done_before && tracked > entries)
+		__atomic_fetch_sub(&s->open_files_tracked, tracked - entries, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int loader_each_file_reader(struct loader *l,
+			    void (*fn)(const struct custos_reader_key *key,
+				       const struct custos_reader *reader, void *ctx),
+			    void *ctx)
+{
+	int fd = loader_map_fd(l, LOADER_MAP_FILE_READERS);
+	struct custos_reader_key key, next;
+	struct custos_reader r;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &r) == 0)
+			fn(&key, &r, ctx);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int64_t loader_open_files_tracked(const struct loader *l)
+{
+	return __atomic_load_n(&l->state->open_files_tracked, __ATOMIC_SEQ_CST);
 }
 
 /* Bytes in the ring buffer not yet consumed: its producer position less its consumer's. */

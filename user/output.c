@@ -26,8 +26,29 @@ struct output {
 	size_t batch_len, batch_cap, batch_lines;
 	uint64_t batch_first, batch_last; /* custos.seq of its first and last line */
 	struct chain *chain;		  /* seals each JSON line; NULL: none */
-	uint64_t unwritable;		  /* events that could not be serialized */
+	/* Events that could not be written since the last output_take_unwritable, and their seqs.
+	 */
+	uint64_t unwritable, unwritable_first, unwritable_last;
 };
+
+static void lost_event(struct output *o, uint64_t seq)
+{
+	if (!o->unwritable++)
+		o->unwritable_first = seq;
+	o->unwritable_last = seq;
+}
+
+bool output_take_unwritable(struct output *o, uint64_t *count, uint64_t *first_seq,
+			    uint64_t *last_seq)
+{
+	if (!o->unwritable)
+		return false;
+	*count = o->unwritable;
+	*first_seq = o->unwritable_first;
+	*last_seq = o->unwritable_last;
+	o->unwritable = 0;
+	return true;
+}
 
 struct output *output_new(FILE *f, enum output_format format, const struct output_filter *filter)
 {
@@ -211,7 +232,7 @@ static void add_to_batch(struct output *o, uint64_t seq)
 			cap *= 2;
 		b = realloc(o->batch, cap);
 		if (!b) {
-			o->unwritable++;
+			lost_event(o, seq);
 			return;
 		}
 		o->batch = b;
@@ -242,7 +263,7 @@ int output_event(struct output *o, json_t *ev)
 		if (jsonout_value(&o->line, ev) != 0 ||
 		    (o->chain && chain_seal(o->chain, o->line.buf, o->line.len) != 0) ||
 		    jsonout_char(&o->line, '\n') != 0)
-			o->unwritable++;
+			lost_event(o, event_seq(ev));
 		else if (o->sinks)
 			add_to_batch(o, event_seq(ev));
 		else

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <custos/queue.h>
 
@@ -29,13 +28,7 @@ int queue_init(struct queue *q, size_t max_bytes)
 {
 	memset(q, 0, sizeof(*q));
 	q->max_bytes = max_bytes;
-	if (pthread_mutex_init(&q->lock, NULL))
-		return -ENOMEM;
-	if (pthread_cond_init(&q->ready, NULL)) {
-		pthread_mutex_destroy(&q->lock);
-		return -ENOMEM;
-	}
-	return 0;
+	return pthread_mutex_init(&q->lock, NULL) ? -ENOMEM : 0;
 }
 
 static void free_chunks(struct queue_chunk *c)
@@ -51,7 +44,6 @@ static void free_chunks(struct queue_chunk *c)
 void queue_destroy(struct queue *q)
 {
 	free_chunks(q->head);
-	pthread_cond_destroy(&q->ready);
 	pthread_mutex_destroy(&q->lock);
 }
 
@@ -92,7 +84,6 @@ int queue_push(struct queue *q, const void *data, size_t size)
 	q->bytes += need;
 	if (q->bytes > q->peak_bytes)
 		q->peak_bytes = q->bytes;
-	pthread_cond_signal(&q->ready);
 out_unlock:
 	pthread_mutex_unlock(&q->lock);
 	return ret;
@@ -127,27 +118,11 @@ size_t queue_drain(struct queue *q, void (*fn)(void *ctx, const void *data, size
 	return n;
 }
 
-void queue_wait(struct queue *q, int timeout_ms)
-{
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&q->lock);
-	if (!q->head && !q->closed)
-		pthread_cond_timedwait(&q->ready, &q->lock, &until);
-	pthread_mutex_unlock(&q->lock);
-}
-
-void queue_close(struct queue *q)
+void queue_stats(struct queue *q, struct queue_stats *out)
 {
 	pthread_mutex_lock(&q->lock);
-	q->closed = 1;
-	pthread_cond_broadcast(&q->ready);
+	out->bytes = q->bytes;
+	out->peak_bytes = q->peak_bytes;
+	out->dropped = q->dropped;
 	pthread_mutex_unlock(&q->lock);
 }

@@ -84,11 +84,6 @@ static const char *const gap_names[SINK_GAP_REASONS] = {
     [SINK_GAP_TOO_LARGE] = "too_large",
 };
 
-const char *sink_gap_reason_name(enum sink_gap_reason r)
-{
-	return r < SINK_GAP_REASONS ? gap_names[r] : "unknown";
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -3,9 +3,16 @@
  * The kernel/user ABI: every record the BPF programs send through the ring
  * buffer, and every map key and value userspace reads or writes.
  *
- * Rules: fixed-width types only, largest fields first, explicit padding,
- * enum values explicit and never reused. Bump CUSTOS_ABI_VERSION when a
- * layout changes; the agent refuses a BPF object built for another version.
+ * Rules: fixed-width types only, largest fields first, explicit padding
+ * (no record ends in padding the compiler adds: a record's data starts at
+ * its sizeof), enum values explicit and never reused. Every layout is
+ * pinned by the _Static_asserts at the end of this file, which both
+ * compilers see: clang for the BPF target and the agent's own.
+ *
+ * There is no version field: both BPF objects are compiled from this header
+ * in the same build as the agent and embedded in its binary, so the two
+ * sides cannot disagree at run time, and the asserts make a layout change a
+ * deliberate edit on both at once. A record only needs its type and size.
  */
 #ifndef CUSTOS_ABI_H
 #define CUSTOS_ABI_H
@@ -13,8 +20,6 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
-
-#define CUSTOS_ABI_VERSION 2
 
 #define CUSTOS_COMM_LEN		  16
 /* Bytes of path names one record carries; longer paths are truncated at the root end. */
@@ -61,6 +66,38 @@ enum custos_record_type {
 	CUSTOS_REC_TYPE_MAX = 12,
 };
 
+#ifndef __bpf__
+/* The name of a record type, as the agent's statistics and gap events say it. */
+static inline const char *custos_record_type_name(unsigned int type)
+{
+	switch (type) {
+	case CUSTOS_REC_FILE_OPEN:
+		return "file_open";
+	case CUSTOS_REC_FILE_CLOSE:
+		return "file_close";
+	case CUSTOS_REC_FILE_DENIED:
+		return "file_denied";
+	case CUSTOS_REC_PROC_EXEC:
+		return "proc_exec";
+	case CUSTOS_REC_PROC_EXIT:
+		return "proc_exit";
+	case CUSTOS_REC_CGROUP_MKDIR:
+		return "cgroup_mkdir";
+	case CUSTOS_REC_FILE_SHARED:
+		return "file_shared";
+	case CUSTOS_REC_FILE_MMAP:
+		return "file_mmap";
+	case CUSTOS_REC_FILE_CHANGE:
+		return "file_change";
+	case CUSTOS_REC_PATH_CHANGE:
+		return "path_change";
+	case CUSTOS_REC_DB_CALL:
+		return "db_call";
+	}
+	return "unknown";
+}
+#endif
+
 enum custos_open_via {
 	CUSTOS_OPEN_SYSCALL = 0,
 	CUSTOS_OPEN_IO_URING = 1, /* IORING_OP_OPENAT(2) */
@@ -104,7 +141,7 @@ enum custos_watch_kind {
 struct custos_rec_hdr {
 	__u64 ktime_ns; /* CLOCK_BOOTTIME */
 	__u16 type;	/* enum custos_record_type */
-	__u16 abi_version;
+	__u16 pad;
 	__u32 size; /* bytes of the whole record, header included */
 };
 
@@ -150,6 +187,7 @@ struct custos_file_open {
 	__u32 owner_gid;
 	__u32 via; /* enum custos_open_via */
 	struct custos_path_info path;
+	__u32 pad;
 	char data[]; /* path names */
 };
 
@@ -242,7 +280,8 @@ struct custos_file_denied {
 	__u16 name_len; /* bytes of the name as the process passed it, NUL included */
 	__u16 pad;
 	struct custos_path_info base; /* directory a relative name starts from */
-	char data[];		      /* name, then base path names */
+	__u32 pad2;
+	char data[]; /* name, then base path names */
 };
 
 struct custos_proc_exec {
@@ -254,6 +293,7 @@ struct custos_proc_exec {
 	__u8 args_truncated;
 	__u8 pad;
 	struct custos_path_info exe;
+	__u32 pad2;
 	char data[]; /* exe path names at 0, argv at CUSTOS_PATH_MAX */
 };
 
@@ -406,24 +446,30 @@ struct custos_drops {
  * this struct's), written by the loader before the programs load.
  */
 struct custos_bpf_config {
-	__u32 abi_version;  /* CUSTOS_ABI_VERSION the object was built with */
-	__u32 agent_tgid;   /* the agent's own process: never recorded */
 	__u64 wakeup_bytes; /* wake the agent when this many bytes wait in the ring */
+	__u32 agent_tgid;   /* the agent's own process: never recorded */
+	__u32 pad;
 };
 
 /* State the BPF side and the agent share (the object's .bss, mapped by the agent). */
 struct custos_bpf_state {
 	/*
-	 * Entries added to open_files minus those deleted (LRU evictions are
-	 * not subtracted, so it is never too low): 0 means no watched file is
-	 * open anywhere, and reads and closes need no lookup.
+	 * Entries added to open_files minus those deleted, never too low: 0
+	 * means no watched file is open anywhere, and reads and closes need no
+	 * lookup. The LRU map evicts without telling; the agent subtracts the
+	 * evicted entries when it walks the map while no insert or delete was
+	 * under way (loader_each_open_file).
 	 */
 	__s64 open_files_tracked;
+	/* Inserts and deletes of open_files begun, and done (count updated). */
+	__u64 open_files_ops_begun;
+	__u64 open_files_ops_done;
 	/*
 	 * Epoch of the cached directory verdicts: the agent bumps it when the
-	 * watch maps change, the kernel hooks when a rename or a directory
-	 * removal succeeds (a moved directory changes the ancestry of
-	 * everything below it).
+	 * watch maps change, the kernel hooks when a directory is removed (its
+	 * inode number may come back as another directory) or a rename may
+	 * have moved a directory to another parent (that changes the ancestry
+	 * of everything below it); a rename within one directory does not.
 	 */
 	__u64 verdict_epoch;
 	__u32 file_watches; /* entries of kind CUSTOS_WATCH_FILE in watch_inodes */
@@ -432,5 +478,65 @@ struct custos_bpf_state {
 	__u32 exclude_uid_count;
 	__u32 exclude_exe_count;
 };
+
+/*
+ * The layouts both sides rely on. A record's data starts at its sizeof
+ * (REC_DATA, events): no record may end in implicit padding.
+ */
+#define CUSTOS_ABI_SIZE(type, bytes) \
+	_Static_assert(sizeof(struct type) == (bytes), #type " changed size: edit on purpose")
+#define CUSTOS_ABI_RECORD(type, bytes) \
+	CUSTOS_ABI_SIZE(type, bytes);  \
+	_Static_assert(__builtin_offsetof(struct type, hdr) == 0, #type ": header first")
+#define CUSTOS_ABI_DATA_AT_END(type)                                                 \
+	_Static_assert(__builtin_offsetof(struct type, data) == sizeof(struct type), \
+		       #type " ends in implicit padding")
+
+CUSTOS_ABI_SIZE(custos_rec_hdr, 16);
+CUSTOS_ABI_SIZE(custos_task, 72);
+CUSTOS_ABI_SIZE(custos_path_info, 4);
+CUSTOS_ABI_SIZE(custos_io, 32);
+CUSTOS_ABI_RECORD(custos_file_open, 152);
+CUSTOS_ABI_DATA_AT_END(custos_file_open);
+CUSTOS_ABI_RECORD(custos_file_close, 160);
+CUSTOS_ABI_RECORD(custos_file_shared, 120);
+CUSTOS_ABI_RECORD(custos_file_mmap, 144);
+CUSTOS_ABI_DATA_AT_END(custos_file_mmap);
+CUSTOS_ABI_RECORD(custos_file_change, 136);
+CUSTOS_ABI_DATA_AT_END(custos_file_change);
+CUSTOS_ABI_RECORD(custos_path_change, 120);
+CUSTOS_ABI_DATA_AT_END(custos_path_change);
+CUSTOS_ABI_RECORD(custos_file_denied, 112);
+CUSTOS_ABI_DATA_AT_END(custos_file_denied);
+CUSTOS_ABI_RECORD(custos_proc_exec, 112);
+CUSTOS_ABI_DATA_AT_END(custos_proc_exec);
+CUSTOS_ABI_RECORD(custos_proc_exit, 96);
+CUSTOS_ABI_RECORD(custos_cgroup_mkdir, 32);
+_Static_assert(__builtin_offsetof(struct custos_cgroup_mkdir, path) ==
+		   sizeof(struct custos_cgroup_mkdir),
+	       "custos_cgroup_mkdir ends in implicit padding");
+CUSTOS_ABI_RECORD(custos_db_call, 152);
+CUSTOS_ABI_DATA_AT_END(custos_db_call);
+/* Every record of a task has it right after the header: one place for the who of any record. */
+#define CUSTOS_ABI_TASK_AFTER_HEADER(type) \
+	_Static_assert(__builtin_offsetof(struct type, task) == 16, #type ": task at 16")
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_open);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_close);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_shared);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_mmap);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_change);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_path_change);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_denied);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_proc_exec);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_proc_exit);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_db_call);
+CUSTOS_ABI_SIZE(custos_inode_key, 16);
+CUSTOS_ABI_SIZE(custos_watch_value, 8);
+CUSTOS_ABI_SIZE(custos_open_file, 80);
+CUSTOS_ABI_SIZE(custos_reader_key, 16);
+CUSTOS_ABI_SIZE(custos_reader, 40);
+CUSTOS_ABI_SIZE(custos_drops, 8 * (CUSTOS_REC_TYPE_MAX + 2));
+CUSTOS_ABI_SIZE(custos_bpf_config, 16);
+CUSTOS_ABI_SIZE(custos_bpf_state, 48);
 
 #endif /* CUSTOS_ABI_H */

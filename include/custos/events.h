@@ -44,19 +44,21 @@ int events_record(struct events *e, const void *data, size_t size);
 
 /*
  * Reports what was read from watched files still open since their last
- * summary ("flush"), from the kernel's open-file map. With judge_lost (no
- * records waiting to be handled), entries missing from the map twice in a
- * row were lost without a summary and are reported as closed with reason
- * "evicted".
+ * summary ("flush"): begin, then each entry of the kernel's open-file table
+ * and of its table of other processes' use, then end. With judge_lost (no
+ * records waiting to be handled), open files missing from the table twice
+ * in a row were lost without a summary and are reported as closed with
+ * reason "evicted".
  */
-void events_flush(struct events *e, bool judge_lost);
+void events_flush_begin(struct events *e);
+void events_flush_opener(struct events *e, const struct custos_open_file *of);
+void events_flush_reader(struct events *e, const struct custos_reader_key *key,
+			 const struct custos_reader *reader);
+void events_flush_end(struct events *e, bool judge_lost);
 
 /* Called after each program execution, with the program's path in the process's namespace. */
 typedef void (*events_exec_fn)(uint32_t tgid, const char *exe, void *ctx);
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx);
-
-/* The kernel's tables of open files and of other processes' use of them, for events_flush(). */
-void events_set_maps(struct events *e, int open_files_fd, int readers_fd);
 
 /* A new event of the agent itself (agent-start, agent-heartbeat...), to fill and emit. */
 json_t *events_agent_event(struct events *e, const char *action, const char *type,

@@ -116,6 +116,21 @@ void loader_watches_changed(struct loader *loader, uint32_t file_watches, uint32
 			    uint32_t uids, uint32_t exes);
 
 /*
+ * Calls fn for each entry of the kernel's table of open watched files, and
+ * of its table of other processes' use of them. A walk of open_files that
+ * the kernel did not change meanwhile also takes the entries the LRU map
+ * evicted out of the count that lets the hooks skip the table.
+ */
+int loader_each_open_file(struct loader *loader,
+			  void (*fn)(const struct custos_open_file *of, void *ctx), void *ctx);
+int loader_each_file_reader(struct loader *loader,
+			    void (*fn)(const struct custos_reader_key *key,
+				       const struct custos_reader *reader, void *ctx),
+			    void *ctx);
+/* The kernel's count of tracked open files (for tests and statistics). */
+int64_t loader_open_files_tracked(const struct loader *loader);
+
+/*
  * Finds the watched files already open (before the agent started) and
  * tracks them like new opens, reporting each as an open with
  * custos.open.existing. Call once the watch maps are written.

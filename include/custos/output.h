@@ -32,6 +32,13 @@ void output_free(struct output *o);
 int output_event(struct output *o, json_t *ev);
 int output_flush(struct output *o);
 
+/*
+ * Events that could not be written (serialized, or batched for want of
+ * memory) since the last call: their count and seq range. false if none.
+ */
+bool output_take_unwritable(struct output *o, uint64_t *count, uint64_t *first_seq,
+			    uint64_t *last_seq);
+
 struct sinks;
 /* JSON lines go to these outputs (custos run) rather than to the stream. */
 void output_set_sinks(struct output *o, struct sinks *sinks);

@@ -16,13 +16,17 @@ struct queue_chunk;
 
 struct queue {
 	pthread_mutex_t lock;
-	pthread_cond_t ready;
 	struct queue_chunk *head, *tail;
 	size_t bytes;	  /* queued now */
 	size_t max_bytes; /* bound */
 	size_t peak_bytes;
 	uint64_t dropped; /* records that did not fit */
-	int closed;
+};
+
+struct queue_stats {
+	size_t bytes;
+	size_t peak_bytes;
+	uint64_t dropped;
 };
 
 int queue_init(struct queue *q, size_t max_bytes);
@@ -38,8 +42,6 @@ int queue_push(struct queue *q, const void *data, size_t size);
 size_t queue_drain(struct queue *q, void (*fn)(void *ctx, const void *data, size_t size),
 		   void *ctx);
 
-/* Waits until something is queued, the queue is closed, or timeout_ms passes. */
-void queue_wait(struct queue *q, int timeout_ms);
-void queue_close(struct queue *q);
+void queue_stats(struct queue *q, struct queue_stats *out);
 
 #endif /* CUSTOS_QUEUE_H */

@@ -49,6 +49,4 @@ json_t *sinks_names(struct sinks *s);
 /* stdout's reader went away (EPIPE): the agent has nobody left to talk to. */
 bool sinks_stdout_closed(struct sinks *s);
 
-const char *sink_gap_reason_name(enum sink_gap_reason r);
-
 #endif /* CUSTOS_SINK_H */

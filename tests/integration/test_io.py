@@ -290,3 +290,49 @@ for i in range(int(sys.argv[2])):
                     and get(e, "file.inode", None) == ino))]
     expect(not bad, "%d file events (summaries whose open record was dropped) neither name the file %s nor "
            "say custos.file.path_unknown with its inode" % (len(bad), f), bad[:2])
+
+
+def test_queue_drops_are_gap_events(t):
+    """With a large ring and the agent's record queue at its minimum (1 MiB),
+    processes opening a watched file flat out overrun the queue: every
+    record it could not hold is announced by a gap event (source agent,
+    reason record_queue_full) while the agent runs, the gap counts add up to
+    custos.stats.queue_drops, and opens reported + open records lost (ring
+    or queue) = opens made."""
+    n, procs = 40000, 2
+    d = t.mkdir("crm")
+    f = t.write("crm/a.csv", "z" * 10)
+    a = t.start_agent(watch(d, ring_buffer_mb=256, queue_mb=1))
+    code = r"""
+import os, sys
+n, procs = int(sys.argv[2]), int(sys.argv[3])
+for _ in range(procs):
+    if os.fork() == 0:
+        for i in range(n):
+            os.close(os.open(sys.argv[1], os.O_RDONLY))
+        os._exit(0)
+for _ in range(procs):
+    os.wait()
+"""
+    py(code, f, str(n), str(procs))
+    evs = a.stop()
+    check_seq(evs)
+    stop = evs[-1]
+    expect_field(stop, "event.action", "agent-stop")
+    queued = get(stop, "custos.stats.queue_drops")
+    by_type = get(stop, "custos.stats.queue_drops_by_type")
+    expect(queued > 0, "no record was lost to the 1 MiB queue: the test did not overrun it", stop)
+    expect_eq(sum(by_type.values()), queued, "queue_drops is the sum of queue_drops_by_type", stop)
+    gaps = [e for e in agent_events(evs, "gap") if get(e, "custos.gap.reason") == "record_queue_full"]
+    expect(gaps, "%d records lost to the queue but no gap event" % queued)
+    for g in gaps:
+        expect_field(g, "custos.gap.source", "agent")
+        expect_field(g, "event.kind", "alert")
+    expect_eq(sum(get(g, "custos.gap.count") for g in gaps), queued,
+              "the gap events' counts add up to queue_drops", *gaps[:2])
+    expect(get(gaps[0], "custos.seq") < get(stop, "custos.seq") - 1,
+           "the first queue gap came only at the stop, not while running", gaps[0])
+    ring = get(stop, "custos.stats.ringbuf_drops_by_type")["file_open"]
+    made = len(opens(evs, f))
+    expect_eq(made + ring + by_type["file_open"], n * procs,
+              "opens reported + open records lost in the ring and the queue", stop)

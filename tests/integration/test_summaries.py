@@ -237,3 +237,52 @@ def test_flush_at_agent_stop(t):
            "the flush must come before agent-stop, the last event", evs[-3:])
     stop = one(agent_events(evs, "agent-stop"), "agent-stop")
     expect_field(stop, "custos.stats.open_files", 1)
+
+
+def test_tracked_count_follows_evictions(t):
+    """The kernel keeps a count of tracked open files so that, with none
+    open, reads and closes skip the table. 70000 descriptors of a watched
+    file held open at once overflow the table (65536 entries): the LRU evicts
+    entries without telling. Once they are closed, the agent's next flush
+    brings the count back to 0 (agent-heartbeat's
+    custos.stats.open_files_tracked), and the evicted opens were reported."""
+    n = 70000
+    d = t.mkdir("crm")
+    f = t.write("crm/a.csv", "x")
+    a = t.start_agent({"watch": [{"name": "crm", "paths": [d]}], "flush_interval": 1,
+                       "heartbeat_interval": 1, "ring_buffer_mb": 64})
+    # Five processes of 14000 descriptors each (the hard limit here may be 20000), all open at once.
+    code = r"""
+import os, resource, sys
+n, procs = int(sys.argv[2]), int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+ready_r, ready_w = os.pipe()
+go_r, go_w = os.pipe()
+for _ in range(procs):
+    if os.fork() == 0:
+        os.close(go_w)
+        fds = [os.open(sys.argv[1], os.O_RDONLY) for _ in range(n)]
+        os.write(ready_w, b"x")
+        os.read(go_r, 1)
+        for fd in fds:
+            os.close(fd)
+        os._exit(0)
+for _ in range(procs):
+    os.read(ready_r, 1)
+os.close(go_w)
+for _ in range(procs):
+    os.wait()
+"""
+    py(code, f, str(n // 5), "5")
+    last = max(get(e, "custos.seq") for e in a.events_now())
+    hb = a.wait_for(lambda e: get(e, "event.action", None) == "agent-heartbeat" and
+                    get(e, "custos.seq") > last and
+                    get(e, "custos.stats.open_files_tracked", None) == 0,
+                    "a heartbeat with open_files_tracked 0 after the files were closed", timeout=30)
+    evs = a.stop()
+    stop = evs[-1]
+    expect(get(stop, "custos.stats.evicted") > 0,
+           "70000 files open at once but no entry was evicted from the kernel's table", stop)
+    expect_eq(get(stop, "custos.stats.ringbuf_drops"), 0, "records lost in the ring", stop)
+    expect_field(hb, "custos.stats.open_files_tracked", 0)
+    expect_field(stop, "custos.stats.open_files_tracked", 0)
