@@ -37,9 +37,9 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Wno-unused-function \
 	      -Iinclude -I$(BUILD) -MMD -MP
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+LIB_OBJS  := $(filter-out $(BUILD)/user/cmd/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.o,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
@@ -74,15 +74,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,_bpf,$(notdir $<)) > $@.tmp && mv $@.tmp $@
 
 # Only the loader (and the test of the hook table) includes the skeletons.
-$(BUILD)/user/loader.o $(BUILD)/tests/unit/test_hooks.o: $(BUILD)/custos.skel.h \
+$(BUILD)/user/kernel/loader.o $(BUILD)/tests/unit/test_hooks.o: $(BUILD)/custos.skel.h \
 	$(BUILD)/custos_compat.skel.h
 
 # Rewritten only when it changes (a new commit, another version), so nothing relinks otherwise.
-$(BUILD)/version.h: FORCE
+$(BUILD)/build_info.h: FORCE
 	$(Q)mkdir -p $(@D)
 	$(Q)scripts/version.sh $(CUSTOS_VERSION) > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/user/version.o: $(BUILD)/version.h
+$(BUILD)/user/lib/version.o: $(BUILD)/build_info.h
 
 $(BUILD)/user/%.o: user/%.c
 	$(call msg,CC,$@)
@@ -153,8 +153,8 @@ $(BUILD)/fuzz/user/%.o: user/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(BUILD)/fuzz/user/loader.o: $(BUILD)/custos.skel.h $(BUILD)/custos_compat.skel.h
-$(BUILD)/fuzz/user/version.o: $(BUILD)/version.h
+$(BUILD)/fuzz/user/kernel/loader.o: $(BUILD)/custos.skel.h $(BUILD)/custos_compat.skel.h
+$(BUILD)/fuzz/user/lib/version.o: $(BUILD)/build_info.h
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
@@ -194,10 +194,10 @@ bench:
 	$(Q)scripts/bench.sh
 
 format:
-	$(Q)clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/custos/*.h tests/*/*.c tests/*/*.h)
+	$(Q)clang-format -i $(wildcard bpf/*.c bpf/*.h user/*/*.c user/*/*.h include/custos/*.h tests/*/*.c tests/*/*.h)
 
 format-check:
-	$(Q)clang-format --dry-run --Werror $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/custos/*.h tests/*/*.c tests/*/*.h)
+	$(Q)clang-format --dry-run --Werror $(wildcard bpf/*.c bpf/*.h user/*/*.c user/*/*.h include/custos/*.h tests/*/*.c tests/*/*.h)
 
 # The binary, man pages, systemd unit, bash completion, and a config in
 # SYSCONFDIR/custos that an existing one is never replaced by (docs/install.md).

@@ -12,7 +12,7 @@
  * a CO-RE read (bpf_probe_read_kernel), walks are bounded loops, and the
  * saved user registers are found on the task's kernel stack. The agent
  * loads the modern object when the kernel has every helper it uses
- * (user/loader.c), so the same source runs on both without version checks.
+ * (user/kernel/loader.c), so the same source runs on both without version checks.
  */
 #ifndef CUSTOS_COMMON_BPF_H
 #define CUSTOS_COMMON_BPF_H

@@ -176,7 +176,7 @@ static __always_inline void uring__submit(__u64 req_addr)
 /*
  * One program per signature of each tracepoint; the loader loads the one
  * whose arguments match the kernel's btf_trace_<name> typedef
- * (user/loader.c); the comments name kernels where each was seen.
+ * (user/kernel/loader.c); the comments name kernels where each was seen.
  * (ctx, req, struct io_uring_cqe *cqe): 6.18.
  */
 SEC("tp_btf/io_uring_complete")

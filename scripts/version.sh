@@ -1,6 +1,6 @@
 #!/bin/bash
-# Writes the C header of build details that user/version.c includes:
-#   scripts/version.sh VERSION > build/version.h
+# Writes the C header of build details that user/lib/version.c includes:
+#   scripts/version.sh VERSION > build/build_info.h
 # The commit is git's (with -dirty for uncommitted changes), or "unknown"
 # outside a git checkout; the build date is SOURCE_DATE_EPOCH if set, else
 # the commit's date, else now (reproducible builds set SOURCE_DATE_EPOCH).

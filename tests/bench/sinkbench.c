@@ -26,11 +26,11 @@
 
 #include <jansson.h>
 
-#include <custos/chain.h>
-#include <custos/config.h>
-#include <custos/log.h>
-#include <custos/output.h>
-#include <custos/sink.h>
+#include "output/chain.h"
+#include "config/config.h"
+#include "lib/log.h"
+#include "output/output.h"
+#include "output/sink.h"
 
 static const char event_template[] =
     "{\"@timestamp\":\"2026-11-28T12:00:00.123456789Z\",\"event\":{\"kind\":\"event\","

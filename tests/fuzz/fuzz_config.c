@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include <custos/abi.h>
-#include <custos/config.h>
+#include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

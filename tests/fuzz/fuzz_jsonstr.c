@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <custos/jsonstr.h>
+#include "encode/jsonstr.h"
 
 static int hex(char c)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <custos/sql.h>
+#include "encode/sql.h"
 
 static size_t count(const char *hay, size_t len, const char *needle)
 {

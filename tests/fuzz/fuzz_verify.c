@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include <custos/chain.h>
+#include "output/chain.h"
 
 static const char key[CHAIN_KEY_MIN] = "custos fuzz key, not a secret!!";
 

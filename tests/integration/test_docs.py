@@ -1,7 +1,7 @@
 """The documentation says what the binary does: every command and option of
 `custos --help` and `custos COMMAND --help` is in the man pages and the
 bash completion, and the reverse; every config key the parser accepts
-(the *_keys arrays of user/config*.c) is in docs/config.md and in
+(the *_keys arrays of user/config/*.c) is in docs/config.md and in
 custos.json(5), and the reverse. And these checks do catch a page that
 drifts."""
 
@@ -196,14 +196,14 @@ def test_docs_bash_completion(t):
 
 
 def parser_keys():
-    """Every key the config parser accepts: the *_keys arrays of user/config*.c."""
+    """Every key the config parser accepts: the *_keys arrays of user/config/*.c."""
     keys = set()
-    for path in glob.glob(os.path.join(ROOT, "user", "config*.c")):
+    for path in glob.glob(os.path.join(ROOT, "user", "config", "*.c")):
         with open(path) as f:
             text = f.read()
         for body in re.findall(r"static const char \*const \w+_keys\[\]\s*=\s*\{(.*?)\};", text, re.S):
             keys |= set(re.findall(r'"([^"]+)"', body))
-    expect(len(keys) > 10, "found only %s in the *_keys arrays of user/config*.c" % sorted(keys))
+    expect(len(keys) > 10, "found only %s in the *_keys arrays of user/config/*.c" % sorted(keys))
     return keys
 
 

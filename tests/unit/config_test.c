@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "config_test.h"
-#include "custos/config.h"
+#include "config/config.h"
 #include "test.h"
 
 const char *j(const char *s)

@@ -10,8 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <custos/chain.h>
-#include <custos/output.h>
+#include "output/chain.h"
+#include "output/output.h"
 
 #include "test.h"
 

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "custos/config.h"
-#include "json_locate.h"
+#include "config/config.h"
+#include "config/json_locate.h"
 #include "config_test.h"
 #include "test.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "custos/config.h"
+#include "config/config.h"
 #include "config_test.h"
 #include "test.h"
 

@@ -2,9 +2,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include <custos/encode.h>
-#include <custos/output.h>
-#include <custos/proc.h>
+#include "encode/encode.h"
+#include "output/output.h"
+#include "lib/proc.h"
 
 #include "test.h"
 

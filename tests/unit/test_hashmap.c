@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdint.h>
 
-#include <custos/hashmap.h>
+#include "lib/hashmap.h"
 
 #include "test.h"
 

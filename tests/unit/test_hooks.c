@@ -10,8 +10,8 @@
 #include <bpf/libbpf.h>
 
 #include <custos/abi.h>
-#include <custos/dbprobe.h>
-#include <custos/hooks.h>
+#include "kernel/dbprobe.h"
+#include "kernel/hooks.h"
 
 #include "custos.skel.h"
 #include "custos_compat.skel.h"

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <custos/jsonout.h>
-#include <custos/jsonstr.h>
+#include "output/jsonout.h"
+#include "encode/jsonstr.h"
 
 #include "test.h"
 

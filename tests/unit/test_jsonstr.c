@@ -2,7 +2,7 @@
 /* Kernel bytes to JSON strings: valid UTF-8 kept, everything else escaped reversibly. */
 #include <stdlib.h>
 
-#include <custos/jsonstr.h>
+#include "encode/jsonstr.h"
 
 #include "test.h"
 

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include <custos/queue.h>
+#include "agent/queue.h"
 
 #include "test.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <custos/spool.h>
+#include "output/spool.h"
 
 #include "test.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <custos/sql.h>
+#include "encode/sql.h"
 
 #include "test.h"
 

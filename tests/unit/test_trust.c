@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "custos/trust.h"
+#include "lib/trust.h"
 #include "test.h"
 
 #define NOBODY 65534

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <custos/config.h>
-#include <custos/watch.h>
+#include "config/config.h"
+#include "kernel/watch.h"
 
 #include "test.h"
 

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The config and what follows from it: watches, chain, outputs, database probes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_priv.h"
+#include "lib/log.h"
+#include "lib/trust.h"
+
+struct config *agent_load_config(const struct agent_options *opts)
+{
+	struct config_error err;
+	char msg[1024];
+	struct config *cfg;
+
+	if (!opts->config_path)
+		return config_load_default();
+	if (file_trusted(opts->config_path, "config file", 0, msg, sizeof(msg))) {
+		log_error("%s", msg);
+		return NULL;
+	}
+	cfg = config_load_file(opts->config_path, &err);
+	if (!cfg) {
+		config_error_format(&err, msg, sizeof(msg));
+		log_error("%s", msg);
+	}
+	return cfg;
+}
+
+void agent_log_watch_warnings(const struct watch_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_warnings; i++)
+		log_warn("%s", set->warnings[i]);
+}
+
+void agent_log_db_warnings(struct agent *a)
+{
+	char *w;
+
+	while ((w = dbprobe_next_warning(a->dbprobe))) {
+		log_warn("%s", w);
+		free(w);
+	}
+}
+
+static void on_exec(uint32_t tgid, const char *exe, void *ctx)
+{
+	struct agent *a = ctx;
+
+	dbprobe_exec(a->dbprobe, tgid, exe);
+}
+
+/* Probes the database clients the config asks for, in the files there are now. */
+void agent_start_db_probes(struct agent *a)
+{
+	const struct config_databases *db = &a->cfg->databases;
+	struct dbprobe_options o = {
+	    .enabled = {[DBPROBE_POSTGRESQL] = db->postgresql,
+			[DBPROBE_MYSQL] = db->mysql,
+			[DBPROBE_SQLITE] = db->sqlite},
+	    .sqlite_rows = db->sqlite_rows,
+	};
+
+	if (!db->postgresql && !db->mysql && !db->sqlite)
+		return;
+	a->dbprobe = dbprobe_new(a->loader, &o);
+	if (!a->dbprobe) {
+		log_error("cannot set up the database probes: out of memory");
+		return;
+	}
+	dbprobe_scan(a->dbprobe);
+	agent_log_db_warnings(a);
+	events_set_exec_hook(a->events, on_exec, a);
+}
+
+void agent_watches_changed(struct agent *a)
+{
+	uint32_t files = 0;
+	size_t i;
+
+	for (i = 0; i < a->watches.n_items; i++)
+		files += a->watches.items[i].kind == CUSTOS_WATCH_FILE;
+	loader_watches_changed(a->loader, files, a->watches.n_comms, a->watches.n_uids,
+			       a->watches.n_exes);
+}
+
+/* Applies a newly resolved set; on failure the maps keep the old one. */
+static int install_watches(struct agent *a, struct watch_set *next)
+{
+	int ret;
+
+	if (next->n_items > loader_map_max_entries(a->loader, LOADER_MAP_WATCH_INODES)) {
+		log_error("%zu watched inodes exceed the table of %u: restart the agent to grow it",
+			  next->n_items,
+			  loader_map_max_entries(a->loader, LOADER_MAP_WATCH_INODES));
+		return -E2BIG;
+	}
+	ret = watch_apply(&a->maps, next, &a->watches);
+	if (ret) {
+		log_error("cannot update the watch maps: %s", strerror(-ret));
+		watch_apply(&a->maps, &a->watches, next);
+		return ret;
+	}
+	watch_set_free(&a->watches);
+	a->watches = *next;
+	agent_watches_changed(a);
+	events_set_config(a->events, a->cfg, &a->watches);
+	return 0;
+}
+
+static bool same_watches(const struct watch_set *x, const struct watch_set *y)
+{
+	size_t i;
+
+	if (x->n_items != y->n_items || x->n_exes != y->n_exes)
+		return false;
+	for (i = 0; i < x->n_items; i++)
+		if (x->items[i].dev != y->items[i].dev || x->items[i].ino != y->items[i].ino ||
+		    x->items[i].rule != y->items[i].rule || x->items[i].kind != y->items[i].kind)
+			return false;
+	for (i = 0; i < x->n_exes; i++)
+		if (x->exes[i].dev != y->exes[i].dev || x->exes[i].ino != y->exes[i].ino ||
+		    x->exes[i].mask != y->exes[i].mask)
+			return false;
+	return true;
+}
+
+/* Globs may match new files, missing paths may appear, replaced files get new inodes. */
+void agent_rescan(struct agent *a)
+{
+	struct watch_set next;
+
+	if (watch_resolve(a->cfg, &next))
+		return;
+	next.generation = a->generation;
+	if (same_watches(&next, &a->watches) || install_watches(a, &next))
+		watch_set_free(&next);
+	else
+		log_info("rescan: now watching %zu inodes", a->watches.n_items);
+}
+
+/* The chain key of cfg, when it has one and events are JSON lines. */
+int agent_open_chain(struct agent *a, const struct config *cfg, struct chain **chain)
+{
+	char err[1024];
+	int r;
+
+	*chain = NULL;
+	if (!cfg->chain.key_file || a->opts->format != OUTPUT_JSON)
+		return 0;
+	*chain = chain_open(cfg->chain.key_file, err, sizeof(err));
+	if (*chain)
+		return 0;
+	r = -errno;
+	log_error("%s", err);
+	return r;
+}
+
+/*
+ * The chain key of a reloaded config: a new key seals the records from the
+ * next one on, and the chain goes on. Turning the chain on or off takes a
+ * restart: a run is chained from its agent-start to its agent-stop.
+ */
+static int reload_chain(struct agent *a, const struct config *cfg)
+{
+	struct chain *next;
+	int r;
+
+	if (!a->chain) {
+		if (cfg->chain.key_file && a->opts->format == OUTPUT_JSON)
+			log_warn("SIGHUP: \"chain\" takes effect at restart");
+		return 0;
+	}
+	if (!cfg->chain.key_file) {
+		log_warn("SIGHUP: removing \"chain\" takes effect at restart; the key is kept");
+		return 0;
+	}
+	r = agent_open_chain(a, cfg, &next);
+	if (r)
+		return r;
+	chain_continue(next, a->chain);
+	chain_free(a->chain);
+	a->chain = next;
+	output_set_chain(a->out, next);
+	return 0;
+}
+
+static void reload_failed(struct agent *a, const char *why)
+{
+	log_error("SIGHUP: %s; keeping the running configuration", why);
+	events_emit(a->events, events_agent_event(a->events, "agent-reload", "change", "failure"));
+}
+
+/*
+ * The outputs of a reloaded config. The old ones deliver or spool what they
+ * hold first: one file or receiver never has two writers. If the new ones
+ * cannot start, the old ones start again.
+ */
+static int replace_sinks(struct agent *a, const struct config *cfg)
+{
+	char err[768];
+	struct sinks *next;
+
+	sinks_take_gaps(a->sinks, agent_emit_output_gap, a);
+	output_flush(a->out);
+	sinks_stop(a->sinks, SINKS_DEADLINE_MS);
+	next = sinks_new(cfg, a->host, err, sizeof(err));
+	if (!next) {
+		log_error("SIGHUP: %s", err);
+		a->sinks = sinks_new(a->cfg, a->host, err, sizeof(err));
+		if (!a->sinks) {
+			log_error("the outputs cannot start again: %s", err);
+			a->stop = true;
+		}
+		output_set_sinks(a->out, a->sinks);
+		return -EINVAL;
+	}
+	a->sinks = next;
+	output_set_sinks(a->out, next);
+	return 0;
+}
+
+/* SIGHUP: a new config (from its file, if there is one) and its watches, or nothing at all. */
+void agent_reload(struct agent *a)
+{
+	struct config *cfg = a->opts->config_path ? agent_load_config(a->opts) : NULL;
+	struct config *old = a->cfg;
+	struct watch_set next;
+	json_t *ev;
+
+	if (a->opts->config_path && !cfg) {
+		reload_failed(a, "the new configuration is refused");
+		return;
+	}
+	if (cfg && cfg->ring_buffer_mb != old->ring_buffer_mb)
+		log_warn("SIGHUP: ring_buffer_mb takes effect at restart");
+	if (cfg && (cfg->databases.postgresql != old->databases.postgresql ||
+		    cfg->databases.mysql != old->databases.mysql ||
+		    cfg->databases.sqlite != old->databases.sqlite ||
+		    cfg->databases.sqlite_rows != old->databases.sqlite_rows))
+		log_warn("SIGHUP: the database clients probed change at restart");
+	if (cfg && reload_chain(a, cfg)) {
+		config_free(cfg);
+		reload_failed(a, "the chain key is refused");
+		return;
+	}
+	if (cfg && a->sinks && replace_sinks(a, cfg)) {
+		config_free(cfg);
+		reload_failed(a, "the new outputs cannot start");
+		return;
+	}
+	if (watch_resolve(cfg ?: old, &next)) {
+		config_free(cfg);
+		reload_failed(a, "out of memory");
+		return;
+	}
+	agent_log_watch_warnings(&next);
+	next.generation = a->generation + 1;
+	if (cfg)
+		a->cfg = cfg;
+	if (install_watches(a, &next)) {
+		a->cfg = old;
+		config_free(cfg);
+		watch_set_free(&next);
+		events_set_config(a->events, a->cfg, &a->watches);
+		reload_failed(a, "the new watches do not fit");
+		return;
+	}
+	a->generation++;
+	if (cfg)
+		config_free(old);
+	notify_set(a->notify, a->cfg);
+	events_forget_names(a->events);
+	ev = events_agent_event(a->events, "agent-reload", "change", "success");
+	json_object_set_new(encode_obj(ev, "custos.agent"), "watched_inodes",
+			    json_integer(a->watches.n_items));
+	events_emit(a->events, ev);
+	log_info("configuration reloaded from %s", a->cfg->source);
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * custos check: validate a config and show what it resolves to, and what
+ * this host's kernel offers the agent (user/features.c), without starting it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "config/config.h"
+#include "kernel/features.h"
+#include "lib/trust.h"
+#include "kernel/watch.h"
+
+/* Exit statuses, most serious first when several apply (documented in custos-check(8)). */
+enum check_status {
+	CHECK_READY = 0,	  /* the config is valid and every hook the agent uses works */
+	CHECK_CONFIG_INVALID = 1, /* or untrusted: the agent would refuse it */
+	CHECK_USAGE = 2,
+	CHECK_KERNEL_MISSING = 3, /* the agent cannot run on this kernel */
+	CHECK_DEGRADED = 4,	  /* it runs, without some hooks: see what is not seen */
+};
+
+/* The config part: valid or not, and what it watches. */
+struct check_config {
+	struct config *cfg; /* NULL when refused */
+	char error[1280];
+	struct watch_set set;
+	bool resolved;
+};
+
+static void check_usage(FILE *f)
+{
+	fprintf(f, "USAGE\n"
+		   "  custos check [--config FILE] [--json]\n"
+		   "\n"
+		   "Parses and validates the config (the built-in one without --config), checks\n"
+		   "that only root can change the file, resolves its paths and globs now and\n"
+		   "prints what is watched. Then, as root, probes what this kernel offers: BTF,\n"
+		   "the ring buffer, which hook types load and attach here (syscall tracepoints,\n"
+		   "tp_btf, raw tracepoints, fentry, BPF LSM, kprobes, uprobes, uprobe_multi,\n"
+		   "iterators), the filesystems; and loads the agent's own BPF object as it\n"
+		   "would start (the modern one, or the compat one on kernels without the\n"
+		   "newer helpers) to show, for each capability and each of its hooks, whether\n"
+		   "it is available, served by a fallback, or missing, and why. Nothing is left\n"
+		   "loaded or mounted.\n"
+		   "\n"
+		   "OPTIONS\n"
+		   "  -c, --config FILE  the config to check\n"
+		   "  -j, --json         one JSON object on stdout, errors included\n"
+		   "  -h, --help         this help\n"
+		   "\n"
+		   "EXIT STATUS\n"
+		   "  0  the config is valid and the agent has every capability here, some\n"
+		   "     maybe by a fallback (or, not as root, the config is valid: the kernel\n"
+		   "     was not probed)\n"
+		   "  1  the config is invalid, or a file anyone but root can change\n"
+		   "  2  usage error\n"
+		   "  3  the kernel lacks something the agent needs: it would not start\n"
+		   "  4  degraded: the agent runs, but a capability is missing (listed)\n"
+		   "\n"
+		   "EXAMPLES\n"
+		   "  custos check --config /etc/custos/custos.json\n"
+		   "  custos check            # the built-in config's watches\n"
+		   "  sudo custos check --json | jq .kernel.capabilities\n");
+}
+
+static void check_config_load(struct check_config *c, const char *path)
+{
+	struct config_error err;
+
+	if (!path) {
+		c->cfg = config_load_default();
+		if (!c->cfg)
+			snprintf(c->error, sizeof(c->error), "<built-in>: out of memory");
+	} else if (file_trusted(path, "config file", 0, c->error, sizeof(c->error)) == 0) {
+		c->cfg = config_load_file(path, &err);
+		if (!c->cfg)
+			config_error_format(&err, c->error, sizeof(c->error));
+	}
+	if (!c->cfg)
+		return;
+	if (watch_resolve(c->cfg, &c->set)) {
+		snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
+		config_free(c->cfg);
+		c->cfg = NULL;
+		return;
+	}
+	c->resolved = true;
+}
+
+static void check_config_free(struct check_config *c)
+{
+	if (c->resolved)
+		watch_set_free(&c->set);
+	config_free(c->cfg);
+}
+
+static void print_exclude(const char *who, const struct config_exclude *ex)
+{
+	size_t i;
+
+	for (i = 0; i < ex->n_comms; i++)
+		printf("  %s excludes process name %s\n", who, ex->comms[i]);
+	for (i = 0; i < ex->n_exes; i++)
+		printf("  %s excludes executable %s\n", who, ex->exes[i]);
+	for (i = 0; i < ex->n_uids; i++)
+		printf("  %s excludes uid %u\n", who, ex->uids[i]);
+}
+
+static void print_config(const struct check_config *c)
+{
+	const struct config *cfg = c->cfg;
+	size_t i, r;
+
+	if (!cfg) {
+		fprintf(stderr, "%s\n", c->error);
+		return;
+	}
+	printf("%s: valid, %zu watch rule(s)\n", cfg->source, cfg->n_rules);
+	for (r = 0; r < cfg->n_rules; r++) {
+		printf("watch \"%s\":\n", cfg->rules[r].name);
+		for (i = 0; i < c->set.n_items; i++)
+			if (c->set.items[i].rule == r)
+				printf("  %s %s\n",
+				       c->set.items[i].kind == CUSTOS_WATCH_DIR ? "directory"
+										: "file",
+				       c->set.items[i].path);
+		print_exclude("rule", &cfg->rules[r].exclude);
+	}
+	print_exclude("every rule", &cfg->exclude);
+	for (i = 0; i < c->set.n_warnings; i++)
+		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
+}
+
+static json_t *strings_json(char *const *strv, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(strv[i]));
+	return a;
+}
+
+static json_t *exclude_json(const struct config_exclude *ex)
+{
+	json_t *uids = json_array();
+	size_t i;
+
+	for (i = 0; uids && i < ex->n_uids; i++)
+		json_array_append_new(uids, json_integer(ex->uids[i]));
+	return json_pack("{s:o, s:o, s:o}", "comm", strings_json(ex->comms, ex->n_comms), "exe",
+			 strings_json(ex->exes, ex->n_exes), "uid", uids);
+}
+
+static json_t *config_json(const struct check_config *c)
+{
+	const struct config *cfg = c->cfg;
+	json_t *rules, *rule, *watched;
+	size_t i, r;
+
+	if (!cfg)
+		return json_pack("{s:b, s:s}", "valid", 0, "error", c->error);
+	rules = json_array();
+	for (r = 0; rules && r < cfg->n_rules; r++) {
+		watched = json_array();
+		for (i = 0; watched && i < c->set.n_items; i++)
+			if (c->set.items[i].rule == r)
+				json_array_append_new(
+				    watched,
+				    json_pack("{s:s, s:s}", "kind",
+					      c->set.items[i].kind == CUSTOS_WATCH_DIR ? "directory"
+										       : "file",
+					      "path", c->set.items[i].path));
+		rule =
+		    json_pack("{s:s, s:o, s:o, s:o}", "name", cfg->rules[r].name, "paths",
+			      strings_json(cfg->rules[r].paths, cfg->rules[r].n_paths), "watched",
+			      watched, "exclude", exclude_json(&cfg->rules[r].exclude));
+		json_array_append_new(rules, rule);
+	}
+	return json_pack("{s:b, s:s, s:o, s:o, s:o}", "valid", 1, "source", cfg->source, "rules",
+			 rules, "exclude", exclude_json(&cfg->exclude), "warnings",
+			 strings_json(c->set.warnings, c->set.n_warnings));
+}
+
+/* The kernel, and the agent's object loaded as this config would start it. */
+static void probe_kernel(const struct check_config *c, struct features *fs)
+{
+	struct loader_options opts = {
+	    .agent_tgid = getpid(),
+	    .ring_buffer_mb = c->cfg ? c->cfg->ring_buffer_mb : CONFIG_RING_BUFFER_MB_DEFAULT,
+	    .watch_inodes_max = c->resolved ? watch_map_size(&c->set) : 0,
+	};
+
+	features_probe(fs, &opts);
+}
+
+static enum check_status status_of(const struct check_config *c, enum features_verdict v)
+{
+	if (!c->cfg)
+		return CHECK_CONFIG_INVALID;
+	switch (v) {
+	case FEATURES_MISSING:
+		return CHECK_KERNEL_MISSING;
+	case FEATURES_DEGRADED:
+		return CHECK_DEGRADED;
+	case FEATURES_READY:
+	case FEATURES_UNKNOWN:
+		break;
+	}
+	return CHECK_READY;
+}
+
+static void print_summary(const struct check_config *c, const struct features *fs,
+			  enum check_status status)
+{
+	static const char *const said[] = {
+	    [FEATURES_READY] = "the agent runs here with every capability",
+	    [FEATURES_DEGRADED] = "the agent runs here, but without what is listed as missing",
+	    [FEATURES_MISSING] = "the agent cannot run on this kernel (see what is missing)",
+	    [FEATURES_UNKNOWN] = "the kernel was not probed: run as root to probe it",
+	};
+
+	printf("%s; %s (exit status %d)\n", c->cfg ? "config valid" : "config refused",
+	       said[features_verdict(fs)], status);
+}
+
+static int print_json(const struct check_config *c, const struct features *fs,
+		      enum check_status status)
+{
+	json_t *root = json_pack("{s:o, s:o, s:i}", "config", config_json(c), "kernel",
+				 features_json(fs), "exit_status", status);
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+
+	json_decref(root);
+	if (!text) {
+		fprintf(stderr, "custos check: out of memory\n");
+		return CHECK_CONFIG_INVALID;
+	}
+	printf("%s\n", text);
+	free(text);
+	return status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	struct check_config c = {};
+	enum check_status status;
+	const char *path = NULL;
+	struct features fs;
+	bool json = false;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			check_usage(stdout);
+			return 0;
+		default:
+			check_usage(stderr);
+			return CHECK_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "custos check: unexpected argument \"%s\"\n", argv[optind]);
+		return CHECK_USAGE;
+	}
+	check_config_load(&c, path);
+	probe_kernel(&c, &fs);
+	status = status_of(&c, features_verdict(&fs));
+	if (json) {
+		status = print_json(&c, &fs, status);
+	} else {
+		print_config(&c);
+		printf("\n");
+		features_print(&fs, stdout);
+		print_summary(&c, &fs, status);
+	}
+	check_config_free(&c);
+	return status;
+}

@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The JSON configuration: jansson parses the text, this file checks every
+ * key and value. jansson keeps no positions, so an error about a key or a
+ * value asks json_locate() where it is in the text.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/sha.h>
+
+#include "config/config.h"
+#include "outputs.h"
+#include "parse.h"
+#include "json_locate.h"
+
+#define FILE_MAX_MB	   16
+#define UID_MAX_VALID	   4294967294LL /* (uid_t)-1 is no uid */
+#define INTERVAL_MAX	   86400	/* seconds */
+#define RING_BUFFER_MB_MAX 1024
+#define QUEUE_MB_MAX	   65536
+
+static const char default_text[] =
+    "{\n"
+    "  \"watch\": [\n"
+    "    {\n"
+    "      \"name\": \"customer-data\",\n"
+    "      \"tags\": [\"customer-data\", \"pii\"],\n"
+    "      \"paths\": [\"/srv/customer-data\"]\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"postgresql-data\",\n"
+    "      \"tags\": [\"customer-data\", \"database\"],\n"
+    "      \"paths\": [\"/var/lib/postgresql\"],\n"
+    "      \"exclude\": {\"exe\": [\"/usr/lib/postgresql/*/bin/postgres\"]}\n"
+    "    },\n"
+    "    {\n"
+    "      \"name\": \"mysql-data\",\n"
+    "      \"tags\": [\"customer-data\", \"database\"],\n"
+    "      \"paths\": [\"/var/lib/mysql\"],\n"
+    "      \"exclude\": {\"exe\": [\"/usr/sbin/mariadbd\", \"/usr/sbin/mysqld\"]}\n"
+    "    }\n"
+    "  ]\n"
+    "}\n";
+
+static const char *const top_keys[] = {
+    "watch",
+    "exclude",
+    "flush_interval",
+    "heartbeat_interval",
+    "ring_buffer_mb",
+    "queue_mb",
+    "databases",
+    "outputs",
+    "spool",
+    "chain",
+    NULL,
+};
+static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
+static const char *const chain_keys[] = {"key_file", NULL};
+static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
+static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
+					    "sqlite_rows", "raw_text",	  "tables",
+					    "tags",	   "only_tables", NULL};
+
+enum item_kind {
+	ITEM_TAG,
+	ITEM_PATH,
+	ITEM_COMM,
+	ITEM_TABLE,
+};
+
+static const char *const item_noun[] = {
+    [ITEM_TAG] = "a tag",
+    [ITEM_PATH] = "an absolute path",
+    [ITEM_COMM] = "a process name",
+    [ITEM_TABLE] = "a table name or pattern (\"customers\", \"crm.*\")",
+};
+
+static bool valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > CONFIG_RULE_NAME_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	       len;
+}
+
+static int check_item(struct parser *p, const struct where *w, const char *key, size_t index,
+		      enum item_kind kind, const char *s)
+{
+	char label[96], q[QUOTE_MAX];
+	size_t len = strlen(s);
+
+	item_label(label, sizeof(label), w, key, index);
+	if (len == 0)
+		return fail(p, w, key, index, false, "%s is empty (expected %s)", label,
+			    item_noun[kind]);
+	if (has_control(s))
+		return fail(
+		    p, w, key, index, false,
+		    "%s: %s contains a control character (expected %s without control characters)",
+		    label, quote(q, s), item_noun[kind]);
+	switch (kind) {
+	case ITEM_TAG:
+	case ITEM_TABLE:
+		break;
+	case ITEM_PATH:
+		if (s[0] != '/')
+			return fail(
+			    p, w, key, index, false,
+			    "%s: %s is not an absolute path (expected a path starting with \"/\")",
+			    label, quote(q, s));
+		if (len >= PATH_MAX)
+			return fail(p, w, key, index, false,
+				    "%s is %zu bytes long (expected a path of at most %d bytes)",
+				    label, len, PATH_MAX - 1);
+		break;
+	case ITEM_COMM:
+		if (len > CONFIG_COMM_MAX)
+			return fail(p, w, key, index, false,
+				    "%s: %s is %zu bytes long (expected a process name of 1 to %d "
+				    "bytes, as much as the kernel keeps)",
+				    label, quote(q, s), len, CONFIG_COMM_MAX);
+		break;
+	}
+	return 0;
+}
+
+/* The array of strings w.key, if there is one, into *strv. */
+static int parse_strings(struct parser *p, const struct where *w, json_t *obj, const char *key,
+			 enum item_kind kind, char ***strv, size_t *n)
+{
+	json_t *array = json_object_get(obj, key), *v;
+	char label[192];
+	size_t i;
+	int r;
+
+	if (!array)
+		return 0;
+	if (!json_is_array(array))
+		return fail(p, w, key, NO_INDEX, false,
+			    "%s must be an array of strings, not %s (expected each to be %s)",
+			    key_label(label, sizeof(label), w, key), type_name(array),
+			    item_noun[kind]);
+	*strv = calloc(json_array_size(array) ?: 1, sizeof(**strv));
+	if (!*strv)
+		return fail_nomem(p);
+	for (i = 0; i < json_array_size(array); i++) {
+		v = json_array_get(array, i);
+		if (!json_is_string(v))
+			return fail(p, w, key, i, false,
+				    "%s must be a string, not %s (expected %s)",
+				    item_label(label, sizeof(label), w, key, i), type_name(v),
+				    item_noun[kind]);
+		r = check_item(p, w, key, i, kind, json_string_value(v));
+		if (r < 0)
+			return r;
+		(*strv)[i] = strdup(json_string_value(v));
+		if (!(*strv)[i])
+			return fail_nomem(p);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_uids(struct parser *p, const struct where *w, json_t *obj,
+		      struct config_exclude *ex)
+{
+	static const char expected[] = "a uid from 0 to 4294967294";
+	json_t *array = json_object_get(obj, "uid"), *v;
+	char label[192];
+	json_int_t uid;
+	size_t i;
+
+	if (!array)
+		return 0;
+	if (!json_is_array(array))
+		return fail(p, w, "uid", NO_INDEX, false,
+			    "%s must be an array of integers, not %s (expected each to be %s)",
+			    key_label(label, sizeof(label), w, "uid"), type_name(array), expected);
+	ex->uids = calloc(json_array_size(array) ?: 1, sizeof(*ex->uids));
+	if (!ex->uids)
+		return fail_nomem(p);
+	for (i = 0; i < json_array_size(array); i++) {
+		v = json_array_get(array, i);
+		item_label(label, sizeof(label), w, "uid", i);
+		if (!json_is_integer(v))
+			return fail(p, w, "uid", i, false,
+				    "%s must be an integer, not %s (expected %s)", label,
+				    type_name(v), expected);
+		uid = json_integer_value(v);
+		if (uid < 0 || uid > UID_MAX_VALID)
+			return fail(p, w, "uid", i, false, "%s is %lld, out of range (expected %s)",
+				    label, (long long)uid, expected);
+		ex->uids[ex->n_uids++] = uid;
+	}
+	return 0;
+}
+
+/* The member "exclude" of parent's object, if there is one. */
+static int parse_exclude(struct parser *p, const struct where *parent, json_t *parent_obj,
+			 struct config_exclude *ex)
+{
+	json_t *obj = json_object_get(parent_obj, "exclude");
+	struct where w = {.depth = parent->depth + 1};
+	char label[192];
+	int r;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return fail(p, parent, "exclude", NO_INDEX, false,
+			    "%s must be an object, not %s (expected {\"comm\": [...], \"exe\": "
+			    "[...], \"uid\": [...]})",
+			    key_label(label, sizeof(label), parent, "exclude"), type_name(obj));
+	memcpy(w.path, parent->path, parent->depth * sizeof(*w.path));
+	w.path[parent->depth] = JSON_KEY("exclude");
+	snprintf(w.dotted, sizeof(w.dotted), "%.*s%sexclude", (int)sizeof(w.dotted) - 9,
+		 parent->dotted, parent->dotted[0] ? "." : "");
+	snprintf(w.label, sizeof(w.label), "%s", w.dotted);
+
+	r = check_keys(p, &w, obj, exclude_keys);
+	if (r < 0)
+		return r;
+	r = parse_strings(p, &w, obj, "comm", ITEM_COMM, &ex->comms, &ex->n_comms);
+	if (r < 0)
+		return r;
+	r = parse_strings(p, &w, obj, "exe", ITEM_PATH, &ex->exes, &ex->n_exes);
+	if (r < 0)
+		return r;
+	return parse_uids(p, &w, obj, ex);
+}
+
+/* watch[index] into rules[index]; the rules before it are parsed already. */
+static int parse_rule(struct parser *p, json_t *obj, size_t index, struct config_rule *rules)
+{
+	struct config_rule *rule = &rules[index];
+	static const char name_expected[] =
+	    "1 to " STR(CONFIG_RULE_NAME_MAX) " characters from A-Z, a-z, 0-9, '.', '_' and '-'";
+	struct where w = {.path = {JSON_KEY("watch"), JSON_INDEX(index)}, .depth = 2};
+	json_t *name = json_object_get(obj, "name"), *paths;
+	char label[192], q[QUOTE_MAX];
+	size_t i;
+	int r;
+
+	snprintf(w.dotted, sizeof(w.dotted), "watch[%zu]", index);
+	if (json_is_string(name) && valid_name(json_string_value(name)))
+		snprintf(w.label, sizeof(w.label), "%s (\"%s\")", w.dotted,
+			 json_string_value(name));
+	else
+		snprintf(w.label, sizeof(w.label), "%s", w.dotted);
+
+	r = check_keys(p, &w, obj, rule_keys);
+	if (r < 0)
+		return r;
+
+	if (!name)
+		return fail(p, &w, NULL, NO_INDEX, false,
+			    "missing key \"name\" in %s (expected a rule name of %s)", w.label,
+			    name_expected);
+	if (!json_is_string(name))
+		return fail(
+		    p, &w, "name", NO_INDEX, false, "%s must be a string, not %s (expected %s)",
+		    key_label(label, sizeof(label), &w, "name"), type_name(name), name_expected);
+	if (!valid_name(json_string_value(name)))
+		return fail(p, &w, "name", NO_INDEX, false,
+			    "%s.name: %s is not a valid rule name (expected %s)", w.dotted,
+			    quote(q, json_string_value(name)), name_expected);
+	for (i = 0; i < index; i++)
+		if (!strcmp(rules[i].name, json_string_value(name)))
+			return fail(p, &w, "name", NO_INDEX, false,
+				    "\"name\" \"%s\" is used by watch[%zu] and watch[%zu] (rule "
+				    "names must be unique)",
+				    rules[i].name, i, index);
+	rule->name = strdup(json_string_value(name));
+	if (!rule->name)
+		return fail_nomem(p);
+
+	r = parse_strings(p, &w, obj, "tags", ITEM_TAG, &rule->tags, &rule->n_tags);
+	if (r < 0)
+		return r;
+
+	paths = json_object_get(obj, "paths");
+	if (!paths)
+		return fail(
+		    p, &w, NULL, NO_INDEX, false,
+		    "missing key \"paths\" in %s (expected an array of absolute paths to watch)",
+		    w.label);
+	if (json_is_array(paths) && json_array_size(paths) == 0)
+		return fail(p, &w, "paths", NO_INDEX, false,
+			    "%s is empty (expected at least one absolute path)",
+			    key_label(label, sizeof(label), &w, "paths"));
+	r = parse_strings(p, &w, obj, "paths", ITEM_PATH, &rule->paths, &rule->n_paths);
+	if (r < 0)
+		return r;
+
+	return parse_exclude(p, &w, obj, &rule->exclude);
+}
+
+static int parse_watch(struct parser *p, const struct where *top, json_t *root, struct config *cfg)
+{
+	json_t *watch = json_object_get(root, "watch"), *rule;
+	size_t i, n;
+	int r;
+
+	if (!watch)
+		return fail(p, top, NULL, NO_INDEX, false,
+			    "missing key \"watch\" at the top level (expected an array of rules "
+			    "such as [{\"name\": \"data\", \"paths\": [\"/srv/data\"]}])");
+	if (!json_is_array(watch))
+		return fail(p, top, "watch", NO_INDEX, false,
+			    "\"watch\" must be an array of rules, not %s (expected [{\"name\": "
+			    "..., \"paths\": [...]}, ...])",
+			    type_name(watch));
+	n = json_array_size(watch);
+	if (n == 0)
+		return fail(p, top, "watch", NO_INDEX, false,
+			    "\"watch\" is empty (expected at least one rule)");
+	if (n > CONFIG_RULES_MAX)
+		return fail(p, top, "watch", CONFIG_RULES_MAX, false,
+			    "\"watch\" has %zu rules (expected at most %d)", n, CONFIG_RULES_MAX);
+
+	cfg->rules = calloc(n, sizeof(*cfg->rules));
+	if (!cfg->rules)
+		return fail_nomem(p);
+	for (i = 0; i < n; i++) {
+		rule = json_array_get(watch, i);
+		if (!json_is_object(rule))
+			return fail(p, top, "watch", i, false,
+				    "watch[%zu] must be an object, not %s (expected a rule such as "
+				    "{\"name\": \"data\", \"paths\": [\"/srv/data\"]})",
+				    i, type_name(rule));
+		cfg->n_rules++;
+		r = parse_rule(p, rule, i, cfg->rules);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* An optional integer member of the top level, from min to max. */
+static int parse_uint(struct parser *p, const struct where *top, json_t *root, const char *key,
+		      json_int_t min, json_int_t max, bool power_of_two, const char *expected,
+		      uint32_t *value)
+{
+	json_t *v = json_object_get(root, key);
+	json_int_t n;
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return fail(p, top, key, NO_INDEX, false,
+			    "\"%s\" must be an integer, not %s (expected %s)", key, type_name(v),
+			    expected);
+	n = json_integer_value(v);
+	if (n < min || n > max || (power_of_two && (n & (n - 1))))
+		return fail(p, top, key, NO_INDEX, false, "\"%s\" is %lld (expected %s)", key,
+			    (long long)n, expected);
+	*value = n;
+	return 0;
+}
+
+static void strv_free(char **strv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(strv[i]);
+	free(strv);
+}
+
+/* "databases": which client libraries to probe, and which tables are customer data. */
+static int parse_databases(struct parser *p, json_t *root, struct config_databases *db)
+{
+	json_t *obj = json_object_get(root, "databases");
+	struct where w = {.path = {JSON_KEY("databases")},
+			  .depth = 1,
+			  .dotted = "databases",
+			  .label = "databases"};
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	int r;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return fail(
+		    p, &top, "databases", NO_INDEX, false,
+		    "\"databases\" must be an object, not %s (expected {\"postgresql\": true, "
+		    "\"tables\": [...], ...})",
+		    type_name(obj));
+	r = check_keys(p, &w, obj, database_keys);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "postgresql", &db->postgresql);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "mysql", &db->mysql);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "sqlite", &db->sqlite);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "sqlite_rows", &db->sqlite_rows);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "raw_text", &db->raw_text);
+	if (r == 0)
+		r = parse_bool(p, &w, obj, "only_tables", &db->only_tables);
+	if (r == 0 && json_object_get(obj, "tags")) {
+		strv_free(db->tags, db->n_tags);
+		db->tags = NULL;
+		db->n_tags = 0;
+		r = parse_strings(p, &w, obj, "tags", ITEM_TAG, &db->tags, &db->n_tags);
+	}
+	if (r == 0)
+		r = parse_strings(p, &w, obj, "tables", ITEM_TABLE, &db->tables, &db->n_tables);
+	return r;
+}
+
+/* "chain": the key that seals every event into a hash chain. */
+static int parse_chain(struct parser *p, json_t *root, struct config_chain *chain)
+{
+	struct where w = {
+	    .path = {JSON_KEY("chain")}, .depth = 1, .dotted = "chain", .label = "chain"};
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	json_t *obj = json_object_get(root, "chain"), *file;
+	int r;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return fail(p, &top, "chain", NO_INDEX, false,
+			    "\"chain\" must be an object, not %s (expected {\"key_file\": "
+			    "\"/etc/custos/chain.key\"})",
+			    type_name(obj));
+	r = check_keys(p, &w, obj, chain_keys);
+	if (r < 0)
+		return r;
+	file = json_object_get(obj, "key_file");
+	if (!file)
+		return fail(p, &w, NULL, NO_INDEX, false,
+			    "missing key \"key_file\" in chain (expected the path of a key file "
+			    "of at least 32 bytes)");
+	if (!json_is_string(file))
+		return fail(p, &w, "key_file", NO_INDEX, false,
+			    "\"key_file\" of chain must be a string, not %s (expected an absolute "
+			    "path)",
+			    type_name(file));
+	r = check_item(p, &w, "key_file", NO_INDEX, ITEM_PATH, json_string_value(file));
+	if (r < 0)
+		return r;
+	chain->key_file = strdup(json_string_value(file));
+	return chain->key_file ? 0 : fail_nomem(p);
+}
+
+static int parse_root(struct parser *p, json_t *root, struct config *cfg)
+{
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	int r;
+
+	if (!json_is_object(root))
+		return fail(p, &top, NULL, NO_INDEX, false,
+			    "the top level is %s (expected an object such as {\"watch\": [...]})",
+			    type_name(root));
+	r = check_keys(p, &top, root, top_keys);
+	if (r < 0)
+		return r;
+	r = parse_watch(p, &top, root, cfg);
+	if (r < 0)
+		return r;
+	r = parse_exclude(p, &top, root, &cfg->exclude);
+	if (r < 0)
+		return r;
+	r = parse_uint(p, &top, root, "flush_interval", 1, INTERVAL_MAX, false,
+		       "an integer number of seconds from 1 to " STR(INTERVAL_MAX),
+		       &cfg->flush_interval_s);
+	if (r < 0)
+		return r;
+	r = parse_uint(p, &top, root, "heartbeat_interval", 0, INTERVAL_MAX, false,
+		       "an integer number of seconds from 0 to " STR(INTERVAL_MAX) ", 0 for none",
+		       &cfg->heartbeat_interval_s);
+	if (r < 0)
+		return r;
+	r = parse_uint(p, &top, root, "ring_buffer_mb", 1, RING_BUFFER_MB_MAX, true,
+		       "a power of two from 1 to " STR(RING_BUFFER_MB_MAX), &cfg->ring_buffer_mb);
+	if (r < 0)
+		return r;
+	r = parse_uint(p, &top, root, "queue_mb", 1, QUEUE_MB_MAX, false,
+		       "an integer number of MiB from 1 to " STR(QUEUE_MB_MAX), &cfg->queue_mb);
+	if (r < 0)
+		return r;
+	r = parse_databases(p, root, &cfg->databases);
+	if (r < 0)
+		return r;
+	r = parse_outputs(p, root, cfg);
+	if (r < 0)
+		return r;
+	return parse_chain(p, root, &cfg->chain);
+}
+
+/* jansson reports a duplicate key just after it: point at its opening quote instead. */
+static int duplicate_key(struct parser *p, const json_error_t *jerr)
+{
+	size_t end = jerr->position, start, backslashes, len;
+
+	if (end < 2 || end > p->len || p->text[end - 1] != '"')
+		return -ENOENT;
+	for (start = end - 1; start-- > 0;) {
+		if (p->text[start] != '"')
+			continue;
+		for (backslashes = 0;
+		     backslashes < start && p->text[start - 1 - backslashes] == '\\'; backslashes++)
+			;
+		if (backslashes % 2 == 0)
+			break;
+	}
+	if (start == (size_t)-1)
+		return -ENOENT;
+	len = end - start;
+	if (len > QUOTE_MAX - 8) {
+		/* cut before a character, not inside one */
+		for (len = QUOTE_MAX - 8; (p->text[start + len] & 0xc0) == 0x80; len--)
+			;
+		return fail_offset(p, start,
+				   "duplicate key %.*s...\" (expected each key once in an object)",
+				   (int)len, p->text + start);
+	}
+	return fail_offset(p, start, "duplicate key %.*s (expected each key once in an object)",
+			   (int)len, p->text + start);
+}
+
+/*
+ * jansson points just past the token it choked on and names it ("... near
+ * 'tru'"): point at the token's first character instead, as every other
+ * error does. -ENOENT when the text does not name a token found there.
+ */
+static int token_start(const struct parser *p, const json_error_t *jerr, size_t *start)
+{
+	const char *near = strstr(jerr->text, " near '");
+	size_t len;
+
+	/* There jansson already points at the offending character itself. */
+	if (!near || strstr(jerr->text, "control character"))
+		return -ENOENT;
+	near += strlen(" near '");
+	len = strlen(near);
+	if (len < 2 || near[len - 1] != '\'')
+		return -ENOENT;
+	len--;
+	if ((size_t)jerr->position < len || (size_t)jerr->position > p->len ||
+	    memcmp(p->text + jerr->position - len, near, len))
+		return -ENOENT;
+	*start = jerr->position - len;
+	return 0;
+}
+
+static int syntax_error(struct parser *p, const json_error_t *jerr)
+{
+	size_t bad;
+	int r;
+
+	/* jansson fails without an error text only when it cannot allocate its lexer */
+	if (!jerr->text[0])
+		return fail_nomem(p);
+	switch (json_error_code(jerr)) {
+	case json_error_out_of_memory:
+		return fail_nomem(p);
+	case json_error_invalid_utf8:
+		bad = json_locate_invalid_utf8(p->text, p->len);
+		if (bad < p->len)
+			return fail_offset(p, bad,
+					   "byte 0x%02x is not valid UTF-8 (expected UTF-8 text)",
+					   (unsigned char)p->text[bad]);
+		break;
+	case json_error_duplicate_key:
+		r = duplicate_key(p, jerr);
+		if (r != -ENOENT)
+			return r;
+		break;
+	default:
+		break;
+	}
+	if (token_start(p, jerr, &bad) == 0)
+		return fail_offset(p, bad, "invalid JSON: %s", jerr->text);
+	p->err->line = jerr->line;
+	p->err->column = jerr->column > 0 ? jerr->column : 1;
+	snprintf(p->err->message, sizeof(p->err->message), "invalid JSON: %s", jerr->text);
+	return -EINVAL;
+}
+
+static struct config *config_new(const char *source)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->source = strdup(source);
+	if (!cfg->source) {
+		free(cfg);
+		return NULL;
+	}
+	cfg->flush_interval_s = CONFIG_FLUSH_INTERVAL_DEFAULT;
+	cfg->heartbeat_interval_s = CONFIG_HEARTBEAT_INTERVAL_DEFAULT;
+	cfg->ring_buffer_mb = CONFIG_RING_BUFFER_MB_DEFAULT;
+	cfg->queue_mb = CONFIG_QUEUE_MB_DEFAULT;
+	/* Every engine on, rows counted, literals redacted, statements on customer tables tagged.
+	 */
+	cfg->databases.postgresql = cfg->databases.mysql = cfg->databases.sqlite = true;
+	cfg->databases.sqlite_rows = true;
+	cfg->databases.tags = calloc(1, sizeof(char *));
+	if (!cfg->databases.tags || !(cfg->databases.tags[0] = strdup("customer-data"))) {
+		config_free(cfg);
+		return NULL;
+	}
+	cfg->databases.n_tags = 1;
+	return cfg;
+}
+
+static bool is_blank(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", text[i]) || !text[i])
+			return false;
+	return true;
+}
+
+/* SHA-256 of the config's bytes, in hex: which config ran, for agent-start. */
+static void digest_hex(const char *text, size_t len, char hex[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int i;
+
+	SHA256((const unsigned char *)text, len, md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+}
+
+static int load(const char *text, size_t len, const char *source, struct config_error *err,
+		struct config **ret)
+{
+	struct parser p = {.text = text, .len = len, .err = err};
+	const char *nul;
+	json_error_t jerr;
+	struct config *cfg;
+	json_t *root;
+	int r;
+
+	if (is_blank(text, len))
+		return fail_nopos(
+		    &p, -EINVAL,
+		    "the configuration is empty (expected a JSON object with a \"watch\" array)");
+	nul = memchr(text, '\0', len);
+	if (nul)
+		return fail_offset(
+		    &p, nul - text,
+		    "a NUL byte in the text (expected JSON text, which has no NUL bytes)");
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		return fail_offset(&p, 0,
+				   "the text starts with a byte order mark (expected JSON text "
+				   "starting with \"{\")");
+
+	memset(&jerr, 0, sizeof(jerr));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!root)
+		return syntax_error(&p, &jerr);
+	cfg = config_new(source);
+	if (!cfg) {
+		r = fail_nomem(&p);
+		goto put_root;
+	}
+	r = parse_root(&p, root, cfg);
+	if (r < 0) {
+		config_free(cfg);
+	} else {
+		digest_hex(text, len, cfg->digest);
+		*ret = cfg;
+	}
+put_root:
+	json_decref(root);
+	return r;
+}
+
+void config_error_format(const struct config_error *err, char *buf, size_t len)
+{
+	if (!buf || len == 0)
+		return;
+	if (!err)
+		buf[0] = '\0';
+	else if (err->line > 0)
+		snprintf(buf, len, "%s:%d:%d: %s", err->source, err->line, err->column,
+			 err->message);
+	else
+		snprintf(buf, len, "%s: %s", err->source, err->message);
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	size_t len = 0, size = 0;
+	char *buf = NULL, *grown;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len == size) {
+			if (size >= (size_t)FILE_MAX_MB << 20) {
+				r = -EFBIG;
+				break;
+			}
+			size = size ? size * 2 : 4096;
+			grown = realloc(buf, size + 1);
+			if (!grown) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = grown;
+		}
+		n = read(fd, buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+struct config *config_load_file(const char *path, struct config_error *err)
+{
+	struct config_error unused;
+	struct config *cfg = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!err)
+		err = &unused;
+	parse_error_init(err, path ?: "(null)");
+	if (!path) {
+		snprintf(err->message, sizeof(err->message), "no file name given");
+		errno = EINVAL;
+		return NULL;
+	}
+	r = read_file(path, &text, &len);
+	if (r == -EFBIG) {
+		snprintf(err->message, sizeof(err->message),
+			 "cannot read: the file is larger than %d MiB (expected a configuration "
+			 "file of at most %d MiB)",
+			 FILE_MAX_MB, FILE_MAX_MB);
+	} else if (r < 0) {
+		snprintf(err->message, sizeof(err->message), "cannot read: %s", strerror(-r));
+	} else {
+		r = load(text, len, path, err, &cfg);
+		free(text);
+	}
+	if (r < 0)
+		errno = -r;
+	return cfg;
+}
+
+struct config *config_load_string(const char *text, const char *source, struct config_error *err)
+{
+	struct config_error unused;
+	struct config *cfg = NULL;
+	int r;
+
+	if (!err)
+		err = &unused;
+	source = source ?: "<string>";
+	parse_error_init(err, source);
+	if (!text) {
+		snprintf(err->message, sizeof(err->message), "no text given");
+		errno = EINVAL;
+		return NULL;
+	}
+	r = load(text, strlen(text), source, err, &cfg);
+	if (r < 0)
+		errno = -r;
+	return cfg;
+}
+
+const char *config_default_text(void)
+{
+	return default_text;
+}
+
+struct config *config_load_default(void)
+{
+	return config_load_string(default_text, "<built-in>", NULL);
+}
+
+struct config *config_from_paths(char *const *paths, size_t n_paths)
+{
+	struct config_rule *rule;
+	struct config *cfg;
+	size_t i;
+
+	if (!paths || n_paths == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < n_paths; i++) {
+		if (!paths[i] || paths[i][0] != '/') {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+
+	cfg = config_new("<command line>");
+	if (!cfg) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rule = cfg->rules = calloc(1, sizeof(*cfg->rules));
+	if (!rule)
+		goto free_cfg;
+	cfg->n_rules = 1;
+	rule->name = strdup("trace");
+	rule->paths = calloc(n_paths, sizeof(*rule->paths));
+	if (!rule->name || !rule->paths)
+		goto free_cfg;
+	for (i = 0; i < n_paths; i++) {
+		rule->paths[i] = strdup(paths[i]);
+		if (!rule->paths[i])
+			goto free_cfg;
+		rule->n_paths++;
+	}
+	return cfg;
+
+free_cfg:
+	config_free(cfg);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void exclude_free(struct config_exclude *ex)
+{
+	strv_free(ex->comms, ex->n_comms);
+	strv_free(ex->exes, ex->n_exes);
+	free(ex->uids);
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->n_rules; i++) {
+		free(cfg->rules[i].name);
+		strv_free(cfg->rules[i].tags, cfg->rules[i].n_tags);
+		strv_free(cfg->rules[i].paths, cfg->rules[i].n_paths);
+		exclude_free(&cfg->rules[i].exclude);
+	}
+	free(cfg->rules);
+	exclude_free(&cfg->exclude);
+	strv_free(cfg->databases.tables, cfg->databases.n_tables);
+	strv_free(cfg->databases.tags, cfg->databases.n_tags);
+	outputs_free(cfg);
+	free(cfg->chain.key_file);
+	free(cfg->source);
+	free(cfg);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The config parser's framework (parse.c), which its grammars (config.c,
+ * outputs.c) use: where an object is in the text, and errors that name
+ * file, line and column.
+ */
+#ifndef CUSTOS_CONFIG_PARSE_H
+#define CUSTOS_CONFIG_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "json_locate.h"
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+#define NO_INDEX  ((size_t)-1)
+#define QUOTE_MAX 96 /* a quoted string in a message, with its NUL */
+
+struct parser {
+	const char *text;
+	size_t len;
+	struct config_error *err;
+};
+
+/* An object being checked: where it is in the text, and how messages name it. */
+struct where {
+	struct json_step path[3];
+	size_t depth;
+	char dotted[48]; /* "", "exclude", "watch[3]", "watch[3].exclude" */
+	char label[128]; /* "the top level", "exclude", "watch[3] (\"crm\")", "watch[3].exclude" */
+};
+
+void parse_error_init(struct config_error *err, const char *source);
+/* An error without a position; returns r. */
+int __attribute__((format(printf, 3, 4))) fail_nopos(struct parser *p, int r, const char *fmt, ...);
+/* An error at a byte offset of the text; returns -EINVAL. */
+int __attribute__((format(printf, 3, 4)))
+fail_offset(struct parser *p, size_t offset, const char *fmt, ...);
+/*
+ * An error at the object w, or at the value of its member key, or at element
+ * index of that (or of w itself when key is NULL); with at_key, at the key
+ * rather than its value. Returns -EINVAL.
+ */
+int __attribute__((format(printf, 6, 7)))
+fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
+     const char *fmt, ...);
+int fail_nomem(struct parser *p);
+
+/* "an object", "a string"... for messages. */
+const char *type_name(const json_t *v);
+/* s in quotes for a message, with control characters escaped and cut if long. */
+const char *quote(char buf[QUOTE_MAX], const char *s);
+/* A key of w as messages name it: "paths" of watch[0] ("crm"), or "flush_interval". */
+const char *key_label(char *buf, size_t size, const struct where *w, const char *key);
+/* An element of an array member of w: watch[0].paths[2], exclude.uid[1]; or chain.key_file. */
+const char *item_label(char *buf, size_t size, const struct where *w, const char *key,
+		       size_t index);
+/* An unknown key of obj is an error that lists the keys expected. */
+int check_keys(struct parser *p, const struct where *w, json_t *obj, const char *const *keys);
+bool has_control(const char *s);
+/* An optional true/false member key of obj. */
+int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key, bool *value);
+
+#endif /* CUSTOS_CONFIG_PARSE_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Records to events: lifecycle, and each record to the module of its kind. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/chain.h"
+
+#include "common.h"
+
+#define PROC_KEEP_NS (30ULL * 1000000000ULL) /* remember exited processes this long */
+
+struct events *events_new(const char *hostname, events_emit_fn emit, void *ctx)
+{
+	struct events *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->hostname = strdup(hostname);
+	if (!e->hostname) {
+		free(e);
+		return NULL;
+	}
+	e->emit = emit;
+	e->emit_ctx = ctx;
+	e->host = json_pack("{s:s}", "name", hostname);
+	proc_table_init(&e->procs);
+	proc_seed(&e->procs);
+	encode_clock_sync(&e->clock);
+	return e;
+}
+
+void events_free(struct events *e)
+{
+	void *st;
+	size_t i = 0;
+
+	if (!e)
+		return;
+	while (hashmap_next(&e->opens, &i, NULL, &st))
+		events_open_state_free(st);
+	hashmap_clear(&e->opens);
+	events_whos_clear(e, INT64_MAX);
+	hashmap_clear(&e->whos);
+	i = 0;
+	while (hashmap_next(&e->flags, &i, NULL, &st))
+		json_decref(st);
+	hashmap_clear(&e->flags);
+	i = 0;
+	while (hashmap_next(&e->rules, &i, NULL, &st))
+		json_decref(st);
+	hashmap_clear(&e->rules);
+	events_db_free(e);
+	proc_table_free(&e->procs);
+	users_clear(&e->users);
+	json_decref(e->host);
+	json_decref(e->chain_placeholder);
+	free(e->hostname);
+	free(e);
+}
+
+/*
+ * Records name rules by id (generation and index), so a record made before a
+ * reload keeps the name of the rule that matched it: every config's names
+ * are kept.
+ */
+void events_set_config(struct events *e, const struct config *cfg, const struct watch_set *set)
+{
+	size_t i, t;
+
+	e->cfg = cfg;
+	e->watches = set;
+	encode_set_raw_sql(cfg->databases.raw_text);
+	for (i = 0; i < cfg->n_rules; i++) {
+		uint64_t id = set->generation << CUSTOS_RULE_INDEX_BITS | i;
+		const struct config_rule *r = &cfg->rules[i];
+		json_t *info, *old = NULL;
+
+		if (hashmap_get(&e->rules, id))
+			continue;
+		info = json_pack("{s:s, s:[]}", "rule", r->name, "tags");
+		for (t = 0; info && t < r->n_tags; t++)
+			json_array_append_new(json_object_get(info, "tags"),
+					      json_string(r->tags[t]));
+		if (info && !hashmap_put(&e->rules, id, info, (void **)&old))
+			json_decref(old);
+		else
+			json_decref(info);
+	}
+}
+
+void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)
+{
+	e->on_exec = fn;
+	e->exec_ctx = ctx;
+}
+
+const struct events_stats *events_stats(const struct events *e)
+{
+	return &e->stats;
+}
+
+size_t events_open_count(const struct events *e)
+{
+	return e->opens.len;
+}
+
+void events_tick(struct events *e)
+{
+	int64_t now = encode_clock_now_boot();
+
+	encode_clock_sync(&e->clock);
+	events_db_tick(e, now);
+	proc_gc(&e->procs, now, PROC_KEEP_NS);
+	events_whos_clear(e, now - (int64_t)PROC_KEEP_NS);
+}
+
+void events_forget_names(struct events *e)
+{
+	events_whos_clear(e, INT64_MAX);
+	users_clear(&e->users);
+}
+
+void events_set_chained(struct events *e, bool chained)
+{
+	json_decref(e->chain_placeholder);
+	e->chain_placeholder = chained ? json_string(CHAIN_PLACEHOLDER) : NULL;
+}
+
+static int on_proc_exec(struct events *e, const struct custos_proc_exec *rec, size_t size)
+{
+	size_t exe_len;
+	char *exe;
+
+	if (!record_fits(size, sizeof(*rec), (size_t)CUSTOS_PATH_MAX + rec->args_len) ||
+	    rec->exe.len > CUSTOS_PATH_MAX)
+		return -EINVAL;
+	exe = events_join_path(rec->data, &rec->exe, &exe_len);
+	if (!exe)
+		return -ENOMEM;
+	proc_exec(&e->procs, rec->task.tgid, rec->task.start_ns, exe, exe_len,
+		  rec->data + CUSTOS_PATH_MAX, rec->args_len, rec->args_truncated);
+	if (e->on_exec)
+		e->on_exec(rec->task.tgid, exe, e->exec_ctx);
+	free(exe);
+	return 0;
+}
+
+static int on_cgroup_mkdir(struct events *e, const struct custos_cgroup_mkdir *rec, size_t size)
+{
+	if (!record_fits(size, sizeof(*rec), rec->path_len) || rec->path_len == 0 ||
+	    rec->path[rec->path_len - 1] != '\0')
+		return -EINVAL;
+	proc_cgroup_learn(&e->procs, rec->cgroup_id, rec->path);
+	return 0;
+}
+
+static int on_proc_exit(struct events *e, const struct custos_proc_exit *rec, size_t size)
+{
+	if (size < sizeof(*rec))
+		return -EINVAL;
+	proc_exit(&e->procs, rec->task.tgid, rec->hdr.ktime_ns);
+	return 0;
+}
+
+int events_record(struct events *e, const void *data, size_t size)
+{
+	const struct custos_rec_hdr *hdr = data;
+	int ret;
+
+	if (size < sizeof(*hdr) || hdr->size > size || hdr->size < sizeof(*hdr)) {
+		e->stats.malformed++;
+		return -EINVAL;
+	}
+	size = hdr->size;
+	e->stats.records[hdr->type < CUSTOS_REC_TYPE_MAX ? hdr->type : 0]++;
+	switch (hdr->type) {
+	case CUSTOS_REC_FILE_OPEN:
+		ret = events_file_open(e, data, size);
+		break;
+	case CUSTOS_REC_FILE_CLOSE:
+		ret = events_file_close(e, data, size);
+		break;
+	case CUSTOS_REC_FILE_SHARED:
+		ret = events_file_shared(e, data, size);
+		break;
+	case CUSTOS_REC_FILE_MMAP:
+		ret = events_file_mmap(e, data, size);
+		break;
+	case CUSTOS_REC_FILE_CHANGE:
+		ret = events_file_change(e, data, size);
+		break;
+	case CUSTOS_REC_FILE_DENIED:
+		ret = events_file_denied(e, data, size);
+		break;
+	case CUSTOS_REC_PATH_CHANGE:
+		ret = events_path_change(e, data, size);
+		break;
+	case CUSTOS_REC_DB_CALL:
+		ret = events_db_call(e, data, size);
+		break;
+	case CUSTOS_REC_PROC_EXEC:
+		ret = on_proc_exec(e, data, size);
+		break;
+	case CUSTOS_REC_PROC_EXIT:
+		ret = on_proc_exit(e, data, size);
+		break;
+	case CUSTOS_REC_CGROUP_MKDIR:
+		ret = on_cgroup_mkdir(e, data, size);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret == -EINVAL)
+		e->stats.malformed++;
+	return ret;
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the kernel sends by name because it cannot decide by inode: opens
+ * refused with EACCES or EPERM, and unlink, rename, truncate, chmod, chown
+ * by name. The agent resolves each name as the process saw it and reports
+ * it only if it is (or was, for an unlink or rename) watched.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/*
+ * The kernel resolved symlinks and ".." on its way to refusing the open:
+ * show the real directory, plus the last name. 0 if it cannot be resolved.
+ */
+static size_t canonical(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *base;
+	int n;
+
+	if (!slash || !slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, ".."))
+		return 0;
+	base = slash + 1;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, slash - path);
+	dir[slash - path] = '\0';
+	if (!realpath(dir[0] ? dir : "/", real))
+		return 0;
+	n = snprintf(out, cap, "%s/%s", strcmp(real, "/") ? real : "", base);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static bool in_other_mount_ns(uint32_t tgid)
+{
+	char path[64], mine[64] = "", theirs[64] = "";
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/mnt", tgid);
+	if (readlink(path, theirs, sizeof(theirs) - 1) < 0 ||
+	    readlink("/proc/self/ns/mnt", mine, sizeof(mine) - 1) < 0)
+		return false;
+	return strcmp(mine, theirs) != 0;
+}
+
+/*
+ * A name a process passed (to an open that was refused, an unlink, a
+ * rename...) as a path the agent can stat. A relative name starts at the
+ * directory the kernel walked (up to the root of the process's mount
+ * namespace); an absolute one at the process's root, which may be a chroot.
+ * Both are seen through /proc/PID/root where needed. shown is the path for
+ * events (symlinks and ".." resolved in the directory part), lookup the
+ * path to stat. Returns the length of shown, 0 if it cannot be made.
+ */
+static size_t resolve_name(uint32_t tgid, const char *name, size_t name_max, const char *base,
+			   const struct custos_path_info *base_info, char *shown, size_t cap,
+			   char *lookup, size_t lookup_cap)
+{
+	size_t name_len = strnlen(name, name_max);
+	bool via_root = name[0] == '/' || in_other_mount_ns(tgid);
+	size_t o = 0;
+
+	if (name[0] != '/') {
+		char *dir = events_join_path(base, base_info, &o);
+
+		if (!dir)
+			return 0;
+		o = snprintf(shown, cap, "%s", dir);
+		free(dir);
+		if (o < cap && o > 0 && shown[o - 1] != '/')
+			shown[o++] = '/';
+	}
+	if (o + name_len >= cap)
+		return 0;
+	memcpy(shown + o, name, name_len);
+	shown[o + name_len] = '\0';
+	snprintf(lookup, lookup_cap, "/proc/%u/root%s", tgid, shown);
+	if (!via_root || access(lookup, F_OK) != 0)
+		snprintf(lookup, lookup_cap, "%s", shown);
+	return canonical(lookup, shown, cap) ?: o + name_len;
+}
+
+static void exe_identity(uint32_t tgid, uint32_t *dev, uint64_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+	*dev = 0;
+	*ino = 0;
+	if (stat(path, &st) == 0) {
+		*dev = watch_kernel_dev(st.st_dev);
+		*ino = st.st_ino;
+	}
+}
+
+/* The kernel applied only the exclusions of every rule; these are the rule's own. */
+static bool excluded(const struct events *e, const struct custos_task *task,
+		     const struct watch_item *it)
+{
+	uint32_t exe_dev;
+	uint64_t exe_ino;
+
+	exe_identity(task->tgid, &exe_dev, &exe_ino);
+	return watch_excluded(e->watches, task->comm, task->uid, exe_dev, exe_ino) &
+	       (1ULL << it->rule);
+}
+
+static void add_watch_rule(struct events *e, json_t *ev, const struct watch_item *it)
+{
+	json_t *rule =
+	    events_rule_json(e, e->watches->generation << CUSTOS_RULE_INDEX_BITS | it->rule);
+
+	events_add_rule(ev, rule);
+	json_decref(rule);
+}
+
+int events_file_denied(struct events *e, const struct custos_file_denied *rec, size_t size)
+{
+	char path[JOINED_PATH_MAX], lookup[JOINED_PATH_MAX + 32], errbuf[16];
+	const struct watch_item *it;
+	size_t path_len;
+	json_t *ev, *err;
+
+	if (!record_fits(size, sizeof(*rec), (size_t)rec->name_len + rec->base.len) ||
+	    rec->name_len == 0)
+		return -EINVAL;
+	path_len = resolve_name(rec->task.tgid, rec->data, rec->name_len, rec->data + rec->name_len,
+				&rec->base, path, sizeof(path), lookup, sizeof(lookup));
+	if (!path_len || !e->watches)
+		return 0;
+	it = watch_match_path(e->watches, lookup);
+	if (!it) {
+		e->stats.denied_unwatched++;
+		return 0;
+	}
+	if (excluded(e, &rec->task, it))
+		return 0;
+
+	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access,denied", "open", "failure",
+			  NULL);
+	encode_file(ev, path, path_len, 0, 0, 0, &e->users, 0, 0);
+	/* The file's identity is unknown to the kernel here; leave it out rather than guess. */
+	json_object_del(encode_obj(ev, "file"), "inode");
+	json_object_del(encode_obj(ev, "file"), "device");
+	events_encode_who(e, ev, &rec->task);
+	add_watch_rule(e, ev, it);
+	json_object_set_new(encode_obj(ev, "custos.open"), "flags",
+			    events_open_flags(e, rec->flags));
+	err = encode_obj(ev, "error");
+	json_object_set_new(err, "code", json_string(encode_errno_name(rec->error, errbuf)));
+	json_object_set_new(err, "message", json_string(strerror(rec->error)));
+	events_emit(e, ev);
+	return 0;
+}
+
+/* One name of a change, resolved. */
+struct changed_name {
+	char shown[JOINED_PATH_MAX];
+	char lookup[JOINED_PATH_MAX + 32];
+	size_t len;
+	const struct watch_item *watch; /* NULL: not watched */
+	struct stat st;
+	bool exists;
+};
+
+static void resolve_changed(const struct events *e, uint32_t tgid, const char *name,
+			    size_t name_len, const char *base, const struct custos_path_info *info,
+			    struct changed_name *out)
+{
+	out->len = resolve_name(tgid, name, name_len, base, info, out->shown, sizeof(out->shown),
+				out->lookup, sizeof(out->lookup));
+	out->watch = NULL;
+	out->exists = out->len && stat(out->lookup, &out->st) == 0;
+	if (!out->len)
+		return;
+	/* A name that is gone (unlinked, renamed away) may have been a watched file itself. */
+	out->watch = watch_match_path(e->watches, out->lookup);
+	if (!out->watch && !out->exists)
+		out->watch = watch_find_file_path(e->watches, out->shown);
+}
+
+/*
+ * unlink, rename, truncate, chmod, chown by name: reported if the name was
+ * (unlink, rename's old name) or is (the others, rename's new name) watched.
+ * A rename out of a watched tree is reported with custos.rename.left_watch.
+ */
+int events_path_change(struct events *e, const struct custos_path_change *rec, size_t size)
+{
+	size_t first = (size_t)rec->name_len + rec->base.len;
+	const char *action = events_change_action(rec->op);
+	struct changed_name *from, *to = NULL;
+	const struct watch_item *it;
+	const char *type;
+	json_t *ev;
+	int ret = 0;
+
+	if (!record_fits(size, sizeof(*rec), first + rec->name2_len + rec->base2.len) ||
+	    !rec->name_len || !action || (rec->op == CUSTOS_CHANGE_RENAME) != (rec->name2_len != 0))
+		return -EINVAL;
+	if (!e->watches)
+		return 0;
+	from = calloc(rec->name2_len ? 2 : 1, sizeof(*from));
+	if (!from)
+		return -ENOMEM;
+	resolve_changed(e, rec->task.tgid, rec->data, rec->name_len, rec->data + rec->name_len,
+			&rec->base, from);
+	if (rec->name2_len) {
+		to = from + 1;
+		resolve_changed(e, rec->task.tgid, rec->data + first, rec->name2_len,
+				rec->data + first + rec->name2_len, &rec->base2, to);
+	}
+	it = from->watch ?: (to ? to->watch : NULL);
+	if (!it || excluded(e, &rec->task, it)) {
+		e->stats.changes_unwatched++;
+		goto out_free;
+	}
+	type = rec->op == CUSTOS_CHANGE_UNLINK ? "deletion" : "change";
+	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", type, action, "success", NULL);
+	if (to) {
+		encode_file(ev, to->shown, to->len, watch_kernel_dev(to->st.st_dev), to->st.st_ino,
+			    to->exists ? to->st.st_mode : 0, &e->users, to->st.st_uid,
+			    to->st.st_gid);
+		encode_bytes(ev, encode_obj(ev, "custos.rename"), "from", "custos.rename.from",
+			     from->shown, from->len);
+		if (!to->watch)
+			json_object_set_new(encode_obj(ev, "custos.rename"), "left_watch",
+					    json_true());
+	} else if (from->exists) {
+		encode_file(ev, from->shown, from->len, watch_kernel_dev(from->st.st_dev),
+			    from->st.st_ino, from->st.st_mode, &e->users, from->st.st_uid,
+			    from->st.st_gid);
+	} else {
+		encode_file(ev, from->shown, from->len, 0, 0, 0, &e->users, 0, 0);
+		json_object_del(encode_obj(ev, "file"), "inode");
+		json_object_del(encode_obj(ev, "file"), "device");
+	}
+	events_encode_who(e, ev, &rec->task);
+	add_watch_rule(e, ev, it);
+	events_encode_change(ev, rec->op, rec->arg, rec->arg2);
+	events_emit(e, ev);
+out_free:
+	free(from);
+	return ret;
+}

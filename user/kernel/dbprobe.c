@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <custos/abi.h>
+#include "kernel/dbprobe.h"
+#include "kernel/elfsym.h"
+#include "lib/hashmap.h"
+
+#define FNS_MAX 16
+
+struct probe_fn {
+	const char *name;
+	uint32_t func;	/* enum custos_db_func */
+	bool at_return; /* its return is probed too */
+};
+
+struct system_desc {
+	const char *name;
+	const char *marker; /* an exported function every version has */
+	/* A string the library always carries, in two halves: the agent must not carry it. */
+	const char *static_marker[2];
+	const char *const libs[4]; /* library file name prefixes */
+	struct probe_fn fns[FNS_MAX];
+};
+
+static const struct system_desc systems[DBPROBE_SYSTEMS] = {
+    [DBPROBE_POSTGRESQL] =
+	{
+	    .name = "postgresql",
+	    .marker = "PQexec",
+	    .static_marker = {"connection pointer ", "is NULL"},
+	    .libs = {"libpq.so"},
+	    .fns =
+		{
+		    {"PQconnectdb", CUSTOS_DB_PQ_CONNECTDB, true},
+		    {"PQconnectdbParams", CUSTOS_DB_PQ_CONNECTDB_PARAMS, true},
+		    {"PQconnectStart", CUSTOS_DB_PQ_CONNECT_START, true},
+		    {"PQconnectStartParams", CUSTOS_DB_PQ_CONNECT_START_PARAMS, true},
+		    {"PQsetdbLogin", CUSTOS_DB_PQ_SETDB_LOGIN, true},
+		    {"PQfinish", CUSTOS_DB_PQ_FINISH, false},
+		    {"PQexec", CUSTOS_DB_PQ_EXEC, true},
+		    {"PQexecParams", CUSTOS_DB_PQ_EXEC_PARAMS, true},
+		    {"PQprepare", CUSTOS_DB_PQ_PREPARE, true},
+		    {"PQexecPrepared", CUSTOS_DB_PQ_EXEC_PREPARED, true},
+		    {"PQsendQuery", CUSTOS_DB_PQ_SEND_QUERY, true},
+		    {"PQsendQueryParams", CUSTOS_DB_PQ_SEND_QUERY_PARAMS, true},
+		    {"PQsendPrepare", CUSTOS_DB_PQ_SEND_PREPARE, true},
+		    {"PQsendQueryPrepared", CUSTOS_DB_PQ_SEND_QUERY_PREPARED, true},
+		    {"PQgetResult", CUSTOS_DB_PQ_GET_RESULT, true},
+		},
+	},
+    [DBPROBE_MYSQL] =
+	{
+	    .name = "mysql",
+	    .marker = "mysql_real_query",
+	    .static_marker = {"Can't connect to local server ", "through socket"},
+	    .libs = {"libmariadb.so", "libmysqlclient.so", "libperconaserverclient.so"},
+	    .fns =
+		{
+		    {"mysql_real_connect", CUSTOS_DB_MY_REAL_CONNECT, true},
+		    {"mysql_select_db", CUSTOS_DB_MY_SELECT_DB, true},
+		    {"mysql_real_query", CUSTOS_DB_MY_REAL_QUERY, true},
+		    {"mysql_send_query", CUSTOS_DB_MY_SEND_QUERY, true},
+		    {"mysql_read_query_result", CUSTOS_DB_MY_READ_QUERY_RESULT, true},
+		    {"mysql_store_result", CUSTOS_DB_MY_STORE_RESULT, true},
+		    {"mysql_use_result", CUSTOS_DB_MY_USE_RESULT, true},
+		    {"mysql_affected_rows", CUSTOS_DB_MY_AFFECTED_ROWS, true},
+		    {"mysql_stmt_prepare", CUSTOS_DB_MY_STMT_PREPARE, true},
+		    {"mysql_stmt_execute", CUSTOS_DB_MY_STMT_EXECUTE, true},
+		    {"mysql_close", CUSTOS_DB_MY_CLOSE, false},
+		},
+	},
+    [DBPROBE_SQLITE] =
+	{
+	    .name = "sqlite",
+	    .marker = "sqlite3_prepare_v2",
+	    .static_marker = {"SQLite for", "mat 3"},
+	    .libs = {"libsqlite3.so"},
+	    .fns =
+		{
+		    {"sqlite3_open", CUSTOS_DB_SQ_OPEN, true},
+		    {"sqlite3_open_v2", CUSTOS_DB_SQ_OPEN_V2, true},
+		    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true},
+		    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true},
+		    {"sqlite3_step", CUSTOS_DB_SQ_STEP, true},
+		    {"sqlite3_reset", CUSTOS_DB_SQ_RESET, false},
+		    {"sqlite3_finalize", CUSTOS_DB_SQ_FINALIZE, false},
+		    {"sqlite3_close", CUSTOS_DB_SQ_CLOSE, false},
+		    {"sqlite3_close_v2", CUSTOS_DB_SQ_CLOSE, false},
+		},
+	},
+};
+
+static const char *const lib_dirs[] = {
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/lib64",
+    "/usr/lib",
+    "/usr/local/lib",
+};
+
+static const char *const program_dirs[] = {
+    "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+};
+
+/* A file looked at, by identity. */
+struct seen_file {
+	uint64_t ino;
+	uint32_t dev;
+	bool has_client;	/* exports a client's functions: probed */
+	bool static_checked;	/* looked into for a client linked in without symbols */
+	struct seen_file *next; /* same hash key */
+};
+
+#define PENDING_MAX 256 /* processes whose libraries are looked at on the next tick */
+
+struct dbprobe {
+	struct loader *loader;
+	struct dbprobe_options opts;
+	struct hashmap seen; /* ino -> struct seen_file list */
+	json_t *probed;	     /* [{"path", "system", "functions"}] */
+	json_t *warnings;    /* [string] */
+	size_t warnings_taken;
+	uint32_t pending[PENDING_MAX]; /* executed since the last tick: libraries load later */
+	size_t n_pending;
+};
+
+const char *dbprobe_system_name(enum dbprobe_system system)
+{
+	return system < DBPROBE_SYSTEMS ? systems[system].name : "unknown";
+}
+
+void dbprobe_each_function(void (*fn)(uint32_t func, bool at_return, void *ctx), void *ctx)
+{
+	int s, i;
+
+	for (s = 0; s < DBPROBE_SYSTEMS; s++)
+		for (i = 0; i < FNS_MAX && systems[s].fns[i].name; i++)
+			fn(systems[s].fns[i].func, systems[s].fns[i].at_return, ctx);
+}
+
+struct dbprobe *dbprobe_new(struct loader *loader, const struct dbprobe_options *opts)
+{
+	struct dbprobe *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->loader = loader;
+	p->opts = *opts;
+	p->probed = json_array();
+	p->warnings = json_array();
+	return p;
+}
+
+void dbprobe_free(struct dbprobe *p)
+{
+	struct seen_file *f;
+	size_t i = 0;
+
+	if (!p)
+		return;
+	while (hashmap_next(&p->seen, &i, NULL, (void **)&f)) {
+		while (f) {
+			struct seen_file *next = f->next;
+
+			free(f);
+			f = next;
+		}
+	}
+	hashmap_clear(&p->seen);
+	json_decref(p->probed);
+	json_decref(p->warnings);
+	free(p);
+}
+
+/* The file's entry; *first tells whether it is new. NULL when out of memory. */
+static struct seen_file *sight(struct dbprobe *p, const struct stat *st, bool *first)
+{
+	struct seen_file *head = hashmap_get(&p->seen, st->st_ino), *f;
+
+	*first = false;
+	for (f = head; f; f = f->next)
+		if (f->dev == st->st_dev)
+			return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->ino = st->st_ino;
+	f->dev = st->st_dev;
+	f->next = head;
+	if (hashmap_put(&p->seen, st->st_ino, f, NULL)) {
+		free(f);
+		return NULL;
+	}
+	*first = true;
+	return f;
+}
+
+/* libpq.so.5.N names PostgreSQL N's libpq: from 12 on, PGconn's first fields are known. */
+static uint64_t layout_flags(enum dbprobe_system system, const char *path)
+{
+	char real[PATH_MAX];
+	const char *base, *minor;
+
+	if (system != DBPROBE_POSTGRESQL || !realpath(path, real))
+		return 0;
+	base = strrchr(real, '/');
+	base = base ? base + 1 : real;
+	if (strncmp(base, "libpq.so.5.", 11))
+		return 0;
+	minor = base + 11;
+	return atoi(minor) >= 12 ? CUSTOS_DB_LAYOUT_PQ12 : 0;
+}
+
+static void warn(struct dbprobe *p, const char *fmt, const char *a, const char *b)
+{
+	char msg[PATH_MAX + 256];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	json_array_append_new(p->warnings, json_string(msg));
+}
+
+static void probe_system(struct dbprobe *p, enum dbprobe_system system, const char *path,
+			 const char *shown, const uint64_t *offsets)
+{
+	const struct system_desc *d = &systems[system];
+	uint64_t flags = layout_flags(system, path);
+	uint64_t entry_off[FNS_MAX], entry_fn[FNS_MAX], ret_off[FNS_MAX], ret_fn[FNS_MAX];
+	size_t n_entry = 0, n_ret = 0;
+	json_t *fns = json_array();
+	int i;
+
+	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
+		const struct probe_fn *fn = &d->fns[i];
+
+		if (!offsets[i] || (fn->func == CUSTOS_DB_SQ_STEP && !p->opts.sqlite_rows))
+			continue;
+		entry_off[n_entry] = offsets[i];
+		entry_fn[n_entry++] = fn->func | flags;
+		if (fn->at_return) {
+			ret_off[n_ret] = offsets[i];
+			ret_fn[n_ret++] = fn->func | flags;
+		}
+		json_array_append_new(fns, json_string(fn->name));
+	}
+	/* Returns first: a call seen entering is then always seen returning. */
+	if (loader_attach_db_probes(p->loader, path, ret_off, ret_fn, n_ret, true) ||
+	    loader_attach_db_probes(p->loader, path, entry_off, entry_fn, n_entry, false)) {
+		warn(p, "%s: the %s client functions could not be probed", shown, d->name);
+		json_decref(fns);
+		return;
+	}
+	json_array_append_new(p->probed, json_pack("{s:s, s:s, s:o}", "path", shown, "system",
+						   d->name, "functions", fns));
+}
+
+/*
+ * Which enabled systems' client functions the file exports, and their
+ * offsets (offsets[s]), in one look at its symbols. A bit per system found.
+ */
+static unsigned find_clients(struct dbprobe *p, const char *path,
+			     uint64_t offsets[DBPROBE_SYSTEMS][FNS_MAX])
+{
+	const char *names[DBPROBE_SYSTEMS * FNS_MAX];
+	uint64_t all[DBPROBE_SYSTEMS * FNS_MAX];
+	unsigned found = 0;
+	int s, i;
+
+	for (s = 0; s < DBPROBE_SYSTEMS; s++)
+		for (i = 0; i < FNS_MAX; i++)
+			names[s * FNS_MAX + i] = p->opts.enabled[s] && systems[s].fns[i].name
+						     ? systems[s].fns[i].name
+						     : "";
+	if (elfsym_find(path, names, DBPROBE_SYSTEMS * FNS_MAX, all) <= 0)
+		return 0;
+	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
+		memcpy(offsets[s], all + s * FNS_MAX, sizeof(offsets[s]));
+		for (i = 0; i < FNS_MAX && systems[s].fns[i].name; i++)
+			if (!strcmp(systems[s].fns[i].name, systems[s].marker) && offsets[s][i])
+				found |= 1U << s;
+	}
+	return found;
+}
+
+/* The servers carry client code of their own (replication): not clients to audit. */
+static bool is_server(const char *path)
+{
+	static const char *const servers[] = {"mariadbd", "mysqld", "postgres", "postmaster"};
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base ? base + 1 : path;
+	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
+		if (!strcmp(base, servers[i]))
+			return true;
+	return false;
+}
+
+static bool needs_client_library(const char *path, const struct system_desc *d)
+{
+	int i;
+
+	for (i = 0; i < 4 && d->libs[i]; i++)
+		if (elfsym_needs(path, d->libs[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A program that runs with a client library's strings inside, but neither
+ * its symbols nor a link to the shared library: the client is linked in
+ * and stripped, its calls cannot be probed.
+ */
+static void check_static_client(struct dbprobe *p, const char *path, const char *shown)
+{
+	char marker[64];
+	int s;
+
+	if (is_server(shown))
+		return;
+	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
+		if (!p->opts.enabled[s])
+			continue;
+		snprintf(marker, sizeof(marker), "%s%s", systems[s].static_marker[0],
+			 systems[s].static_marker[1]);
+		if (elfsym_contains(path, marker) && !needs_client_library(path, &systems[s]))
+			warn(
+			    p,
+			    "%s: a %s client linked in without symbols: its queries cannot be seen "
+			    "(its file and socket accesses still are)",
+			    shown, systems[s].name);
+	}
+}
+
+/*
+ * Probes the client libraries in the file at path (shown: its name in its own
+ * mount namespace), once per file. A program that runs (running) is also
+ * looked into for a client linked in without symbols, once.
+ */
+static void probe_file(struct dbprobe *p, const char *path, const char *shown, bool running)
+{
+	uint64_t offsets[DBPROBE_SYSTEMS][FNS_MAX];
+	struct seen_file *f;
+	unsigned clients;
+	struct stat st;
+	bool first;
+	int s;
+
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return;
+	f = sight(p, &st, &first);
+	if (!f)
+		return;
+	clients = first ? find_clients(p, path, offsets) : 0;
+	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
+		if (clients & (1U << s)) {
+			probe_system(p, s, path, shown, offsets[s]);
+			f->has_client = true;
+		}
+	}
+	if (running && !f->has_client && !f->static_checked) {
+		f->static_checked = true;
+		check_static_client(p, path, shown);
+	}
+}
+
+static bool is_client_library(const char *name)
+{
+	int s, i;
+
+	for (s = 0; s < DBPROBE_SYSTEMS; s++)
+		for (i = 0; i < 4 && systems[s].libs[i]; i++)
+			if (!strncmp(name, systems[s].libs[i], strlen(systems[s].libs[i])))
+				return true;
+	return false;
+}
+
+static void scan_dir(struct dbprobe *p, const char *dir, bool programs)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || (!programs && !is_client_library(de->d_name)))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (programs && access(path, X_OK))
+			continue;
+		probe_file(p, path, path, false);
+	}
+	closedir(d);
+}
+
+/* What a running process maps: client libraries, and its program. */
+static void scan_process(struct dbprobe *p, uint32_t tgid)
+{
+	char maps[64], exe_link[64], exe[PATH_MAX] = "", full[PATH_MAX + 64], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", tgid);
+	snprintf(exe_link, sizeof(exe_link), "/proc/%u/exe", tgid);
+	if (readlink(exe_link, exe, sizeof(exe) - 1) < 0)
+		exe[0] = '\0';
+	f = fopen(maps, "re");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		char perms[8], *path = strchr(line, '/'), *nl, *base;
+
+		if (!path || sscanf(line, "%*s %7s", perms) != 1 || !strchr(perms, 'x'))
+			continue;
+		nl = strchr(path, '\n');
+		if (nl)
+			*nl = '\0';
+		base = strrchr(path, '/') + 1;
+		if (!is_client_library(base) && strcmp(path, exe))
+			continue;
+		/* Through the process's root: the file it maps, whatever its mount namespace. */
+		snprintf(full, sizeof(full), "/proc/%u/root%s", tgid, path);
+		probe_file(p, full, path, !strcmp(path, exe));
+	}
+	free(line);
+	fclose(f);
+}
+
+void dbprobe_scan(struct dbprobe *p)
+{
+	struct dirent *de;
+	size_t i;
+	DIR *proc;
+
+	for (i = 0; i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++)
+		scan_dir(p, lib_dirs[i], false);
+	for (i = 0; i < sizeof(program_dirs) / sizeof(program_dirs[0]); i++)
+		scan_dir(p, program_dirs[i], true);
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	while ((de = readdir(proc))) {
+		char *end;
+		unsigned long tgid = strtoul(de->d_name, &end, 10);
+
+		if (!*end && end != de->d_name && tgid != (unsigned long)getpid())
+			scan_process(p, tgid);
+	}
+	closedir(proc);
+}
+
+void dbprobe_exec(struct dbprobe *p, uint32_t tgid, const char *exe)
+{
+	char full[PATH_MAX + 64];
+
+	snprintf(full, sizeof(full), "/proc/%u/root%s", tgid, exe);
+	probe_file(p, access(full, F_OK) == 0 ? full : exe, exe, true);
+	/* The rest is left to the periodic scan when many programs start at once. */
+	if (p->n_pending < PENDING_MAX)
+		p->pending[p->n_pending++] = tgid;
+}
+
+void dbprobe_tick(struct dbprobe *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_pending; i++)
+		scan_process(p, p->pending[i]);
+	p->n_pending = 0;
+}
+
+json_t *dbprobe_report(const struct dbprobe *p)
+{
+	return json_pack("{s:O, s:O}", "probed", p->probed, "warnings", p->warnings);
+}
+
+char *dbprobe_next_warning(struct dbprobe *p)
+{
+	json_t *w = json_array_get(p->warnings, p->warnings_taken);
+
+	if (!w)
+		return NULL;
+	p->warnings_taken++;
+	return strdup(json_string_value(w));
+}

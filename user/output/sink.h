@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The outputs of "outputs": each event line goes to every one, each in its
+ * own thread with a bounded queue, so a slow or dead output never holds up
+ * the agent or the others. Network outputs keep a spool on disk and deliver
+ * it, in order, when the receiver is back. What no bound can hold is
+ * dropped and counted, for gap events: nothing is lost silently.
+ */
+#ifndef CUSTOS_SINK_H
+#define CUSTOS_SINK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+enum sink_gap_reason {
+	SINK_GAP_QUEUE_FULL,
+	SINK_GAP_SPOOL_FULL,
+	SINK_GAP_SPOOL_WRITE,
+	SINK_GAP_TOO_LARGE,
+	SINK_GAP_REASONS,
+};
+
+struct sinks;
+
+/* The outputs of cfg (stdout when it names none). NULL with err filled on failure. */
+struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, size_t len);
+/* Delivers what it can within deadline_ms, spools the rest, and frees everything. */
+void sinks_stop(struct sinks *s, int deadline_ms);
+
+/* Queues whole lines (each with its '\n', seqs first..last) for every output; never blocks. */
+void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
+		 uint64_t last_seq);
+
+/* Calls fn for each output's drops since the last call. */
+void sinks_take_gaps(struct sinks *s,
+		     void (*fn)(void *ctx, const char *output, const char *reason, uint64_t count,
+				uint64_t first_seq, uint64_t last_seq),
+		     void *ctx);
+
+/* {NAME: {"in", "out", "dropped", "queued_bytes", "spool_bytes", "state", "last_error"}} */
+json_t *sinks_stats(struct sinks *s);
+/* The outputs' names, for agent-start. */
+json_t *sinks_names(struct sinks *s);
+
+/* stdout's reader went away (EPIPE): the agent has nobody left to talk to. */
+bool sinks_stdout_closed(struct sinks *s);
+
+#endif /* CUSTOS_SINK_H */
