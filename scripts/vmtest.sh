@@ -40,6 +40,7 @@ TESTS=(
 	test_paths.test_hardlink_to_watched_file
 	test_paths.test_bind_mount_of_watched_dir
 	test_paths.test_deep_nesting
+	test_paths.test_directory_moved_into_watched_tree
 	test_evasion.test_evasion_sendfile
 	test_evasion.test_evasion_created_after_start
 	test_evasion.test_evasion_already_open

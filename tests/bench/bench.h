@@ -74,6 +74,11 @@ void agent_stop(struct agent *a);
 bool agent_summary(const struct agent *a, uint64_t *drops);
 void counter_free(struct counter *k);
 
+/* bare.c: the bare monitor (bare.bpf.c), loaded into this process; NULL on failure, said. */
+struct bare_bpf;
+struct bare_bpf *bare_start(void);
+void bare_stop(struct bare_bpf *bare);
+
 /* dbbench.c */
 void db_count_query(struct counter *k, char *line, size_t n);
 void db_bench(const struct suite *s);
