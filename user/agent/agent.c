@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent's lifecycle: start (config, watches, the BPF side, outputs,
+ * the reader), the main loop (records to events, timers, signals), stop
+ * (everything left in the ring and the queue, then the summaries).
+ */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
