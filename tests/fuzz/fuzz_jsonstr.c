@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kernel bytes to JSON strings. Properties: the string is valid UTF-8 that
- * jansson writes and reads back unchanged; valid UTF-8 input is kept as it
- * is; otherwise decoding \xNN and \\ gives back the original bytes exactly.
+ * Kernel bytes to JSON strings, through jsonstr (jansson values) and through
+ * the event writer (jsonw_bytes). Properties: the string is valid UTF-8
+ * that jansson writes and reads back unchanged; valid UTF-8 input is kept
+ * as it is; otherwise decoding \xNN and \\ gives back the original bytes
+ * exactly; the writer's text is one JSON string on one line, listed as
+ * escaped exactly when the input is not valid UTF-8.
  */
 #include <stdint.h>
 
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "encode/jsonstr.h"
+#include "encode/jsonw.h"
 
 static int hex(char c)
 {
@@ -67,8 +71,33 @@ static void check(json_t *j, const uint8_t *data, size_t size, bool escaped)
 	free(text);
 }
 
+/* The event writer's text for data parses back to what jsonstr gives: same value, same rule. */
+static void check_writer(const uint8_t *data, size_t size)
+{
+	struct jsonw w = {0};
+	json_t *back;
+	bool escaped;
+
+	jsonw_reset(&w);
+	jsonw_bytes(&w, NULL, "f", (const char *)data, size);
+	if (jsonw_error(&w)) {
+		jsonw_free(&w);
+		return; /* out of memory */
+	}
+	escaped = w.n_escaped == 1;
+	if (escaped == utf8_valid((const char *)data, size) || memchr(w.buf, '\n', w.len))
+		abort();
+	back = json_loadb(w.buf, w.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	if (!back)
+		abort();
+	check(back, data, size, escaped);
+	json_decref(back);
+	jsonw_free(&w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_writer(data, size);
 	bool escaped = false;
 	json_t *j = jsonstr_bytes((const char *)data, size, &escaped);
 

@@ -653,12 +653,15 @@ TEST(chain_output_seals_lines)
 		goto close;
 	output_set_chain(out, seal);
 	for (i = 0; i < 4; i++) {
-		json_t *ev = json_pack("{s:{s:s, s:s}, s:{s:I, s:s}}", "event", "category", "file",
-				       "action", actions[i], "custos", "seq", (json_int_t)i + 1,
-				       "chain", CHAIN_PLACEHOLDER);
+		struct event ev = {.kind = EVENT_AGENT,
+				   .seq = i + 1,
+				   .category = "process",
+				   .type = "info",
+				   .action = actions[i],
+				   .host = "h",
+				   .chain = CHAIN_PLACEHOLDER};
 
-		ASSERT_OK(output_event(out, ev), "output_event");
-		json_decref(ev);
+		ASSERT_OK(output_event(out, &ev), "output_event");
 	}
 	output_flush(out);
 	output_free(out);

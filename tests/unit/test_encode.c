@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "encode/encode.h"
+#include "lib/users.h"
 #include "output/output.h"
 #include "lib/proc.h"
 
@@ -42,41 +43,76 @@ TEST(encode_time_rfc3339_ns)
 	ASSERT_STREQ(buf, "1970-01-01T00:00:00.000000000Z", "epoch");
 }
 
+/* ev written by encode_event, parsed back by jansson. */
+static json_t *encoded(const struct event *ev)
+{
+	struct jsonw w = {0};
+	json_t *v;
+
+	jsonw_reset(&w);
+	if (!ASSERT_OK(encode_event(&w, ev), "encode")) {
+		jsonw_free(&w);
+		return NULL;
+	}
+	v = json_loadb(w.buf, w.len, 0, NULL);
+	ASSERT_TRUE(v != NULL, "jansson reads the line");
+	ASSERT_FALSE(memchr(w.buf, '\n', w.len), "one line");
+	jsonw_free(&w);
+	return v;
+}
+
+static const char *str_at(json_t *v, const char *a, const char *b)
+{
+	return json_string_value(json_object_get(json_object_get(v, a), b));
+}
+
 TEST(encode_open_flags_names)
 {
-	json_t *f = encode_open_flags(O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
-	char *s = json_dumps(f, 0);
+	struct jsonw w = {0};
 
-	ASSERT_STREQ(s, "[\"O_WRONLY\", \"O_CREAT\", \"O_TRUNC\", \"O_CLOEXEC\"]", "flags");
-	free(s);
-	json_decref(f);
-	f = encode_open_flags(O_RDONLY);
-	s = json_dumps(f, 0);
-	ASSERT_STREQ(s, "[\"O_RDONLY\"]", "rdonly");
-	free(s);
-	json_decref(f);
+	jsonw_reset(&w);
+	encode_open_flags(&w, NULL, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
+	jsonw_char(&w, '\0');
+	ASSERT_STREQ(w.buf, "[\"O_WRONLY\",\"O_CREAT\",\"O_TRUNC\",\"O_CLOEXEC\"]", "flags");
+	jsonw_reset(&w);
+	encode_open_flags(&w, NULL, O_RDONLY);
+	jsonw_char(&w, '\0');
+	ASSERT_STREQ(w.buf, "[\"O_RDONLY\"]", "rdonly");
+	jsonw_free(&w);
 }
 
 TEST(encode_file_fields)
 {
-	json_t *ev = json_object(), *file;
-	struct users users = {0};
 	const char path[] = "/srv/crm/bad\xff.csv";
+	struct event_file file = {.path = path,
+				  .path_len = sizeof(path) - 1,
+				  .has_identity = true,
+				  .dev = (8 << 20) | 1,
+				  .ino = 1234,
+				  .mode = 0100640,
+				  .has_owner = true};
+	struct event ev = {.kind = EVENT_FILE_MMAP,
+			   .category = "file",
+			   .type = "access",
+			   .action = "mmap",
+			   .host = "h",
+			   .file = &file};
+	json_t *v = encoded(&ev);
 
-	encode_file(ev, path, sizeof(path) - 1, (8 << 20) | 1, 1234, 0100640, &users, 0, 0);
-	file = json_object_get(ev, "file");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "path")), "/srv/crm/bad\\xff.csv",
-		     "path");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "name")), "bad\\xff.csv", "name");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "directory")), "/srv/crm", "dir");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "inode")), "1234", "inode");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "device")), "8:1", "device");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "mode")), "0640", "mode");
-	ASSERT_STREQ(json_string_value(json_object_get(file, "type")), "file", "type");
-	ASSERT_EQ(json_array_size(json_object_get(json_object_get(ev, "custos"), "escaped")), 2,
+	if (!v)
+		return;
+	ASSERT_STREQ(str_at(v, "file", "path"), "/srv/crm/bad\\xff.csv", "path");
+	ASSERT_STREQ(str_at(v, "file", "name"), "bad\\xff.csv", "name");
+	ASSERT_STREQ(str_at(v, "file", "directory"), "/srv/crm", "dir");
+	ASSERT_STREQ(str_at(v, "file", "inode"), "1234", "inode");
+	ASSERT_STREQ(str_at(v, "file", "device"), "8:1", "device");
+	ASSERT_STREQ(str_at(v, "file", "mode"), "0640", "mode");
+	ASSERT_STREQ(str_at(v, "file", "type"), "file", "type");
+	ASSERT_STREQ(str_at(v, "file", "uid"), "0", "owner uid");
+	ASSERT_FALSE(json_object_get(json_object_get(v, "file"), "owner"), "no owner name unknown");
+	ASSERT_EQ(json_array_size(json_object_get(json_object_get(v, "custos"), "escaped")), 2,
 		  "escaped fields");
-	users_clear(&users);
-	json_decref(ev);
+	json_decref(v);
 }
 
 TEST(encode_task_hostile_comm_and_args)
@@ -91,42 +127,58 @@ TEST(encode_task_hostile_comm_and_args)
 	char args[] = "cat\0a\nb\0\xff\xfe";
 	struct encode_clock clock = {0};
 	struct users users = {0};
-	json_t *ev = json_object(), *process;
-	char *line;
+	struct event_who who;
+	struct event ev = {.kind = EVENT_FILE_MMAP,
+			   .category = "file",
+			   .type = "access",
+			   .action = "mmap",
+			   .host = "h",
+			   .who = &who};
+	json_t *v, *process;
 
 	memcpy(task.comm, "x\ny\xff", 4);
 	proc.args = args;
 	proc.args_len = sizeof(args) - 1;
-	encode_task(ev, &clock, &task, &proc, &users);
-	process = json_object_get(ev, "process");
+	if (!ASSERT_OK(encode_who(&who, &clock, &task, &proc, NULL, &users), "who"))
+		return;
+	v = encoded(&ev);
+	process = json_object_get(v, "process");
 	ASSERT_STREQ(json_string_value(json_object_get(process, "name")), "x\ny\\xff", "comm");
 	ASSERT_EQ(json_integer_value(json_object_get(process, "args_count")), 3, "argc");
 	ASSERT_STREQ(json_string_value(json_array_get(json_object_get(process, "args"), 2)),
 		     "\\xff\\xfe", "argv[2]");
-	ASSERT_FALSE(json_object_get(json_object_get(ev, "user"), "audit"), "no audit user");
-	line = json_dumps(ev, JSON_COMPACT);
-	ASSERT_FALSE(strchr(line, '\n'), "one line");
-	ASSERT_HAS(line, "\"escaped\":[\"process.name\",\"process.args\"]", "escaped list");
-	free(line);
+	ASSERT_FALSE(json_object_get(json_object_get(v, "user"), "audit"), "no audit user");
+	ASSERT_EQ(json_array_size(json_object_get(json_object_get(v, "custos"), "escaped")), 2,
+		  "escaped list");
+	ASSERT_EQ(json_integer_value(json_object_get(
+		      json_object_get(json_object_get(v, "custos"), "process"), "cgroup_id")),
+		  0, "custos.process pasted");
+	json_decref(v);
+	encode_who_free(&who);
 	users_clear(&users);
-	json_decref(ev);
 }
 
 TEST(output_human_line_escapes_terminal_controls)
 {
-	json_t *ev =
-	    json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:i, s:s}, s:{s:s, s:s, s:{s:s}},"
-		      " s:{s:s}, s:{s:{s:i}}}",
-		      "@timestamp", "2026-11-28T08:09:19.123456789Z", "event", "category", "file",
-		      "action", "close", "outcome", "success", "process", "pid", 42, "name",
-		      "c\x1b[2Jat", "user", "id", "0", "name", "root", "audit", "name", "alice",
-		      "file", "path", "/srv/a\xe2\x80\xae.csv", "custos", "io", "bytes_read", 4096);
+	const char path[] = "/srv/a\xe2\x80\xae.csv";
+	struct event_file file = {.path = path, .path_len = sizeof(path) - 1};
+	struct event_who who = {.task = {.tgid = 42, .uid = 0, .auid = 1000},
+				.user_name = "root",
+				.audit_name = "alice"};
+	struct event ev = {.kind = EVENT_FILE_SUMMARY,
+			   .time_ns = 1764317359123456789LL,
+			   .category = "file",
+			   .action = "close",
+			   .outcome = "success",
+			   .who = &who,
+			   .file = &file,
+			   .summary = {.since = {.bytes_read = 4096}}};
 	char line[512];
 
-	output_human_line(ev, false, line, sizeof(line));
+	memcpy(who.task.comm, "c\x1b[2Jat", 7);
+	output_human_line(&ev, false, line, sizeof(line));
 	ASSERT_STREQ(line, "08:09:19.123 alice->root 42 c\\x1b[2Jat close 4096 /srv/a\\u202e.csv",
 		     "line");
-	json_decref(ev);
 }
 
 TEST(proc_container_id_patterns)

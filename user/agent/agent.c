@@ -18,7 +18,7 @@
 #include "agent/agent_priv.h"
 #include "lib/log.h"
 
-static void on_event(json_t *ev, void *ctx)
+static void on_event(const struct event *ev, void *ctx)
 {
 	struct agent *a = ctx;
 	int err = output_event(a->out, ev);

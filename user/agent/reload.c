@@ -191,7 +191,7 @@ static int reload_chain(struct agent *a, const struct config *cfg)
 static void reload_failed(struct agent *a, const char *why)
 {
 	log_error("SIGHUP: %s; keeping the running configuration", why);
-	events_emit(a->events, events_agent_event(a->events, "agent-reload", "change", "failure"));
+	events_emit_agent(a->events, "agent-reload", "change", "failure", false, NULL);
 }
 
 /*
@@ -229,7 +229,6 @@ void agent_reload(struct agent *a)
 	struct config *cfg = a->opts->config_path ? agent_load_config(a->opts) : NULL;
 	struct config *old = a->cfg;
 	struct watch_set next;
-	json_t *ev;
 
 	if (a->opts->config_path && !cfg) {
 		reload_failed(a, "the new configuration is refused");
@@ -274,9 +273,8 @@ void agent_reload(struct agent *a)
 		config_free(old);
 	notify_set(a->notify, a->cfg);
 	events_forget_names(a->events);
-	ev = events_agent_event(a->events, "agent-reload", "change", "success");
-	json_object_set_new(encode_obj(ev, "custos.agent"), "watched_inodes",
-			    json_integer(a->watches.n_items));
-	events_emit(a->events, ev);
+	events_emit_agent(
+	    a->events, "agent-reload", "change", "success", false,
+	    json_pack("{s:{s:I}}", "agent", "watched_inodes", (json_int_t)a->watches.n_items));
 	log_info("configuration reloaded from %s", a->cfg->source);
 }

@@ -90,36 +90,37 @@ static json_t *stats_json(struct agent *a)
 
 void agent_emit_stats(struct agent *a, const char *action, const char *type)
 {
-	json_t *ev = events_agent_event(a->events, action, type, "success");
-
-	json_object_set_new(encode_obj(ev, "custos"), "stats", stats_json(a));
-	events_emit(a->events, ev);
+	events_emit_agent(a->events, action, type, "success", false,
+			  json_pack("{s:o}", "stats", stats_json(a)));
 }
 
-static json_t *gap_event(struct agent *a, const char *reason, uint64_t count)
+/* custos.gap of a loss: its cause and count, and the seq range when it is known. */
+static json_t *gap_json(const char *reason, uint64_t count, uint64_t first_seq, uint64_t last_seq)
 {
-	json_t *ev = events_agent_event(a->events, "gap", "info", "failure");
-	json_t *gap = encode_obj(ev, "custos.gap");
+	json_t *gap = json_pack("{s:s, s:I}", "reason", reason, "count", (json_int_t)count);
 
-	json_object_set_new(encode_obj(ev, "event"), "kind", json_string("alert"));
-	json_object_set_new(gap, "reason", json_string(reason));
-	json_object_set_new(gap, "count", json_integer(count));
-	return ev;
+	if (first_seq)
+		json_object_set_new(gap, "first_seq", json_integer(first_seq));
+	if (last_seq)
+		json_object_set_new(gap, "last_seq", json_integer(last_seq));
+	return gap;
+}
+
+static void emit_gap(struct agent *a, json_t *gap)
+{
+	events_emit_agent(a->events, "gap", "info", "failure", true,
+			  json_pack("{s:o}", "gap", gap));
 }
 
 void agent_emit_output_gap(void *ctx, const char *output, const char *reason, uint64_t count,
 			   uint64_t first_seq, uint64_t last_seq)
 {
 	struct agent *a = ctx;
-	json_t *ev = gap_event(a, reason, count), *gap = encode_obj(ev, "custos.gap");
+	json_t *gap = gap_json(reason, count, first_seq, last_seq);
 
 	json_object_set_new(gap, "output", json_string(output));
-	if (first_seq)
-		json_object_set_new(gap, "first_seq", json_integer(first_seq));
-	if (last_seq)
-		json_object_set_new(gap, "last_seq", json_integer(last_seq));
 	log_warn("output %s: %llu events dropped (%s)", output, (unsigned long long)count, reason);
-	events_emit(a->events, ev);
+	emit_gap(a, gap);
 }
 
 /* Records the kernel could not put in the ring buffer since the last gap event, by CPU. */
@@ -127,7 +128,7 @@ static void emit_ring_gap(struct agent *a)
 {
 	int cpu, n = loader_nr_cpus(a->loader);
 	uint64_t total = 0;
-	json_t *per_cpu = json_array(), *ev;
+	json_t *per_cpu = json_array(), *gap;
 
 	for (cpu = 0; cpu < n; cpu++) {
 		uint64_t d = a->losses.ring_by_cpu[cpu] - a->losses.ring_by_cpu_reported[cpu];
@@ -140,23 +141,23 @@ static void emit_ring_gap(struct agent *a)
 		json_decref(per_cpu);
 		return;
 	}
-	ev = gap_event(a, "ringbuf_full", total);
-	json_object_set_new(encode_obj(ev, "custos.gap"), "source", json_string("kernel"));
-	json_object_set_new(encode_obj(ev, "custos.gap"), "per_cpu", per_cpu);
-	events_emit(a->events, ev);
+	gap = gap_json("ringbuf_full", total, 0, 0);
+	json_object_set_new(gap, "source", json_string("kernel"));
+	json_object_set_new(gap, "per_cpu", per_cpu);
+	emit_gap(a, gap);
 }
 
 /* Records the agent's queue had no room for since the last gap event, by record type. */
 static void emit_queue_gap(struct agent *a, uint64_t dropped)
 {
-	json_t *by_type, *ev;
+	json_t *by_type, *gap;
 	int i;
 
 	if (dropped <= a->losses.queue_reported)
 		return;
-	ev = gap_event(a, "record_queue_full", dropped - a->losses.queue_reported);
+	gap = gap_json("record_queue_full", dropped - a->losses.queue_reported, 0, 0);
 	a->losses.queue_reported = dropped;
-	json_object_set_new(encode_obj(ev, "custos.gap"), "source", json_string("agent"));
+	json_object_set_new(gap, "source", json_string("agent"));
 	by_type = json_object();
 	for (i = 0; i < CUSTOS_REC_TYPE_MAX; i++) {
 		uint64_t n = reader_queue_drops(&a->reader, i);
@@ -164,27 +165,22 @@ static void emit_queue_gap(struct agent *a, uint64_t dropped)
 		if (n)
 			json_object_set_new(by_type, custos_record_type_name(i), json_integer(n));
 	}
-	json_object_set_new(encode_obj(ev, "custos.gap"), "since_start_by_type", by_type);
-	events_emit(a->events, ev);
+	json_object_set_new(gap, "since_start_by_type", by_type);
+	emit_gap(a, gap);
 }
 
 /* Events the output could not write (serialize) since the last gap event. */
 static void emit_unwritable_gap(struct agent *a)
 {
 	uint64_t count, first_seq, last_seq;
-	json_t *ev, *gap;
+	json_t *gap;
 
 	if (!output_take_unwritable(a->out, &count, &first_seq, &last_seq))
 		return;
-	ev = gap_event(a, "unwritable", count);
-	gap = encode_obj(ev, "custos.gap");
+	gap = gap_json("unwritable", count, first_seq, last_seq);
 	json_object_set_new(gap, "source", json_string("agent"));
-	if (first_seq)
-		json_object_set_new(gap, "first_seq", json_integer(first_seq));
-	if (last_seq)
-		json_object_set_new(gap, "last_seq", json_integer(last_seq));
 	log_warn("%llu events could not be written", (unsigned long long)count);
-	events_emit(a->events, ev);
+	emit_gap(a, gap);
 }
 
 /*
@@ -248,8 +244,7 @@ static void add_hooks(struct agent *a, json_t *agent)
 
 void agent_emit_start(struct agent *a)
 {
-	json_t *ev = events_agent_event(a->events, "agent-start", "start", "success");
-	json_t *agent = encode_obj(ev, "custos.agent");
+	json_t *agent = json_object();
 	json_t *warnings = json_array();
 	size_t i;
 
@@ -269,7 +264,8 @@ void agent_emit_start(struct agent *a)
 	json_object_set_new(agent, "warnings", warnings);
 	if (a->dbprobe)
 		json_object_set_new(agent, "db_probes", dbprobe_report(a->dbprobe));
-	events_emit(a->events, ev);
+	events_emit_agent(a->events, "agent-start", "start", "success", false,
+			  json_pack("{s:o}", "agent", agent));
 }
 
 int agent_losses_init(struct agent *a)

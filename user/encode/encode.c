@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "encode/encode.h"
 #include "encode/jsonstr.h"
 #include "encode/sql.h"
+#include "lib/proc.h"
+#include "lib/users.h"
 
 #define NSEC_PER_SEC 1000000000LL
 
@@ -39,174 +42,31 @@ void encode_clock_sync(struct encode_clock *clock)
 
 void encode_time(int64_t real_ns, char out[40])
 {
+	/* Events come seconds at a time: the date and time of the last second are kept. */
+	static __thread time_t last_sec = -1;
+	static __thread char last[24];
 	time_t sec = real_ns / NSEC_PER_SEC;
 	long nsec = real_ns % NSEC_PER_SEC;
 	struct tm tm;
+	int i;
 
 	if (nsec < 0) {
 		sec--;
 		nsec += NSEC_PER_SEC;
 	}
-	gmtime_r(&sec, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + 19, 21, ".%09ldZ", nsec);
-}
-
-json_t *encode_time_json(const struct encode_clock *clock, uint64_t boot_ns)
-{
-	char buf[40];
-
-	encode_time((int64_t)boot_ns + clock->boot_to_real_ns, buf);
-	return json_string(buf);
-}
-
-json_t *encode_obj(json_t *ev, const char *path)
-{
-	char key[64];
-	const char *dot;
-	json_t *obj = ev;
-
-	while (obj && *path) {
-		size_t n;
-		json_t *child;
-
-		dot = strchr(path, '.');
-		n = dot ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		child = json_object_get(obj, key);
-		if (!child) {
-			child = json_object();
-			json_object_set_new(obj, key, child);
-		}
-		obj = child;
-		path += n + (dot ? 1 : 0);
+	if (sec != last_sec) {
+		gmtime_r(&sec, &tm);
+		strftime(last, 21, "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = sec;
 	}
-	return obj;
-}
-
-static json_t *split_list(const char *list)
-{
-	json_t *arr = json_array();
-	const char *p = list;
-
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-
-		json_array_append_new(arr, json_stringn(p, n));
-		p = comma ? comma + 1 : NULL;
+	memcpy(out, last, 19);
+	out[19] = '.';
+	for (i = 28; i >= 20; i--) {
+		out[i] = (char)('0' + nsec % 10);
+		nsec /= 10;
 	}
-	return arr;
-}
-
-/* event.* objects are few and never change once built: each is built once and shared. */
-#define EVENT_SHAPES_MAX 32
-
-static struct {
-	const char *category, *type, *action, *outcome, *dataset;
-	json_t *event;
-} event_shapes[EVENT_SHAPES_MAX];
-
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static json_t *event_object(const char *category, const char *type, const char *action,
-			    const char *outcome, const char *dataset)
-{
-	json_t *event = json_object();
-	int i;
-
-	json_object_set_new(event, "kind", json_string("event"));
-	json_object_set_new(event, "category", json_string(category));
-	json_object_set_new(event, "type", split_list(type));
-	json_object_set_new(event, "action", json_string(action));
-	if (outcome)
-		json_object_set_new(event, "outcome", json_string(outcome));
-	if (dataset)
-		json_object_set_new(event, "dataset", json_string(dataset));
-	for (i = 0; i < EVENT_SHAPES_MAX; i++) {
-		if (event_shapes[i].event)
-			continue;
-		event_shapes[i].category = category;
-		event_shapes[i].type = type;
-		event_shapes[i].action = action;
-		event_shapes[i].outcome = outcome;
-		event_shapes[i].dataset = dataset;
-		event_shapes[i].event = json_incref(event);
-		break;
-	}
-	return event;
-}
-
-json_t *encode_event(const struct encode_clock *clock, uint64_t boot_ns, const char *category,
-		     const char *type, const char *action, const char *outcome, const char *dataset)
-{
-	json_t *ev = json_object(), *event = NULL;
-	int i;
-
-	json_object_set_new(ev, "@timestamp", encode_time_json(clock, boot_ns));
-	for (i = 0; i < EVENT_SHAPES_MAX && event_shapes[i].event && !event; i++)
-		if (same_str(event_shapes[i].action, action) &&
-		    same_str(event_shapes[i].outcome, outcome) &&
-		    same_str(event_shapes[i].type, type) &&
-		    same_str(event_shapes[i].category, category) &&
-		    same_str(event_shapes[i].dataset, dataset))
-			event = json_incref(event_shapes[i].event);
-	json_object_set_new(ev, "event",
-			    event ?: event_object(category, type, action, outcome, dataset));
-	return ev;
-}
-
-/* Lists field in custos.escaped: its value had invalid UTF-8, escaped as \xNN. */
-void encode_mark_escaped(json_t *ev, const char *field)
-{
-	json_t *custos = encode_obj(ev, "custos");
-	json_t *list = json_object_get(custos, "escaped");
-	size_t i;
-	json_t *v;
-
-	if (!list) {
-		list = json_array();
-		json_object_set_new(custos, "escaped", list);
-	}
-	json_array_foreach(list, i, v) if (!strcmp(json_string_value(v), field)) return;
-	json_array_append_new(list, json_string(field));
-}
-
-void encode_bytes(json_t *ev, json_t *obj, const char *key, const char *field, const char *data,
-		  size_t len)
-{
-	bool escaped = false;
-
-	json_object_set_new(obj, key, jsonstr_bytes(data, len, &escaped));
-	if (escaped)
-		encode_mark_escaped(ev, field);
-}
-
-static void set_id(json_t *obj, const char *key, uint32_t id)
-{
-	char buf[16];
-
-	/* ECS keeps ids as keyword (string) fields. */
-	snprintf(buf, sizeof(buf), "%u", id);
-	json_object_set_new(obj, key, json_string(buf));
-}
-
-static void set_user(json_t *ev, const char *field, struct users *users, uint32_t uid)
-{
-	const char *name = users_name(users, uid);
-	json_t *obj = encode_obj(ev, field);
-	char name_field[64];
-
-	set_id(obj, "id", uid);
-	snprintf(name_field, sizeof(name_field), "%s.name", field);
-	if (name)
-		encode_bytes(ev, obj, "name", name_field, name, strlen(name));
+	out[29] = 'Z';
+	out[30] = '\0';
 }
 
 /* pts/N, ttyN, ttySN for the common tty majors; NULL for others. */
@@ -255,100 +115,194 @@ static ssize_t sql_in_arg(const char *arg, size_t n)
 	return -1;
 }
 
-/* The statement in an argument with its literals redacted, as query text is. */
-static json_t *redacted_arg(const char *arg, size_t n, size_t at, bool escape, bool *redacted)
+/* The statement in an argument, its literals redacted as query text is. */
+static void redacted_arg(struct jsonw *w, const char *arg, size_t n, size_t at, bool escape)
 {
 	char *out = malloc(n + 1);
-	json_t *v;
 	size_t len;
 
-	if (!out)
-		return NULL;
+	if (!out) {
+		w->err = -ENOMEM;
+		return;
+	}
 	memcpy(out, arg, at);
 	len = at + sql_redact(SQL_POSTGRESQL, arg + at, n - at, out + at, n - at + 1);
 	if (escape)
-		v = jsonstr_bytes_escaped(out, len);
+		jsonw_bytes_escaped(w, NULL, out, len);
+	else if (utf8_valid(out, len))
+		jsonw_stringn(w, NULL, out, len);
 	else
-		v = utf8_valid(out, len) ? json_stringn_nocheck(out, len) : json_string("?");
+		jsonw_string(w, NULL, "?");
 	free(out);
-	*redacted = true;
-	return v;
 }
 
 /* argv: if any argument is not UTF-8, all are escaped, so one rule decodes the array. */
-static void encode_args(json_t *ev, json_t *process, const struct proc_info *proc)
+static void write_args(struct jsonw *w, const struct proc_info *proc, bool *redacted)
 {
-	json_t *args = json_array();
 	size_t i, count = 0;
-	bool escape = !utf8_valid(proc->args, proc->args_len), redacted = false;
+	bool escape = !utf8_valid(proc->args, proc->args_len);
 
+	jsonw_array(w, "args");
 	for (i = 0; i < proc->args_len; count++) {
 		const char *arg = proc->args + i;
 		size_t n = strnlen(arg, proc->args_len - i);
 		ssize_t at = raw_sql_args ? -1 : sql_in_arg(arg, n);
 
-		if (at >= 0)
-			json_array_append_new(args, redacted_arg(arg, n, at, escape, &redacted));
-		else
-			json_array_append_new(args, escape ? jsonstr_bytes_escaped(arg, n)
-							   : json_stringn_nocheck(arg, n));
+		if (at >= 0) {
+			redacted_arg(w, arg, n, at, escape);
+			*redacted = true;
+		} else if (escape) {
+			jsonw_bytes_escaped(w, NULL, arg, n);
+		} else {
+			jsonw_stringn(w, NULL, arg, n);
+		}
 		i += n + 1;
 	}
+	jsonw_end(w);
 	if (escape)
-		encode_mark_escaped(ev, "process.args");
-	if (redacted)
-		json_object_set_new(encode_obj(ev, "custos.process"), "args_redacted", json_true());
-	json_object_set_new(process, "args", args);
-	json_object_set_new(process, "args_count", json_integer(count));
-	if (proc->args_truncated)
-		json_object_set_new(encode_obj(ev, "custos.process"), "args_truncated",
-				    json_true());
+		jsonw_mark_escaped(w, "process.args");
+	jsonw_int(w, "args_count", count);
 }
 
-void encode_task(json_t *ev, const struct encode_clock *clock, const struct custos_task *task,
-		 const struct proc_info *proc, struct users *users)
+static void write_time(struct jsonw *w, const char *key, int64_t real_ns)
 {
-	json_t *process = encode_obj(ev, "process"), *group = encode_obj(ev, "group");
+	char buf[40];
+
+	encode_time(real_ns, buf);
+	jsonw_stringn(w, key, buf, 30);
+}
+
+static void write_name(struct jsonw *w, const char *field, const char *name)
+{
+	if (name)
+		jsonw_bytes(w, "name", field, name, strlen(name));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void write_process(struct jsonw *w, const struct encode_clock *clock,
+			  const struct custos_task *task, const struct proc_info *proc,
+			  bool *redacted)
+{
 	char buf[32];
 
-	json_object_set_new(process, "pid", json_integer(task->tgid));
-	json_object_set_new(encode_obj(ev, "process.thread"), "id", json_integer(task->tid));
-	encode_bytes(ev, process, "name", "process.name", task->comm,
-		     strnlen(task->comm, sizeof(task->comm)));
+	jsonw_object(w, "process");
+	jsonw_int(w, "pid", task->tgid);
+	jsonw_object(w, "thread");
+	jsonw_int(w, "id", task->tid);
+	jsonw_end(w);
+	jsonw_bytes(w, "name", "process.name", task->comm, strnlen(task->comm, sizeof(task->comm)));
 	if (proc && proc->exe)
-		encode_bytes(ev, process, "executable", "process.executable", proc->exe,
-			     proc->exe_len);
+		jsonw_bytes(w, "executable", "process.executable", proc->exe, proc->exe_len);
 	if (proc && proc->args)
-		encode_args(ev, process, proc);
-	json_object_set_new(process, "start", encode_time_json(clock, task->start_ns));
-	json_object_set_new(encode_obj(ev, "process.parent"), "pid", json_integer(task->ppid));
+		write_args(w, proc, redacted);
+	write_time(w, "start", (int64_t)task->start_ns + clock->boot_to_real_ns);
+	jsonw_object(w, "parent");
+	jsonw_int(w, "pid", task->ppid);
+	jsonw_end(w);
 	if (task->tty_dev) {
 		uint32_t major = task->tty_dev >> 20, minor = task->tty_dev & 0xfffff;
-		json_t *tty = encode_obj(ev, "process.tty");
 		const char *name = tty_name(major, minor, buf);
 
-		json_object_set_new(encode_obj(tty, "char_device"), "major", json_integer(major));
-		json_object_set_new(encode_obj(tty, "char_device"), "minor", json_integer(minor));
+		jsonw_object(w, "tty");
+		jsonw_object(w, "char_device");
+		jsonw_int(w, "major", major);
+		jsonw_int(w, "minor", minor);
+		jsonw_end(w);
 		if (name)
-			json_object_set_new(tty, "name", json_string(name));
+			jsonw_string(w, "name", name);
+		jsonw_end(w);
 	}
 	if (task->sessionid != USERS_UNSET)
-		json_object_set_new(process, "session_id", json_integer(task->sessionid));
+		jsonw_int(w, "session_id", task->sessionid);
+	jsonw_end(w);
+}
 
-	set_user(ev, "user", users, task->uid);
-	set_user(ev, "user.effective", users, task->euid);
+static void write_users(struct jsonw *w, const struct custos_task *task, struct users *users)
+{
+	jsonw_object(w, "user");
+	jsonw_id(w, "id", task->uid);
+	write_name(w, "user.name", users_name(users, task->uid));
+	jsonw_object(w, "effective");
+	jsonw_id(w, "id", task->euid);
+	write_name(w, "user.effective.name", users_name(users, task->euid));
+	jsonw_end(w);
+	if (task->auid != USERS_UNSET) {
+		jsonw_object(w, "audit");
+		jsonw_id(w, "id", task->auid);
+		write_name(w, "user.audit.name", users_name(users, task->auid));
+		jsonw_end(w);
+	}
+	jsonw_end(w);
+	jsonw_object(w, "group");
+	jsonw_id(w, "id", task->gid);
+	write_name(w, "group.name", users_group(users, task->gid));
+	jsonw_object(w, "effective");
+	jsonw_id(w, "id", task->egid);
+	jsonw_end(w);
+	jsonw_end(w);
+}
+
+void encode_who_free(struct event_who *who)
+{
+	if (!who)
+		return;
+	free(who->exe);
+	free(who->user_name);
+	free(who->audit_name);
+	jsonw_fragment_free(&who->json);
+	jsonw_fragment_free(&who->custos_process);
+}
+
+int encode_who(struct event_who *who, const struct encode_clock *clock,
+	       const struct custos_task *task, const struct proc_info *proc,
+	       const char *container_id, struct users *users)
+{
+	struct jsonw w = {0};
+	bool redacted = false;
+	int err;
+
+	memset(who, 0, sizeof(*who));
+	who->task = *task;
+	who->user_name = dup_or_null(users_name(users, task->uid));
 	if (task->auid != USERS_UNSET)
-		set_user(ev, "user.audit", users, task->auid);
-	set_id(group, "id", task->gid);
-	if (users_group(users, task->gid))
-		json_object_set_new(group, "name", json_string(users_group(users, task->gid)));
-	set_id(encode_obj(group, "effective"), "id", task->egid);
-
-	if (proc && proc->container_id)
-		json_object_set_new(encode_obj(ev, "container"), "id",
-				    json_string(proc->container_id));
-	json_object_set_new(encode_obj(ev, "custos.process"), "cgroup_id",
-			    json_integer((json_int_t)task->cgroup_id));
+		who->audit_name = dup_or_null(users_name(users, task->auid));
+	if (proc && proc->exe) {
+		who->exe = malloc(proc->exe_len + 1);
+		if (who->exe) {
+			memcpy(who->exe, proc->exe, proc->exe_len);
+			who->exe[proc->exe_len] = '\0';
+			who->exe_len = proc->exe_len;
+		}
+	}
+	jsonw_reset(&w);
+	write_process(&w, clock, task, proc, &redacted);
+	write_users(&w, task, users);
+	if (!container_id && proc)
+		container_id = proc->container_id;
+	if (container_id) {
+		jsonw_object(&w, "container");
+		jsonw_string(&w, "id", container_id);
+		jsonw_end(&w);
+	}
+	err = jsonw_take_fragment(&w, &who->json);
+	if (!err) {
+		jsonw_object(&w, "process");
+		jsonw_int(&w, "cgroup_id", (int64_t)task->cgroup_id);
+		if (redacted)
+			jsonw_bool(&w, "args_redacted", true);
+		if (proc && proc->args && proc->args_truncated)
+			jsonw_bool(&w, "args_truncated", true);
+		jsonw_end(&w);
+		err = jsonw_take_fragment(&w, &who->custos_process);
+	}
+	jsonw_free(&w);
+	if (err)
+		encode_who_free(who);
+	return err;
 }
 
 size_t encode_join_path(const char *names, size_t len, bool truncated, char *out, size_t cap)
@@ -405,42 +359,47 @@ static const char *file_type(uint32_t mode)
 	return "unknown";
 }
 
-void encode_file(json_t *ev, const char *path, size_t path_len, uint32_t dev, uint64_t ino,
-		 uint32_t mode, struct users *users, uint32_t owner_uid, uint32_t owner_gid)
+static void write_file(struct jsonw *w, const struct event_file *f)
 {
-	json_t *file = encode_obj(ev, "file");
-	const char *slash = memrchr(path, '/', path_len);
+	const char *slash = memrchr(f->path, '/', f->path_len);
 	char buf[32];
 
-	if (!path_len)
-		json_object_set_new(encode_obj(ev, "custos.file"), "path_unknown", json_true());
-	else
-		encode_bytes(ev, file, "path", "file.path", path, path_len);
+	jsonw_object(w, "file");
+	if (f->path_len)
+		jsonw_bytes(w, "path", "file.path", f->path, f->path_len);
 	if (slash) {
-		size_t dir_len = slash == path ? 1 : (size_t)(slash - path);
+		size_t dir_len = slash == f->path ? 1 : (size_t)(slash - f->path);
 
-		encode_bytes(ev, file, "name", "file.name", slash + 1,
-			     path_len - (slash - path) - 1);
-		encode_bytes(ev, file, "directory", "file.directory", path, dir_len);
+		jsonw_bytes(w, "name", "file.name", slash + 1, f->path_len - (slash - f->path) - 1);
+		jsonw_bytes(w, "directory", "file.directory", f->path, dir_len);
 	}
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ino);
-	json_object_set_new(file, "inode", json_string(buf));
-	snprintf(buf, sizeof(buf), "%u:%u", dev >> 20, dev & 0xfffff);
-	json_object_set_new(file, "device", json_string(buf));
-	if (!mode)
-		return;
-	json_object_set_new(file, "type", json_string(file_type(mode)));
-	snprintf(buf, sizeof(buf), "%04o", mode & 07777);
-	json_object_set_new(file, "mode", json_string(buf));
-	set_id(file, "uid", owner_uid);
-	set_id(file, "gid", owner_gid);
-	if (users_name(users, owner_uid))
-		json_object_set_new(file, "owner", json_string(users_name(users, owner_uid)));
-	if (users_group(users, owner_gid))
-		json_object_set_new(file, "group", json_string(users_group(users, owner_gid)));
+	if (f->has_identity) {
+		jsonw_id(w, "inode", f->ino);
+		snprintf(buf, sizeof(buf), "%u:%u", f->dev >> 20, f->dev & 0xfffff);
+		jsonw_string(w, "device", buf);
+	}
+	if (f->mode) {
+		jsonw_string(w, "type", file_type(f->mode));
+		buf[0] = (char)('0' + (f->mode >> 9 & 7));
+		buf[1] = (char)('0' + (f->mode >> 6 & 7));
+		buf[2] = (char)('0' + (f->mode >> 3 & 7));
+		buf[3] = (char)('0' + (f->mode & 7));
+		jsonw_stringn(w, "mode", buf, 4);
+	}
+	if (f->mode && f->has_owner) {
+		jsonw_id(w, "uid", f->owner_uid);
+		jsonw_id(w, "gid", f->owner_gid);
+		if (f->owner)
+			jsonw_bytes(w, "owner", "file.owner", f->owner, strlen(f->owner));
+		if (f->group)
+			jsonw_bytes(w, "group", "file.group", f->group, strlen(f->group));
+	}
+	if (f->has_size)
+		jsonw_int(w, "size", (int64_t)f->size);
+	jsonw_end(w);
 }
 
-json_t *encode_open_flags(uint32_t flags)
+void encode_open_flags(struct jsonw *w, const char *key, uint32_t flags)
 {
 	static const struct {
 		uint32_t flag;
@@ -453,19 +412,368 @@ json_t *encode_open_flags(uint32_t flags)
 	    {O_CLOEXEC, "O_CLOEXEC"},	  {O_PATH, "O_PATH"},
 	};
 	static const char *const access[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
-	json_t *arr = json_array();
 	size_t i;
 
-	json_array_append_new(arr, json_string(access[flags & O_ACCMODE]));
+	jsonw_array(w, key);
+	jsonw_string(w, NULL, access[flags & O_ACCMODE]);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].flag && (flags & names[i].flag) == names[i].flag)
-			json_array_append_new(arr, json_string(names[i].name));
+			jsonw_string(w, NULL, names[i].name);
 	/* O_SYNC includes O_DSYNC; O_TMPFILE includes O_DIRECTORY. */
 	if ((flags & O_SYNC) == O_SYNC)
-		json_array_append_new(arr, json_string("O_SYNC"));
+		jsonw_string(w, NULL, "O_SYNC");
 	if ((flags & O_TMPFILE) == O_TMPFILE)
-		json_array_append_new(arr, json_string("O_TMPFILE"));
-	return arr;
+		jsonw_string(w, NULL, "O_TMPFILE");
+	jsonw_end(w);
+}
+
+/* The comma-separated list "access,denied" as an array. */
+static void write_list(struct jsonw *w, const char *key, const char *list)
+{
+	const char *p = list;
+
+	jsonw_array(w, key);
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		jsonw_stringn(w, NULL, p, n);
+		p = comma ? comma + 1 : NULL;
+	}
+	jsonw_end(w);
+}
+
+static void write_event_meta(struct jsonw *w, const struct event *ev)
+{
+	jsonw_object(w, "event");
+	jsonw_string(w, "kind", ev->alert ? "alert" : "event");
+	jsonw_string(w, "category", ev->category);
+	write_list(w, "type", ev->type);
+	jsonw_string(w, "action", ev->action);
+	if (ev->outcome)
+		jsonw_string(w, "outcome", ev->outcome);
+	if (ev->dataset)
+		jsonw_string(w, "dataset", ev->dataset);
+	if (ev->kind == EVENT_DB_STATEMENT && ev->db.duration_ns)
+		jsonw_int(w, "duration", (int64_t)ev->db.duration_ns);
+	jsonw_end(w);
+}
+
+/* As written in the query; if one is not UTF-8, all are escaped, so one rule decodes them. */
+static void write_tables(struct jsonw *w, const struct sql_info *info, bool escape, size_t first)
+{
+	size_t i;
+
+	for (i = first; i < (first ? 1 : info->n_tables); i++) {
+		size_t n = strlen(info->tables[i]);
+
+		if (escape)
+			jsonw_bytes_escaped(w, NULL, info->tables[i], n);
+		else
+			jsonw_stringn(w, NULL, info->tables[i], n);
+	}
+}
+
+static bool tables_escaped(const struct sql_info *info)
+{
+	size_t i;
+
+	for (i = 0; info && i < info->n_tables; i++)
+		if (!utf8_valid(info->tables[i], strlen(info->tables[i])))
+			return true;
+	return false;
+}
+
+static void write_db(struct jsonw *w, const struct event_db *db)
+{
+	bool escape = tables_escaped(db->info);
+
+	jsonw_object(w, "db");
+	jsonw_string(w, "system", db->system);
+	if (db->text) {
+		jsonw_object(w, "query");
+		jsonw_bytes(w, "text", "db.query.text", db->text, db->text_len);
+		jsonw_end(w);
+	}
+	if (!db->text) {
+		jsonw_null(w, "operation");
+	} else if (db->info && db->info->operation[0]) {
+		jsonw_object(w, "operation");
+		jsonw_string(w, "name", db->info->operation);
+		jsonw_end(w);
+	}
+	if (db->info && db->info->n_tables) {
+		jsonw_object(w, "collection");
+		if (escape)
+			jsonw_bytes_escaped(w, "name", db->info->tables[0],
+					    strlen(db->info->tables[0]));
+		else
+			jsonw_stringn(w, "name", db->info->tables[0], strlen(db->info->tables[0]));
+		jsonw_end(w);
+	}
+	if (db->namespace)
+		jsonw_bytes(w, "namespace", "db.namespace", db->namespace, strlen(db->namespace));
+	if (db->user)
+		jsonw_bytes(w, "user", "db.user", db->user, strlen(db->user));
+	if (db->rows >= 0) {
+		jsonw_object(w, "response");
+		jsonw_int(w, "returned_rows", db->rows);
+		jsonw_end(w);
+	}
+	jsonw_end(w);
+	if (db->host || (db->port && atoi(db->port) > 0)) {
+		jsonw_object(w, "server");
+		if (db->host)
+			jsonw_bytes(w, "address", "server.address", db->host, strlen(db->host));
+		if (db->port && atoi(db->port) > 0)
+			jsonw_int(w, "port", atoi(db->port));
+		jsonw_end(w);
+	}
+}
+
+static void write_custos_db(struct jsonw *w, const struct event_db *db)
+{
+	bool escape = tables_escaped(db->info);
+
+	jsonw_object(w, "db");
+	if (db->truncated)
+		jsonw_bool(w, "query_truncated", true);
+	if (db->info) {
+		jsonw_array(w, "tables");
+		write_tables(w, db->info, escape, 0);
+		jsonw_end(w);
+		if (escape) {
+			jsonw_mark_escaped(w, "custos.db.tables");
+			jsonw_mark_escaped(w, "db.collection.name");
+		}
+		if (db->info->more_tables)
+			jsonw_bool(w, "tables_truncated", true);
+	}
+	if (db->customer_data)
+		jsonw_bool(w, "customer_data", true);
+	if (db->socket)
+		jsonw_bytes(w, "socket", "custos.db.socket", db->socket, strlen(db->socket));
+	if (db->affected >= 0)
+		jsonw_int(w, "affected_rows", db->affected);
+	if (db->prepared_name)
+		jsonw_bytes(w, "prepared_name", "custos.db.prepared_name", db->prepared_name,
+			    strlen(db->prepared_name));
+	jsonw_end(w);
+}
+
+static void write_rule(struct jsonw *w, const struct event *ev)
+{
+	size_t i;
+
+	if (ev->kind == EVENT_DB_STATEMENT) {
+		if (!ev->db.customer_data)
+			return;
+		jsonw_array(w, "tags");
+		for (i = 0; i < ev->db.n_tags; i++)
+			jsonw_string(w, NULL, ev->db.tags[i]);
+		jsonw_end(w);
+		return;
+	}
+	if (!ev->rule)
+		return;
+	if (ev->rule->name)
+		jsonw_string(w, "rule", ev->rule->name);
+	else
+		jsonw_null(w, "rule");
+	jsonw_array(w, "tags");
+	for (i = 0; i < ev->rule->n_tags; i++)
+		jsonw_string(w, NULL, ev->rule->tags[i]);
+	jsonw_end(w);
+}
+
+static void write_open(struct jsonw *w, const struct event_open *open)
+{
+	jsonw_object(w, "open");
+	if (open->has_flags)
+		encode_open_flags(w, "flags", open->flags);
+	if (open->shared)
+		jsonw_bool(w, "shared", true);
+	if (open->has_fd)
+		jsonw_int(w, "fd", open->fd);
+	if (open->shared) {
+		jsonw_object(w, "opener");
+		jsonw_int(w, "pid", open->opener);
+		jsonw_end(w);
+	}
+	if (open->via == CUSTOS_OPEN_IO_URING)
+		jsonw_string(w, "via", "io_uring");
+	else if (open->via == CUSTOS_OPEN_EXISTING)
+		jsonw_bool(w, "existing", true);
+	jsonw_end(w);
+}
+
+static void write_summary(struct jsonw *w, const struct event_summary *s)
+{
+	jsonw_object(w, "io");
+	jsonw_int(w, "bytes_read", (int64_t)s->since.bytes_read);
+	jsonw_int(w, "read_calls", (int64_t)s->since.read_calls);
+	jsonw_int(w, "bytes_written", (int64_t)s->since.bytes_written);
+	jsonw_int(w, "write_calls", (int64_t)s->since.write_calls);
+	jsonw_int(w, "total_bytes_read", (int64_t)s->total_bytes_read);
+	jsonw_int(w, "total_bytes_written", (int64_t)s->total_bytes_written);
+	if (s->incomplete)
+		jsonw_bool(w, "incomplete", true);
+	jsonw_end(w);
+	jsonw_object(w, "close");
+	jsonw_string(w, "reason", s->reason);
+	jsonw_bool(w, "final", s->final);
+	jsonw_end(w);
+}
+
+static void write_names(struct jsonw *w, const char *key, uint32_t bits, const char *const *names,
+			const uint32_t *values, size_t n)
+{
+	size_t i;
+
+	jsonw_array(w, key);
+	for (i = 0; i < n; i++)
+		if ((values[i] && (bits & values[i]) == values[i]) || (!values[i] && !bits))
+			jsonw_string(w, NULL, names[i]);
+	jsonw_end(w);
+}
+
+static void write_mmap(struct jsonw *w, const struct event_mmap *m)
+{
+	static const char *const prot_names[] = {"PROT_NONE", "PROT_READ", "PROT_WRITE",
+						 "PROT_EXEC"};
+	static const uint32_t prot_values[] = {0, PROT_READ, PROT_WRITE, PROT_EXEC};
+	static const char *const map_names[] = {"MAP_SHARED", "MAP_PRIVATE"};
+	static const uint32_t map_values[] = {MAP_SHARED, MAP_PRIVATE};
+
+	jsonw_object(w, "mmap");
+	jsonw_int(w, "length", (int64_t)m->length);
+	jsonw_int(w, "offset", (int64_t)m->offset);
+	write_names(w, "prot", m->prot, prot_names, prot_values, 4);
+	write_names(w, "flags", m->flags & MAP_TYPE, map_names, map_values, 2);
+	jsonw_end(w);
+	jsonw_object(w, "io");
+	jsonw_int(w, "mapped_bytes", (int64_t)m->length);
+	jsonw_end(w);
+}
+
+/* custos.change.* of truncate, chmod, chown; custos.rename.* of a rename. */
+static void write_change(struct jsonw *w, const struct event_change *c)
+{
+	char mode[16];
+
+	if (c->rename_from) {
+		jsonw_object(w, "rename");
+		jsonw_bytes(w, "from", "custos.rename.from", c->rename_from, c->rename_from_len);
+		if (c->left_watch)
+			jsonw_bool(w, "left_watch", true);
+		jsonw_end(w);
+	}
+	jsonw_object(w, "change");
+	switch (c->op) {
+	case CUSTOS_CHANGE_TRUNCATE:
+		jsonw_int(w, "length", (int64_t)c->arg);
+		break;
+	case CUSTOS_CHANGE_CHMOD:
+		snprintf(mode, sizeof(mode), "%04o", (unsigned int)(c->arg & 07777));
+		jsonw_string(w, "mode", mode);
+		break;
+	case CUSTOS_CHANGE_CHOWN:
+		/* (uid_t)-1 leaves the owner (or group) as it is. */
+		if ((uint32_t)c->arg != UINT32_MAX)
+			jsonw_int(w, "uid", (uint32_t)c->arg);
+		if (c->arg2 != UINT32_MAX)
+			jsonw_int(w, "gid", c->arg2);
+		break;
+	}
+	jsonw_end(w);
+}
+
+static void write_custos(struct jsonw *w, const struct event *ev)
+{
+	const struct event_file *f = ev->file;
+	size_t i;
+
+	jsonw_object(w, "custos");
+	write_rule(w, ev);
+	if (ev->open_id)
+		jsonw_int(w, "open_id", (int64_t)ev->open_id);
+	switch (ev->kind) {
+	case EVENT_FILE_OPEN:
+	case EVENT_FILE_DENIED:
+		write_open(w, &ev->open);
+		break;
+	case EVENT_FILE_SUMMARY:
+		write_summary(w, &ev->summary);
+		break;
+	case EVENT_FILE_MMAP:
+		write_mmap(w, &ev->mmap);
+		break;
+	case EVENT_FILE_CHANGE:
+		write_change(w, &ev->change);
+		break;
+	case EVENT_DB_STATEMENT:
+		write_custos_db(w, &ev->db);
+		break;
+	case EVENT_AGENT:
+		break;
+	}
+	if (f && (!f->path_len || f->path_truncated || f->deleted)) {
+		jsonw_object(w, "file");
+		if (!f->path_len)
+			jsonw_bool(w, "path_unknown", true);
+		if (f->path_truncated)
+			jsonw_bool(w, "path_truncated", true);
+		if (f->deleted)
+			jsonw_bool(w, "deleted", true);
+		jsonw_end(w);
+	}
+	if (ev->who)
+		jsonw_paste(w, &ev->who->custos_process);
+	if (ev->kind == EVENT_AGENT && ev->agent) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(ev->agent, key, value) jsonw_value(w, key, value);
+	}
+	if (w->n_escaped) {
+		jsonw_array(w, "escaped");
+		for (i = 0; i < w->n_escaped; i++)
+			jsonw_string(w, NULL, w->escaped[i]);
+		jsonw_end(w);
+	}
+	jsonw_int(w, "seq", (int64_t)ev->seq);
+	jsonw_int(w, "schema_version", CUSTOS_SCHEMA_VERSION);
+	if (ev->chain)
+		jsonw_string(w, "chain", ev->chain);
+	jsonw_end(w);
+}
+
+int encode_event(struct jsonw *w, const struct event *ev)
+{
+	jsonw_object(w, NULL);
+	write_time(w, "@timestamp", ev->time_ns);
+	write_event_meta(w, ev);
+	if (ev->file)
+		write_file(w, ev->file);
+	if (ev->who)
+		jsonw_paste(w, &ev->who->json);
+	if (ev->kind == EVENT_DB_STATEMENT)
+		write_db(w, &ev->db);
+	if (ev->error_code || ev->error_message) {
+		jsonw_object(w, "error");
+		if (ev->error_code)
+			jsonw_string(w, "code", ev->error_code);
+		if (ev->error_message)
+			jsonw_bytes(w, "message", "error.message", ev->error_message,
+				    ev->error_message_len);
+		jsonw_end(w);
+	}
+	jsonw_object(w, "host");
+	jsonw_bytes(w, "name", "host.name", ev->host, strlen(ev->host));
+	jsonw_end(w);
+	write_custos(w, ev);
+	jsonw_end(w);
+	return jsonw_error(w);
 }
 
 const char *encode_errno_name(int err, char buf[16])

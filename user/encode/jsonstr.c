@@ -46,36 +46,41 @@ bool utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-json_t *jsonstr_bytes_escaped(const char *data, size_t len)
+size_t jsonstr_escape(const char *data, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)data;
 	size_t i = 0, o = 0;
-	json_t *out;
-	char *buf;
 
-	buf = malloc(len * 4 + 1);
-	if (!buf)
-		return NULL;
 	while (i < len) {
 		size_t n = utf8_sequence_len(p + i, len - i);
 
 		if (n == 1 && p[i] == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = '\\';
+			out[o++] = '\\';
+			out[o++] = '\\';
 		} else if (n) {
-			memcpy(buf + o, p + i, n);
+			memcpy(out + o, p + i, n);
 			o += n;
 		} else {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[p[i] >> 4];
-			buf[o++] = hex[p[i] & 0xf];
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 0xf];
 			n = 1;
 		}
 		i += n;
 	}
-	out = json_stringn_nocheck(buf, o);
+	return o;
+}
+
+json_t *jsonstr_bytes_escaped(const char *data, size_t len)
+{
+	char *buf = malloc(len * 4 + 1);
+	json_t *out;
+
+	if (!buf)
+		return NULL;
+	out = json_stringn_nocheck(buf, jsonstr_escape(data, len, buf));
 	free(buf);
 	return out;
 }

@@ -19,6 +19,9 @@
 size_t utf8_sequence_len(const unsigned char *s, size_t avail);
 bool utf8_valid(const char *s, size_t len);
 
+/* The escaped form of len bytes into out (room for 4 * len bytes); returns its length. */
+size_t jsonstr_escape(const char *data, size_t len, char *out);
+
 /* A new JSON string for len bytes of data; *escaped is set if they were escaped. NULL on ENOMEM. */
 json_t *jsonstr_bytes(const char *data, size_t len, bool *escaped);
 /*

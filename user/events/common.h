@@ -9,6 +9,7 @@
 
 #include <custos/abi.h>
 #include "encode/encode.h"
+#include "encode/event.h"
 #include "events/events.h"
 #include "lib/hashmap.h"
 #include "lib/proc.h"
@@ -27,36 +28,22 @@ struct open_state {
 	uint64_t open_id;
 	struct custos_task opener;
 	char *path;
-	size_t path_len;
-	json_t *rule;	      /* {"rule": name, "tags": [...]}, as at open time */
-	json_t *file;	      /* file.*, shared by its events */
-	json_t *file_custos;  /* the custos.* members file.* brings (escaped, file), or NULL */
+	const struct event_rule *rule; /* as at open time */
+	struct event_file file;	       /* file.* of its events; path is st->path */
 	struct hashmap users; /* tgid -> struct file_user: the opener and others who used it */
-	uint64_t ino;
-	uint32_t dev;
-	uint32_t mode;
-	uint32_t owner_uid;
-	uint32_t owner_gid;
 	uint32_t missing_sweeps;
 	uint32_t sweep_seen;
 };
 
-/*
- * The encoded identity of a thread (process.*, user.*, group.*, container.*),
- * shared by its events while nothing in it changes: building it is most of
- * the cost of an event.
- */
+/* A thread's identity as its events show it, shared while nothing in it changes. */
 struct who_cache {
-	struct custos_task task;
+	struct event_who who;
 	uint64_t proc_generation;
 	int64_t used_ns;
-	json_t *who;	/* top-level members to share into each event */
-	json_t *custos; /* custos.* members it brings (escaped, process) */
 };
 
 struct events {
 	char *hostname;
-	json_t *host; /* host.*, shared by every event */
 	events_emit_fn emit;
 	void *emit_ctx;
 	events_exec_fn on_exec;
@@ -67,14 +54,13 @@ struct events {
 	struct users users;
 	struct hashmap opens; /* open_id -> struct open_state */
 	struct hashmap whos;  /* tid -> struct who_cache */
-	struct hashmap flags; /* open(2) flags -> their names, shared */
-	struct hashmap rules; /* rule id -> {"rule": name, "tags": [...]} of every config seen */
+	struct hashmap rules; /* rule id -> struct event_rule, of every config seen */
 	struct db_state *db;  /* database client calls being paired into statements */
 	struct encode_clock clock;
 	uint64_t seq;
 	uint32_t sweep;
 	struct events_stats stats;
-	json_t *chain_placeholder; /* custos.chain until the line is sealed; NULL: no chain */
+	const char *chain; /* custos.chain until the line is sealed; NULL: no chain */
 };
 
 /* Checks that a record fits, with var bytes after its fixed part. */
@@ -84,19 +70,22 @@ static inline bool record_fits(size_t size, size_t fixed, size_t var)
 }
 
 /* common.c: what every kind of event shares */
-void events_who_cache_free(struct who_cache *w);
-/* Forgets the identities not used since older_than_ns. */
 void events_whos_clear(struct events *e, int64_t older_than_ns);
-json_t *events_rule_json(const struct events *e, uint32_t rule_id);
-json_t *events_open_flags(struct events *e, uint32_t flags);
-void events_add_rule(json_t *ev, json_t *rule);
-void events_share_members(json_t *ev, json_t *dst, json_t *src);
-void events_encode_who(struct events *e, json_t *ev, const struct custos_task *task);
+void events_rule_free(struct event_rule *rule);
+/* The rule of a rule id; one with a NULL name if the id is unknown. */
+const struct event_rule *events_rule(const struct events *e, uint32_t rule_id);
+/* Who task is, as its events show it; NULL when it cannot be built (no memory). */
+const struct event_who *events_who(struct events *e, const struct custos_task *task);
+/* A new event of kind at boot_ns (CLOCK_BOOTTIME) with its event.* fields. */
+void events_event_init(const struct events *e, struct event *ev, enum event_kind kind,
+		       uint64_t boot_ns, const char *category, const char *type, const char *action,
+		       const char *outcome);
+/* Numbers the event and hands it to emit. */
+void events_emit(struct events *e, struct event *ev);
 char *events_join_path(const char *names, const struct custos_path_info *info, size_t *len);
-void events_add_path_flags(json_t *ev, const struct custos_path_info *info);
-/* event.action of a change (enum custos_change_op), NULL if unknown; custos.change.* of it. */
+void events_path_flags(struct event_file *f, const struct custos_path_info *info);
+/* event.action of a change (enum custos_change_op), NULL if unknown. */
 const char *events_change_action(uint32_t op);
-void events_encode_change(json_t *ev, uint32_t op, uint64_t arg, uint32_t arg2);
 
 /* file.c: opens, summaries, other processes' use, mmap, changes through an fd */
 int events_file_open(struct events *e, const struct custos_file_open *rec, size_t size);

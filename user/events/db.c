@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "kernel/dbprobe.h"
-#include "encode/jsonstr.h"
 #include "encode/sql.h"
 
 #include "common.h"
@@ -238,121 +237,24 @@ static struct db_stmt *stmt_copy(const struct db_stmt *from)
 	return s;
 }
 
-/* As written in the query; if one is not UTF-8, all are escaped, so one rule decodes them. */
-static json_t *encode_tables(json_t *ev, const struct sql_info *info)
-{
-	json_t *tables = json_array();
-	bool escape = false;
-	size_t i;
-
-	for (i = 0; i < info->n_tables; i++)
-		escape |= !utf8_valid(info->tables[i], strlen(info->tables[i]));
-	for (i = 0; i < info->n_tables; i++) {
-		size_t n = strlen(info->tables[i]);
-
-		json_array_append_new(tables, escape ? jsonstr_bytes_escaped(info->tables[i], n)
-						     : json_stringn_nocheck(info->tables[i], n));
-	}
-	if (escape) {
-		encode_mark_escaped(ev, "custos.db.tables");
-		encode_mark_escaped(ev, "db.collection.name");
-	}
-	if (info->n_tables)
-		json_object_set(encode_obj(ev, "db.collection"), "name", json_array_get(tables, 0));
-	return tables;
-}
-
-/* db.query.text and what is read from it: operation, tables; tags if they are customer data. */
-static bool encode_query(struct events *e, json_t *ev, const struct db_stmt *s)
-{
-	const struct config_databases *cfg = &e->cfg->databases;
-	json_t *db = encode_obj(ev, "db"), *tables;
-	bool customer = false;
-	struct sql_info info;
-	size_t i, j;
-	char *text;
-
-	if (!s->text) {
-		json_object_set_new(db, "operation", json_null());
-		return !cfg->only_tables;
-	}
-	sql_describe(dialects[s->system], s->text, s->len, &info);
-	if (cfg->raw_text) {
-		encode_bytes(ev, encode_obj(ev, "db.query"), "text", "db.query.text", s->text,
-			     s->len);
-	} else {
-		text = malloc(s->len + 1);
-		if (text) {
-			size_t n =
-			    sql_redact(dialects[s->system], s->text, s->len, text, s->len + 1);
-
-			encode_bytes(ev, encode_obj(ev, "db.query"), "text", "db.query.text", text,
-				     n);
-			free(text);
-		}
-	}
-	if (s->truncated)
-		json_object_set_new(encode_obj(ev, "custos.db"), "query_truncated", json_true());
-	if (info.operation[0])
-		json_object_set_new(encode_obj(ev, "db.operation"), "name",
-				    json_string(info.operation));
-	tables = encode_tables(ev, &info);
-	for (i = 0; i < info.n_tables; i++)
-		for (j = 0; j < cfg->n_tables; j++)
-			customer |= sql_table_matches(cfg->tables[j], info.tables[i]);
-	json_object_set_new(encode_obj(ev, "custos.db"), "tables", tables);
-	if (info.more_tables)
-		json_object_set_new(encode_obj(ev, "custos.db"), "tables_truncated", json_true());
-	if (customer) {
-		json_t *tags = json_array();
-
-		for (j = 0; j < cfg->n_tags; j++)
-			json_array_append_new(tags, json_string(cfg->tags[j]));
-		json_object_set_new(encode_obj(ev, "custos"), "tags", tags);
-		json_object_set_new(encode_obj(ev, "custos.db"), "customer_data", json_true());
-	}
-	return customer || !cfg->only_tables;
-}
-
-static void encode_conn(json_t *ev, const struct db_conn *c)
-{
-	json_t *db = encode_obj(ev, "db");
-
-	if (!c)
-		return;
-	if (c->name)
-		encode_bytes(ev, db, "namespace", "db.namespace", c->name, strlen(c->name));
-	if (c->user)
-		encode_bytes(ev, db, "user", "db.user", c->user, strlen(c->user));
-	if (c->host)
-		encode_bytes(ev, encode_obj(ev, "server"), "address", "server.address", c->host,
-			     strlen(c->host));
-	if (c->port && atoi(c->port) > 0)
-		json_object_set_new(encode_obj(ev, "server"), "port", json_integer(atoi(c->port)));
-	if (c->socket)
-		encode_bytes(ev, encode_obj(ev, "custos.db"), "socket", "custos.db.socket",
-			     c->socket, strlen(c->socket));
-}
-
 /*
  * The server's error message quotes the values it refused ("Key (email)=(a@b.com)
  * already exists"): unless raw text is asked for, only its first line is kept, with
- * what is quoted in it replaced by ?.
+ * what is quoted in it replaced by ?. Returns a buffer to free, its length in *len.
  */
-static void encode_error(json_t *ev, const char *msg, bool raw)
+static char *error_text(const char *msg, bool raw, size_t *len)
 {
-	json_t *error = encode_obj(ev, "error");
-	size_t i, n = 0, len = strcspn(msg, "\n");
+	size_t i, n = 0, first = strcspn(msg, "\n");
 	char quote = 0, *out;
 
 	if (raw) {
-		encode_bytes(ev, error, "message", "error.message", msg, strlen(msg));
-		return;
+		*len = strlen(msg);
+		return strdup(msg);
 	}
-	out = malloc(2 * len + 2); /* "" becomes "?" */
+	out = malloc(2 * first + 2); /* "" becomes "?" */
 	if (!out)
-		return;
-	for (i = 0; i < len; i++) {
+		return NULL;
+	for (i = 0; i < first; i++) {
 		char c = msg[i];
 
 		if (quote) {
@@ -367,43 +269,78 @@ static void encode_error(json_t *ev, const char *msg, bool raw)
 	}
 	if (quote)
 		out[n++] = '?';
-	encode_bytes(ev, error, "message", "error.message", out, n);
-	free(out);
+	*len = n;
+	return out;
 }
 
-/* The event of one statement executed. */
+/* Does the statement name a customer-data table of the config? */
+static bool names_customer_table(const struct config_databases *cfg, const struct sql_info *info)
+{
+	size_t i, j;
+
+	for (i = 0; i < info->n_tables; i++)
+		for (j = 0; j < cfg->n_tables; j++)
+			if (sql_table_matches(cfg->tables[j], info->tables[i]))
+				return true;
+	return false;
+}
+
+/* The event of one statement executed (unless the config leaves its tables out). */
 static void emit_statement(struct events *e, const struct db_stmt *s,
 			   const struct custos_task *task, uint64_t end_ns)
 {
+	const struct config_databases *cfg = &e->cfg->databases;
 	struct db_conn *c = pairmap_get(&e->db->conns, task->tgid, s->conn);
-	json_t *ev, *db;
+	char *redacted = NULL, *error = NULL;
+	struct sql_info info;
+	struct event ev;
+	struct event_db *db = &ev.db;
 
-	ev = encode_event(&e->clock, s->start_ns, "database", "access", "query",
-			  s->failed ? "failure" : "success", NULL);
-	db = encode_obj(ev, "db");
-	json_object_set_new(db, "system", json_string(dbprobe_system_name(s->system)));
-	if (!encode_query(e, ev, s)) {
+	events_event_init(e, &ev, EVENT_DB_STATEMENT, s->start_ns, "database", "access", "query",
+			  s->failed ? "failure" : "success");
+	if (s->text) {
+		sql_describe(dialects[s->system], s->text, s->len, &info);
+		db->info = &info;
+		db->customer_data = names_customer_table(cfg, &info);
+	}
+	if (cfg->only_tables && !db->customer_data) {
 		e->stats.db_untagged++;
-		json_decref(ev);
 		return;
 	}
-	encode_conn(ev, c);
-	if (s->rows >= 0)
-		json_object_set_new(encode_obj(ev, "db.response"), "returned_rows",
-				    json_integer(s->rows));
-	if (s->affected >= 0)
-		json_object_set_new(encode_obj(ev, "custos.db"), "affected_rows",
-				    json_integer(s->affected));
-	if (s->name)
-		encode_bytes(ev, encode_obj(ev, "custos.db"), "prepared_name",
-			     "custos.db.prepared_name", s->name, strlen(s->name));
-	if (end_ns > s->start_ns)
-		json_object_set_new(encode_obj(ev, "event"), "duration",
-				    json_integer(end_ns - s->start_ns));
-	if (s->error)
-		encode_error(ev, s->error, e->cfg->databases.raw_text);
-	events_encode_who(e, ev, task);
-	events_emit(e, ev);
+	db->system = dbprobe_system_name(s->system);
+	if (s->text && cfg->raw_text) {
+		db->text = s->text;
+		db->text_len = s->len;
+	} else if (s->text) {
+		redacted = malloc(s->len + 1);
+		if (redacted) {
+			db->text = redacted;
+			db->text_len =
+			    sql_redact(dialects[s->system], s->text, s->len, redacted, s->len + 1);
+		}
+	}
+	db->truncated = s->truncated;
+	db->tags = cfg->tags;
+	db->n_tags = cfg->n_tags;
+	if (c) {
+		db->namespace = c->name;
+		db->user = c->user;
+		db->host = c->host;
+		db->port = c->port;
+		db->socket = c->socket;
+	}
+	db->rows = s->rows;
+	db->affected = s->affected;
+	db->prepared_name = s->name;
+	db->duration_ns = end_ns > s->start_ns ? end_ns - s->start_ns : 0;
+	if (s->error) {
+		error = error_text(s->error, cfg->raw_text, &ev.error_message_len);
+		ev.error_message = error;
+	}
+	ev.who = events_who(e, task);
+	events_emit(e, &ev);
+	free(redacted);
+	free(error);
 }
 
 /* "UPDATE 3", "INSERT 0 3", "DELETE 3": the rows a command changed. */

@@ -24,7 +24,6 @@ struct events *events_new(const char *hostname, events_emit_fn emit, void *ctx)
 	}
 	e->emit = emit;
 	e->emit_ctx = ctx;
-	e->host = json_pack("{s:s}", "name", hostname);
 	proc_table_init(&e->procs);
 	proc_seed(&e->procs);
 	encode_clock_sync(&e->clock);
@@ -44,18 +43,12 @@ void events_free(struct events *e)
 	events_whos_clear(e, INT64_MAX);
 	hashmap_clear(&e->whos);
 	i = 0;
-	while (hashmap_next(&e->flags, &i, NULL, &st))
-		json_decref(st);
-	hashmap_clear(&e->flags);
-	i = 0;
 	while (hashmap_next(&e->rules, &i, NULL, &st))
-		json_decref(st);
+		events_rule_free(st);
 	hashmap_clear(&e->rules);
 	events_db_free(e);
 	proc_table_free(&e->procs);
 	users_clear(&e->users);
-	json_decref(e->host);
-	json_decref(e->chain_placeholder);
 	free(e->hostname);
 	free(e);
 }
@@ -75,18 +68,24 @@ void events_set_config(struct events *e, const struct config *cfg, const struct 
 	for (i = 0; i < cfg->n_rules; i++) {
 		uint64_t id = set->generation << CUSTOS_RULE_INDEX_BITS | i;
 		const struct config_rule *r = &cfg->rules[i];
-		json_t *info, *old = NULL;
+		struct event_rule *rule;
+		bool ok;
 
 		if (hashmap_get(&e->rules, id))
 			continue;
-		info = json_pack("{s:s, s:[]}", "rule", r->name, "tags");
-		for (t = 0; info && t < r->n_tags; t++)
-			json_array_append_new(json_object_get(info, "tags"),
-					      json_string(r->tags[t]));
-		if (info && !hashmap_put(&e->rules, id, info, (void **)&old))
-			json_decref(old);
-		else
-			json_decref(info);
+		rule = calloc(1, sizeof(*rule));
+		if (!rule)
+			continue;
+		rule->name = strdup(r->name);
+		rule->tags = calloc(r->n_tags ? r->n_tags : 1, sizeof(*rule->tags));
+		ok = rule->name && rule->tags;
+		for (t = 0; ok && t < r->n_tags; t++) {
+			rule->tags[t] = strdup(r->tags[t]);
+			ok = rule->tags[t] != NULL;
+			rule->n_tags += ok;
+		}
+		if (!ok || hashmap_put(&e->rules, id, rule, NULL))
+			events_rule_free(rule);
 	}
 }
 
@@ -124,8 +123,7 @@ void events_forget_names(struct events *e)
 
 void events_set_chained(struct events *e, bool chained)
 {
-	json_decref(e->chain_placeholder);
-	e->chain_placeholder = chained ? json_string(CHAIN_PLACEHOLDER) : NULL;
+	e->chain = chained ? CHAIN_PLACEHOLDER : NULL;
 }
 
 static int on_proc_exec(struct events *e, const struct custos_proc_exec *rec, size_t size)

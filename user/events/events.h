@@ -3,7 +3,8 @@
  * From kernel records to events: decodes and checks each record, keeps the
  * state of watched files open now (to report byte counts as differences and
  * to name the file in its summaries), enriches with process and user
- * information, and hands finished JSON events to an emit callback.
+ * information, and hands each typed event (encode/event.h) to an emit
+ * callback.
  */
 #ifndef CUSTOS_EVENTS_H
 #define CUSTOS_EVENTS_H
@@ -16,12 +17,13 @@
 #include <custos/abi.h>
 #include "config/config.h"
 #include "encode/encode.h"
+#include "encode/event.h"
 #include "kernel/watch.h"
 
 struct events;
 
-/* Receives each finished event; the event is freed after it returns. */
-typedef void (*events_emit_fn)(json_t *event, void *ctx);
+/* Receives each finished event; it is only valid during the call. */
+typedef void (*events_emit_fn)(const struct event *event, void *ctx);
 
 struct events_stats {
 	uint64_t records[CUSTOS_REC_TYPE_MAX]; /* by type; [0] counts unknown types */
@@ -60,11 +62,13 @@ void events_flush_end(struct events *e, bool judge_lost);
 typedef void (*events_exec_fn)(uint32_t tgid, const char *exe, void *ctx);
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx);
 
-/* A new event of the agent itself (agent-start, agent-heartbeat...), to fill and emit. */
-json_t *events_agent_event(struct events *e, const char *action, const char *type,
-			   const char *outcome);
-/* Adds the common fields (host, seq, schema version) and emits ev; takes ownership. */
-void events_emit(struct events *e, json_t *ev);
+/*
+ * Emits an event of the agent itself (agent-start, agent-heartbeat, gap...):
+ * custos holds its custos.* members (taken; may be NULL). alert makes it
+ * event.kind "alert".
+ */
+void events_emit_agent(struct events *e, const char *action, const char *type, const char *outcome,
+		       bool alert, json_t *custos);
 /* Every event gets custos.chain = CHAIN_PLACEHOLDER, for the output to seal (see chain.h). */
 void events_set_chained(struct events *e, bool chained);
 

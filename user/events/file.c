@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common.h"
 
@@ -32,9 +31,6 @@ void events_open_state_free(struct open_state *st)
 		free(user);
 	hashmap_clear(&st->users);
 	free(st->path);
-	json_decref(st->rule);
-	json_decref(st->file);
-	json_decref(st->file_custos);
 	free(st);
 }
 
@@ -57,26 +53,35 @@ static struct file_user *file_user(struct open_state *st, uint32_t tgid,
 	return u;
 }
 
-/* file.* of an open file and its custos.* companions, built once for all its events. */
-static void open_state_encode_file(struct events *e, struct open_state *st,
-				   const struct custos_path_info *info)
+/* The open file's event_file: what every event of it shows (path set by the caller). */
+static void open_state_file(struct open_state *st, uint32_t dev, uint64_t ino, uint32_t mode,
+			    uint32_t owner_uid, uint32_t owner_gid)
 {
-	json_t *tmp = json_object();
+	struct event_file *f = &st->file;
 
-	encode_file(tmp, st->path, st->path_len, st->dev, st->ino, st->mode, &e->users,
-		    st->owner_uid, st->owner_gid);
-	if (info)
-		events_add_path_flags(tmp, info);
-	st->file = json_incref(json_object_get(tmp, "file"));
-	st->file_custos = json_incref(json_object_get(tmp, "custos"));
-	json_decref(tmp);
+	f->path = st->path;
+	f->has_identity = true;
+	f->dev = dev;
+	f->ino = ino;
+	f->mode = mode;
+	f->has_owner = true;
+	f->owner_uid = owner_uid;
+	f->owner_gid = owner_gid;
 }
 
-static void share_file(json_t *ev, const struct open_state *st, json_t *file)
+/* The event_file of st as an event shows it now (the names the owner ids resolve to may change). */
+static void file_event_init(struct events *e, struct open_state *st, struct event *ev,
+			    enum event_kind kind, uint64_t boot_ns, const char *action,
+			    const struct custos_task *task)
 {
-	json_object_set(ev, "file", file);
-	if (st->file_custos)
-		events_share_members(ev, encode_obj(ev, "custos"), st->file_custos);
+	events_event_init(e, ev, kind, boot_ns, "file", "access", action, "success");
+	/* Names are looked up as the event is made: the table of names may have been cleared. */
+	st->file.owner = users_name(&e->users, st->file.owner_uid);
+	st->file.group = users_group(&e->users, st->file.owner_gid);
+	ev->file = &st->file;
+	ev->who = events_who(e, task);
+	ev->rule = st->rule;
+	ev->open_id = st->open_id;
 }
 
 static struct open_state *open_state_new(struct events *e, uint64_t open_id,
@@ -88,7 +93,7 @@ static struct open_state *open_state_new(struct events *e, uint64_t open_id,
 		return NULL;
 	st->open_id = open_id;
 	st->opener = *opener;
-	st->rule = events_rule_json(e, rule);
+	st->rule = events_rule(e, rule);
 	st->sweep_seen = e->sweep;
 	if (!file_user(st, opener->tgid, opener) ||
 	    hashmap_put(&e->opens, open_id, st, (void **)&old)) {
@@ -102,42 +107,33 @@ static struct open_state *open_state_new(struct events *e, uint64_t open_id,
 int events_file_open(struct events *e, const struct custos_file_open *rec, size_t size)
 {
 	struct open_state *st;
-	json_t *ev, *open, *file;
+	struct event_file file;
+	struct event ev;
+	size_t len;
 
 	if (!record_fits(size, sizeof(*rec), rec->path.len))
 		return -EINVAL;
 	st = open_state_new(e, rec->open_id, &rec->task, rec->rule);
 	if (!st)
 		return -ENOMEM;
-	st->path = events_join_path(rec->data, &rec->path, &st->path_len);
-	st->ino = rec->ino;
-	st->dev = rec->dev;
-	st->mode = rec->mode;
-	st->owner_uid = rec->owner_uid;
-	st->owner_gid = rec->owner_gid;
+	st->path = events_join_path(rec->data, &rec->path, &len);
 	if (!st->path) {
 		hashmap_remove(&e->opens, st->open_id);
 		events_open_state_free(st);
 		return -ENOMEM;
 	}
-	open_state_encode_file(e, st, &rec->path);
+	open_state_file(st, rec->dev, rec->ino, rec->mode, rec->owner_uid, rec->owner_gid);
+	st->file.path_len = len;
+	events_path_flags(&st->file, &rec->path);
 
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access", "open", "success", NULL);
-	file = json_copy(st->file); /* shallow: shares the members */
-	json_object_set_new(file, "size", json_integer(rec->size));
-	share_file(ev, st, file);
-	json_decref(file);
-	events_encode_who(e, ev, &rec->task);
-	events_add_rule(ev, st->rule);
-	json_object_set_new(encode_obj(ev, "custos"), "open_id", json_integer(rec->open_id));
-	open = encode_obj(ev, "custos.open");
-	json_object_set_new(open, "flags", events_open_flags(e, rec->flags));
-	json_object_set_new(open, "fd", json_integer(rec->fd));
-	if (rec->via == CUSTOS_OPEN_IO_URING)
-		json_object_set_new(open, "via", json_string("io_uring"));
-	else if (rec->via == CUSTOS_OPEN_EXISTING)
-		json_object_set_new(open, "existing", json_true());
-	events_emit(e, ev);
+	file_event_init(e, st, &ev, EVENT_FILE_OPEN, rec->hdr.ktime_ns, "open", &rec->task);
+	file = st->file;
+	file.has_size = true;
+	file.size = rec->size;
+	ev.file = &file;
+	ev.open = (struct event_open){
+	    .has_flags = true, .flags = rec->flags, .has_fd = true, .fd = rec->fd, .via = rec->via};
+	events_emit(e, &ev);
 	return 0;
 }
 
@@ -151,16 +147,14 @@ static struct open_state *state_for_unseen(struct events *e, uint64_t open_id,
 
 	if (!st)
 		return NULL;
-	st->dev = dev;
-	st->ino = ino;
 	st->path = strdup(it ? it->path : "");
-	st->path_len = it ? strlen(it->path) : 0;
 	if (!st->path) {
 		hashmap_remove(&e->opens, open_id);
 		events_open_state_free(st);
 		return NULL;
 	}
-	open_state_encode_file(e, st, NULL);
+	open_state_file(st, dev, ino, 0, 0, 0);
+	st->file.path_len = strlen(st->path);
 	return st;
 }
 
@@ -186,32 +180,25 @@ static void emit_summary(struct events *e, struct open_state *st, struct file_us
 {
 	const char *action = reason == CUSTOS_CLOSE_FLUSH ? "flush" : "close";
 	bool quiet = u->task.tgid != st->opener.tgid && io_equal(io, &u->reported);
-	json_t *ev, *out, *close;
+	struct event ev;
 
 	if (!quiet) {
-		ev = encode_event(&e->clock, boot_ns, "file", "access", action, "success", NULL);
-		share_file(ev, st, st->file);
-		events_encode_who(e, ev, task);
-		events_add_rule(ev, st->rule);
-		json_object_set_new(encode_obj(ev, "custos"), "open_id", json_integer(st->open_id));
-		out = encode_obj(ev, "custos.io");
-		json_object_set_new(out, "bytes_read",
-				    json_integer(since(io->bytes_read, u->reported.bytes_read)));
-		json_object_set_new(out, "read_calls",
-				    json_integer(since(io->read_calls, u->reported.read_calls)));
-		json_object_set_new(
-		    out, "bytes_written",
-		    json_integer(since(io->bytes_written, u->reported.bytes_written)));
-		json_object_set_new(out, "write_calls",
-				    json_integer(since(io->write_calls, u->reported.write_calls)));
-		json_object_set_new(out, "total_bytes_read", json_integer(io->bytes_read));
-		json_object_set_new(out, "total_bytes_written", json_integer(io->bytes_written));
-		if (reason == CUSTOS_CLOSE_LOST)
-			json_object_set_new(out, "incomplete", json_true());
-		close = encode_obj(ev, "custos.close");
-		json_object_set_new(close, "reason", json_string(close_reasons[reason]));
-		json_object_set_new(close, "final", json_boolean(final));
-		events_emit(e, ev);
+		file_event_init(e, st, &ev, EVENT_FILE_SUMMARY, boot_ns, action, task);
+		ev.summary = (struct event_summary){
+		    .since =
+			{
+			    .bytes_read = since(io->bytes_read, u->reported.bytes_read),
+			    .read_calls = since(io->read_calls, u->reported.read_calls),
+			    .bytes_written = since(io->bytes_written, u->reported.bytes_written),
+			    .write_calls = since(io->write_calls, u->reported.write_calls),
+			},
+		    .total_bytes_read = io->bytes_read,
+		    .total_bytes_written = io->bytes_written,
+		    .reason = close_reasons[reason],
+		    .final = final,
+		    .incomplete = reason == CUSTOS_CLOSE_LOST,
+		};
+		events_emit(e, &ev);
 	}
 	u->reported = *io;
 	if (final) {
@@ -254,7 +241,7 @@ int events_file_shared(struct events *e, const struct custos_file_shared *rec, s
 	struct custos_task opener = {.tgid = rec->opener_tgid};
 	struct open_state *st;
 	struct file_user *u;
-	json_t *ev, *open;
+	struct event ev;
 
 	if (size < sizeof(*rec))
 		return -EINVAL;
@@ -268,97 +255,83 @@ int events_file_shared(struct events *e, const struct custos_file_shared *rec, s
 		return -ENOMEM;
 	memset(&u->reported, 0, sizeof(u->reported));
 	u->task = rec->task;
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access", "open", "success", NULL);
-	share_file(ev, st, st->file);
-	events_encode_who(e, ev, &rec->task);
-	events_add_rule(ev, st->rule);
-	json_object_set_new(encode_obj(ev, "custos"), "open_id", json_integer(st->open_id));
-	open = encode_obj(ev, "custos.open");
-	json_object_set_new(open, "shared", json_true());
-	json_object_set_new(open, "fd", json_integer(rec->fd));
-	json_object_set_new(encode_obj(open, "opener"), "pid", json_integer(rec->opener_tgid));
-	events_emit(e, ev);
+	file_event_init(e, st, &ev, EVENT_FILE_OPEN, rec->hdr.ktime_ns, "open", &rec->task);
+	ev.open = (struct event_open){
+	    .shared = true, .has_fd = true, .fd = rec->fd, .opener = rec->opener_tgid};
+	events_emit(e, &ev);
 	return 0;
 }
 
-/* file.* for a record that carries its own path (not an open file's state). */
-static void encode_record_file(struct events *e, json_t *ev, const char *names,
+/*
+ * An event about a file that carries its own path (not an open file's
+ * state): its event_file, path included, lives in file and the buffer
+ * returned (to free after the event).
+ */
+static char *record_event_init(struct events *e, struct event *ev, struct event_file *file,
+			       enum event_kind kind, uint64_t boot_ns, const char *type,
+			       const char *action, const char *names,
 			       const struct custos_path_info *info, uint32_t dev, uint64_t ino,
-			       uint32_t mode)
+			       uint32_t mode, const struct custos_task *task, uint32_t rule,
+			       uint64_t open_id)
 {
 	size_t len;
 	char *path = events_join_path(names, info, &len);
 
 	if (!path)
-		return;
-	encode_file(ev, path, len, dev, ino, mode, &e->users, 0, 0);
-	json_object_del(json_object_get(ev, "file"), "uid");
-	json_object_del(json_object_get(ev, "file"), "gid");
-	events_add_path_flags(ev, info);
-	free(path);
-}
-
-static json_t *names_of(uint32_t bits, const char *const *names, const uint32_t *values, size_t n)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((values[i] && (bits & values[i]) == values[i]) || (!values[i] && !bits))
-			json_array_append_new(arr, json_string(names[i]));
-	return arr;
+		return NULL;
+	*file = (struct event_file){.path = path,
+				    .path_len = len,
+				    .has_identity = true,
+				    .dev = dev,
+				    .ino = ino,
+				    .mode = mode};
+	events_path_flags(file, info);
+	events_event_init(e, ev, kind, boot_ns, "file", type, action, "success");
+	ev->file = file;
+	ev->who = events_who(e, task);
+	ev->rule = events_rule(e, rule);
+	ev->open_id = open_id;
+	return path;
 }
 
 int events_file_mmap(struct events *e, const struct custos_file_mmap *rec, size_t size)
 {
-	static const char *const prot_names[] = {"PROT_NONE", "PROT_READ", "PROT_WRITE",
-						 "PROT_EXEC"};
-	static const uint32_t prot_values[] = {0, PROT_READ, PROT_WRITE, PROT_EXEC};
-	static const char *const map_names[] = {"MAP_SHARED", "MAP_PRIVATE"};
-	static const uint32_t map_values[] = {MAP_SHARED, MAP_PRIVATE};
-	json_t *ev, *mmap, *rule;
+	struct event_file file;
+	struct event ev;
+	char *path;
 
 	if (!record_fits(size, sizeof(*rec), rec->path.len))
 		return -EINVAL;
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access", "mmap", "success", NULL);
-	encode_record_file(e, ev, rec->data, &rec->path, rec->dev, rec->ino, rec->mode);
-	events_encode_who(e, ev, &rec->task);
-	rule = events_rule_json(e, rec->rule);
-	events_add_rule(ev, rule);
-	json_decref(rule);
-	if (rec->open_id)
-		json_object_set_new(encode_obj(ev, "custos"), "open_id",
-				    json_integer(rec->open_id));
-	mmap = encode_obj(ev, "custos.mmap");
-	json_object_set_new(mmap, "length", json_integer(rec->length));
-	json_object_set_new(mmap, "offset", json_integer(rec->offset));
-	json_object_set_new(mmap, "prot", names_of(rec->prot, prot_names, prot_values, 4));
-	json_object_set_new(mmap, "flags",
-			    names_of(rec->flags & MAP_TYPE, map_names, map_values, 2));
-	json_object_set_new(encode_obj(ev, "custos.io"), "mapped_bytes", json_integer(rec->length));
-	events_emit(e, ev);
+	path = record_event_init(e, &ev, &file, EVENT_FILE_MMAP, rec->hdr.ktime_ns, "access",
+				 "mmap", rec->data, &rec->path, rec->dev, rec->ino, rec->mode,
+				 &rec->task, rec->rule, rec->open_id);
+	if (!path)
+		return -ENOMEM;
+	ev.mmap = (struct event_mmap){
+	    .length = rec->length, .offset = rec->offset, .prot = rec->prot, .flags = rec->flags};
+	events_emit(e, &ev);
+	free(path);
 	return 0;
 }
 
 int events_file_change(struct events *e, const struct custos_file_change *rec, size_t size)
 {
 	const char *action = events_change_action(rec->op);
-	json_t *ev, *rule;
+	struct event_file file;
+	struct event ev;
+	char *path;
 
 	if (!record_fits(size, sizeof(*rec), rec->path.len) || !action ||
 	    rec->op > CUSTOS_CHANGE_CHOWN)
 		return -EINVAL;
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "change", action, "success", NULL);
-	encode_record_file(e, ev, rec->data, &rec->path, rec->dev, rec->ino, rec->mode);
-	events_encode_who(e, ev, &rec->task);
-	rule = events_rule_json(e, rec->rule);
-	events_add_rule(ev, rule);
-	json_decref(rule);
-	if (rec->open_id)
-		json_object_set_new(encode_obj(ev, "custos"), "open_id",
-				    json_integer(rec->open_id));
-	events_encode_change(ev, rec->op, rec->arg, rec->arg2);
-	events_emit(e, ev);
+	path = record_event_init(e, &ev, &file, EVENT_FILE_CHANGE, rec->hdr.ktime_ns, "change",
+				 action, rec->data, &rec->path, rec->dev, rec->ino, rec->mode,
+				 &rec->task, rec->rule, rec->open_id);
+	if (!path)
+		return -ENOMEM;
+	ev.change = (struct event_change){.op = rec->op, .arg = rec->arg, .arg2 = rec->arg2};
+	events_emit(e, &ev);
+	free(path);
 	return 0;
 }
 

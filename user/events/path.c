@@ -113,21 +113,18 @@ static bool excluded(const struct events *e, const struct custos_task *task,
 	       (1ULL << it->rule);
 }
 
-static void add_watch_rule(struct events *e, json_t *ev, const struct watch_item *it)
+static const struct event_rule *watch_rule(const struct events *e, const struct watch_item *it)
 {
-	json_t *rule =
-	    events_rule_json(e, e->watches->generation << CUSTOS_RULE_INDEX_BITS | it->rule);
-
-	events_add_rule(ev, rule);
-	json_decref(rule);
+	return events_rule(e, e->watches->generation << CUSTOS_RULE_INDEX_BITS | it->rule);
 }
 
 int events_file_denied(struct events *e, const struct custos_file_denied *rec, size_t size)
 {
 	char path[JOINED_PATH_MAX], lookup[JOINED_PATH_MAX + 32], errbuf[16];
 	const struct watch_item *it;
+	struct event_file file = {0};
+	struct event ev;
 	size_t path_len;
-	json_t *ev, *err;
 
 	if (!record_fits(size, sizeof(*rec), (size_t)rec->name_len + rec->base.len) ||
 	    rec->name_len == 0)
@@ -144,20 +141,19 @@ int events_file_denied(struct events *e, const struct custos_file_denied *rec, s
 	if (excluded(e, &rec->task, it))
 		return 0;
 
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", "access,denied", "open", "failure",
-			  NULL);
-	encode_file(ev, path, path_len, 0, 0, 0, &e->users, 0, 0);
+	events_event_init(e, &ev, EVENT_FILE_DENIED, rec->hdr.ktime_ns, "file", "access,denied",
+			  "open", "failure");
 	/* The file's identity is unknown to the kernel here; leave it out rather than guess. */
-	json_object_del(encode_obj(ev, "file"), "inode");
-	json_object_del(encode_obj(ev, "file"), "device");
-	events_encode_who(e, ev, &rec->task);
-	add_watch_rule(e, ev, it);
-	json_object_set_new(encode_obj(ev, "custos.open"), "flags",
-			    events_open_flags(e, rec->flags));
-	err = encode_obj(ev, "error");
-	json_object_set_new(err, "code", json_string(encode_errno_name(rec->error, errbuf)));
-	json_object_set_new(err, "message", json_string(strerror(rec->error)));
-	events_emit(e, ev);
+	file.path = path;
+	file.path_len = path_len;
+	ev.file = &file;
+	ev.who = events_who(e, &rec->task);
+	ev.rule = watch_rule(e, it);
+	ev.open = (struct event_open){.has_flags = true, .flags = rec->flags};
+	ev.error_code = encode_errno_name(rec->error, errbuf);
+	ev.error_message = strerror(rec->error);
+	ev.error_message_len = strlen(ev.error_message);
+	events_emit(e, &ev);
 	return 0;
 }
 
@@ -188,6 +184,28 @@ static void resolve_changed(const struct events *e, uint32_t tgid, const char *n
 }
 
 /*
+ * file.* of a name as it is now: identity, type, mode and owner from stat
+ * when it exists (a rename's new name shows an identity even when stat
+ * failed, as before).
+ */
+static void stat_file(struct event_file *f, const struct changed_name *n, bool identity)
+{
+	f->path = n->shown;
+	f->path_len = n->len;
+	f->has_identity = identity;
+	if (!identity)
+		return;
+	f->dev = watch_kernel_dev(n->st.st_dev);
+	f->ino = n->st.st_ino;
+	if (!n->exists)
+		return;
+	f->mode = n->st.st_mode;
+	f->has_owner = true;
+	f->owner_uid = n->st.st_uid;
+	f->owner_gid = n->st.st_gid;
+}
+
+/*
  * unlink, rename, truncate, chmod, chown by name: reported if the name was
  * (unlink, rename's old name) or is (the others, rename's new name) watched.
  * A rename out of a watched tree is reported with custos.rename.left_watch.
@@ -198,8 +216,9 @@ int events_path_change(struct events *e, const struct custos_path_change *rec, s
 	const char *action = events_change_action(rec->op);
 	struct changed_name *from, *to = NULL;
 	const struct watch_item *it;
+	struct event_file file = {0};
 	const char *type;
-	json_t *ev;
+	struct event ev;
 	int ret = 0;
 
 	if (!record_fits(size, sizeof(*rec), first + rec->name2_len + rec->base2.len) ||
@@ -223,29 +242,25 @@ int events_path_change(struct events *e, const struct custos_path_change *rec, s
 		goto out_free;
 	}
 	type = rec->op == CUSTOS_CHANGE_UNLINK ? "deletion" : "change";
-	ev = encode_event(&e->clock, rec->hdr.ktime_ns, "file", type, action, "success", NULL);
+	events_event_init(e, &ev, EVENT_FILE_CHANGE, rec->hdr.ktime_ns, "file", type, action,
+			  "success");
+	ev.change = (struct event_change){.op = rec->op, .arg = rec->arg, .arg2 = rec->arg2};
 	if (to) {
-		encode_file(ev, to->shown, to->len, watch_kernel_dev(to->st.st_dev), to->st.st_ino,
-			    to->exists ? to->st.st_mode : 0, &e->users, to->st.st_uid,
-			    to->st.st_gid);
-		encode_bytes(ev, encode_obj(ev, "custos.rename"), "from", "custos.rename.from",
-			     from->shown, from->len);
-		if (!to->watch)
-			json_object_set_new(encode_obj(ev, "custos.rename"), "left_watch",
-					    json_true());
-	} else if (from->exists) {
-		encode_file(ev, from->shown, from->len, watch_kernel_dev(from->st.st_dev),
-			    from->st.st_ino, from->st.st_mode, &e->users, from->st.st_uid,
-			    from->st.st_gid);
+		stat_file(&file, to, true);
+		ev.change.rename_from = from->shown;
+		ev.change.rename_from_len = from->len;
+		ev.change.left_watch = !to->watch;
 	} else {
-		encode_file(ev, from->shown, from->len, 0, 0, 0, &e->users, 0, 0);
-		json_object_del(encode_obj(ev, "file"), "inode");
-		json_object_del(encode_obj(ev, "file"), "device");
+		stat_file(&file, from, from->exists);
 	}
-	events_encode_who(e, ev, &rec->task);
-	add_watch_rule(e, ev, it);
-	events_encode_change(ev, rec->op, rec->arg, rec->arg2);
-	events_emit(e, ev);
+	if (file.has_owner) {
+		file.owner = users_name(&e->users, file.owner_uid);
+		file.group = users_group(&e->users, file.owner_gid);
+	}
+	ev.file = &file;
+	ev.who = events_who(e, &rec->task);
+	ev.rule = watch_rule(e, it);
+	events_emit(e, &ev);
 out_free:
 	free(from);
 	return ret;

@@ -6,8 +6,9 @@
 #include <time.h>
 
 #include "output/chain.h"
-#include "output/jsonout.h"
+#include "encode/encode.h"
 #include "encode/jsonstr.h"
+#include "encode/jsonw.h"
 #include "output/output.h"
 #include "output/sink.h"
 
@@ -20,7 +21,7 @@ struct output {
 	struct output_filter filter;
 	bool utf8;
 	int error;
-	struct jsonout line; /* one event's JSON, reused */
+	struct jsonw line;   /* one event's JSON, reused */
 	struct sinks *sinks; /* JSON lines go there instead of f, in batches */
 	char *batch;
 	size_t batch_len, batch_cap, batch_lines;
@@ -71,65 +72,49 @@ void output_free(struct output *o)
 {
 	if (!o)
 		return;
-	jsonout_free(&o->line);
+	jsonw_free(&o->line);
 	free(o->batch);
 	free(o);
 }
 
-static uint64_t event_seq(json_t *ev)
+/* Does the event's user, or the user who logged in, go by want (a name or a uid)? */
+static bool user_matches(const struct event_who *who, const char *want)
 {
-	return json_integer_value(json_object_get(json_object_get(ev, "custos"), "seq"));
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", who->task.uid);
+	if (!strcmp(id, want) || (who->user_name && !strcmp(who->user_name, want)))
+		return true;
+	if (who->task.auid == (uint32_t)-1)
+		return false;
+	snprintf(id, sizeof(id), "%u", who->task.auid);
+	return !strcmp(id, want) || (who->audit_name && !strcmp(who->audit_name, want));
 }
 
-static const char *str_at(json_t *ev, const char *obj, const char *key)
+static bool keep(const struct output *o, const struct event *ev)
 {
-	return json_string_value(json_object_get(json_object_get(ev, obj), key));
-}
+	const struct event_who *who = ev->who;
 
-static const char *str_at2(json_t *ev, const char *obj, const char *sub, const char *key)
-{
-	return json_string_value(
-	    json_object_get(json_object_get(json_object_get(ev, obj), sub), key));
-}
-
-static bool user_matches(json_t *ev, const char *want)
-{
-	return (str_at(ev, "user", "id") && !strcmp(str_at(ev, "user", "id"), want)) ||
-	       (str_at(ev, "user", "name") && !strcmp(str_at(ev, "user", "name"), want)) ||
-	       (str_at2(ev, "user", "audit", "id") &&
-		!strcmp(str_at2(ev, "user", "audit", "id"), want)) ||
-	       (str_at2(ev, "user", "audit", "name") &&
-		!strcmp(str_at2(ev, "user", "audit", "name"), want));
-}
-
-/* File accesses and database statements; the rest are the agent's own events. */
-static bool is_access(const char *category)
-{
-	return category && (!strcmp(category, "file") || !strcmp(category, "database"));
-}
-
-static bool keep(const struct output *o, json_t *ev)
-{
-	const char *category = str_at(ev, "event", "category");
-	json_int_t pid = json_integer_value(json_object_get(json_object_get(ev, "process"), "pid"));
-	const char *comm = str_at(ev, "process", "name");
-
-	if (!is_access(category))
+	if (ev->kind == EVENT_AGENT)
 		return true; /* the agent's own events always pass */
-	if (o->filter.pid && pid != o->filter.pid)
+	if (!o->filter.pid && !o->filter.comm && !o->filter.user)
+		return true;
+	if (!who)
 		return false;
-	if (o->filter.comm && (!comm || strcmp(comm, o->filter.comm)))
+	if (o->filter.pid && who->task.tgid != o->filter.pid)
 		return false;
-	return !o->filter.user || user_matches(ev, o->filter.user);
+	if (o->filter.comm && strncmp(who->task.comm, o->filter.comm, sizeof(who->task.comm)) != 0)
+		return false;
+	return !o->filter.user || user_matches(who, o->filter.user);
 }
 
 /* Appends s, escaping what a terminal would interpret: C0/C1 controls and bidi overrides. */
-static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
+static size_t put_safe_n(char *buf, size_t cap, size_t o, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "-");
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
-	while (*p && o + 8 < cap) {
-		size_t n = utf8_sequence_len(p, strnlen((const char *)p, 4));
+	while (p < end && o + 8 < cap) {
+		size_t n = utf8_sequence_len(p, end - p);
 		unsigned int cp = 0;
 
 		if (n == 2)
@@ -150,59 +135,70 @@ static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
 	return o;
 }
 
-void output_human_line(json_t *ev, bool utf8, char *buf, size_t cap)
+static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
 {
-	const char *ts = json_string_value(json_object_get(ev, "@timestamp"));
-	const char *action = str_at(ev, "event", "action");
-	const char *outcome = str_at(ev, "event", "outcome");
-	const char *login = str_at2(ev, "user", "audit", "name");
-	const char *user = str_at(ev, "user", "name");
-	json_t *io = json_object_get(json_object_get(ev, "custos"), "io");
-	json_t *bytes = json_object_get(io, "bytes_read");
-	json_t *db = json_object_get(ev, "db");
-	char clock[16] = "", num[32] = "-";
+	return s ? put_safe_n(buf, cap, o, s, strlen(s)) : put_safe_n(buf, cap, o, "-", 1);
+}
+
+/* BYTES: read since the last line of this open file; ROWS of a statement; the error if it failed.
+ */
+static void human_count(const struct event *ev, char num[32])
+{
+	snprintf(num, 32, "-");
+	if (ev->kind == EVENT_FILE_SUMMARY)
+		snprintf(num, 32, "%llu", (unsigned long long)ev->summary.since.bytes_read);
+	else if (ev->kind == EVENT_DB_STATEMENT && ev->db.rows >= 0)
+		snprintf(num, 32, "%lld", (long long)ev->db.rows);
+	if (ev->outcome && !strcmp(ev->outcome, "failure"))
+		snprintf(num, 32, "%s", ev->error_code ? ev->error_code : "failed");
+}
+
+void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
+{
+	const struct event_who *who = ev->who;
+	char ts[40], num[32], login[16] = "-", user[16] = "-";
 	size_t o;
 
-	if (db)
-		bytes = json_object_get(json_object_get(db, "response"), "returned_rows");
-	if (!login)
-		login = str_at2(ev, "user", "audit", "id");
-	if (!user)
-		user = str_at(ev, "user", "id");
+	encode_time(ev->time_ns, ts);
+	human_count(ev, num);
+	if (who) {
+		snprintf(user, sizeof(user), "%u", who->task.uid);
+		if (who->task.auid != (uint32_t)-1)
+			snprintf(login, sizeof(login), "%u", who->task.auid);
+	}
 	/* "2026-11-28T08:09:19.123456789Z" -> "08:09:19.123" (UTC). */
-	if (ts && strlen(ts) >= 23)
-		snprintf(clock, sizeof(clock), "%.12s", ts + 11);
-	if (bytes)
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(bytes));
-	if (outcome && !strcmp(outcome, "failure"))
-		snprintf(num, sizeof(num), "%s", str_at(ev, "error", "code") ?: "failed");
-	o = snprintf(buf, cap, "%s ", clock);
-	o = put_safe(buf, cap, o, login ? login : "-");
+	o = snprintf(buf, cap, "%.12s ", ts + 11);
+	o = put_safe(buf, cap, o, who && who->audit_name ? who->audit_name : login);
 	o += snprintf(buf + o, cap - o, "%s", utf8 ? "→" : "->");
-	o = put_safe(buf, cap, o, user);
-	o += snprintf(
-	    buf + o, cap - o, " %lld ",
-	    (long long)json_integer_value(json_object_get(json_object_get(ev, "process"), "pid")));
-	o = put_safe(buf, cap, o, str_at(ev, "process", "name"));
-	o += snprintf(buf + o, cap - o, " %s %s ", action ? action : "-", num);
-	if (!db) {
-		put_safe(buf, cap, o, str_at(ev, "file", "path"));
+	o = put_safe(buf, cap, o, who && who->user_name ? who->user_name : user);
+	o += snprintf(buf + o, cap - o, " %u ", who ? who->task.tgid : 0);
+	o = who ? put_safe_n(buf, cap, o, who->task.comm,
+			     strnlen(who->task.comm, sizeof(who->task.comm)))
+		: put_safe(buf, cap, o, NULL);
+	o += snprintf(buf + o, cap - o, " %s %s ", ev->action ? ev->action : "-", num);
+	if (ev->kind != EVENT_DB_STATEMENT) {
+		if (ev->file && ev->file->path_len)
+			put_safe_n(buf, cap, o, ev->file->path, ev->file->path_len);
+		else
+			put_safe(buf, cap, o, NULL);
 		return;
 	}
 	/* A statement: "postgresql: SELECT ... FROM customers WHERE id = ?", rows as BYTES. */
-	o = put_safe(buf, cap, o, str_at(ev, "db", "system"));
+	o = put_safe(buf, cap, o, ev->db.system);
 	o += snprintf(buf + o, cap - o, ": ");
-	put_safe(buf, cap, o, str_at2(ev, "db", "query", "text"));
+	if (ev->db.text)
+		put_safe_n(buf, cap, o, ev->db.text, ev->db.text_len);
+	else
+		put_safe(buf, cap, o, NULL);
 }
 
-static int write_human(struct output *o, json_t *ev)
+static int write_human(struct output *o, const struct event *ev)
 {
-	const char *category = str_at(ev, "event", "category");
 	char line[8192];
 
-	if (!is_access(category)) {
+	if (ev->kind == EVENT_AGENT) {
 		/* Agent events: a short note, not a data line. */
-		fprintf(o->f, "# %s\n", str_at(ev, "event", "action") ?: "agent");
+		fprintf(o->f, "# %s\n", ev->action ? ev->action : "agent");
 		return 0;
 	}
 	output_human_line(ev, o->utf8, line, sizeof(line));
@@ -247,7 +243,7 @@ static void add_to_batch(struct output *o, uint64_t seq)
 		flush_batch(o);
 }
 
-int output_event(struct output *o, json_t *ev)
+int output_event(struct output *o, const struct event *ev)
 {
 	if (o->error)
 		return o->error;
@@ -256,16 +252,19 @@ int output_event(struct output *o, json_t *ev)
 	if (o->format == OUTPUT_HUMAN) {
 		write_human(o, ev);
 	} else {
-		jsonout_reset(&o->line);
+		jsonw_reset(&o->line);
 		/* An event that cannot be written whole is not written at all (never half a line).
 		 * The chain seals the line as written, before its newline.
 		 */
-		if (jsonout_value(&o->line, ev) != 0 ||
-		    (o->chain && chain_seal(o->chain, o->line.buf, o->line.len) != 0) ||
-		    jsonout_char(&o->line, '\n') != 0)
-			lost_event(o, event_seq(ev));
+		encode_event(&o->line, ev);
+		if (!jsonw_error(&o->line) && o->chain &&
+		    chain_seal(o->chain, o->line.buf, o->line.len) != 0)
+			o->line.err = -EINVAL;
+		jsonw_char(&o->line, '\n');
+		if (jsonw_error(&o->line))
+			lost_event(o, ev->seq);
 		else if (o->sinks)
-			add_to_batch(o, event_seq(ev));
+			add_to_batch(o, ev->seq);
 		else
 			fwrite(o->line.buf, 1, o->line.len, o->f);
 	}

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Where events go: one JSON object per line, or, for an operator at a
- * terminal, one human-readable line per access. An optional filter keeps
- * only the file events of one process, name or user.
+ * terminal, one human-readable line per access, both from typed events. An
+ * optional filter keeps only the accesses of one process, name or user.
  */
 #ifndef CUSTOS_OUTPUT_H
 #define CUSTOS_OUTPUT_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "encode/event.h"
 
 enum output_format {
 	OUTPUT_JSON,
@@ -29,7 +30,7 @@ struct output *output_new(FILE *f, enum output_format format, const struct outpu
 void output_free(struct output *o);
 
 /* Writes ev if the filter keeps it. 0, or -errno when the stream failed (-EPIPE: reader gone). */
-int output_event(struct output *o, json_t *ev);
+int output_event(struct output *o, const struct event *ev);
 int output_flush(struct output *o);
 
 /*
@@ -48,6 +49,6 @@ struct chain;
 void output_set_chain(struct output *o, struct chain *chain);
 
 /* The human-readable line for an event (no newline); terminal control bytes are escaped. */
-void output_human_line(json_t *ev, bool utf8, char *buf, size_t cap);
+void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap);
 
 #endif /* CUSTOS_OUTPUT_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The typed event: what a kernel record (or the agent itself) says, decoded
+ * once, before it is anything else. The filters of trace, the human line
+ * and the JSON encoder read it; nothing reads an event back from its JSON.
+ * Pointers are borrowed: an event lives for the call that emits it.
+ */
+#ifndef CUSTOS_EVENT_H
+#define CUSTOS_EVENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <custos/abi.h>
+#include "encode/jsonw.h"
+#include "encode/sql.h"
+
+enum event_kind {
+	EVENT_FILE_OPEN, /* an open of a watched file, or a use by a process that did not open it */
+	EVENT_FILE_SUMMARY, /* what one process did through an open file since its last summary */
+	EVENT_FILE_MMAP,
+	EVENT_FILE_CHANGE,  /* truncate, chmod, chown, unlink, rename */
+	EVENT_FILE_DENIED,  /* an open refused with EACCES or EPERM */
+	EVENT_DB_STATEMENT, /* one SQL statement executed */
+	EVENT_AGENT,	    /* the agent's own: start, heartbeat, gap, reload, stop */
+};
+
+/*
+ * Who did it: a thread's identity and the names it resolves to. Built once
+ * per identity and shared by its events (encode_who()): json holds its
+ * process.*, user.*, group.*, container.* members and custos_process the
+ * members of custos.process, written once.
+ */
+struct event_who {
+	struct custos_task task;
+	char *exe; /* NULL: unknown */
+	size_t exe_len;
+	char *user_name, *audit_name; /* NULL: unknown */
+	struct jsonw_fragment json;
+	struct jsonw_fragment custos_process;
+};
+
+/* The rule that matched, and its tags; name NULL when the rule is unknown (null in JSON). */
+struct event_rule {
+	char *name;
+	char **tags;
+	size_t n_tags;
+};
+
+struct event_file {
+	const char *path; /* bytes; path_len 0: unknown */
+	size_t path_len;
+	bool has_identity; /* inode and device known */
+	uint64_t ino;
+	uint32_t dev;
+	uint32_t mode;	/* 0: type, mode and owner unknown */
+	bool has_owner; /* owner_uid, owner_gid known */
+	uint32_t owner_uid, owner_gid;
+	const char *owner, *group; /* their names, NULL: unknown */
+	bool path_truncated;
+	bool deleted;
+	bool has_size;
+	uint64_t size;
+};
+
+struct event_open {
+	bool has_flags;
+	uint32_t flags;
+	bool has_fd;
+	int32_t fd;
+	uint8_t via;	 /* enum custos_open_via */
+	bool shared;	 /* used by a process that did not open it */
+	uint32_t opener; /* its opener's pid, when shared */
+};
+
+struct event_summary {
+	struct custos_io since; /* since the previous summary */
+	uint64_t total_bytes_read, total_bytes_written;
+	const char *reason; /* close, exit, exec, flush, unobserved, evicted */
+	bool final;
+	bool incomplete;
+};
+
+struct event_mmap {
+	uint64_t length, offset;
+	uint32_t prot, flags;
+};
+
+struct event_change {
+	uint32_t op; /* enum custos_change_op */
+	uint64_t arg;
+	uint32_t arg2;
+	const char *rename_from; /* a rename's old name (bytes) */
+	size_t rename_from_len;
+	bool left_watch; /* renamed out of every watch */
+};
+
+struct event_db {
+	const char *system;
+	const char *text; /* the statement, redacted unless raw text is asked for; NULL: unknown */
+	size_t text_len;
+	bool truncated;
+	const struct sql_info *info; /* operation and tables; NULL when the text is unknown */
+	bool customer_data;	     /* names a configured table: tags are the databases' tags */
+	char *const *tags;
+	size_t n_tags;
+	const char *namespace, *user, *host, *port, *socket;
+	int64_t rows;	  /* -1: unknown */
+	int64_t affected; /* -1: unknown */
+	const char *prepared_name;
+	uint64_t duration_ns; /* 0: unknown */
+};
+
+struct event {
+	enum event_kind kind;
+	uint64_t seq;
+	int64_t time_ns; /* since the epoch */
+	const char *category, *type /* "access,denied" */, *action, *outcome, *dataset;
+	bool alert; /* event.kind "alert" instead of "event" (gap events) */
+	const char *host;
+	const char *chain; /* custos.chain until the output seals the line; NULL: no chain */
+	const struct event_who *who;
+	const struct event_rule *rule; /* NULL: no custos.rule */
+	const struct event_file *file;
+	uint64_t open_id;			/* 0: none */
+	const char *error_code, *error_message; /* error.*; message bytes */
+	size_t error_message_len;
+	union {
+		struct event_open open;
+		struct event_summary summary;
+		struct event_mmap mmap;
+		struct event_change change;
+		struct event_db db;
+		json_t *agent; /* the agent's custos.* members */
+	};
+};
+
+#endif /* CUSTOS_EVENT_H */
