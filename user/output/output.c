@@ -7,6 +7,7 @@
 
 #include "output/chain.h"
 #include "output/jsonout.h"
+#include "output/line_batch.h"
 #include "encode/jsonstr.h"
 #include "output/output.h"
 #include "output/sink.h"
@@ -20,12 +21,10 @@ struct output {
 	struct output_filter filter;
 	bool utf8;
 	int error;
-	struct jsonout line; /* one event's JSON, reused */
-	struct sinks *sinks; /* JSON lines go there instead of f, in batches */
-	char *batch;
-	size_t batch_len, batch_cap, batch_lines;
-	uint64_t batch_first, batch_last; /* custos.seq of its first and last line */
-	struct chain *chain;		  /* seals each JSON line; NULL: none */
+	struct jsonout line;	 /* one event's JSON, reused */
+	struct sinks *sinks;	 /* JSON lines go there instead of f, in batches */
+	struct line_batch batch; /* lines for the sinks, with their seqs */
+	struct chain *chain;	 /* seals each JSON line; NULL: none */
 	/* Events that could not be written since the last output_take_unwritable, and their seqs.
 	 */
 	uint64_t unwritable, unwritable_first, unwritable_last;
@@ -72,7 +71,7 @@ void output_free(struct output *o)
 	if (!o)
 		return;
 	jsonout_free(&o->line);
-	free(o->batch);
+	line_batch_free(&o->batch);
 	free(o);
 }
 
@@ -214,36 +213,20 @@ static int write_human(struct output *o, json_t *ev)
 /* Lines go to the outputs a batch at a time: one copy and one wakeup for many events. */
 static void flush_batch(struct output *o)
 {
-	if (!o->batch_lines)
+	if (!o->batch.n)
 		return;
 	if (o->sinks)
-		sinks_write(o->sinks, o->batch, o->batch_len, o->batch_lines, o->batch_first,
-			    o->batch_last);
-	o->batch_len = o->batch_lines = 0;
+		sinks_write(o->sinks, &o->batch);
+	line_batch_reset(&o->batch);
 }
 
 static void add_to_batch(struct output *o, uint64_t seq)
 {
-	if (o->batch_len + o->line.len > o->batch_cap) {
-		size_t cap = o->batch_cap ? o->batch_cap : OUTPUT_BATCH;
-		char *b;
-
-		while (cap < o->batch_len + o->line.len)
-			cap *= 2;
-		b = realloc(o->batch, cap);
-		if (!b) {
-			lost_event(o, seq);
-			return;
-		}
-		o->batch = b;
-		o->batch_cap = cap;
+	if (line_batch_add(&o->batch, o->line.buf, o->line.len, seq)) {
+		lost_event(o, seq);
+		return;
 	}
-	memcpy(o->batch + o->batch_len, o->line.buf, o->line.len);
-	o->batch_len += o->line.len;
-	if (!o->batch_lines++)
-		o->batch_first = seq;
-	o->batch_last = seq;
-	if (o->batch_len >= OUTPUT_BATCH)
+	if (o->batch.len >= OUTPUT_BATCH)
 		flush_batch(o);
 }
 

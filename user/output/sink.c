@@ -106,11 +106,16 @@ static void count_gap(struct sink *k, enum sink_gap_reason r, uint64_t n, uint64
 	g->count += n;
 }
 
-void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
-		 uint64_t last_seq)
+void sinks_write(struct sinks *s, const struct line_batch *batch)
 {
-	size_t i;
+	const char *lines = batch->buf;
+	size_t len = batch->len, n_lines = batch->n, i;
+	uint64_t first_seq, last_seq;
 
+	if (!n_lines)
+		return;
+	first_seq = batch->seqs[0];
+	last_seq = batch->seqs[n_lines - 1];
 	for (i = 0; i < s->n; i++) {
 		struct sink *k = &s->v[i];
 		struct batch *b = malloc(sizeof(*b) + len);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "output/line_batch.h"
 
 enum sink_gap_reason {
 	SINK_GAP_QUEUE_FULL,
@@ -31,9 +32,8 @@ struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, s
 /* Delivers what it can within deadline_ms, spools the rest, and frees everything. */
 void sinks_stop(struct sinks *s, int deadline_ms);
 
-/* Queues whole lines (each with its '\n', seqs first..last) for every output; never blocks. */
-void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
-		 uint64_t last_seq);
+/* Queues a copy of b's lines, with their seqs, for every output; never blocks. */
+void sinks_write(struct sinks *s, const struct line_batch *b);
 
 /* Calls fn for each output's drops since the last call. */
 void sinks_take_gaps(struct sinks *s,
