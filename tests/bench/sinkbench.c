@@ -7,7 +7,7 @@
  * when the output has delivered the last one. Everything of the agent's side
  * runs pinned to CPU 0; the TCP receiver, a child process, on CPU 1.
  *
- *   custos-sinkbench [-n EVENTS] [-d DIR]
+ *   custos-sinkbench [-n EVENTS] [-d DIR] [-o file|syslog]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -325,17 +325,22 @@ static void measure(const char *label, struct config_output *o, const char *spoo
 int main(int argc, char **argv)
 {
 	char dir[256] = "/tmp/custos-sinkbench", path[512], spool[512], url[64], cmd[600];
+	const char *only = NULL;
 	long n = 300000;
 	int opt, port;
 	pid_t receiver;
 
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:o:")) != -1) {
 		if (opt == 'n')
 			n = atol(optarg);
+		else if (opt == 'o')
+			only = optarg;
 		else if (opt == 'd')
 			snprintf(dir, sizeof(dir), "%s", optarg);
 		else
-			return fprintf(stderr, "usage: custos-sinkbench [-n EVENTS] [-d DIR]\n"), 2;
+			return fprintf(stderr, "usage: custos-sinkbench [-n EVENTS] [-d DIR] [-o "
+					       "file|syslog]\n"),
+			       2;
 	}
 	log_set_level(LOG_LEVEL_WARN);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
@@ -362,7 +367,7 @@ int main(int argc, char **argv)
 					     .name = "file",
 					     .path = path,
 					     .queue_bytes = 1ULL << 30,
-					     .rotate_bytes = 100ULL << 20,
+					     .rotate_bytes = CONFIG_FILE_ROTATE_DEFAULT,
 					     .keep = 2,
 					     .mode = 0600};
 		struct config_output tcp = {.type = CONFIG_OUTPUT_SYSLOG,
@@ -371,10 +376,12 @@ int main(int argc, char **argv)
 					    .facility = 10,
 					    .queue_bytes = 1ULL << 30};
 
-		measure(hmac ? "file, HMAC chain" : "file", &file, spool, n, hmac);
-		measure(hmac ? "syslog over TCP (spooled), HMAC chain"
-			     : "syslog over TCP (spooled)",
-			&tcp, spool, n, hmac);
+		if (!only || !strcmp(only, "file"))
+			measure(hmac ? "file, HMAC chain" : "file", &file, spool, n, hmac);
+		if (!only || !strcmp(only, "syslog"))
+			measure(hmac ? "syslog over TCP (spooled), HMAC chain"
+				     : "syslog over TCP (spooled)",
+				&tcp, spool, n, hmac);
 	}
 	kill(receiver, SIGTERM);
 	waitpid(receiver, NULL, 0);

@@ -41,6 +41,11 @@ static inline void put(struct jsonw *w, const char *s, size_t n)
 void jsonw_reset(struct jsonw *w)
 {
 	w->len = 0;
+	jsonw_line(w);
+}
+
+void jsonw_line(struct jsonw *w)
+{
 	w->err = 0;
 	w->depth = 0;
 	w->empty[0] = true;
@@ -56,6 +61,11 @@ void jsonw_free(struct jsonw *w)
 void jsonw_char(struct jsonw *w, char c)
 {
 	put(w, &c, 1);
+}
+
+void jsonw_raw(struct jsonw *w, const char *s, size_t n)
+{
+	put(w, s, n);
 }
 
 /* JSON needs escapes for the quote, the backslash and C0 controls; UTF-8 passes as it is. */

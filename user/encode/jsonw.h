@@ -35,6 +35,8 @@ struct jsonw {
 };
 
 void jsonw_reset(struct jsonw *w);
+/* Ready for a new value after what w holds (kept): nesting, error and escaped list reset. */
+void jsonw_line(struct jsonw *w);
 void jsonw_free(struct jsonw *w);
 static inline int jsonw_error(const struct jsonw *w)
 {
@@ -82,7 +84,8 @@ int jsonw_take_fragment(struct jsonw *w, struct jsonw_fragment *f);
 void jsonw_fragment_free(struct jsonw_fragment *f);
 void jsonw_paste(struct jsonw *w, const struct jsonw_fragment *f);
 
-/* A bare character outside any object (the line's '\n'). */
+/* A bare character outside any object (the line's '\n'), or bytes as they are. */
 void jsonw_char(struct jsonw *w, char c);
+void jsonw_raw(struct jsonw *w, const char *s, size_t n);
 
 #endif /* CUSTOS_JSONW_H */

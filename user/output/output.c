@@ -7,6 +7,7 @@
 
 #include "output/chain.h"
 #include "encode/encode.h"
+#include "output/line_batch.h"
 #include "encode/jsonstr.h"
 #include "encode/jsonw.h"
 #include "output/output.h"
@@ -21,12 +22,9 @@ struct output {
 	struct output_filter filter;
 	bool utf8;
 	int error;
-	struct jsonw line;   /* one event's JSON, reused */
-	struct sinks *sinks; /* JSON lines go there instead of f, in batches */
-	char *batch;
-	size_t batch_len, batch_cap, batch_lines;
-	uint64_t batch_first, batch_last; /* custos.seq of its first and last line */
-	struct chain *chain;		  /* seals each JSON line; NULL: none */
+	struct sinks *sinks;	 /* JSON lines go there instead of f, in batches */
+	struct line_batch batch; /* the JSON lines, written straight into it, with their seqs */
+	struct chain *chain;	 /* seals each JSON line; NULL: none */
 	/* Events that could not be written since the last output_take_unwritable, and their seqs.
 	 */
 	uint64_t unwritable, unwritable_first, unwritable_last;
@@ -72,8 +70,7 @@ void output_free(struct output *o)
 {
 	if (!o)
 		return;
-	jsonw_free(&o->line);
-	free(o->batch);
+	line_batch_free(&o->batch);
 	free(o);
 }
 
@@ -210,37 +207,37 @@ static int write_human(struct output *o, const struct event *ev)
 /* Lines go to the outputs a batch at a time: one copy and one wakeup for many events. */
 static void flush_batch(struct output *o)
 {
-	if (!o->batch_lines)
+	if (!o->batch.n)
 		return;
 	if (o->sinks)
-		sinks_write(o->sinks, o->batch, o->batch_len, o->batch_lines, o->batch_first,
-			    o->batch_last);
-	o->batch_len = o->batch_lines = 0;
+		sinks_write(o->sinks, &o->batch);
+	line_batch_reset(&o->batch);
 }
 
-static void add_to_batch(struct output *o, uint64_t seq)
+/*
+ * The event's JSON line, written once, straight into the batch: sealed by
+ * the chain as written (before its newline). An event that cannot be
+ * written whole is not written at all (never half a line): it is counted.
+ */
+static void write_json(struct output *o, const struct event *ev)
 {
-	if (o->batch_len + o->line.len > o->batch_cap) {
-		size_t cap = o->batch_cap ? o->batch_cap : OUTPUT_BATCH;
-		char *b;
+	struct jsonw *w = &o->batch.text;
+	size_t start = line_batch_begin(&o->batch);
 
-		while (cap < o->batch_len + o->line.len)
-			cap *= 2;
-		b = realloc(o->batch, cap);
-		if (!b) {
-			lost_event(o, seq);
-			return;
-		}
-		o->batch = b;
-		o->batch_cap = cap;
+	encode_event(w, ev);
+	if (!jsonw_error(w) && o->chain && chain_seal(o->chain, w->buf + start, w->len - start))
+		w->err = -EINVAL;
+	jsonw_char(w, '\n');
+	if (line_batch_end(&o->batch, start, ev->seq)) {
+		lost_event(o, ev->seq);
+		return;
 	}
-	memcpy(o->batch + o->batch_len, o->line.buf, o->line.len);
-	o->batch_len += o->line.len;
-	if (!o->batch_lines++)
-		o->batch_first = seq;
-	o->batch_last = seq;
-	if (o->batch_len >= OUTPUT_BATCH)
+	if (!o->sinks) {
+		fwrite(w->buf + start, 1, w->len - start, o->f);
+		line_batch_reset(&o->batch);
+	} else if (w->len >= OUTPUT_BATCH) {
 		flush_batch(o);
+	}
 }
 
 int output_event(struct output *o, const struct event *ev)
@@ -249,25 +246,10 @@ int output_event(struct output *o, const struct event *ev)
 		return o->error;
 	if (!keep(o, ev))
 		return 0;
-	if (o->format == OUTPUT_HUMAN) {
+	if (o->format == OUTPUT_HUMAN)
 		write_human(o, ev);
-	} else {
-		jsonw_reset(&o->line);
-		/* An event that cannot be written whole is not written at all (never half a line).
-		 * The chain seals the line as written, before its newline.
-		 */
-		encode_event(&o->line, ev);
-		if (!jsonw_error(&o->line) && o->chain &&
-		    chain_seal(o->chain, o->line.buf, o->line.len) != 0)
-			o->line.err = -EINVAL;
-		jsonw_char(&o->line, '\n');
-		if (jsonw_error(&o->line))
-			lost_event(o, ev->seq);
-		else if (o->sinks)
-			add_to_batch(o, ev->seq);
-		else
-			fwrite(o->line.buf, 1, o->line.len, o->f);
-	}
+	else
+		write_json(o, ev);
 	if (ferror(o->f))
 		o->error = errno ? -errno : -EIO;
 	return o->error;

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One thread per output: lines come in through a bounded list, go into the
- * output's spool (on disk for network receivers, else in memory) and are
- * sent from there. A failed send closes the connection, rewinds the spool to
- * the first line not known to be received and retries with backoff.
+ * One thread per output; batches of lines come in through a bounded list.
+ * A local output (stdout, file) writes each batch as it came, straight from
+ * the list: a batch leaves the list once written, and a failed write is
+ * retried with backoff while new batches wait behind it, within the list's
+ * bound. A network output (syslog, http) appends each batch to its spool
+ * (on disk with spool.dir, else in memory) and sends from there; a failed
+ * send closes the connection, rewinds the spool to the first line not known
+ * to be received and retries with backoff. Every batch carries its lines'
+ * seqs, so whatever is dropped on the way is reported by seq.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,12 +33,10 @@
 #define REPLAY_MS      5000 /* sent, unacknowledged lines are sent again within this window */
 #define REPLAY_SLOTS   4096
 
-/* Event lines handed over together, in order. */
+/* Event lines handed over together, in order: a copy of what sinks_write got. */
 struct batch {
 	struct batch *next;
-	size_t len, lines;
-	uint64_t first_seq, last_seq;
-	char data[];
+	struct line_batch lines; /* its arrays are in the same allocation, after it */
 };
 
 struct gap {
@@ -49,13 +52,15 @@ struct sent {
 struct sink {
 	char *name;
 	struct transport *t;
-	struct spool *spool;
-	bool on_disk; /* the spool outlives the agent */
+	struct spool *spool; /* a network output's; NULL for a local one */
+	bool on_disk;	     /* the spool outlives the agent */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct batch *head, *tail; /* waiting for the thread */
+	/* the list's bytes, and those of the batches the thread took and has not written or
+	 * spooled yet */
 	uint64_t queued_bytes, queue_max;
 	bool drop_oldest;
 	bool stopping;
@@ -69,7 +74,7 @@ struct sink {
 	/* the thread's own */
 	struct sent replay[REPLAY_SLOTS];
 	size_t replay_head, replay_n;
-	char *batch;
+	char *batch; /* a network output's: what is read from the spool to send */
 };
 
 struct sinks {
@@ -106,45 +111,76 @@ static void count_gap(struct sink *k, enum sink_gap_reason r, uint64_t n, uint64
 	g->count += n;
 }
 
-void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
-		 uint64_t last_seq)
+/* Under lock. */
+static void count_batch(struct sink *k, enum sink_gap_reason r, const struct line_batch *b,
+			size_t from, size_t to)
+{
+	if (to > from)
+		count_gap(k, r, to - from, b->seqs[from], b->seqs[to - 1]);
+}
+
+/* A copy of b in one allocation: the lines, their seqs and ends. NULL when out of memory. */
+static struct batch *batch_copy(const struct line_batch *b)
+{
+	size_t seqs = b->n * sizeof(*b->seqs), ends = b->n * sizeof(*b->ends);
+	struct batch *q = malloc(sizeof(*q) + seqs + ends + b->text.len);
+	char *p;
+
+	_Static_assert(sizeof(struct batch) % _Alignof(uint64_t) == 0, "seqs follow the batch");
+	_Static_assert(sizeof(uint64_t) % _Alignof(size_t) == 0, "ends follow the seqs");
+	if (!q)
+		return NULL;
+	p = (char *)(q + 1);
+	q->next = NULL;
+	q->lines = (struct line_batch){
+	    .text = {.buf = p + seqs + ends, .len = b->text.len, .cap = b->text.len},
+	    .n = b->n,
+	    .n_cap = b->n,
+	    .seqs = (uint64_t *)p,
+	    .ends = (size_t *)(p + seqs),
+	};
+	memcpy(q->lines.seqs, b->seqs, seqs);
+	memcpy(q->lines.ends, b->ends, ends);
+	memcpy(q->lines.text.buf, b->text.buf, b->text.len);
+	return q;
+}
+
+void sinks_write(struct sinks *s, const struct line_batch *b)
 {
 	size_t i;
 
+	if (!b->n)
+		return;
 	for (i = 0; i < s->n; i++) {
 		struct sink *k = &s->v[i];
-		struct batch *b = malloc(sizeof(*b) + len);
+		struct batch *q = batch_copy(b);
 		bool was_empty;
 
 		pthread_mutex_lock(&k->lock);
-		k->in += n_lines;
-		while (k->drop_oldest && k->head && k->queued_bytes + len > k->queue_max) {
+		k->in += b->n;
+		while (k->drop_oldest && k->head && k->queued_bytes + b->text.len > k->queue_max) {
 			struct batch *old = k->head;
 
 			k->head = old->next;
 			if (!k->head)
 				k->tail = NULL;
-			k->queued_bytes -= old->len;
-			count_gap(k, SINK_GAP_QUEUE_FULL, old->lines, old->first_seq,
-				  old->last_seq);
+			k->queued_bytes -= old->lines.text.len;
+			count_batch(k, SINK_GAP_QUEUE_FULL, &old->lines, 0, old->lines.n);
 			free(old);
 		}
-		if (!b || k->queued_bytes + len > k->queue_max) {
-			count_gap(k, SINK_GAP_QUEUE_FULL, n_lines, first_seq, last_seq);
+		if (!q || k->queued_bytes + b->text.len > k->queue_max) {
+			count_batch(k, SINK_GAP_QUEUE_FULL, b, 0, b->n);
 			pthread_mutex_unlock(&k->lock);
-			free(b);
+			free(q);
 			continue;
 		}
-		*b = (struct batch){
-		    .len = len, .lines = n_lines, .first_seq = first_seq, .last_seq = last_seq};
-		memcpy(b->data, lines, len);
 		was_empty = !k->head;
 		if (k->tail)
-			k->tail->next = b;
+			k->tail->next = q;
 		else
-			k->head = b;
-		k->tail = b;
-		k->queued_bytes += len;
+			k->head = q;
+		k->tail = q;
+		k->queued_bytes += b->text.len;
 		/* A thread with work queued is awake already, or wakes within WAIT_MS. */
 		if (was_empty)
 			pthread_cond_signal(&k->wake);
@@ -152,55 +188,58 @@ void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines,
 	}
 }
 
-/* One line into the spool; what a bound or the disk refuses is counted. */
-static void spool_line(struct sink *k, const char *line, size_t len)
+/* A network output's batch into its spool; what a bound or the disk refuses is counted. */
+static void spool_batch(struct sink *k, const struct line_batch *b)
 {
-	struct spool_loss lost = {0};
-	int r = spool_append(k->spool, line, len, &lost);
-	enum sink_gap_reason reason = r == -ENOBUFS ? SINK_GAP_SPOOL_FULL
-				      : r == -E2BIG ? SINK_GAP_TOO_LARGE
-						    : SINK_GAP_SPOOL_WRITE;
-	uint64_t seq;
+	size_t i = 0, taken, refused;
 
-	if (!r && !lost.count)
-		return;
-	seq = r ? spool_line_seq(line, len) : 0;
-	pthread_mutex_lock(&k->lock);
-	if (lost.count)
-		count_gap(k, SINK_GAP_SPOOL_FULL, lost.count, lost.first_seq, lost.last_seq);
-	if (r)
-		count_gap(k, reason, 1, seq, seq);
-	pthread_mutex_unlock(&k->lock);
+	while (i < b->n) {
+		struct spool_loss lost = {0};
+		int r = spool_append(k->spool, b, i, &taken, &lost);
+		enum sink_gap_reason reason = r == -ENOBUFS ? SINK_GAP_SPOOL_FULL
+					      : r == -E2BIG ? SINK_GAP_TOO_LARGE
+							    : SINK_GAP_SPOOL_WRITE;
+
+		i += taken;
+		/* A line too large goes alone; after a full spool or a disk error, the rest. */
+		refused = !r ? 0 : r == -E2BIG ? 1 : b->n - i;
+		if (lost.count || refused) {
+			pthread_mutex_lock(&k->lock);
+			if (lost.count)
+				count_gap(k, SINK_GAP_SPOOL_FULL, lost.count, lost.first_seq,
+					  lost.last_seq);
+			count_batch(k, reason, b, i, i + refused);
+			pthread_mutex_unlock(&k->lock);
+		}
+		if (!r)
+			break;
+		i += refused;
+	}
 }
 
-/* Moves what came in into the spool, line by line. */
-static void take_lines(struct sink *k)
+/* Moves what came in into the spool, a batch at a time; it is queued until spooled. */
+static void take_batches(struct sink *k)
 {
 	struct batch *b, *next;
 
 	pthread_mutex_lock(&k->lock);
 	b = k->head;
 	k->head = k->tail = NULL;
-	k->queued_bytes = 0;
 	pthread_mutex_unlock(&k->lock);
 	for (; b; b = next) {
-		size_t off = 0;
-
 		next = b->next;
-		while (off < b->len) {
-			const char *nl = memchr(b->data + off, '\n', b->len - off);
-			size_t n = nl ? (size_t)(nl - (b->data + off)) + 1 : b->len - off;
-
-			spool_line(k, b->data + off, n);
-			off += n;
-		}
+		spool_batch(k, &b->lines);
+		pthread_mutex_lock(&k->lock);
+		k->queued_bytes -= b->lines.text.len;
+		k->spool_bytes = spool_bytes(k->spool);
+		pthread_mutex_unlock(&k->lock);
 		free(b);
 	}
 }
 
-static void set_state(struct sink *k, bool up, const char *why)
+/* Under lock. */
+static void set_state_locked(struct sink *k, bool up, const char *why)
 {
-	pthread_mutex_lock(&k->lock);
 	if (k->up != up) {
 		if (up)
 			log_info("output %s: delivering", k->name);
@@ -210,7 +249,14 @@ static void set_state(struct sink *k, bool up, const char *why)
 	k->up = up;
 	if (why)
 		snprintf(k->last_error, sizeof(k->last_error), "%s", why);
-	k->spool_bytes = spool_bytes(k->spool);
+	if (k->spool)
+		k->spool_bytes = spool_bytes(k->spool);
+}
+
+static void set_state(struct sink *k, bool up, const char *why)
+{
+	pthread_mutex_lock(&k->lock);
+	set_state_locked(k, up, why);
 	pthread_mutex_unlock(&k->lock);
 }
 
@@ -250,25 +296,30 @@ static void lost_connection(struct sink *k)
 static int send_batch(struct sink *k, size_t *sent)
 {
 	size_t lines, n = spool_peek(k->spool, k->batch, BATCH_BYTES, &lines);
-	uint64_t skipped = k->t->skipped;
+	uint64_t first = 0, last = 0;
 	struct spool_pos end;
 	int r;
 
 	*sent = n;
 	if (!n)
 		return 0;
+	k->t->skipped = 0;
 	r = k->t->ops->send(k->t, k->batch, n);
 	if (r)
 		return r;
-	end = spool_advance(k->spool, n);
+	if (k->t->skipped) {
+		first = spool_seq(k->spool, k->t->skipped_first);
+		last = spool_seq(k->spool, k->t->skipped_last);
+	}
+	end = spool_advance(k->spool, n, lines);
 	if (k->t->acked)
 		spool_commit(k->spool, end);
 	else
 		remember_sent(k, end);
 	pthread_mutex_lock(&k->lock);
-	k->out += lines - (k->t->skipped - skipped);
-	if (k->t->skipped != skipped)
-		count_gap(k, SINK_GAP_TOO_LARGE, k->t->skipped - skipped, 0, 0);
+	k->out += lines - k->t->skipped;
+	if (k->t->skipped)
+		count_gap(k, SINK_GAP_TOO_LARGE, k->t->skipped, first, last);
 	pthread_mutex_unlock(&k->lock);
 	return 0;
 }
@@ -311,7 +362,8 @@ static uint64_t retry_after(uint64_t *backoff)
 	return at;
 }
 
-static void *sink_main(void *arg)
+/* A network output: batches into the spool, and from the spool to the receiver. */
+static void *net_main(void *arg)
 {
 	struct sink *k = arg;
 	uint64_t retry_at = 0, backoff = BACKOFF_MIN_MS;
@@ -320,7 +372,7 @@ static void *sink_main(void *arg)
 	int r;
 
 	for (;;) {
-		take_lines(k);
+		take_batches(k);
 		if (should_stop(k, connected))
 			break;
 		if (!connected) {
@@ -358,6 +410,92 @@ static void *sink_main(void *arg)
 	pthread_mutex_lock(&k->lock);
 	k->spool_bytes = spool_bytes(k->spool);
 	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* Under lock: waits for a batch, a stop, or until at (ms, CLOCK_MONOTONIC's). */
+static void wait_locked(struct sink *k, uint64_t at)
+{
+	uint64_t now = now_ms(), ms = at > now ? at - now : 0;
+	struct timespec until;
+
+	if (!ms)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&k->wake, &k->lock, &until);
+}
+
+/*
+ * A local output: each batch is written as it came, the oldest first, and
+ * leaves the list once written. While the transport fails, the batch goes
+ * back to the head of the list, and what comes after waits behind it, within
+ * the list's bound (sinks_write drops what does not fit, or the oldest).
+ */
+static void *local_main(void *arg)
+{
+	struct sink *k = arg;
+	uint64_t retry_at = 0, backoff = BACKOFF_MIN_MS;
+	bool open = false;
+	struct batch *b;
+	int r;
+
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		uint64_t now = now_ms();
+
+		if (k->stopping && (!k->head || now >= k->deadline_ms))
+			break;
+		if (!k->head) {
+			wait_locked(k, now + WAIT_MS);
+			continue;
+		}
+		if (now < retry_at) {
+			wait_locked(k, k->stopping && k->deadline_ms < retry_at ? k->deadline_ms
+										: retry_at);
+			continue;
+		}
+		/* Off the list while it is written (still in queued_bytes): not dropped meanwhile.
+		 */
+		b = k->head;
+		k->head = b->next;
+		if (!k->head)
+			k->tail = NULL;
+		pthread_mutex_unlock(&k->lock);
+
+		r = open ? 0 : k->t->ops->open(k->t);
+		open = !r;
+		if (!r)
+			r = k->t->ops->send(k->t, b->lines.text.buf, b->lines.text.len);
+		if (r && open) {
+			k->t->ops->close(k->t, false);
+			open = false;
+		}
+
+		pthread_mutex_lock(&k->lock);
+		if (!r) {
+			k->queued_bytes -= b->lines.text.len;
+			k->out += b->lines.n;
+			free(b);
+			backoff = BACKOFF_MIN_MS;
+			set_state_locked(k, true, NULL);
+			continue;
+		}
+		b->next = k->head;
+		k->head = b;
+		if (!k->tail)
+			k->tail = b;
+		set_state_locked(k, false, k->t->why);
+		if (atomic_load(&k->t->gone))
+			break;
+		retry_at = retry_after(&backoff);
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (open)
+		k->t->ops->close(k->t, true);
 	return NULL;
 }
 
@@ -400,24 +538,29 @@ static int sink_init(struct sink *k, const struct config_output *o, const struct
 	k->name = strdup(o->name);
 	k->queue_max = o->queue_bytes;
 	k->drop_oldest = o->drop_oldest;
-	k->batch = malloc(BATCH_BYTES);
-	if (!k->name || !k->batch || pthread_mutex_init(&k->lock, NULL) ||
-	    pthread_cond_init(&k->wake, NULL)) {
+	if (!k->name || pthread_mutex_init(&k->lock, NULL) || pthread_cond_init(&k->wake, NULL)) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
 	k->t = make_transport(o, host, err, len);
 	if (!k->t)
 		return -EINVAL;
-	k->on_disk = k->t->spooled && cfg->spool.dir && cfg->spool.dir[0];
-	if (k->on_disk)
-		spool_dir(dir, sizeof(dir), cfg->spool.dir, o->name);
-	k->spool =
-	    spool_open(k->on_disk ? dir : NULL, k->on_disk ? cfg->spool.max_bytes : o->queue_bytes,
-		       o->drop_oldest, err, len);
-	if (!k->spool)
-		return -EIO;
-	if (pthread_create(&k->thread, NULL, sink_main, k)) {
+	if (k->t->spooled) {
+		k->on_disk = cfg->spool.dir && cfg->spool.dir[0];
+		if (k->on_disk)
+			spool_dir(dir, sizeof(dir), cfg->spool.dir, o->name);
+		k->batch = malloc(BATCH_BYTES);
+		if (!k->batch) {
+			snprintf(err, len, "out of memory");
+			return -ENOMEM;
+		}
+		k->spool = spool_open(k->on_disk ? dir : NULL,
+				      k->on_disk ? cfg->spool.max_bytes : o->queue_bytes,
+				      o->drop_oldest, err, len);
+		if (!k->spool)
+			return -EIO;
+	}
+	if (pthread_create(&k->thread, NULL, k->spool ? net_main : local_main, k)) {
 		snprintf(err, len, "cannot start the thread of output %s", o->name);
 		return -ENOMEM;
 	}
@@ -488,6 +631,26 @@ static void log_unreported_gaps(struct sink *k)
 				  (unsigned long long)k->gaps[r].last_seq);
 }
 
+/* Batches still queued at stop (a local output that could not write): lost with the agent. */
+static void log_undelivered(struct sink *k)
+{
+	uint64_t n = 0, first = 0, last = 0, bytes = 0;
+	struct batch *b;
+
+	for (b = k->head; b; b = b->next) {
+		if (!n)
+			first = b->lines.seqs[0];
+		last = b->lines.seqs[b->lines.n - 1];
+		n += b->lines.n;
+		bytes += b->lines.text.len;
+	}
+	if (n)
+		log_error(
+		    "output %s: %llu events (%llu bytes) not delivered at stop, seq %llu..%llu",
+		    k->name, (unsigned long long)n, (unsigned long long)bytes,
+		    (unsigned long long)first, (unsigned long long)last);
+}
+
 void sinks_stop(struct sinks *s, int deadline_ms)
 {
 	uint64_t deadline = now_ms() + deadline_ms;
@@ -512,6 +675,7 @@ void sinks_stop(struct sinks *s, int deadline_ms)
 		if (k->started)
 			pthread_join(k->thread, NULL);
 		log_unreported_gaps(k);
+		log_undelivered(k);
 		if (k->spool && !k->on_disk && spool_unread(k->spool))
 			log_error("output %s: %llu bytes of events not delivered at stop", k->name,
 				  (unsigned long long)spool_unread(k->spool));

@@ -2,9 +2,10 @@
 /*
  * The outputs of "outputs": each event line goes to every one, each in its
  * own thread with a bounded queue, so a slow or dead output never holds up
- * the agent or the others. Network outputs keep a spool on disk and deliver
- * it, in order, when the receiver is back. What no bound can hold is
- * dropped and counted, for gap events: nothing is lost silently.
+ * the agent or the others. Local outputs (stdout, file) write the batches
+ * from the queue; network outputs keep a spool on disk and deliver it, in
+ * order, when the receiver is back. What no bound can hold is dropped and
+ * counted by seq, for gap events: nothing is lost silently.
  */
 #ifndef CUSTOS_SINK_H
 #define CUSTOS_SINK_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "output/line_batch.h"
 
 enum sink_gap_reason {
 	SINK_GAP_QUEUE_FULL,
@@ -31,9 +33,8 @@ struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, s
 /* Delivers what it can within deadline_ms, spools the rest, and frees everything. */
 void sinks_stop(struct sinks *s, int deadline_ms);
 
-/* Queues whole lines (each with its '\n', seqs first..last) for every output; never blocks. */
-void sinks_write(struct sinks *s, const char *lines, size_t len, size_t n_lines, uint64_t first_seq,
-		 uint64_t last_seq);
+/* Queues a copy of b's lines, with their seqs, for every output; never blocks. */
+void sinks_write(struct sinks *s, const struct line_batch *b);
 
 /* Calls fn for each output's drops since the last call. */
 void sinks_take_gaps(struct sinks *s,
@@ -41,7 +42,11 @@ void sinks_take_gaps(struct sinks *s,
 				uint64_t first_seq, uint64_t last_seq),
 		     void *ctx);
 
-/* {NAME: {"in", "out", "dropped", "queued_bytes", "spool_bytes", "state", "last_error"}} */
+/*
+ * {NAME: {"in", "out", "dropped", "queued_bytes", "spool_bytes", "state", "last_error"}};
+ * queued_bytes: what waits in memory (for a local output, all it holds); spool_bytes: what a
+ * network output's spool holds, not yet delivered (0 for a local output: it has none).
+ */
 json_t *sinks_stats(struct sinks *s);
 /* The outputs' names, for agent-start. */
 json_t *sinks_names(struct sinks *s);

@@ -2,11 +2,14 @@
 /*
  * Local outputs: stdout, and a file rotated by size and age into
  * PATH.YYYYmmddTHHMMSS.uuuuuuZ.gz (zlib), of which the newest "keep" stay.
+ * A rotated file is compressed by a thread of its own, so the events go on
+ * into the new file meanwhile.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,10 @@ struct file_transport {
 	int fd;
 	uint64_t size;
 	time_t born; /* when the live file was started */
+	/* The last rotated file, compressed by a thread of its own while events go on. */
+	pthread_t compressor;
+	bool compressing;
+	char rotated[4096], gz[4200];
 };
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -219,35 +226,55 @@ static void prune(struct file_transport *f)
 	free(names);
 }
 
+static void *compress_rotated(void *arg)
+{
+	struct file_transport *f = arg;
+	int r = gzip_file(f->rotated, f->gz);
+
+	if (r)
+		log_warn("output file:%s: cannot compress %s: %s (left as it is)", f->path,
+			 f->rotated, strerror(-r));
+	prune(f);
+	return NULL;
+}
+
+/* Waits for the compression of the previous rotated file, if any. */
+static void finish_compression(struct file_transport *f)
+{
+	if (!f->compressing)
+		return;
+	pthread_join(f->compressor, NULL);
+	f->compressing = false;
+}
+
 static int rotate(struct file_transport *f)
 {
-	char rotated[4096], gz[4200];
 	struct timespec ts;
 	struct tm tm;
 	size_t o;
-	int i, r;
+	int i;
 
+	/* One compression at a time: a file rotated faster than it compresses waits here. */
+	finish_compression(f);
 	/* Names that sort oldest first: a name already taken waits for the next microsecond. */
 	for (i = 0; i < 1000; i++) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		o = snprintf(rotated, sizeof(rotated), "%s.", f->path);
-		o += strftime(rotated + o, sizeof(rotated) - o, "%Y%m%dT%H%M%S", &tm);
-		snprintf(rotated + o, sizeof(rotated) - o, ".%06ldZ", ts.tv_nsec / 1000);
-		snprintf(gz, sizeof(gz), "%s.gz", rotated);
-		if (access(gz, F_OK) && access(rotated, F_OK))
+		o = snprintf(f->rotated, sizeof(f->rotated), "%s.", f->path);
+		o += strftime(f->rotated + o, sizeof(f->rotated) - o, "%Y%m%dT%H%M%S", &tm);
+		snprintf(f->rotated + o, sizeof(f->rotated) - o, ".%06ldZ", ts.tv_nsec / 1000);
+		snprintf(f->gz, sizeof(f->gz), "%s.gz", f->rotated);
+		if (access(f->gz, F_OK) && access(f->rotated, F_OK))
 			break;
 		usleep(1);
 	}
 	close(f->fd);
 	f->fd = -1;
-	if (rename(f->path, rotated))
+	if (rename(f->path, f->rotated))
 		return -errno;
-	r = gzip_file(rotated, gz);
-	if (r)
-		log_warn("output file:%s: cannot compress %s: %s (left as it is)", f->path, rotated,
-			 strerror(-r));
-	prune(f);
+	f->compressing = pthread_create(&f->compressor, NULL, compress_rotated, f) == 0;
+	if (!f->compressing)
+		compress_rotated(f);
 	return file_open(&f->t);
 }
 
@@ -294,6 +321,7 @@ static void file_destroy(struct transport *tr)
 {
 	struct file_transport *f = (struct file_transport *)tr;
 
+	finish_compression(f);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->path);

@@ -23,12 +23,22 @@ struct transport_ops {
 
 struct transport {
 	const struct transport_ops *ops;
-	bool acked;	  /* a successful send means the receiver has it */
-	bool spooled;	  /* a network receiver: its backlog is spooled on disk */
-	uint64_t skipped; /* lines the receiver cannot take at all (too large) */
+	bool acked;   /* a successful send means the receiver has it */
+	bool spooled; /* a network receiver: what it is given goes through a spool */
+	/* lines of the last send the receiver cannot take at all (too large): how many, and the
+	 * first and last of them by their index in that send */
+	size_t skipped, skipped_first, skipped_last;
 	atomic_bool gone; /* for good: stdout's reader left (EPIPE) */
 	char why[640];	  /* the last error */
 };
+
+/* Line i of what is being sent cannot go to the receiver at all: it is counted, never cut. */
+static inline void transport_skip(struct transport *t, size_t i)
+{
+	if (!t->skipped++)
+		t->skipped_first = i;
+	t->skipped_last = i;
+}
 
 struct transport *transport_stdout(void);
 struct transport *transport_file(const struct config_output *o, char *err, size_t len);

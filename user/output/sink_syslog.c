@@ -257,20 +257,20 @@ static int send_stream(struct syslog_transport *s, const char *buf, size_t len)
 
 static int send_datagrams(struct syslog_transport *s, const char *buf, size_t len)
 {
-	size_t start = 0;
+	size_t start = 0, line;
 
-	while (start < len) {
+	for (line = 0; start < len; line++) {
 		const char *nl = memchr(buf + start, '\n', len - start);
 		size_t n = nl - (buf + start), h = header(s, buf + start, n, s->frames);
 		int r;
 
 		if (s->proto == SYSLOG_UDP && h + n > UDP_MAX) {
-			s->t.skipped++; /* a datagram cannot carry it: counted, never cut */
+			transport_skip(&s->t, line); /* a datagram cannot carry it */
 		} else {
 			memcpy(s->frames + h, buf + start, n);
 			r = send_all(s, s->frames, h + n);
 			if (r == -EMSGSIZE)
-				s->t.skipped++;
+				transport_skip(&s->t, line);
 			else if (r)
 				return r;
 		}

@@ -3,7 +3,10 @@
  * Segments of event lines, oldest first: files NNNNNNNNNNNNNNNN.ndjson (hex
  * ids) in a directory, or buffers in memory. The committed position is kept
  * in the file "cursor", so a restart resends from the first line a receiver
- * may not have: at least once.
+ * may not have: at least once. Each segment this run writes knows its lines'
+ * seqs, as runs of consecutive seqs: one run unless lines were dropped on
+ * the way. A segment a previous run left is only bytes: its lines are
+ * counted by their newlines, their seqs (that run's) are not reported.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,11 +26,20 @@
 #define SEG_NAME_LEN 23 /* 16 hex digits and ".ndjson" */
 #define CURSOR	     "cursor"
 
+/* From line on (in its segment), the lines' seqs are seq, seq + 1, ... */
+struct seq_run {
+	uint64_t line, seq;
+};
+
 struct seg {
 	uint64_t id;
 	uint64_t size;
 	char *mem; /* in memory: the bytes; on disk NULL */
 	size_t mem_cap;
+	bool known;	      /* written by this run: lines and runs below say what it holds */
+	uint64_t lines;	      /* whole lines in it */
+	struct seq_run *runs; /* by line */
+	size_t n_runs, runs_cap;
 };
 
 struct spool {
@@ -43,12 +55,54 @@ struct spool {
 	bool cursor_dirty;
 };
 
-/* custos.seq of a line: the only key "seq" (a string's quotes are always escaped). */
-uint64_t spool_line_seq(const char *line, size_t len)
+/* The seq of line i of a segment this run wrote; 0 for a previous run's. */
+static uint64_t seg_seq(const struct seg *g, uint64_t i)
 {
-	const char *k = memmem(line, len, "\"seq\":", 6);
+	size_t lo = 0, hi = g->n_runs;
 
-	return k ? strtoull(k + 6, NULL, 10) : 0;
+	if (!g->known || !g->n_runs || i >= g->lines)
+		return 0;
+	/* The last run that starts at or before line i (the first starts at line 0). */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->runs[mid].line <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return g->runs[lo].seq + (i - g->runs[lo].line);
+}
+
+/* Room for n more runs, taken before lines are written: recording their seqs cannot fail. */
+static int reserve_runs(struct seg *g, size_t n)
+{
+	size_t cap = g->runs_cap ? g->runs_cap : 4;
+	struct seq_run *runs;
+
+	if (g->n_runs + n <= g->runs_cap)
+		return 0;
+	while (cap < g->n_runs + n)
+		cap *= 2;
+	runs = realloc(g->runs, cap * sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	g->runs = runs;
+	g->runs_cap = cap;
+	return 0;
+}
+
+/* n lines with these seqs went in at the end of g (reserve_runs made room). */
+static void add_seqs(struct seg *g, const uint64_t *seqs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, g->lines++) {
+		const struct seq_run *last = g->n_runs ? &g->runs[g->n_runs - 1] : NULL;
+
+		if (!last || last->seq + (g->lines - last->line) != seqs[i])
+			g->runs[g->n_runs++] = (struct seq_run){.line = g->lines, .seq = seqs[i]};
+	}
 }
 
 static void seg_name(char buf[SEG_NAME_LEN + 1], uint64_t id)
@@ -104,6 +158,7 @@ static void drop_first_seg(struct spool *s)
 		close(s->tail_fd);
 		s->tail_fd = -1;
 	}
+	free(s->segs[0].runs);
 	if (s->dirfd < 0) {
 		free(s->segs[0].mem);
 	} else {
@@ -168,7 +223,8 @@ static int load(struct spool *s)
 		}
 		ids[n++] = id;
 	}
-	qsort(ids, n, sizeof(*ids), cmp_u64);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_u64);
 	fd = openat(s->dirfd, CURSOR, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (read(fd, text, sizeof(text) - 1) > 0)
@@ -259,8 +315,10 @@ void spool_close(struct spool *s)
 	if (!s)
 		return;
 	save_cursor(s, true);
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		free(s->segs[i].mem);
+		free(s->segs[i].runs);
+	}
 	free(s->segs);
 	if (s->tail_fd >= 0)
 		close(s->tail_fd);
@@ -292,39 +350,45 @@ uint64_t spool_unread(const struct spool *s)
 	return sum;
 }
 
-/* Counts the lines of the first segment from the committed position, for a gap event. */
+/* A previous run's segment: its lines from off on, counted by their newlines. */
+static uint64_t count_lines(const struct spool *s, const struct seg *g, uint64_t off)
+{
+	char buf[1 << 14];
+	uint64_t n = 0;
+
+	while (off < g->size) {
+		size_t want = g->size - off < sizeof(buf) ? g->size - off : sizeof(buf);
+		ssize_t r = seg_read(s, g, buf, want, off);
+		const char *nl;
+
+		if (r <= 0)
+			break;
+		for (nl = buf; (nl = memchr(nl, '\n', buf + r - nl)); nl++)
+			n++;
+		off += r;
+	}
+	return n;
+}
+
+/* The lines of the first segment that are about to be dropped unread, for a gap event. */
 static void count_lost(struct spool *s, struct spool_loss *lost)
 {
 	const struct seg *g = &s->segs[0];
 	/* Lines already sent are with the receiver, unconfirmed: not counted as dropped. */
-	uint64_t off = g->id == s->read.seg ? s->read.off : s->read.seg > g->id ? g->size : 0;
-	static char buf[1 << 16];
-	char last[32] = "";
-	bool first = true, line_start = true;
+	bool at = g->id == s->read.seg, past = s->read.seg > g->id;
+	uint64_t first;
 
-	while (off < g->size) {
-		size_t n = g->size - off < sizeof(buf) ? g->size - off : sizeof(buf);
-		ssize_t r = seg_read(s, g, buf, n, off);
-		size_t i;
-
-		if (r <= 0)
-			break;
-		for (i = 0; i < (size_t)r; i++) {
-			if (line_start && first) {
-				lost->first_seq = lost->first_seq ? lost->first_seq
-								  : spool_line_seq(buf + i, r - i);
-				first = false;
-			}
-			if (line_start)
-				snprintf(last, sizeof(last), "%" PRIu64,
-					 spool_line_seq(buf + i, r - i));
-			line_start = buf[i] == '\n';
-			lost->count += line_start;
-		}
-		off += r;
+	if (!g->known) {
+		lost->count += count_lines(s, g, at ? s->read.off : past ? g->size : 0);
+		return;
 	}
-	if (last[0])
-		lost->last_seq = strtoull(last, NULL, 10);
+	first = at ? s->read.line : past ? g->lines : 0;
+	if (first >= g->lines)
+		return;
+	if (!lost->first_seq)
+		lost->first_seq = seg_seq(g, first);
+	lost->last_seq = seg_seq(g, g->lines - 1);
+	lost->count += g->lines - first;
 }
 
 /* drop_oldest: the oldest segment goes to make room; the read position follows. */
@@ -335,7 +399,7 @@ static bool make_room(struct spool *s, size_t len, struct spool_loss *lost)
 			return false;
 		count_lost(s, lost);
 		drop_first_seg(s);
-		s->committed = (struct spool_pos){s->segs[0].id, 0};
+		s->committed = (struct spool_pos){s->segs[0].id, 0, 0};
 		if (s->read.seg < s->committed.seg)
 			s->read = s->committed;
 		s->cursor_dirty = true;
@@ -362,59 +426,122 @@ static int new_seg(struct spool *s)
 	r = add_seg(s, id, 0);
 	if (r)
 		return r;
+	s->segs[s->n - 1].known = true;
 	if (s->n == 1)
-		s->read = s->committed = (struct spool_pos){id, 0};
+		s->read = s->committed = (struct spool_pos){id, 0, 0};
 	return 0;
 }
 
-int spool_append(struct spool *s, const char *line, size_t len, struct spool_loss *lost)
+static int reserve_mem(struct seg *g, size_t len)
 {
+	size_t cap = g->mem_cap ? g->mem_cap * 2 : 65536;
+	char *mem;
+
+	if (g->size + len <= g->mem_cap)
+		return 0;
+	while (cap < g->size + len)
+		cap *= 2;
+	mem = realloc(g->mem, cap);
+	if (!mem)
+		return -ENOMEM;
+	g->mem = mem;
+	g->mem_cap = cap;
+	return 0;
+}
+
+/* Lines from..to-1 of b at the end of the tail segment; *taken counts those that went in. */
+static int put_lines(struct spool *s, const struct line_batch *b, size_t from, size_t to,
+		     size_t *taken)
+{
+	size_t start = line_batch_start(b, from), len = line_batch_bytes(b, from, to), done = 0;
+	size_t whole = to;
 	struct seg *tail;
-	ssize_t w;
+	int r;
 
-	if (len > SPOOL_LINE_MAX)
-		return -E2BIG;
-	if (!make_room(s, len, lost))
-		return -ENOBUFS;
-	/* A new run writes a new segment: one a crash cut short is never appended to. */
-	if (!s->n || (s->segs[s->n - 1].size && s->segs[s->n - 1].size + len > s->seg_max) ||
-	    (s->dirfd >= 0 && s->tail_fd < 0)) {
-		int r = new_seg(s);
+	if (from == to)
+		return 0;
+	tail = &s->segs[s->n - 1];
+	r = reserve_runs(tail, to - from);
+	if (!r && s->dirfd < 0)
+		r = reserve_mem(tail, len);
+	if (r)
+		return r;
+	if (s->dirfd < 0) {
+		memcpy(tail->mem + tail->size, b->text.buf + start, len);
+		done = len;
+	}
+	while (done < len) {
+		ssize_t w = write(s->tail_fd, b->text.buf + start + done, len - done);
 
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = w < 0 ? -errno : -ENOSPC;
+			break;
+		}
+		done += w;
+	}
+	if (r) {
+		/* Never half a line: what went in of the line cut short is taken back. */
+		for (whole = from; whole < to && b->ends[whole] - start <= done; whole++)
+			;
+		done = line_batch_bytes(b, from, whole);
+		if (ftruncate(s->tail_fd, tail->size + done) == 0)
+			lseek(s->tail_fd, tail->size + done, SEEK_SET);
+	}
+	tail->size += done;
+	add_seqs(tail, b->seqs + from, whole - from);
+	*taken += whole - from;
+	return r;
+}
+
+/*
+ * Whether a line of len bytes, after pending bytes not yet written to the
+ * tail, starts a segment: there is none, the tail is full, or it is one a
+ * previous run left (never appended to: a crash may have cut it short).
+ */
+static bool starts_seg(const struct spool *s, uint64_t pending, size_t len)
+{
+	const struct seg *tail = s->n ? &s->segs[s->n - 1] : NULL;
+
+	return !tail || (tail->size + pending && tail->size + pending + len > s->seg_max) ||
+	       (s->dirfd >= 0 && s->tail_fd < 0);
+}
+
+int spool_append(struct spool *s, const struct line_batch *b, size_t from, size_t *taken,
+		 struct spool_loss *lost)
+{
+	size_t start = from, i; /* lines start..i-1 go to the tail in one write */
+	int r = 0, w;
+
+	*taken = 0;
+	for (i = from; i < b->n; i++) {
+		size_t len = b->ends[i] - line_batch_start(b, i);
+		uint64_t pending = line_batch_bytes(b, start, i);
+
+		if (len > SPOOL_LINE_MAX) {
+			r = -E2BIG;
+			break;
+		}
+		if (!make_room(s, pending + len, lost)) {
+			r = -ENOBUFS;
+			break;
+		}
+		if (!starts_seg(s, pending, len))
+			continue;
+		r = put_lines(s, b, start, i, taken);
+		start = i;
+		if (!r)
+			r = new_seg(s);
 		if (r)
 			return r;
 	}
-	tail = &s->segs[s->n - 1];
-	if (s->dirfd < 0) {
-		if (tail->size + len > tail->mem_cap) {
-			size_t cap = tail->mem_cap ? tail->mem_cap * 2 : 65536;
-			char *mem;
-
-			while (cap < tail->size + len)
-				cap *= 2;
-			mem = realloc(tail->mem, cap);
-			if (!mem)
-				return -ENOMEM;
-			tail->mem = mem;
-			tail->mem_cap = cap;
-		}
-		memcpy(tail->mem + tail->size, line, len);
-		tail->size += len;
-		return 0;
-	}
-	w = write(s->tail_fd, line, len);
-	if (w == (ssize_t)len) {
-		tail->size += len;
-		return 0;
-	}
-	/* Never half a line: take back what went in. */
-	w = w < 0 ? -errno : -ENOSPC;
-	if (ftruncate(s->tail_fd, tail->size) == 0)
-		lseek(s->tail_fd, tail->size, SEEK_SET);
-	return w;
+	/* The lines before one refused go in. */
+	w = put_lines(s, b, start, i, taken);
+	return w ? w : r;
 }
 
-static struct seg *find_seg(struct spool *s, uint64_t id, size_t *index)
+static struct seg *find_seg(const struct spool *s, uint64_t id, size_t *index)
 {
 	size_t i;
 
@@ -442,7 +569,7 @@ size_t spool_peek(struct spool *s, char *buf, size_t cap, size_t *lines)
 		if (n == 0 || (i + 1 < s->n && s->read.off >= g->size)) {
 			if (i + 1 == s->n)
 				return 0;
-			s->read = (struct spool_pos){s->segs[i + 1].id, 0};
+			s->read = (struct spool_pos){s->segs[i + 1].id, 0, 0};
 			continue;
 		}
 		if (n > cap)
@@ -457,16 +584,25 @@ size_t spool_peek(struct spool *s, char *buf, size_t cap, size_t *lines)
 		/* A line a crash cut short ends this segment: skip it. */
 		if (i + 1 == s->n)
 			return 0;
-		s->read = (struct spool_pos){s->segs[i + 1].id, 0};
+		s->read = (struct spool_pos){s->segs[i + 1].id, 0, 0};
 	}
 	for (const char *nl = buf; (nl = memchr(nl, '\n', buf + r - nl)); nl++)
 		(*lines)++;
 	return r;
 }
 
-struct spool_pos spool_advance(struct spool *s, size_t bytes)
+uint64_t spool_seq(const struct spool *s, size_t i)
+{
+	size_t index;
+	const struct seg *g = find_seg(s, s->read.seg, &index);
+
+	return g ? seg_seq(g, s->read.line + i) : 0;
+}
+
+struct spool_pos spool_advance(struct spool *s, size_t bytes, size_t lines)
 {
 	s->read.off += bytes;
+	s->read.line += lines;
 	return s->read;
 }
 
@@ -484,7 +620,7 @@ void spool_commit(struct spool *s, struct spool_pos pos)
 	if (s->n == 1 && pos.seg == s->segs[0].id && pos.off == s->segs[0].size &&
 	    s->read.seg == pos.seg && s->read.off == pos.off) {
 		drop_first_seg(s);
-		s->committed = s->read = (struct spool_pos){s->next_id, 0};
+		s->committed = s->read = (struct spool_pos){s->next_id, 0, 0};
 	}
 	save_cursor(s, false);
 }
