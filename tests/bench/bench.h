@@ -43,7 +43,8 @@ struct suite {
 	char unwatched[PATH_MAX + 32], watched[PATH_MAX + 32], data[PATH_MAX + 32];
 	long rounds, n, rate, seconds;
 	int cpu; /* pin the measuring thread to it, or -1 */
-	bool db; /* run the database part */
+	bool db;      /* run the database part */
+	bool db_only; /* and nothing else */
 	long db_rounds, db_queries;
 	const char *pg; /* libpq connection string of the server to query, or NULL */
 };
