@@ -2,7 +2,8 @@
 # make bench: what the agent costs the syscalls it hooks, as ratios against no
 # agent measured round by round in the same run, and what it writes and drops
 # at 50,000 watched opens a second; then what its database client probes cost
-# libpq and SQLite statements. Numbers, never pass/fail. Needs root.
+# libpq and SQLite statements, and how much of that the probe hits themselves
+# are. Numbers, never pass/fail. Needs root.
 #
 # The measuring and the agent's start and stop are in tests/bench/bench.c and
 # dbbench.c (custos-bench suite); this script checks, passes the settings on,
