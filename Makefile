@@ -118,27 +118,27 @@ $(BUILD)/tests/helpers/dbclient: tests/helpers/dbclient.c
 	$(Q)$(CC) $(CFLAGS) $$(pkg-config --cflags $(foreach p,$(DB_CLIENT_PKGS),$(firstword $(subst :, ,$(p))))) \
 		$< -o $@ $$(pkg-config --libs $(foreach p,$(DB_CLIENT_PKGS),$(firstword $(subst :, ,$(p)))))
 
-# The bench's bare monitor: the same hooks, one lookup each (tests/bench/bare.bpf.c).
-$(BUILD)/tests/bench/bare.bpf.o: tests/bench/bare.bpf.c
+# The bench's own BPF objects, skeletons by the rule above: the bare monitor (the same
+# hooks, one lookup each) and the empty probes that price a probe hit (probecost.bpf.c).
+BENCH_BPF := $(BUILD)/tests/bench/bare.bpf.o $(BUILD)/tests/bench/probecost.bpf.o
+$(BENCH_BPF): $(BUILD)/tests/bench/%.bpf.o: tests/bench/%.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O2 -target bpf -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu \
 		-c $< -o $@
 
-$(BUILD)/tests/bench/bare.skel.h: $(BUILD)/tests/bench/bare.bpf.o
-	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name bare_bpf > $@.tmp && mv $@.tmp $@
-
-# The bench links the client libraries its database part measures (scripts/deps.sh test).
+# The bench links the client libraries its database part measures (scripts/deps.sh test),
+# and the agent's ELF symbol lookup (the offsets of its trivial functions).
 BENCH_PKGS := libpq sqlite3
-$(BENCH): tests/bench/bench.c tests/bench/dbbench.c tests/bench/bare.c tests/bench/bench.h \
-	  $(BUILD)/tests/bench/bare.skel.h
+$(BENCH): tests/bench/bench.c tests/bench/dbbench.c tests/bench/bare.c tests/bench/probecost.c \
+	  tests/bench/bench.h $(BUILD)/tests/bench/bare.skel.h $(BUILD)/tests/bench/probecost.skel.h \
+	  $(BUILD)/user/kernel/elfsym.o
 	$(call msg,CC,$@)
 	$(Q)pkg-config --exists $(BENCH_PKGS) || { \
 		echo "$@: needs libpq-dev and libsqlite3-dev: scripts/deps.sh test" >&2; exit 1; }
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests/bench $$(pkg-config --cflags $(BENCH_PKGS)) \
-		$(filter %.c,$^) -o $@ $$(pkg-config --libs $(BENCH_PKGS)) $(LDLIBS)
+		$(filter %.c %.o,$^) -o $@ $$(pkg-config --libs $(BENCH_PKGS)) $(LDLIBS)
 
 # The outputs' throughput: links the agent's own code, as the unit tests do.
 $(SINKBENCH): $(BUILD)/tests/bench/sinkbench.o $(LIB_OBJS)

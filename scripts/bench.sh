@@ -2,7 +2,8 @@
 # make bench: what the agent costs the syscalls it hooks, as ratios against no
 # agent measured round by round in the same run, and what it writes and drops
 # at 50,000 watched opens a second; then what its database client probes cost
-# libpq and SQLite statements. Numbers, never pass/fail. Needs root.
+# libpq and SQLite statements, and how much of that the probe hits themselves
+# are. Numbers, never pass/fail. Needs root.
 #
 # The measuring and the agent's start and stop are in tests/bench/bench.c and
 # dbbench.c (custos-bench suite); this script checks, passes the settings on,
@@ -16,6 +17,7 @@
 #   BENCH_SECONDS  length of the drop test (default 5)
 #   BENCH_CPU      pin the measuring thread to this CPU (default: not pinned)
 #   BENCH_DB       0: no database part (default 1)
+#   BENCH_DB_ONLY  1: the database part alone, no file workloads, drop test or outputs
 #   BENCH_DB_ROUNDS   rounds of the database part (default: BENCH_ROUNDS)
 #   BENCH_DB_QUERIES  libpq queries and SQLite lookups per round and phase (default 10000)
 #   BENCH_SINK_EVENTS events through each output in the outputs' part (default 300000)
@@ -139,16 +141,22 @@ if [ -n "${BENCH_N:-}" ]; then args+=(--n "$BENCH_N"); fi
 if [ -n "${BENCH_RATE:-}" ]; then args+=(--rate "$BENCH_RATE"); fi
 if [ -n "${BENCH_SECONDS:-}" ]; then args+=(--seconds "$BENCH_SECONDS"); fi
 if [ -n "${BENCH_CPU:-}" ]; then args+=(--cpu "$BENCH_CPU"); fi
+if [ "${BENCH_DB:-1}" = 0 ] && [ "${BENCH_DB_ONLY:-0}" = 1 ]; then
+	echo "scripts/bench.sh: BENCH_DB=0 and BENCH_DB_ONLY=1: nothing to run" >&2
+	exit 1
+fi
 if [ "${BENCH_DB:-1}" = 0 ]; then
 	args+=(--no-db)
 else
 	start_server
+	if [ "${BENCH_DB_ONLY:-0}" = 1 ]; then args+=(--db-only); fi
 	args+=(--pg "host=$pg_dir port=$pg_port user=postgres dbname=postgres")
 	if [ -n "${BENCH_DB_ROUNDS:-}" ]; then args+=(--db-rounds "$BENCH_DB_ROUNDS"); fi
 	if [ -n "${BENCH_DB_QUERIES:-}" ]; then args+=(--db-queries "$BENCH_DB_QUERIES"); fi
 fi
 
 "$bench" "${args[@]}"
+if [ "${BENCH_DB_ONLY:-0}" = 1 ]; then exit 0; fi
 
 # The outputs: events a second through the file and TCP syslog outputs on one core.
 echo

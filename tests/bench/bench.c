@@ -983,24 +983,25 @@ static void run_drop_test(const struct suite *s)
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "USAGE\n"
-	    "  custos-bench openclose PATH N          open+close PATH N times\n"
-	    "  custos-bench read FILE N               N reads of 4 KiB from one open FILE\n"
-	    "  custos-bench rate PATH RATE SECONDS    open+close PATH RATE times a second\n"
-	    "  custos-bench count                     count the agent's JSON lines on stdin\n"
-	    "  custos-bench suite [--agent PATH] [--dir DIR] [--rounds R] [--n N]\n"
-	    "                     [--rate RATE] [--seconds S] [--cpu CPU]\n"
-	    "                     [--no-db | [--pg CONNINFO] [--db-rounds R] [--db-queries Q]]\n"
-	    "PATH may be a directory (its file " OPEN_FILE " is used). The suite (root) runs\n"
-	    "the agent (default " DEFAULT_AGENT ") and compares each workload without and\n"
-	    "with it over R rounds (default %d, N=%d), then counts what the agent writes\n"
-	    "at RATE watched opens a second (default %d for %d s). --cpu pins the\n"
-	    "measuring thread (default: not pinned). Then its database part: Q queries\n"
-	    "(default %d) through libpq to the PostgreSQL server CONNINFO names (none\n"
-	    "without --pg) and through SQLite, over --db-rounds rounds (default R).\n",
-	    DEFAULT_ROUNDS, DEFAULT_N, DEFAULT_RATE, DEFAULT_SECONDS, DB_DEFAULT_QUERIES);
+	fprintf(f,
+		"USAGE\n"
+		"  custos-bench openclose PATH N          open+close PATH N times\n"
+		"  custos-bench read FILE N               N reads of 4 KiB from one open FILE\n"
+		"  custos-bench rate PATH RATE SECONDS    open+close PATH RATE times a second\n"
+		"  custos-bench count                     count the agent's JSON lines on stdin\n"
+		"  custos-bench suite [--agent PATH] [--dir DIR] [--rounds R] [--n N]\n"
+		"                     [--rate RATE] [--seconds S] [--cpu CPU]\n"
+		"                     [--no-db | [--db-only] [--pg CONNINFO] [--db-rounds R]\n"
+		"                     [--db-queries Q]]\n"
+		"PATH may be a directory (its file " OPEN_FILE " is used). The suite (root) runs\n"
+		"the agent (default " DEFAULT_AGENT ") and compares each workload without and\n"
+		"with it over R rounds (default %d, N=%d), then counts what the agent writes\n"
+		"at RATE watched opens a second (default %d for %d s). --cpu pins the\n"
+		"measuring thread (default: not pinned). Then its database part: Q queries\n"
+		"(default %d) through libpq to the PostgreSQL server CONNINFO names (none\n"
+		"without --pg) and through SQLite, over --db-rounds rounds (default R);\n"
+		"--db-only runs that part alone.\n",
+		DEFAULT_ROUNDS, DEFAULT_N, DEFAULT_RATE, DEFAULT_SECONDS, DB_DEFAULT_QUERIES);
 }
 
 /* Pins the measuring thread only: not the agent, not the thread reading its output. */
@@ -1031,6 +1032,7 @@ static bool parse_suite(int argc, char **argv, struct suite *s, const char **dir
 	    {"seconds", required_argument, NULL, 's'},
 	    {"cpu", required_argument, NULL, 'c'},
 	    {"no-db", no_argument, NULL, 'x'},
+	    {"db-only", no_argument, NULL, 'o'},
 	    {"pg", required_argument, NULL, 'p'},
 	    {"db-rounds", required_argument, NULL, 'D'},
 	    {"db-queries", required_argument, NULL, 'Q'},
@@ -1064,6 +1066,9 @@ static bool parse_suite(int argc, char **argv, struct suite *s, const char **dir
 		case 'x':
 			s->db = false;
 			break;
+		case 'o':
+			s->db_only = true;
+			break;
 		case 'p':
 			s->pg = optarg;
 			break;
@@ -1079,7 +1084,7 @@ static bool parse_suite(int argc, char **argv, struct suite *s, const char **dir
 	}
 	if (!s->db_rounds)
 		s->db_rounds = s->rounds;
-	return optind == argc;
+	return optind == argc && !(s->db_only && !s->db);
 }
 
 static int cmd_suite(int argc, char **argv)
@@ -1117,13 +1122,19 @@ static int cmd_suite(int argc, char **argv)
 	pin(s.cpu);
 
 	uname(&u);
-	printf("custos bench: kernel %s, %ld CPUs, %ld rounds, N=%ld per workload, agent %s, "
-	       "measuring thread %s\n",
-	       u.release, sysconf(_SC_NPROCESSORS_ONLN), s.rounds, s.n, s.agent,
-	       s.cpu < 0 ? "not pinned" : "pinned");
+	if (s.db_only)
+		printf("custos bench: kernel %s, %ld CPUs, the database part only, agent %s, "
+		       "measuring thread %s\n",
+		       u.release, sysconf(_SC_NPROCESSORS_ONLN), s.agent,
+		       s.cpu < 0 ? "not pinned" : "pinned");
+	else
+		printf("custos bench: kernel %s, %ld CPUs, %ld rounds, N=%ld per workload, agent "
+		       "%s, measuring thread %s\n",
+		       u.release, sysconf(_SC_NPROCESSORS_ONLN), s.rounds, s.n, s.agent,
+		       s.cpu < 0 ? "not pinned" : "pinned");
 	fflush(stdout);
 
-	for (i = 0; i < s.rounds; i++) {
+	for (i = 0; i < s.rounds && !s.db_only; i++) {
 		t = now_ns();
 		rounds[i].others = check_others();
 		measure_all(&s, rounds[i].ns[0], &rounds[i]);
@@ -1143,8 +1154,10 @@ static int cmd_suite(int argc, char **argv)
 		fprintf(stderr, "  round %ld/%ld: %.1f s\n", i + 1, s.rounds,
 			(double)(now_ns() - t) / NSEC_PER_SEC);
 	}
-	print_overhead(&s, rounds);
-	run_drop_test(&s);
+	if (!s.db_only) {
+		print_overhead(&s, rounds);
+		run_drop_test(&s);
+	}
 	if (s.db)
 		db_bench(&s);
 	printf("\ntotal %.0f s\n", (double)(now_ns() - t0) / NSEC_PER_SEC);

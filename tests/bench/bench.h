@@ -42,8 +42,9 @@ struct suite {
 	char dir[PATH_MAX], config[PATH_MAX + 32], log[PATH_MAX + 32];
 	char unwatched[PATH_MAX + 32], watched[PATH_MAX + 32], data[PATH_MAX + 32];
 	long rounds, n, rate, seconds;
-	int cpu; /* pin the measuring thread to it, or -1 */
-	bool db; /* run the database part */
+	int cpu;      /* pin the measuring thread to it, or -1 */
+	bool db;      /* run the database part */
+	bool db_only; /* and nothing else */
 	long db_rounds, db_queries;
 	const char *pg; /* libpq connection string of the server to query, or NULL */
 };
@@ -78,6 +79,56 @@ void counter_free(struct counter *k);
 struct bare_bpf;
 struct bare_bpf *bare_start(void);
 void bare_stop(struct bare_bpf *bare);
+
+/*
+ * probecost.c: what a probe hit costs (empty programs on a trivial function),
+ * the agent's database probes counted (run_cnt) and their sites copied.
+ */
+#define PRICE_TARGETS_MAX 2  /* trivial functions: one per kind of first instruction */
+#define PROG_SET_MAX	  64 /* the agent's database programs (compat: one per function) */
+#define SITES_MAX	  64 /* the agent's uprobe_multi links */
+
+/* ns per call: the bare call, then what an entry probe, a return probe, both add. */
+enum { PRICE_CALL, PRICE_ENTRY, PRICE_RETURN, PRICE_BOTH, PRICES };
+
+/* Probe programs whose runs are counted: fd[0] run at entries, fd[1] at returns. */
+struct prog_set {
+	int fd[2][PROG_SET_MAX];
+	int n[2];
+};
+
+/* run_cnt of a prog_set's entry and return programs, and their run_time_ns. */
+struct prog_counts {
+	uint64_t hits[2];
+	uint64_t run_ns;
+};
+
+/* One of the agent's uprobe_multi links: a file, offsets in it, at entry or at return. */
+struct probe_site {
+	char *path;
+	uint64_t *offsets;
+	uint32_t n;
+	bool at_return;
+};
+
+struct probe_sites {
+	struct probe_site s[SITES_MAX];
+	size_t n;
+};
+
+struct probecost;
+struct probecost *probecost_open(void); /* NULL: said why on stderr */
+void probecost_close(struct probecost *p);
+int probecost_targets(void);
+const char *probecost_label(int t);
+int probecost_price(struct probecost *p, int t, double ns[PRICES]);
+int probecost_copy(struct probecost *p, const struct probe_sites *sites);
+void probecost_uncopy(struct probecost *p);
+const struct prog_set *probecost_progs(const struct probecost *p);
+int agent_probes_find(pid_t pid, struct prog_set *progs, struct probe_sites *sites);
+void progs_read(const struct prog_set *progs, struct prog_counts *c);
+void progs_free(struct prog_set *progs);
+void probe_sites_free(struct probe_sites *sites);
 
 /* dbbench.c */
 void db_count_query(struct counter *k, char *line, size_t n);

@@ -14,12 +14,23 @@
  * uprobe on every sqlite3_step), then SQLite again with "sqlite_rows": false.
  * The agent's query events from this process are counted against the
  * statements the bench ran while the agent listened.
+ *
+ * Where the overhead goes (probecost.c): with BPF_STATS_RUN_TIME on, the
+ * run_cnt of the agent's database programs counts the probe hits of each
+ * timed loop, and their run_time_ns the time in them. Each round then runs
+ * the workloads again with empty programs on a copy of the agent's probe
+ * sites (its uprobe_multi links, read from the kernel) and no agent: what
+ * the same hits cost without the agent's work. And it prices one hit: the
+ * empty programs on a trivial function of the bench, called in a loop.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -44,8 +55,11 @@ static const char lite_schema[] =
 		    "100000) INSERT INTO customers SELECT i, " CUSTOMERS_ROW " FROM n";
 
 enum { DB_PG, DB_LOOKUP, DB_SCAN, DB_WORKLOADS };
-/* Without the agent, with it (rows counted), with it and "sqlite_rows": false. */
-enum { WITHOUT, ROWS, NO_ROWS, PHASES };
+/*
+ * Without the agent, with it (rows counted), with it and "sqlite_rows": false,
+ * then the empty probes on a copy of the sites of the agent of ROWS, of NO_ROWS.
+ */
+enum { WITHOUT, ROWS, NO_ROWS, EMPTY, EMPTY_NO_ROWS, PHASES };
 
 /* What one agent saw, against what the bench ran while it listened. */
 struct db_run {
@@ -59,6 +73,11 @@ struct db_round {
 	double t[PHASES][DB_WORKLOADS]; /* µs per query; ns per row for the scans */
 	struct db_run run[PHASES];	/* ROWS, NO_ROWS */
 	bool others;			/* another custos ran during the round */
+	bool ran[PHASES];		/* EMPTY*: the copy of the agent's probes was attached */
+	bool counted[PHASES];		/* the phase's probe programs were found and counted */
+	struct prog_counts used[PHASES][DB_WORKLOADS]; /* their runs in each timed loop */
+	bool priced;
+	double price[PRICE_TARGETS_MAX][PRICES]; /* ns per call, by trivial function */
 };
 
 struct dbb {
@@ -70,6 +89,11 @@ struct dbb {
 	long n, warm;
 	struct db_counts sent; /* statements run since the last reset */
 	struct db_round rounds[ROUNDS_MAX];
+	struct probecost *pc;		  /* the empty probes, or NULL: not loaded */
+	bool stats;			  /* BPF_STATS_RUN_TIME is on: run_cnt counts */
+	struct probe_sites sites[PHASES]; /* ROWS, NO_ROWS: where their agent probed */
+	const struct prog_set *count;	  /* the programs to count in the timed loops, or NULL */
+	struct prog_counts *used;	  /* where to put their counts, by workload */
 };
 
 /* "\"process\":{\"pid\":N," of the bench: its own events only. */
@@ -90,6 +114,28 @@ void db_count_query(struct counter *k, char *line, size_t n)
 		if (find_u64(line, "\"response\":", "\"returned_rows\":", &rows))
 			k->db.sqlite_rows += rows;
 	}
+}
+
+/* ---- counting the probe programs' runs -------------------------------------------------- */
+
+/* The counted programs' runs so far, just before a timed loop starts. */
+static void count_start(const struct dbb *d, struct prog_counts *c)
+{
+	if (d->count)
+		progs_read(d->count, c);
+}
+
+/* The runs since count_start, just after the timed loop of workload w ended. */
+static void count_stop(const struct dbb *d, int w, const struct prog_counts *c0)
+{
+	struct prog_counts c;
+
+	if (!d->count)
+		return;
+	progs_read(d->count, &c);
+	d->used[w].hits[0] = c.hits[0] - c0->hits[0];
+	d->used[w].hits[1] = c.hits[1] - c0->hits[1];
+	d->used[w].run_ns = c.run_ns - c0->run_ns;
 }
 
 /* ---- libpq ------------------------------------------------------------------------------ */
@@ -131,15 +177,19 @@ static void pg_query(PGconn *c, long i)
 static double bench_pg(struct dbb *d)
 {
 	PGconn *c = pg_connect(d->pg);
+	struct prog_counts c0;
 	uint64_t t0 = 0;
 	long i;
 
 	for (i = 0; i < d->warm + d->n; i++) {
-		if (i == d->warm)
+		if (i == d->warm) {
+			count_start(d, &c0);
 			t0 = now_ns();
+		}
 		pg_query(c, i);
 	}
 	t0 = now_ns() - t0;
+	count_stop(d, DB_PG, &c0);
 	PQfinish(c);
 	d->sent.pg += d->warm + d->n;
 	return t0 / 1e3 / d->n;
@@ -204,29 +254,39 @@ static void lite_scan(struct dbb *d)
 /* The point lookups after a warm-up; µs per lookup. */
 static double bench_lookup(struct dbb *d)
 {
+	struct prog_counts c0;
 	uint64_t t0 = 0;
 	long i;
 
 	for (i = 0; i < d->warm + d->n; i++) {
-		if (i == d->warm)
+		if (i == d->warm) {
+			count_start(d, &c0);
 			t0 = now_ns();
+		}
 		lite_lookup(d, i);
 	}
-	return (now_ns() - t0) / 1e3 / d->n;
+	t0 = now_ns() - t0;
+	count_stop(d, DB_LOOKUP, &c0);
+	return t0 / 1e3 / d->n;
 }
 
 /* LITE_SCANS scans after one to warm up; ns per row. */
 static double bench_scan(struct dbb *d)
 {
+	struct prog_counts c0;
 	uint64_t t0 = 0;
 	int i;
 
 	for (i = 0; i <= LITE_SCANS; i++) {
-		if (i == 1)
+		if (i == 1) {
+			count_start(d, &c0);
 			t0 = now_ns();
+		}
 		lite_scan(d);
 	}
-	return (double)(now_ns() - t0) / ((double)LITE_SCANS * LITE_ROWS);
+	t0 = now_ns() - t0;
+	count_stop(d, DB_SCAN, &c0);
+	return (double)t0 / ((double)LITE_SCANS * LITE_ROWS);
 }
 
 /* ---- the rounds ------------------------------------------------------------------------- */
@@ -239,20 +299,49 @@ static void measure(struct dbb *d, double *t, bool pg)
 	t[DB_SCAN] = bench_scan(d);
 }
 
-/* One phase with the agent on CONFIG: the times into T, what it saw into RUN. */
-static void with_agent(struct dbb *d, const char *config, double *t, bool pg, struct db_run *run)
+/* Says once why a part of the split of the overhead is missing. */
+static void say_once(bool *said, const char *what, int err)
 {
+	if (*said)
+		return;
+	fprintf(stderr, "custos-bench: %s: %s\n", what, strerror(-err));
+	*said = true;
+}
+
+/*
+ * Phase p, with the agent on CONFIG: the times into r->t[p], what it saw
+ * into r->run[p], its probe programs' runs into r->used[p], and where it
+ * probed into d->sites[p].
+ */
+static void with_agent(struct dbb *d, const char *config, struct db_round *r, int p, bool pg)
+{
+	static bool said_sites, said_progs;
 	double user0 = 0, sys0 = 0, user = 0, sys = 0;
+	struct db_run *run = &r->run[p];
+	struct prog_set progs;
 	bool mark;
 	struct agent a;
+	int err;
 
 	agent_start(&a, d->s, config, NULL);
+	probe_sites_free(&d->sites[p]);
+	err = agent_probes_find(a.pid, &progs, &d->sites[p]);
+	if (err)
+		say_once(&said_sites, "the agent's probe sites (no copy of them)", err);
+	if (!progs.n[0])
+		say_once(&said_progs, "the agent's database probe programs (no hit counts)",
+			 -ENOENT);
+	r->counted[p] = d->stats && progs.n[0];
+	d->count = r->counted[p] ? &progs : NULL;
+	d->used = r->used[p];
 	mark = proc_cpu(a.pid, &user0, &sys0);
 	memset(&d->sent, 0, sizeof(d->sent));
-	measure(d, t, pg);
+	measure(d, r->t[p], pg);
 	run->sent = d->sent;
 	if (mark)
 		mark = proc_cpu(a.pid, &user, &sys);
+	d->count = NULL;
+	progs_free(&progs);
 	agent_stop(&a);
 	run->seen = a.out.db;
 	run->have_stop = agent_summary(&a, &run->drops);
@@ -260,13 +349,49 @@ static void with_agent(struct dbb *d, const char *config, double *t, bool pg, st
 	counter_free(&a.out);
 }
 
+/* Phase p: the empty programs on a copy of the sites of the agent of phase from, no agent. */
+static void with_copy(struct dbb *d, struct db_round *r, int p, int from, bool pg)
+{
+	if (!d->pc || !d->sites[from].n || probecost_copy(d->pc, &d->sites[from]))
+		return;
+	r->ran[p] = true;
+	r->counted[p] = d->stats;
+	d->count = d->stats ? probecost_progs(d->pc) : NULL;
+	d->used = r->used[p];
+	measure(d, r->t[p], pg);
+	d->count = NULL;
+	probecost_uncopy(d->pc);
+}
+
+/* The price of a hit on each trivial function. */
+static void price(struct dbb *d, struct db_round *r)
+{
+	static bool said;
+	int t, err;
+
+	if (!d->pc)
+		return;
+	for (t = 0; t < probecost_targets(); t++) {
+		err = probecost_price(d->pc, t, r->price[t]);
+		if (err) {
+			say_once(&said, "the empty probes on the trivial functions", err);
+			return;
+		}
+	}
+	r->priced = true;
+}
+
 static void run_round(struct dbb *d, struct db_round *r)
 {
 	r->others = check_others();
 	measure(d, r->t[WITHOUT], true);
 	r->others |= check_others();
-	with_agent(d, d->s->config, r->t[ROWS], true, &r->run[ROWS]);
-	with_agent(d, d->norows, r->t[NO_ROWS], false, &r->run[NO_ROWS]);
+	with_agent(d, d->s->config, r, ROWS, true);
+	with_agent(d, d->norows, r, NO_ROWS, false);
+	r->others |= check_others();
+	with_copy(d, r, EMPTY, ROWS, true);
+	with_copy(d, r, EMPTY_NO_ROWS, NO_ROWS, false);
+	price(d, r);
 	r->others |= check_others();
 }
 
@@ -274,13 +399,14 @@ static void run_round(struct dbb *d, struct db_round *r)
 
 static const struct {
 	const char *name, *unit;
-	int w, phase;
+	int w, phase, empty; /* the phase with the agent, the one with the copy of its probes */
+	double ns;	     /* ns in the unit's time */
 } table[] = {
-    {"libpq point query", "us/query", DB_PG, ROWS},
-    {"SQLite point lookup", "us/query", DB_LOOKUP, ROWS},
-    {"  sqlite_rows false", "us/query", DB_LOOKUP, NO_ROWS},
-    {"SQLite scan", "ns/row", DB_SCAN, ROWS},
-    {"  sqlite_rows false", "ns/row", DB_SCAN, NO_ROWS},
+    {"libpq point query", "us/query", DB_PG, ROWS, EMPTY, 1e3},
+    {"SQLite point lookup", "us/query", DB_LOOKUP, ROWS, EMPTY, 1e3},
+    {"  sqlite_rows false", "us/query", DB_LOOKUP, NO_ROWS, EMPTY_NO_ROWS, 1e3},
+    {"SQLite scan", "ns/row", DB_SCAN, ROWS, EMPTY, 1},
+    {"  sqlite_rows false", "ns/row", DB_SCAN, NO_ROWS, EMPTY_NO_ROWS, 1},
 };
 
 static void print_header(const struct dbb *d)
@@ -299,6 +425,10 @@ static void print_header(const struct dbb *d)
 	       "%d rows\n",
 	       sqlite3_libversion(), d->n, LITE_SCANS, LITE_ROWS);
 	printf("  each after a warm-up of %ld queries or 1 scan, not timed\n", d->warm);
+	printf("then each round runs them with empty programs on a copy of the agent's probe "
+	       "sites, no\nagent, and prices a probe hit; BPF_STATS_RUN_TIME is %s for the whole "
+	       "part (every\nBPF program's run is timed: two clock reads)\n",
+	       d->stats ? "on" : "off (it failed)");
 }
 
 static void print_overhead(const struct dbb *d)
@@ -335,6 +465,212 @@ static void print_overhead(const struct dbb *d)
 	printf("without, with: medians over %ld rounds; overhead, ratio: medians of the per-round\n"
 	       "with-without and with/without\n",
 	       rounds);
+}
+
+/* The statements (the rows for the scans) of workload w's timed loop. */
+static double units(const struct dbb *d, int w)
+{
+	return w == DB_SCAN ? (double)LITE_SCANS * LITE_ROWS : (double)d->n;
+}
+
+/* The median of the prices of trivial function t, kind k, over the rounds that have them. */
+static double median_price(const struct dbb *d, int t, int k)
+{
+	double v[ROUNDS_MAX];
+	long i, n = 0;
+
+	for (i = 0; i < d->s->db_rounds; i++)
+		if (d->rounds[i].priced)
+			v[n++] = d->rounds[i].price[t][k];
+	return n ? median(v, n) : NAN;
+}
+
+static void print_prices(const struct dbb *d)
+{
+	double v[ROUNDS_MAX], lo, hi;
+	long i, n = 0;
+	char range[48];
+	int t;
+
+	for (i = 0; i < d->s->db_rounds; i++)
+		n += d->rounds[i].priced;
+	if (!n) {
+		printf("\n(no price of a probe hit: the empty probes could not be attached)\n");
+		return;
+	}
+	printf("\none probe hit on this kernel: the empty programs of probecost.bpf.c on a trivial "
+	       "function\nof the bench called in loops of about 100 ms (each round: the median of "
+	       "3), through\nuprobe_multi links as the agent's; ns per call, medians of %ld "
+	       "rounds\n",
+	       n);
+	printf("%-26s %7s %9s %10s %9s %13s %19s\n", "first instruction", "call", "uprobe",
+	       "uretprobe", "both", "return added", "uprobe (min-max)");
+	for (t = 0; t < probecost_targets(); t++) {
+		for (i = n = 0; i < d->s->db_rounds; i++)
+			if (d->rounds[i].priced)
+				v[n++] = d->rounds[i].price[t][PRICE_ENTRY];
+		lo = hi = v[0];
+		for (i = 1; i < n; i++) {
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+		}
+		snprintf(range, sizeof(range), "(%.0f-%.0f)", lo, hi);
+		printf("%-26s %7.1f %9.0f %10.0f %9.0f %13.0f %19s\n", probecost_label(t),
+		       median_price(d, t, PRICE_CALL), median_price(d, t, PRICE_ENTRY),
+		       median_price(d, t, PRICE_RETURN), median_price(d, t, PRICE_BOTH),
+		       median_price(d, t, PRICE_BOTH) - median_price(d, t, PRICE_ENTRY), range);
+	}
+	printf(
+	    "call: without a probe; uprobe, uretprobe: what one of them alone adds (a uretprobe\n"
+	    "traps at the entry too); both: the two on the function, as the agent probes most;\n"
+	    "return added: both - uprobe, a return hit's price next to an entry hit. The return\n"
+	    "goes through the kernel's trampoline whatever the first instruction: the first "
+	    "row\nmeasures it best\n");
+}
+
+/* The median over the rounds of f(round); NAN when no round has it. */
+static double median_of(const struct dbb *d, size_t k,
+			double (*f)(const struct dbb *d, const struct db_round *r, size_t k))
+{
+	double v[ROUNDS_MAX], x;
+	long i, n = 0;
+
+	for (i = 0; i < d->s->db_rounds; i++) {
+		x = f(d, &d->rounds[i], k);
+		if (!isnan(x))
+			v[n++] = x;
+	}
+	return n ? median(v, n) : NAN;
+}
+
+static double overhead_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	return r->t[table[k].phase][table[k].w] - r->t[WITHOUT][table[k].w];
+}
+
+static double empty_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	if (!r->ran[table[k].empty])
+		return NAN;
+	return r->t[table[k].empty][table[k].w] - r->t[WITHOUT][table[k].w];
+}
+
+/* Hits of the agent's entry (side 0) or return (side 1) programs per unit; of the copy's: 2, 3. */
+static double hits_of(const struct dbb *d, const struct db_round *r, size_t k, int side)
+{
+	int p = side < 2 ? table[k].phase : table[k].empty;
+
+	if (!r->counted[p])
+		return NAN;
+	return r->used[p][table[k].w].hits[side % 2] / units(d, table[k].w);
+}
+
+static double entries_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	return hits_of(d, r, k, 0);
+}
+
+static double returns_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	return hits_of(d, r, k, 1);
+}
+
+static double copy_entries_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	return hits_of(d, r, k, 2);
+}
+
+static double copy_returns_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	return hits_of(d, r, k, 3);
+}
+
+/* The time in the agent's programs per unit, in the unit's time. */
+static double programs_of(const struct dbb *d, const struct db_round *r, size_t k)
+{
+	if (!r->counted[table[k].phase])
+		return NAN;
+	return r->used[table[k].phase][table[k].w].run_ns / units(d, table[k].w) / table[k].ns;
+}
+
+/* "%.Nf" of v into buf, or "-" for NAN; sign: "%+.Nf". */
+static const char *num(char *buf, size_t cap, double v, int decimals, bool sign)
+{
+	if (isnan(v))
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, sign ? "%+.*f" : "%.*f", decimals, v);
+	return buf;
+}
+
+/*
+ * The overhead per statement split: the agent's hits, their price on the
+ * trivial functions, the same hits with the empty probes at the agent's
+ * sites, the time in the agent's programs, and the rest.
+ */
+static void print_split(const struct dbb *d)
+{
+	double over, e, r, empty, prog, lo = NAN, hi = NAN, stepped = NAN, ce, cr, step_ns;
+	char b[7][32], cost[48];
+	int last = probecost_targets() - 1;
+	bool differ = false;
+	size_t k;
+
+	/* What an entry hit stepped out of line costs above an emulated one. */
+	step_ns = median_price(d, last, PRICE_ENTRY) - median_price(d, 0, PRICE_ENTRY);
+	printf("\nwhere the overhead goes, per statement (scans: per row)\n");
+	printf("%-22s %-9s %9s %8s %8s %17s %8s %8s %9s %9s\n", "workload", "unit", "overhead",
+	       "entries", "returns", "hits x price", "empty", "stepped", "programs", "rest");
+	for (k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
+		if (table[k].w == DB_PG && !d->pg)
+			continue;
+		over = median_of(d, k, overhead_of);
+		e = median_of(d, k, entries_of);
+		r = median_of(d, k, returns_of);
+		empty = median_of(d, k, empty_of);
+		prog = median_of(d, k, programs_of);
+		ce = median_of(d, k, copy_entries_of);
+		cr = median_of(d, k, copy_returns_of);
+		if (!isnan(ce) && (fabs(ce - e) > 0.01 * e || fabs(cr - r) > 0.01 * r))
+			differ = true;
+		lo = (e * median_price(d, 0, PRICE_ENTRY) +
+		      r * (median_price(d, 0, PRICE_BOTH) - median_price(d, 0, PRICE_ENTRY))) /
+		     table[k].ns;
+		/* A return hit costs the same after an entry stepped out of line. */
+		hi = (e * median_price(d, last, PRICE_ENTRY) +
+		      r * (median_price(d, 0, PRICE_BOTH) - median_price(d, 0, PRICE_ENTRY))) /
+		     table[k].ns;
+		if (last > 0)
+			stepped = (empty - lo) / (step_ns / table[k].ns);
+		if (isnan(lo))
+			snprintf(cost, sizeof(cost), "-");
+		else if (last > 0)
+			snprintf(cost, sizeof(cost), "%.2f-%.2f", lo, hi);
+		else
+			snprintf(cost, sizeof(cost), "%.2f", lo);
+		printf("%-22s %-9s %9s %8s %8s %17s %8s %8s %9s %9s\n", table[k].name,
+		       table[k].unit, num(b[0], sizeof(b[0]), over, 2, true),
+		       num(b[1], sizeof(b[1]), e, 2, false), num(b[2], sizeof(b[2]), r, 2, false),
+		       cost, num(b[3], sizeof(b[3]), empty, 2, false),
+		       num(b[4], sizeof(b[4]), stepped, 1, false),
+		       num(b[5], sizeof(b[5]), prog, 2, false),
+		       num(b[6], sizeof(b[6]), over - empty - prog, 2, true));
+	}
+	printf("overhead: as above. entries, returns: the agent's probe hits (run_cnt of its "
+	       "programs\nin the timed loops). hits x price: entries x uprobe + returns x return "
+	       "added%s.\nempty: what the same hits cost, measured: the workload again, with the "
+	       "empty programs on\na copy of the agent's probe sites and no agent, minus without. "
+	       "stepped: how many of the\nentries that takes to be stepped out of line, the rest "
+	       "emulated. programs: the time in\nthe agent's programs (run_time_ns). rest: "
+	       "overhead - empty - programs: the agent's\nprocess, its ring buffer, the caches. "
+	       "Medians of the per-round values.\n",
+	       last > 0 ? ", from every\nentry emulated (first row of prices) to every entry "
+			  "stepped out of line (second row)"
+			: "");
+	if (differ)
+		printf("! the empty copy took other hits than the agent's programs (by more than "
+		       "1%%): the\nagent's count other processes' calls too, and sites it added "
+		       "after the bench read them\n");
 }
 
 /* "without -> with (ratio)", then " | with (ratio)" for sqlite_rows false. */
@@ -409,6 +745,7 @@ static void print_events(const struct dbb *d)
 void db_bench(const struct suite *s)
 {
 	static struct dbb d;
+	int stats_fd, p;
 	uint64_t t;
 	long i;
 
@@ -422,6 +759,13 @@ void db_bench(const struct suite *s)
 	if (d.pg)
 		pg_setup(&d);
 	lite_setup(&d);
+	/* run_cnt and run_time_ns count only while statistics are on: for the whole part. */
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0)
+		fprintf(stderr, "custos-bench: BPF_STATS_RUN_TIME: %s: no hit counts\n",
+			strerror(errno));
+	d.stats = stats_fd >= 0;
+	d.pc = probecost_open();
 	print_header(&d);
 	fflush(stdout);
 
@@ -440,6 +784,13 @@ void db_bench(const struct suite *s)
 			       "skewed\n");
 			break;
 		}
+	print_prices(&d);
+	print_split(&d);
+	probecost_close(d.pc);
+	for (p = 0; p < PHASES; p++)
+		probe_sites_free(&d.sites[p]);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	sqlite3_close(d.lite);
 	unlink(d.norows);
 }
