@@ -18,8 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "lib/log.h"
 #include "output/sink.h"
 #include "output/spool.h"
@@ -596,7 +594,6 @@ struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, s
 	size_t n = cfg->n_outputs ? cfg->n_outputs : 1, i;
 	struct sinks *s = calloc(1, sizeof(*s));
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (s)
 		s->v = calloc(n, sizeof(*s->v));
 	if (!s || !s->v) {

@@ -164,6 +164,8 @@ struct transport *transport_http(const struct config_output *o, const char *host
 	bool ok;
 	size_t i;
 
+	/* Only an agent with an HTTP output pays for libcurl's TLS set-up (memory included). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!h || !name) {
 		free(h);
 		json_decref(name);
