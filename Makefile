@@ -172,6 +172,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
+# fuzz_sql_ref checks sql_scan against the implementation it replaced, kept as a reference.
+$(BUILD)/fuzz/fuzz_sql_ref: tests/fuzz/sql_ref.c tests/fuzz/sql_ref.h
+
 fuzz-build: $(FUZZERS)
 
 # Runs each fuzz target for FUZZ_SECONDS (default 30) from its seeds in tests/fuzz/corpus.
