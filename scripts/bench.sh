@@ -2,7 +2,9 @@
 # make bench: what the agent costs the syscalls it hooks, as ratios against no
 # agent measured round by round in the same run, and what it writes and drops
 # at 50,000 watched opens a second; then what its database client probes cost
-# libpq and SQLite statements. Numbers, never pass/fail. Needs root.
+# libpq and SQLite statements; then the outputs' throughput, and how fast SQL
+# text is redacted and described (custos-sqlbench; alone, without root: make
+# bench-sql). Numbers, never pass/fail. Needs root.
 #
 # The measuring and the agent's start and stop are in tests/bench/bench.c and
 # dbbench.c (custos-bench suite); this script checks, passes the settings on,
@@ -32,7 +34,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/bench.sh: the benchmark runs the agent, which loads BPF programs: run as root" >&2
 	exit 1
 fi
-for f in "$bench" "$agent" build/tests/bench/custos-sinkbench; do
+for f in "$bench" "$agent" build/tests/bench/custos-sinkbench build/tests/bench/custos-sqlbench; do
 	if [ ! -x "$f" ]; then
 		echo "scripts/bench.sh: $f is missing: run make bench" >&2
 		exit 1
@@ -153,3 +155,7 @@ fi
 # The outputs: events a second through the file and TCP syslog outputs on one core.
 echo
 build/tests/bench/custos-sinkbench -n "${BENCH_SINK_EVENTS:-300000}" -d "$dir/sinks"
+
+# SQL redaction and description on one core, against the two passes they replaced.
+echo
+build/tests/bench/custos-sqlbench
