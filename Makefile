@@ -46,8 +46,9 @@ HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 BENCH	  := $(BUILD)/tests/bench/custos-bench
 SINKBENCH := $(BUILD)/tests/bench/custos-sinkbench
+SQLBENCH  := $(BUILD)/tests/bench/custos-sqlbench
 
-.PHONY: all deps run check unit vmtest fuzz fuzz-build bench format format-check install uninstall deb clean FORCE
+.PHONY: all deps run check unit vmtest fuzz fuzz-build bench bench-sql format format-check install uninstall deb clean FORCE
 
 all: $(BUILD)/custos
 
@@ -150,6 +151,23 @@ $(BUILD)/tests/bench/sinkbench.o: tests/bench/sinkbench.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# SQL redaction and description against the two passes they replaced (tests/fuzz/sql_ref.c).
+$(SQLBENCH): $(BUILD)/tests/bench/sqlbench.o $(BUILD)/tests/bench/sql_ref.o \
+	     $(BUILD)/user/encode/sql.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ -lpthread
+
+$(BUILD)/tests/bench/sqlbench.o: tests/bench/sqlbench.c
+$(BUILD)/tests/bench/sql_ref.o: tests/fuzz/sql_ref.c
+$(BUILD)/tests/bench/sqlbench.o $(BUILD)/tests/bench/sql_ref.o:
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -c $< -o $@
+
+# The SQL part of make bench alone: no root, no BPF.
+bench-sql: $(SQLBENCH)
+	$(SQLBENCH)
+
 # Fuzz targets (tests/fuzz): every parser of untrusted bytes, with clang's
 # libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, linked with the
 # agent's own code built the same way.
@@ -171,6 +189,9 @@ $(BUILD)/fuzz/user/lib/version.o: $(BUILD)/build_info.h
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+
+# fuzz_sql_ref checks sql_scan against the implementation it replaced, kept as a reference.
+$(BUILD)/fuzz/fuzz_sql_ref: tests/fuzz/sql_ref.c tests/fuzz/sql_ref.h
 
 fuzz-build: $(FUZZERS)
 
@@ -197,12 +218,12 @@ vmtest:
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/vmtest.sh
 
-tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH) $(FUZZERS)
+tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH) $(SQLBENCH) $(FUZZERS)
 
 # Test deps: the bench links libpq and SQLite, and runs a PostgreSQL server.
 bench:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(BENCH) $(SINKBENCH)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH) $(SINKBENCH) $(SQLBENCH)
 	$(Q)scripts/bench.sh
 
 format:

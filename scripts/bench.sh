@@ -1,9 +1,11 @@
 #!/bin/bash
 # make bench: what the agent costs the syscalls it hooks, as ratios against no
 # agent measured round by round in the same run, and what it writes and drops
-# at 50,000 watched opens a second; then what its database client probes cost
+# at 100,000 watched opens a second; then what its database client probes cost
 # libpq and SQLite statements, and how much of that the probe hits themselves
-# are. Numbers, never pass/fail. Needs root.
+# are; then the outputs' throughput, and how fast SQL text is redacted and
+# described (custos-sqlbench; alone, without root: make bench-sql). Numbers,
+# never pass/fail. Needs root.
 #
 # The measuring and the agent's start and stop are in tests/bench/bench.c and
 # dbbench.c (custos-bench suite); this script checks, passes the settings on,
@@ -13,7 +15,7 @@
 #
 #   BENCH_ROUNDS   rounds of without/with measurements (default 5)
 #   BENCH_N        operations per workload and round (default 500000)
-#   BENCH_RATE     watched opens a second in the drop test (default 50000)
+#   BENCH_RATE     watched opens a second in the drop test (default 100000)
 #   BENCH_SECONDS  length of the drop test (default 5)
 #   BENCH_CPU      pin the measuring thread to this CPU (default: not pinned)
 #   BENCH_DB       0: no database part (default 1)
@@ -34,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/bench.sh: the benchmark runs the agent, which loads BPF programs: run as root" >&2
 	exit 1
 fi
-for f in "$bench" "$agent" build/tests/bench/custos-sinkbench; do
+for f in "$bench" "$agent" build/tests/bench/custos-sinkbench build/tests/bench/custos-sqlbench; do
 	if [ ! -x "$f" ]; then
 		echo "scripts/bench.sh: $f is missing: run make bench" >&2
 		exit 1
@@ -161,3 +163,7 @@ if [ "${BENCH_DB_ONLY:-0}" = 1 ]; then exit 0; fi
 # The outputs: events a second through the file and TCP syslog outputs on one core.
 echo
 build/tests/bench/custos-sinkbench -n "${BENCH_SINK_EVENTS:-300000}" -d "$dir/sinks"
+
+# SQL redaction and description on one core, against the two passes they replaced.
+echo
+build/tests/bench/custos-sqlbench

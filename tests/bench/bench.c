@@ -62,7 +62,7 @@
 #define DEFAULT_AGENT	"build/custos"
 #define DEFAULT_ROUNDS	5
 #define DEFAULT_N	500000
-#define DEFAULT_RATE	50000
+#define DEFAULT_RATE	100000
 #define DEFAULT_SECONDS 5
 #define ACTION_KEY	"\"action\":\""
 #define DROPS_BY_TYPE	"\"ringbuf_drops_by_type\":"

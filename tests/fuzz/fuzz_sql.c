@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The SQL lexer on any bytes, in every dialect. Properties: the redacted text
- * fits and is terminated; a literal planted at a token boundary (a string in
- * each dialect's quoting, a number) never survives redaction, whatever
- * follows it; describe keeps its names bounded and terminated.
+ * The SQL lexer on any bytes, in every dialect, through sql_scan. Properties:
+ * the redacted text fits and is terminated; a literal planted at a token
+ * boundary (a string in each dialect's quoting, a number) never survives
+ * redaction, nor names a table, whatever follows it; the description keeps
+ * its names bounded and terminated; and sql_scan, which does both in one
+ * pass, gives what sql_redact and sql_describe give each on its own, whatever
+ * the cap (an output that fills up does not cut the description short).
  */
 #include <stdint.h>
 
@@ -41,34 +44,69 @@ static void pick_secret(const uint8_t *data, size_t size, char *secret)
 	}
 }
 
-static void check_redact(enum sql_dialect d, const char *text, size_t len, const char *secret,
-			 size_t allowed)
+static void check_info(const struct sql_info *info)
 {
-	size_t cap = len + 1, n;
-	char *out = malloc(cap);
+	size_t i;
 
-	n = sql_redact(d, text, len, out, cap);
-	if (n > len || out[n] != 0)
+	if (info->n_tables > SQL_TABLES_MAX || !memchr(info->operation, 0, sizeof(info->operation)))
 		abort();
-	if (secret && count(out, n, secret) > allowed) {
+	for (i = 0; i < info->n_tables; i++)
+		if (!memchr(info->tables[i], 0, SQL_NAME_MAX))
+			abort();
+}
+
+/*
+ * sql_scan with this cap, and the wrappers on their own: the same bytes, the
+ * same description. Returns the output (to free) and its length in *n.
+ */
+static char *scan(enum sql_dialect d, const char *text, size_t len, size_t cap, size_t *n,
+		  struct sql_info *info)
+{
+	char *out = malloc(cap ? cap : 1), *alone = malloc(cap ? cap : 1);
+	struct sql_info alone_info;
+	size_t alone_n;
+
+	*n = sql_scan(d, text, len, out, cap, info);
+	if (*n > len || (cap && (*n >= cap || out[*n] != 0)) || (!cap && *n))
+		abort();
+	check_info(info);
+	alone_n = sql_redact(d, text, len, alone, cap);
+	if (alone_n != *n || (cap && memcmp(alone, out, *n + 1))) {
+		fprintf(stderr, "sql_scan and sql_redact differ (dialect %d, cap %zu):\n%.*s\n", d,
+			cap, (int)len, text);
+		abort();
+	}
+	sql_describe(d, text, len, &alone_info);
+	if (memcmp(&alone_info, info, sizeof(*info))) {
+		fprintf(stderr, "sql_scan and sql_describe differ (dialect %d, cap %zu):\n%.*s\n",
+			d, cap, (int)len, text);
+		abort();
+	}
+	free(alone);
+	return out;
+}
+
+static void check_planted(enum sql_dialect d, const char *text, size_t len, const char *secret,
+			  size_t allowed)
+{
+	struct sql_info info;
+	size_t n, i;
+	char *out = scan(d, text, len, len + 1, &n, &info);
+
+	if (count(out, n, secret) > allowed) {
 		fprintf(stderr, "planted literal survived (dialect %d):\n%.*s\n-> %s\n", d,
 			(int)len, text, out);
 		abort();
 	}
-	free(out);
-}
-
-static void check_describe(enum sql_dialect d, const char *text, size_t len)
-{
-	struct sql_info info;
-	size_t i;
-
-	sql_describe(d, text, len, &info);
-	if (info.n_tables > SQL_TABLES_MAX || !memchr(info.operation, 0, sizeof(info.operation)))
-		abort();
-	for (i = 0; i < info.n_tables; i++)
-		if (!memchr(info.tables[i], 0, SQL_NAME_MAX))
+	for (i = 0; i < info.n_tables && !allowed; i++) {
+		if (strstr(info.tables[i], secret)) {
+			fprintf(stderr,
+				"planted literal named a table (dialect %d):\n%.*s\n-> %s\n", d,
+				(int)len, text, info.tables[i]);
 			abort();
+		}
+	}
+	free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,13 +116,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	static const char *const prefixes[] = {
 	    "", "SELECT a FROM t WHERE b = ", "INSERT INTO t VALUES ("};
+	struct sql_info info;
 	enum sql_dialect d;
 	char secret[16];
-	size_t p, f;
+	size_t p, f, n;
 
 	for (d = SQL_POSTGRESQL; d <= SQL_SQLITE; d++) {
-		check_redact(d, (const char *)data, size, NULL, 0);
-		check_describe(d, (const char *)data, size);
+		/* The whole text, and cut where the first byte says. */
+		free(scan(d, (const char *)data, size, size + 1, &n, &info));
+		free(scan(d, (const char *)data, size, size ? 1 + data[0] % (size + 1) : 0, &n,
+			  &info));
 	}
 	pick_secret(data, size, secret);
 	for (p = 0; p < sizeof(plants) / sizeof(plants[0]); p++) {
@@ -107,8 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				text = malloc(len + 1);
 				sprintf(text, "%s%s ", prefixes[f], planted);
 				memcpy(text + len - size, data, size);
-				check_redact(d, text, len, secret,
-					     count((const char *)data, size, secret));
+				check_planted(d, text, len, secret,
+					      count((const char *)data, size, secret));
 				free(text);
 			}
 		}

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SQL text, redacted and described. One lexer serves both: it cuts the text
- * into tokens the way the dialect's server would (strings with their escapes
- * and prefixes, dollar quotes, nested comments, quoted identifiers), so that
- * the redactor can replace every literal and the describer never mistakes
- * the inside of a string or a comment for a table. The lexer keeps no state
- * but its position (and whether it is inside a MySQL executable comment), so
- * looking ahead is copying it.
+ * SQL text, redacted and described in one pass. One lexer cuts the text into
+ * tokens the way the dialect's server would (strings with their escapes and
+ * prefixes, dollar quotes, nested comments, quoted identifiers); each token
+ * goes, as it is cut, to the redactor, which replaces every literal, and the
+ * significant ones to the describer, which never mistakes the inside of a
+ * string or a comment for a table.
+ *
+ * Every byte is lexed once. Where the describer looks ahead (does a dot
+ * follow this name, a parenthesis?), the tokens it looked at are kept for it
+ * to read again. Where the redactor cannot know yet whether IN ( ... ) is a
+ * list of literals, it writes the tokens as they come, and once it knows,
+ * goes back and writes (?) over them.
  *
  * Outside literals, bytes >= 0x80 are identifier characters and control
  * bytes (NUL too) are whitespace; nothing is read past len.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,7 +24,7 @@
 
 enum tok_type {
 	T_EOF,
-	T_SPACE,   /* whitespace and control bytes; the marks of MySQL's executable comments */
+	T_SPACE,   /* the marks of MySQL's executable comments (whitespace goes with a token) */
 	T_COMMENT, /* -- ..., # ..., block comments */
 	T_WORD,	   /* keyword or unquoted identifier */
 	T_QIDENT,  /* "ident", `ident`, [ident], U&"ident" */
@@ -30,8 +36,9 @@ enum tok_type {
 
 struct tok {
 	enum tok_type type;
+	bool open;   /* unterminated: runs to the end of the text */
+	bool spaced; /* whitespace (and control bytes) before it */
 	size_t start, end;
-	bool open; /* unterminated: runs to the end of the text */
 };
 
 struct lexer {
@@ -46,6 +53,8 @@ struct lexer {
 #define C_ALPHA 0x04
 #define C_START 0x08 /* starts a word: letters, _, bytes >= 0x80 */
 #define C_WORD	0x10 /* continues one: those, digits, $ */
+#define C_GLUE	0x20 /* after a word, may make it a literal's prefix: ' " & */
+#define C_LEVEL 0x40 /* punctuation that the describer acts on: ; ( ) [ ] , */
 
 static const unsigned char cclass[256] = {
     [0 ... ' '] = C_SPACE,
@@ -56,7 +65,64 @@ static const unsigned char cclass[256] = {
     ['_'] = C_START | C_WORD,
     ['$'] = C_WORD,
     [0x80 ... 0xff] = C_START | C_WORD,
+    ['\''] = C_GLUE,
+    ['"'] = C_GLUE,
+    ['&'] = C_GLUE,
+    [';'] = C_LEVEL,
+    ['('] = C_LEVEL,
+    [')'] = C_LEVEL,
+    ['['] = C_LEVEL,
+    [']'] = C_LEVEL,
+    [','] = C_LEVEL,
 };
+
+/*
+ * What a token's first byte may start: the lexer's first decision, one
+ * look-up. Most bytes can start one thing only; the dialect and the bytes
+ * after decide for the others (a - is a comment or an operator).
+ * Whitespace starts none: it goes with the token after it.
+ */
+enum lead {
+	L_PUNCT, /* one byte of an operator or punctuation, and nothing else */
+	L_WORD,
+	L_DIGIT,
+	L_QUOTE,
+	L_DQUOTE,
+	L_BACKTICK,
+	L_BRACKET,
+	L_DASH,
+	L_SLASH,
+	L_STAR,
+	L_HASH,
+	L_DOLLAR,
+	L_QMARK,
+	L_AT,
+	L_COLON,
+	L_DOT,
+};
+
+/* clang-format off */
+static const unsigned char lead[256] = {
+    ['A' ... 'Z'] = L_WORD,
+    ['a' ... 'z'] = L_WORD,
+    ['_'] = L_WORD,
+    [0x80 ... 0xff] = L_WORD,
+    ['0' ... '9'] = L_DIGIT,
+    ['\''] = L_QUOTE,
+    ['"'] = L_DQUOTE,
+    ['`'] = L_BACKTICK,
+    ['['] = L_BRACKET,
+    ['-'] = L_DASH,
+    ['/'] = L_SLASH,
+    ['*'] = L_STAR,
+    ['#'] = L_HASH,
+    ['$'] = L_DOLLAR,
+    ['?'] = L_QMARK,
+    ['@'] = L_AT,
+    [':'] = L_COLON,
+    ['.'] = L_DOT,
+};
+/* clang-format on */
 
 static inline bool is_space(unsigned char c)
 {
@@ -94,46 +160,78 @@ static inline unsigned char at(const struct lexer *lx, size_t i)
 	return i < lx->len ? lx->s[i] : 0;
 }
 
-/* The end of a quoted run that started before i; a doubled quote is one. */
+/*
+ * The end of a quoted run that started before i; a doubled quote is one, and
+ * with backslash, a backslash escapes the byte after it. memchr finds the
+ * quotes and backslashes: each byte is looked at once.
+ */
 static size_t scan_quoted(const struct lexer *lx, size_t i, unsigned char quote, bool backslash,
 			  bool *open)
 {
-	const unsigned char *s = lx->s;
+	const unsigned char *s = lx->s, *q, *b;
+	size_t len = lx->len, k;
 
-	for (; i < lx->len; i++) {
-		if (s[i] == '\\' && backslash) {
-			i++;
-		} else if (s[i] == quote) {
-			if (i + 1 < lx->len && s[i + 1] == quote) {
-				i++;
+	while (i < len) {
+		q = memchr(s + i, quote, len - i);
+		if (!q)
+			break;
+		k = q - s;
+		if (backslash) {
+			/* Skips what the backslashes before the quote escape; past it, it was. */
+			while (i < k && (b = memchr(s + i, '\\', k - i)))
+				i = b - s + 2;
+			if (i > k)
 				continue;
-			}
-			return i + 1;
 		}
+		if (k + 1 < len && s[k + 1] == quote) {
+			i = k + 2;
+			continue;
+		}
+		return k + 1;
 	}
 	*open = true;
-	return lx->len;
+	return len;
 }
 
+/*
+ * The end of a block comment whose text starts at i. Only a * can end one
+ * (and, with nest, open one more: a / before it), so memchr finds the next.
+ */
 static size_t scan_block_comment(const struct lexer *lx, size_t i, bool nest, bool *open)
 {
-	const unsigned char *s = lx->s;
-	size_t depth = 1;
+	const unsigned char *s = lx->s, *p;
+	size_t len = lx->len, depth = 1, k;
 
-	while (i + 1 < lx->len) {
-		if (s[i] == '*' && s[i + 1] == '/') {
-			i += 2;
+	while (i + 1 < len) {
+		p = memchr(s + i, '*', len - i);
+		if (!p)
+			break;
+		k = p - s;
+		if (nest && k > i && s[k - 1] == '/') {
+			depth++;
+			i = k + 1;
+		} else if (k + 1 < len && s[k + 1] == '/') {
+			i = k + 2;
 			if (!--depth)
 				return i;
-		} else if (nest && s[i] == '/' && s[i + 1] == '*') {
-			i += 2;
-			depth++;
 		} else {
-			i++;
+			i = k + 1;
 		}
 	}
 	*open = true;
-	return lx->len;
+	return len;
+}
+
+/* The end of a line comment that starts at i: the next \n or \r, or the end. */
+static size_t scan_line_comment(const struct lexer *lx, size_t i)
+{
+	const unsigned char *s = lx->s, *p;
+	size_t len = lx->len, end;
+
+	p = memchr(s + i, '\n', len - i);
+	end = p ? (size_t)(p - s) : len;
+	p = memchr(s + i, '\r', end - i);
+	return p ? (size_t)(p - s) : end;
 }
 
 /* The length of a PostgreSQL dollar-quote delimiter ($$, $tag$) at i, or 0. */
@@ -242,143 +340,182 @@ static bool literal_prefix(const struct lexer *lx, size_t ws, size_t we, bool *b
 	return false;
 }
 
-/* Inlined in the two loops that call it: the call costs a third of the time. */
+/*
+ * The next token. Inlined in the loop that calls it for every token: the
+ * call would cost as much as the lexing of most tokens.
+ */
 static inline __attribute__((always_inline)) void lex_next(struct lexer *lx, struct tok *t)
 {
 	const unsigned char *s = lx->s;
 	enum sql_dialect d = lx->dialect;
 	size_t len = lx->len, i = lx->pos, j;
 	unsigned char c, c1, c2;
+	enum tok_type type;
 	bool backslash, word = false;
 
-	t->start = i;
 	t->open = false;
+	t->spaced = i < len && is_space(s[i]);
+	if (t->spaced)
+		for (i++; i < len && is_space(s[i]); i++)
+			;
+	t->start = i;
 	if (i >= len) {
 		t->type = T_EOF;
 		t->end = i;
+		lx->pos = i;
 		return;
 	}
 	c = s[i];
-	c1 = at(lx, i + 1);
-	c2 = at(lx, i + 2);
-
-	/* Most frequent first; a word starts with none of the bytes tested after it. */
-	if (is_space(c)) {
-		for (j = i + 1; j < len && is_space(s[j]); j++)
-			;
-		t->type = T_SPACE;
-	} else if (is_word_start(c) || (c == '$' && d == SQL_MYSQL)) {
+	switch (lead[c]) {
+	case L_WORD:
+	word:
 		for (j = i + 1; j < len && is_word(s[j]); j++)
 			;
-		t->type = T_WORD;
-		if (at(lx, j) == '\'' || at(lx, j) == '"') {
+		type = T_WORD;
+		if (j == len || !(cclass[s[j]] & C_GLUE))
+			break;
+		if (s[j] == '\'' || s[j] == '"') {
 			if (literal_prefix(lx, i, j, &backslash)) {
 				j = scan_quoted(lx, j + 1, s[j], backslash, &t->open);
-				t->type = T_STRING;
+				type = T_STRING;
 			}
-		} else if (d == SQL_POSTGRESQL && j == i + 1 && (c | 0x20) == 'u' &&
-			   at(lx, j) == '&' && (at(lx, j + 1) == '\'' || at(lx, j + 1) == '"')) {
-			t->type = at(lx, j + 1) == '\'' ? T_STRING : T_QIDENT;
+		} else if (s[j] == '&' && d == SQL_POSTGRESQL && j == i + 1 && (c | 0x20) == 'u' &&
+			   (at(lx, j + 1) == '\'' || at(lx, j + 1) == '"')) {
+			type = s[j + 1] == '\'' ? T_STRING : T_QIDENT;
 			j = scan_quoted(lx, j + 2, s[j + 1], false, &t->open);
 		}
-	} else if ((c == '-' && c1 == '-' && (d != SQL_MYSQL || is_space(c2))) ||
-		   (c == '#' && d == SQL_MYSQL)) {
-		for (j = i + 1; j < len && s[j] != '\n' && s[j] != '\r'; j++)
-			;
-		t->type = T_COMMENT;
-	} else if (c == '/' && c1 == '*') {
+		break;
+	case L_DIGIT:
+	number:
+		j = scan_number(lx, i, &word);
+		type = word ? T_WORD : T_NUMBER;
+		break;
+	case L_DOT:
+		/* .5 is a number, but not t.5 nor (x).5 */
+		if (is_digit(at(lx, i + 1)) &&
+		    (!i || !(is_word(s[i - 1]) || s[i - 1] == '"' || s[i - 1] == '`' ||
+			     s[i - 1] == ']' || s[i - 1] == ')')))
+			goto number;
+		goto punct;
+	case L_QUOTE:
+		j = scan_quoted(lx, i + 1, c, d == SQL_MYSQL, &t->open);
+		type = T_STRING;
+		break;
+	case L_DQUOTE:
+		/* A string in MySQL, an identifier elsewhere. */
+		j = scan_quoted(lx, i + 1, c, d == SQL_MYSQL, &t->open);
+		type = d == SQL_MYSQL ? T_STRING : T_QIDENT;
+		break;
+	case L_BACKTICK:
+		if (d == SQL_POSTGRESQL)
+			goto punct;
+		j = scan_quoted(lx, i + 1, c, false, &t->open);
+		type = T_QIDENT;
+		break;
+	case L_BRACKET: {
+		const unsigned char *end;
+
+		if (d != SQL_SQLITE)
+			goto punct;
+		end = memchr(s + i + 1, ']', len - i - 1);
+		t->open = !end;
+		j = end ? (size_t)(end - s) + 1 : len;
+		type = T_QIDENT;
+		break;
+	}
+	case L_DASH:
+		if (at(lx, i + 1) != '-' || (d == SQL_MYSQL && !is_space(at(lx, i + 2))))
+			goto punct;
+		j = scan_line_comment(lx, i + 1);
+		type = T_COMMENT;
+		break;
+	case L_HASH:
+		if (d != SQL_MYSQL)
+			goto punct;
+		j = scan_line_comment(lx, i + 1);
+		type = T_COMMENT;
+		break;
+	case L_SLASH:
+		if (at(lx, i + 1) != '*')
+			goto punct;
+		c2 = at(lx, i + 2);
 		if (d == SQL_MYSQL && !lx->in_exec &&
 		    (c2 == '!' || (c2 == 'M' && at(lx, i + 3) == '!'))) {
 			/* Executable comment: its text is SQL that MySQL runs. */
 			for (j = i + (c2 == '!' ? 3 : 4); j < len && is_digit(s[j]); j++)
 				;
 			lx->in_exec = true;
-			t->type = T_SPACE;
+			type = T_SPACE;
 		} else {
 			j = scan_block_comment(lx, i + 2, d == SQL_POSTGRESQL, &t->open);
-			t->type = T_COMMENT;
+			type = T_COMMENT;
 		}
-	} else if (c == '*' && c1 == '/' && lx->in_exec) {
+		break;
+	case L_STAR:
+		if (!lx->in_exec || at(lx, i + 1) != '/')
+			goto punct;
 		lx->in_exec = false;
 		j = i + 2;
-		t->type = T_SPACE;
-	} else if (c == '\'' || (c == '"' && d == SQL_MYSQL)) {
-		j = scan_quoted(lx, i + 1, c, d == SQL_MYSQL, &t->open);
-		t->type = T_STRING;
-	} else if (c == '"' || (c == '`' && d != SQL_POSTGRESQL)) {
-		j = scan_quoted(lx, i + 1, c, false, &t->open);
-		t->type = T_QIDENT;
-	} else if (c == '[' && d == SQL_SQLITE) {
-		const unsigned char *end = memchr(s + i + 1, ']', len - i - 1);
-
-		t->open = !end;
-		j = end ? (size_t)(end - s) + 1 : len;
-		t->type = T_QIDENT;
-	} else if (is_digit(c) ||
-		   (c == '.' && is_digit(c1) &&
-		    (!i || !(is_word(s[i - 1]) || s[i - 1] == '"' || s[i - 1] == '`' ||
-			     s[i - 1] == ']' || s[i - 1] == ')')))) {
-		j = scan_number(lx, i, &word);
-		t->type = word ? T_WORD : T_NUMBER;
-	} else if (c == '$' && d == SQL_POSTGRESQL) {
+		type = T_SPACE;
+		break;
+	case L_DOLLAR:
+		c1 = at(lx, i + 1);
+		if (d == SQL_MYSQL)
+			goto word;
+		if (d == SQL_SQLITE) {
+			if (is_word(c1))
+				goto param;
+			goto punct;
+		}
 		if (is_digit(c1)) {
 			for (j = i + 1; j < len && is_digit(s[j]); j++)
 				;
-			t->type = T_PARAM;
+			type = T_PARAM;
 		} else if ((j = dollar_delimiter(lx, i))) {
 			j = scan_dollar(lx, i, j, &t->open);
-			t->type = T_STRING;
+			type = T_STRING;
 		} else {
-			j = i + 1;
-			t->type = T_PUNCT;
+			goto punct;
 		}
-	} else if ((c == '$' && d == SQL_SQLITE && is_word(c1)) ||
-		   (c == '?' && d == SQL_SQLITE && is_digit(c1)) ||
-		   (c == '@' && d != SQL_POSTGRESQL && (is_word(c1) || c1 == '@')) ||
-		   (c == ':' && (d == SQL_SQLITE ? is_word(c1) : is_word_start(c1)) &&
-		    (!i || s[i - 1] != ':'))) {
+		break;
+	case L_QMARK:
+		if (d == SQL_SQLITE && is_digit(at(lx, i + 1)))
+			goto param;
+		j = i + 1;
+		type = T_PARAM;
+		break;
+	case L_AT:
+		c1 = at(lx, i + 1);
+		if (d != SQL_POSTGRESQL && (is_word(c1) || c1 == '@'))
+			goto param;
+		goto punct;
+	case L_COLON:
+		c1 = at(lx, i + 1);
+		if ((d == SQL_SQLITE ? is_word(c1) : is_word_start(c1)) && (!i || s[i - 1] != ':'))
+			goto param;
+		goto punct;
+	param:
 		/* Placeholders and variables: kept as they are. */
 		for (j = i + 1;
 		     j < len && (is_word(s[j]) || (d == SQL_MYSQL && (s[j] == '@' || s[j] == '.')));
 		     j++)
 			;
-		t->type = T_PARAM;
-	} else if (c == '?') {
+		type = T_PARAM;
+		break;
+	default:
+	punct:
 		j = i + 1;
-		t->type = T_PARAM;
-	} else {
-		j = i + 1;
-		t->type = T_PUNCT;
+		type = T_PUNCT;
+		break;
 	}
+	t->type = type;
 	t->end = j;
 	lx->pos = j;
 }
 
-/* The next token that is not whitespace or a comment; true if any was skipped. */
-static bool lex_next_sig(struct lexer *lx, struct tok *t)
+static inline bool is_punct(const unsigned char *s, const struct tok *t, char c)
 {
-	bool skipped = false;
-
-	for (;;) {
-		lex_next(lx, t);
-		if (t->type != T_SPACE && t->type != T_COMMENT)
-			return skipped;
-		skipped = true;
-	}
-}
-
-static inline bool is_punct(const struct lexer *lx, const struct tok *t, char c)
-{
-	return t->type == T_PUNCT && lx->s[t->start] == c;
-}
-
-static void lexer_init(struct lexer *lx, enum sql_dialect dialect, const char *text, size_t len)
-{
-	*lx = (struct lexer){
-	    .s = (const unsigned char *)text,
-	    .len = text ? len : 0,
-	    .dialect = dialect,
-	};
+	return t->type == T_PUNCT && s[t->start] == c;
 }
 
 /* n, shortened so that s[0..n) does not end in the middle of a UTF-8 sequence. */
@@ -397,24 +534,32 @@ static size_t utf8_cut(const unsigned char *s, size_t n)
 	return n;
 }
 
+/* sql_redact */
+
 struct out {
 	char *buf;
 	size_t cap, n;
-	bool space, full;
+	bool space; /* a space is due before what comes next: never at the start (n > 0) */
+	bool full;
 };
 
 static void put_slow(struct out *o, const void *p, size_t n);
 
-static inline void put(struct out *o, const void *p, size_t n)
+/* Puts the pending space (none at the start) and n bytes, when all fit. */
+static inline __attribute__((always_inline)) void put(struct out *o, const void *p, size_t n)
 {
 	const unsigned char *from = p;
+	size_t sp = o->space;
 	char *to = o->buf + o->n;
 
-	if (o->space || o->full || n >= o->cap - o->n) {
+	if (o->full || n + sp >= o->cap - o->n) {
 		put_slow(o, p, n);
 		return;
 	}
-	o->n += n;
+	*to = ' ';
+	to += sp;
+	o->n += sp + n;
+	o->space = false;
 	while (n--)
 		*to++ = *from++;
 }
@@ -424,7 +569,7 @@ static void put_slow(struct out *o, const void *p, size_t n)
 {
 	size_t room;
 
-	if (o->space && o->n) {
+	if (o->space) {
 		o->space = false;
 		put(o, " ", 1);
 	}
@@ -457,93 +602,140 @@ static void put_ident(struct out *o, const unsigned char *s, size_t n)
 	put(o, s + run, n - run);
 }
 
-/*
- * After IN: is what follows a list of literals and placeholders, ( x, ... )?
- * If so, consumes it. Linear overall: the look-ahead stops at the first
- * token that is not a literal, a placeholder, a sign or a comma.
- */
-static bool in_list(struct lexer *lx, bool *space)
-{
-	struct lexer p = *lx;
-	struct tok t;
-
-	*space = lex_next_sig(&p, &t);
-	if (!is_punct(&p, &t, '('))
-		return false;
-	for (;;) {
-		lex_next_sig(&p, &t);
-		if (is_punct(&p, &t, '-') || is_punct(&p, &t, '+'))
-			lex_next_sig(&p, &t);
-		if ((t.type != T_STRING && t.type != T_NUMBER && t.type != T_PARAM) || t.open)
-			return false;
-		lex_next_sig(&p, &t);
-		if (is_punct(&p, &t, ')'))
-			break;
-		if (!is_punct(&p, &t, ','))
-			return false;
-	}
-	*lx = p;
-	return true;
-}
+/* Where the tokens since the word IN are in IN ( x, ... ), a list of literals and placeholders. */
+enum in_list {
+	IN_NONE,
+	IN_PAREN,  /* after IN: ( opens the list */
+	IN_VALUE,  /* after ( or a comma: a value, or a sign before one */
+	IN_SIGNED, /* after the sign: a value */
+	IN_SEP,	   /* after a value: a comma or ) */
+};
 
 /*
  * Every run of whitespace and comments becomes one space, none at the ends;
  * an unterminated literal, comment or quoted identifier becomes ? up to the
  * end. The output is never longer than the text, nor holds control bytes.
  */
-size_t sql_redact(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap)
-{
-	struct out o = {.buf = out, .cap = cap};
-	struct lexer lx;
-	struct tok t;
-	bool space;
+struct redactor {
+	struct out o;
+	enum in_list in;
+	bool in_space; /* whitespace or a comment between IN and ( */
+	size_t in_n;   /* the length of the output up to IN: IN (?) goes on from there */
+};
 
-	if (!cap)
-		return 0;
-	lexer_init(&lx, dialect, text, len);
-	while (!o.full) {
-		lex_next(&lx, &t);
-		switch (t.type) {
-		case T_EOF:
-			goto done;
-		case T_SPACE:
-		case T_COMMENT:
-			if (t.open)
-				put(&o, "?", 1);
-			else
-				o.space = true;
-			break;
-		case T_STRING:
-		case T_NUMBER:
-			put(&o, "?", 1);
-			break;
-		case T_QIDENT:
-			if (t.open)
-				put(&o, "?", 1);
-			else
-				put_ident(&o, lx.s + t.start, t.end - t.start);
-			break;
-		case T_WORD:
-			put(&o, lx.s + t.start, t.end - t.start);
-			if (t.end - t.start == 2 && upper(lx.s[t.start]) == 'I' &&
-			    upper(lx.s[t.start + 1]) == 'N' && in_list(&lx, &space)) {
-				o.space = space;
-				put(&o, "(?)", 3);
-			}
-			break;
-		default:
-			put(&o, lx.s + t.start, t.end - t.start);
+/*
+ * After IN, one more significant token: once the list closes, what was
+ * written since IN is replaced by (?). Linear: the list ends at the first
+ * token that is not a literal, a placeholder, a sign or a comma.
+ */
+static void in_list_step(struct redactor *r, const unsigned char *s, const struct tok *t)
+{
+	unsigned char c = t->type == T_PUNCT ? s[t->start] : 0;
+
+	switch (r->in) {
+	case IN_NONE:
+		break;
+	case IN_PAREN:
+		r->in = c == '(' ? IN_VALUE : IN_NONE;
+		break;
+	case IN_VALUE:
+		if (c == '-' || c == '+') {
+			r->in = IN_SIGNED;
 			break;
 		}
+		/* fallthrough */
+	case IN_SIGNED:
+		r->in =
+		    (t->type == T_STRING || t->type == T_NUMBER || t->type == T_PARAM) && !t->open
+			? IN_SEP
+			: IN_NONE;
+		break;
+	case IN_SEP:
+		if (c == ',') {
+			r->in = IN_VALUE;
+			break;
+		}
+		r->in = IN_NONE;
+		if (c == ')') {
+			r->o.n = r->in_n;
+			r->o.full = false;
+			r->o.space = r->in_space;
+			put(&r->o, "(?)", 3);
+		}
+		break;
 	}
-done:
-	out[o.n] = '\0';
-	return o.n;
+}
+
+/*
+ * A token as it is. Most are short: copied 16 bytes at a time when the text
+ * and the output have that many left (the output's past the token's end are
+ * written over next, or lie past the NUL).
+ */
+static inline __attribute__((always_inline)) void put_token(struct out *o, const unsigned char *s,
+							    size_t len, const struct tok *t)
+{
+	size_t n = t->end - t->start, sp = o->space;
+	char *to = o->buf + o->n;
+
+	/* Full leaves less than 17 bytes of room: that test is in the last one. */
+	if (n > 16 || len - t->start < 16 || o->n + sp + 17 > o->cap) {
+		put(o, s + t->start, n);
+		return;
+	}
+	*to = ' ';
+	memcpy(to + sp, s + t->start, 16);
+	o->n += sp + n;
+	o->space = false;
+}
+
+/* One token, any: written as it is, as ?, or as a space. */
+static inline __attribute__((always_inline)) void
+redact_token(struct redactor *r, const unsigned char *s, size_t len, const struct tok *t)
+{
+	struct out *o = &r->o;
+
+	if (t->spaced) {
+		o->space = o->n;
+		r->in_space |= r->in == IN_PAREN;
+	}
+	switch (t->type) {
+	case T_EOF:
+		return;
+	case T_SPACE:
+	case T_COMMENT:
+		if (t->open)
+			put(o, "?", 1);
+		else
+			o->space = o->n;
+		r->in_space |= r->in == IN_PAREN;
+		return;
+	case T_STRING:
+	case T_NUMBER:
+		put(o, "?", 1);
+		break;
+	case T_QIDENT:
+		if (t->open)
+			put(o, "?", 1);
+		else
+			put_ident(o, s + t->start, t->end - t->start);
+		break;
+	default:
+		put_token(o, s, len, t);
+		break;
+	}
+	if (r->in)
+		in_list_step(r, s, t);
+	if (t->type == T_WORD && t->end - t->start == 2 && upper(s[t->start]) == 'I' &&
+	    upper(s[t->start + 1]) == 'N' && !o->full) {
+		r->in = IN_PAREN;
+		r->in_space = false;
+		r->in_n = o->n;
+	}
 }
 
 /* sql_describe */
 
-/* Kept sorted (strcmp order, upper case): looked up by binary search. */
+/* Looked up by hash (kw_table). */
 /* clang-format off */
 #define KEYWORDS(X)                                                                           \
 	X(ABORT) X(AFTER) X(ALL) X(AND) X(ANY) X(AS) X(BEFORE) X(BY) X(CASE) X(COPY) X(CROSS) \
@@ -572,34 +764,71 @@ static const char *const kw_names[] = {KEYWORDS(KW_NAME)};
 
 #define KW_LEN_MAX 16
 
-static inline int kwcmp(const char *a, const char *b)
+/*
+ * Keywords by hash: a word of up to 16 bytes, loaded as two 64-bit integers
+ * with zeros past its end, upper-cased all at once by clearing bit 5 of each
+ * byte. That maps a byte to an upper-case letter or _ only when it is that
+ * letter in either case or _ itself (or DEL, which no word holds), so the
+ * integers equal a keyword's only when the word is that keyword.
+ */
+#define KW_HASH_BITS 8
+#define KW_CASE	     0xdfdfdfdfdfdfdfdfULL
+
+struct kw_slot {
+	uint64_t w[2];
+	enum kw kw; /* KW_NONE: empty */
+};
+
+static struct kw_slot kw_table[1 << KW_HASH_BITS];
+static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+
+static inline size_t kw_hash(uint64_t w0, uint64_t w1)
 {
-	while (*a && *a == *b)
-		a++, b++;
-	return (unsigned char)*a - (unsigned char)*b;
+	return ((w0 ^ (w1 * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL) >> (64 - KW_HASH_BITS);
 }
 
-static enum kw keyword(const struct lexer *lx, const struct tok *t)
+/* The first n bytes (1 to 8) of an 8-byte load. */
+static inline uint64_t kw_mask(uint64_t w, size_t n)
 {
-	char w[KW_LEN_MAX + 1];
-	size_t n = t->end - t->start, i, lo = 0, hi = sizeof(kw_names) / sizeof(kw_names[0]);
+	if (n >= 8)
+		return w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return w & ((1ULL << (8 * n)) - 1);
+#else
+	return w & ~(~0ULL >> (8 * n));
+#endif
+}
+
+static void kw_table_init(void)
+{
+	size_t i, h;
+
+	for (i = 0; i < sizeof(kw_names) / sizeof(kw_names[0]); i++) {
+		uint64_t w[2] = {0, 0};
+
+		memcpy(w, kw_names[i], strlen(kw_names[i]));
+		for (h = kw_hash(w[0], w[1]); kw_table[h].kw; h = (h + 1) % (1 << KW_HASH_BITS))
+			;
+		kw_table[h] = (struct kw_slot){{w[0], w[1]}, KW_NONE + 1 + i};
+	}
+}
+
+static enum kw keyword(const unsigned char *s, size_t len, const struct tok *t)
+{
+	size_t n = t->end - t->start, h;
+	uint64_t w[2] = {0, 0};
 
 	if (t->type != T_WORD || n < 2 || n > KW_LEN_MAX)
 		return KW_NONE;
-	for (i = 0; i < n; i++)
-		w[i] = upper(lx->s[t->start + i]);
-	w[n] = '\0';
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int cmp = kwcmp(w, kw_names[mid]);
-
-		if (!cmp)
-			return KW_NONE + 1 + mid;
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (len - t->start >= 16)
+		memcpy(w, s + t->start, 16); /* one load: what is past the word is masked off */
+	else
+		memcpy(w, s + t->start, n);
+	w[1] = n > 8 ? kw_mask(w[1], n - 8) & KW_CASE : 0;
+	w[0] = kw_mask(w[0], n) & KW_CASE;
+	for (h = kw_hash(w[0], w[1]); kw_table[h].kw; h = (h + 1) % (1 << KW_HASH_BITS))
+		if (kw_table[h].w[0] == w[0] && kw_table[h].w[1] == w[1])
+			return kw_table[h].kw;
 	return KW_NONE;
 }
 
@@ -705,8 +934,12 @@ struct level {
 #define DEPTH_MAX 32 /* deeper levels share the last one's state */
 #define CTES_MAX  32 /* more CTE names are not known as such: reported as tables */
 
+struct scan;
+
 struct describer {
-	struct lexer lx;
+	struct scan *sc; /* the tokens, to look ahead */
+	const unsigned char *s;
+	size_t len;
 	struct sql_info *info;
 	size_t depth;
 	enum kw stmt, prev1, prev2;
@@ -718,6 +951,52 @@ struct describer {
 	} ctes[CTES_MAX];
 	struct level lv[DEPTH_MAX];
 };
+
+/*
+ * The pass: one lexer whose every token goes to the redactor as it is lexed,
+ * and every significant one to the describer, once. What the describer
+ * looked at ahead is kept in back[] for it to read again: at most the dot
+ * and the name part after a name (read_name), or one token (peek_*).
+ */
+struct scan {
+	struct lexer lx;
+	bool redacting; /* false without an output, or once it is full for good */
+	struct redactor r;
+	size_t n_back;
+	struct tok back[2]; /* a stack: the next token to read is on top */
+	struct describer d;
+};
+
+/* The next token that is not whitespace or a comment. */
+static inline __attribute__((always_inline)) void next_sig_inline(struct scan *sc, struct tok *t)
+{
+	if (sc->n_back) {
+		*t = sc->back[--sc->n_back];
+		return;
+	}
+	for (;;) {
+		lex_next(&sc->lx, t);
+		if (sc->redacting) {
+			redact_token(&sc->r, sc->lx.s, sc->lx.len, t);
+			if (sc->r.o.full && !sc->r.in)
+				sc->redacting = false;
+		}
+		if (t->type != T_SPACE && t->type != T_COMMENT)
+			return;
+	}
+}
+
+/* The same, called where the describer looks ahead. */
+static void next_sig(struct scan *sc, struct tok *t)
+{
+	next_sig_inline(sc, t);
+}
+
+/* Gives back a token looked at ahead: the next next_sig returns it. */
+static void unread(struct scan *sc, const struct tok *t)
+{
+	sc->back[sc->n_back++] = *t;
+}
 
 static struct level *level(struct describer *d)
 {
@@ -783,9 +1062,9 @@ static void name_putc(struct name *n, unsigned char c)
 }
 
 /* Appends one part of a name, unquoted: "My ""T""" is My "T". */
-static void name_add(struct name *n, const struct lexer *lx, const struct tok *t)
+static void name_add(struct name *n, const unsigned char *text, const struct tok *t)
 {
-	const unsigned char *s = lx->s + t->start, *e = lx->s + t->end;
+	const unsigned char *s = text + t->start, *e = text + t->end;
 	unsigned char q;
 
 	if (n->parts++)
@@ -816,27 +1095,28 @@ static const char *name_str(struct name *n)
 /* Reads name(.name)* starting at t; db.* sets wild. */
 static void read_name(struct describer *d, const struct tok *t, struct name *n)
 {
-	struct lexer p;
 	struct tok dot, part;
 
 	n->len = n->parts = 0;
 	n->wild = false;
-	name_add(n, &d->lx, t);
+	name_add(n, d->s, t);
 	for (;;) {
-		p = d->lx;
-		lex_next_sig(&p, &dot);
-		if (!is_punct(&p, &dot, '.'))
-			break;
-		lex_next_sig(&p, &part);
-		if (is_punct(&p, &part, '*')) {
-			n->wild = true;
-			d->lx = p;
+		next_sig(d->sc, &dot);
+		if (!is_punct(d->s, &dot, '.')) {
+			unread(d->sc, &dot);
 			break;
 		}
-		if ((part.type != T_WORD && part.type != T_QIDENT) || part.open)
+		next_sig(d->sc, &part);
+		if (is_punct(d->s, &part, '*')) {
+			n->wild = true;
 			break;
-		name_add(n, &p, &part);
-		d->lx = p;
+		}
+		if ((part.type != T_WORD && part.type != T_QIDENT) || part.open) {
+			unread(d->sc, &part);
+			unread(d->sc, &dot);
+			break;
+		}
+		name_add(n, d->s, &part);
 	}
 }
 
@@ -877,32 +1157,32 @@ static void add_table(struct describer *d, struct name *n)
 	memcpy(info->tables[info->n_tables++], name, n->len + 1);
 }
 
-static bool peek_punct(const struct describer *d, char c)
+static bool peek_punct(struct describer *d, char c)
 {
-	struct lexer p = d->lx;
 	struct tok t;
 
-	lex_next_sig(&p, &t);
-	return is_punct(&p, &t, c);
+	next_sig(d->sc, &t);
+	unread(d->sc, &t);
+	return is_punct(d->s, &t, c);
 }
 
 /* GRANT ... ON <kind> x: kinds of objects that are not tables. */
-static bool peek_not_table(const struct describer *d)
+static bool peek_not_table(struct describer *d)
 {
 	static const char *const kinds[] = {
 	    "ALL",	 "DATABASE",  "DOMAIN",	 "FOREIGN", "FUNCTION", "LANGUAGE",   "LARGE",
 	    "PARAMETER", "PROCEDURE", "ROUTINE", "SCHEMA",  "SEQUENCE", "TABLESPACE", "TYPE",
 	};
-	struct lexer p = d->lx;
 	struct tok t;
 	size_t i, n;
 
-	lex_next_sig(&p, &t);
+	next_sig(d->sc, &t);
+	unread(d->sc, &t);
 	if (t.type != T_WORD)
 		return false;
 	n = t.end - t.start;
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strlen(kinds[i]) == n && same_word(kinds[i], (const char *)p.s + t.start, n))
+		if (strlen(kinds[i]) == n && same_word(kinds[i], (const char *)d->s + t.start, n))
 			return true;
 	return false;
 }
@@ -928,14 +1208,14 @@ static bool cte_step(struct describer *d, struct level *l, const struct tok *t, 
 		}
 		if (is_name(t, k)) {
 			n.len = n.parts = 0;
-			name_add(&n, &d->lx, t);
+			name_add(&n, d->s, t);
 			memcpy(l->cte_name, name_str(&n), n.len + 1);
 			l->cte = CTE_AFTER_NAME;
 			return true;
 		}
 		break;
 	case CTE_AFTER_NAME:
-		if (is_punct(&d->lx, t, '(')) {
+		if (is_punct(d->s, t, '(')) {
 			l->cte = CTE_COLS;
 			push(d);
 			return true;
@@ -950,7 +1230,7 @@ static bool cte_step(struct describer *d, struct level *l, const struct tok *t, 
 	case CTE_AS:
 		if (k == KW_NOT || k == KW_MATERIALIZED)
 			return true;
-		if (is_punct(&d->lx, t, '(')) {
+		if (is_punct(d->s, t, '(')) {
 			if (l->cte_recursive)
 				add_cte(d, l->cte_name);
 			l->cte = CTE_BODY;
@@ -959,7 +1239,7 @@ static bool cte_step(struct describer *d, struct level *l, const struct tok *t, 
 		}
 		break;
 	case CTE_AFTER_BODY:
-		if (is_punct(&d->lx, t, ',')) {
+		if (is_punct(d->s, t, ',')) {
 			l->cte = CTE_NAME;
 			return true;
 		}
@@ -986,10 +1266,21 @@ static void take_table(struct describer *d, struct level *l, const struct tok *t
 static void describe_token(struct describer *d, const struct tok *t)
 {
 	struct level *l = level(d);
-	enum kw k = keyword(&d->lx, t);
+	enum kw k = keyword(d->s, d->len, t);
 	bool first = false, grant;
 
-	if (is_punct(&d->lx, t, ';')) {
+	/*
+	 * Most tokens change nothing but prev1 and prev2: names and literals in
+	 * expressions, operators. What follows would come to the same.
+	 */
+	if (!k && d->op_done && !l->cte && l->expect == EXP_NONE &&
+	    (t->type == T_PUNCT ? !(cclass[d->s[t->start]] & C_LEVEL)
+				: t->type != T_WORD || d->stmt != KW_NONE)) {
+		d->prev2 = d->prev1;
+		d->prev1 = KW_OTHER;
+		return;
+	}
+	if (is_punct(d->s, t, ';')) {
 		new_statement(d);
 		return;
 	}
@@ -998,11 +1289,11 @@ static void describe_token(struct describer *d, const struct tok *t)
 		size_t i;
 
 		for (i = 0; t->type == T_WORD && i < t->end - t->start &&
-			    i < sizeof(info->operation) - 1 && d->lx.s[t->start + i] < 0x80;
+			    i < sizeof(info->operation) - 1 && d->s[t->start + i] < 0x80;
 		     i++)
-			info->operation[i] = upper(d->lx.s[t->start + i]);
+			info->operation[i] = upper(d->s[t->start + i]);
 		d->op_done = true;
-	} else if (!d->op_done && !is_punct(&d->lx, t, '(')) {
+	} else if (!d->op_done && !is_punct(d->s, t, '(')) {
 		d->op_done = true;
 	}
 	if (t->type == T_WORD && d->stmt == KW_NONE) {
@@ -1022,7 +1313,7 @@ static void describe_token(struct describer *d, const struct tok *t)
 			goto out;
 		}
 		l->expect = EXP_NONE;
-		if (is_punct(&d->lx, t, '(') && (l->ref & REF_SUBQUERY)) {
+		if (is_punct(d->s, t, '(') && (l->ref & REF_SUBQUERY)) {
 			l->expect = EXP_SUBQUERY;
 			push(d);
 			expect_table(level(d), REF_FUNC | REF_SUBQUERY, true);
@@ -1049,7 +1340,7 @@ static void describe_token(struct describer *d, const struct tok *t)
 	}
 
 	if (t->type == T_PUNCT) {
-		switch (d->lx.s[t->start]) {
+		switch (d->s[t->start]) {
 		case '(':
 		case '[':
 			push(d);
@@ -1141,22 +1432,62 @@ out:
 	d->prev1 = k ? k : KW_OTHER;
 }
 
-void sql_describe(enum sql_dialect dialect, const char *text, size_t len, struct sql_info *info)
+size_t sql_scan(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap,
+		struct sql_info *info)
 {
-	struct describer d;
+	struct scan sc;
+	struct describer *d = &sc.d;
 	struct tok t;
 
-	memset(info, 0, sizeof(*info));
-	d.info = info;
-	d.op_done = false;
-	lexer_init(&d.lx, dialect, text, len);
-	new_statement(&d);
-	for (;;) {
-		lex_next_sig(&d.lx, &t);
-		if (t.type == T_EOF)
-			break;
-		describe_token(&d, &t);
+	sc.lx = (struct lexer){
+	    .s = (const unsigned char *)text,
+	    .len = text ? len : 0,
+	    .dialect = dialect,
+	};
+	sc.redacting = out && cap;
+	sc.r = (struct redactor){.o = {.buf = out, .cap = cap}};
+	sc.n_back = 0;
+
+	if (!info) {
+		/* Redaction only: every token, until the output is full for good. */
+		while (sc.redacting) {
+			lex_next(&sc.lx, &t);
+			if (t.type == T_EOF)
+				break;
+			redact_token(&sc.r, sc.lx.s, sc.lx.len, &t);
+			if (sc.r.o.full && !sc.r.in)
+				break;
+		}
+	} else {
+		pthread_once(&kw_once, kw_table_init);
+		memset(info, 0, sizeof(*info));
+		d->sc = &sc;
+		d->s = sc.lx.s;
+		d->len = sc.lx.len;
+		d->info = info;
+		d->op_done = false;
+		new_statement(d);
+		for (;;) {
+			next_sig_inline(&sc, &t);
+			if (t.type == T_EOF)
+				break;
+			describe_token(d, &t);
+		}
 	}
+	if (!out || !cap)
+		return 0;
+	out[sc.r.o.n] = '\0';
+	return sc.r.o.n;
+}
+
+size_t sql_redact(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap)
+{
+	return sql_scan(dialect, text, len, out, cap, NULL);
+}
+
+void sql_describe(enum sql_dialect dialect, const char *text, size_t len, struct sql_info *info)
+{
+	sql_scan(dialect, text, len, NULL, 0, info);
 }
 
 /* sql_table_matches */

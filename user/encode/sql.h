@@ -28,16 +28,31 @@ struct sql_info {
 };
 
 /*
+ * One pass over text that gives both of what follows: the redacted text in
+ * out, as sql_redact writes it (none when out is NULL or cap is 0), and the
+ * description in info, as sql_describe fills it (none when info is NULL).
+ * Returns the length of the redacted text (0 without one). The text is lexed
+ * once, and nothing is allocated. out must not overlap text; its bytes past
+ * the NUL, up to cap, may be written.
+ */
+size_t sql_scan(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap,
+		struct sql_info *info);
+
+/*
  * Writes text with every literal replaced by ?: quoted strings (with the
  * dialect's escapes: '', \', E'...', $tag$...$tag$, X'..', B'..'), numbers,
  * and comments removed; IN (?, ?, ...) lists collapse to IN (?). At most
  * cap - 1 bytes and a NUL; returns the length written, never more than
  * len (cap = len + 1 always fits). Identifiers,
- * keywords and operators are kept (quoted identifiers too).
+ * keywords and operators are kept (quoted identifiers too). sql_scan
+ * without info.
  */
 size_t sql_redact(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap);
 
-/* The operation and the tables named after FROM, JOIN, INTO, UPDATE, TABLE, DELETE FROM... */
+/*
+ * The operation and the tables named after FROM, JOIN, INTO, UPDATE, TABLE,
+ * DELETE FROM... sql_scan without out.
+ */
 void sql_describe(enum sql_dialect dialect, const char *text, size_t len, struct sql_info *info);
 
 /*

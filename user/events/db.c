@@ -298,27 +298,25 @@ static void emit_statement(struct events *e, const struct db_stmt *s,
 
 	events_event_init(e, &ev, EVENT_DB_STATEMENT, s->start_ns, "database", "access", "query",
 			  s->failed ? "failure" : "success");
+	/* One pass describes the statement and, unless raw text is asked for, redacts it. */
 	if (s->text) {
-		sql_describe(dialects[s->system], s->text, s->len, &info);
+		redacted = cfg->raw_text ? NULL : malloc(s->len + 1);
+		db->text_len = sql_scan(dialects[s->system], s->text, s->len, redacted,
+					redacted ? s->len + 1 : 0, &info);
+		db->text = redacted;
 		db->info = &info;
 		db->customer_data = names_customer_table(cfg, &info);
+		if (cfg->raw_text) {
+			db->text = s->text;
+			db->text_len = s->len;
+		}
 	}
 	if (cfg->only_tables && !db->customer_data) {
 		e->stats.db_untagged++;
+		free(redacted);
 		return;
 	}
 	db->system = dbprobe_system_name(s->system);
-	if (s->text && cfg->raw_text) {
-		db->text = s->text;
-		db->text_len = s->len;
-	} else if (s->text) {
-		redacted = malloc(s->len + 1);
-		if (redacted) {
-			db->text = redacted;
-			db->text_len =
-			    sql_redact(dialects[s->system], s->text, s->len, redacted, s->len + 1);
-		}
-	}
 	db->truncated = s->truncated;
 	db->tags = cfg->tags;
 	db->n_tags = cfg->n_tags;
