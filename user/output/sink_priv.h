@@ -32,14 +32,6 @@ struct transport {
 	char why[640];	  /* the last error */
 };
 
-/* Line i of what is being sent cannot go to the receiver at all: it is counted, never cut. */
-static inline void transport_skip(struct transport *t, size_t i)
-{
-	if (!t->skipped++)
-		t->skipped_first = i;
-	t->skipped_last = i;
-}
-
 struct transport *transport_stdout(void);
 struct transport *transport_file(const struct config_output *o, char *err, size_t len);
 struct transport *transport_syslog(const struct config_output *o, const char *host, char *err,

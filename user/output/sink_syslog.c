@@ -19,6 +19,14 @@
 
 #include "sink_priv.h"
 
+/* Line i of what is being sent cannot go to the receiver at all: it is counted, never cut. */
+static void transport_skip(struct transport *t, size_t i)
+{
+	if (!t->skipped++)
+		t->skipped_first = i;
+	t->skipped_last = i;
+}
+
 #define CONNECT_TIMEOUT_MS 5000
 #define SEND_TIMEOUT_S	   10
 #define HEADER_MAX	   256
