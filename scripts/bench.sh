@@ -18,6 +18,7 @@
 #   BENCH_RATE     watched opens a second in the drop test (default 100000)
 #   BENCH_SECONDS  length of the drop test (default 5)
 #   BENCH_CPU      pin the measuring thread to this CPU (default: not pinned)
+#   BENCH_WALL     1: time the file workloads by the wall clock, not the measuring thread's CPU time
 #   BENCH_DB       0: no database part (default 1)
 #   BENCH_DB_ONLY  1: the database part alone, no file workloads, drop test or outputs
 #   BENCH_DB_ROUNDS   rounds of the database part (default: BENCH_ROUNDS)
@@ -143,6 +144,7 @@ if [ -n "${BENCH_N:-}" ]; then args+=(--n "$BENCH_N"); fi
 if [ -n "${BENCH_RATE:-}" ]; then args+=(--rate "$BENCH_RATE"); fi
 if [ -n "${BENCH_SECONDS:-}" ]; then args+=(--seconds "$BENCH_SECONDS"); fi
 if [ -n "${BENCH_CPU:-}" ]; then args+=(--cpu "$BENCH_CPU"); fi
+if [ "${BENCH_WALL:-0}" = 1 ]; then args+=(--wall); fi
 if [ "${BENCH_DB:-1}" = 0 ] && [ "${BENCH_DB_ONLY:-0}" = 1 ]; then
 	echo "scripts/bench.sh: BENCH_DB=0 and BENCH_DB_ONLY=1: nothing to run" >&2
 	exit 1

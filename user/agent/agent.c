@@ -184,7 +184,10 @@ static int loop(struct agent *a)
 			}
 		}
 		drain(a, DRAIN_CHUNKS);
-		output_flush(a->out);
+		/* Under load the lines go out in full batches; when the backlog is gone, at once.
+		 */
+		if (!reader_busy(&a->reader))
+			output_flush(a->out);
 	}
 	/* Take everything left in the ring and the queue, then report files still open. */
 	reader_stop(&a->reader);

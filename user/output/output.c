@@ -14,7 +14,7 @@
 #include "output/sink.h"
 
 #define OUTPUT_BUFFER (256 << 10)
-#define OUTPUT_BATCH  (64 << 10)
+#define OUTPUT_BATCH  (1 << 20)
 
 struct output {
 	FILE *f;

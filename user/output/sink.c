@@ -72,7 +72,7 @@ struct sink {
 	/* the thread's own */
 	struct sent replay[REPLAY_SLOTS];
 	size_t replay_head, replay_n;
-	char *batch; /* a network output's: what is read from the spool to send */
+	char *batch; /* what one send takes: read from the spool, or batches put together */
 };
 
 struct sinks {
@@ -428,17 +428,67 @@ static void wait_locked(struct sink *k, uint64_t at)
 }
 
 /*
- * A local output: each batch is written as it came, the oldest first, and
- * leaves the list once written. While the transport fails, the batch goes
- * back to the head of the list, and what comes after waits behind it, within
+ * Under lock: the oldest batches, as many as one write takes (up to
+ * BATCH_BYTES, or one larger batch), off the list. Returns the first; *last
+ * ends the chain.
+ */
+static struct batch *take_written(struct sink *k, struct batch **last, size_t *bytes, size_t *lines)
+{
+	struct batch *first = k->head, *b = first;
+
+	*bytes = b->lines.text.len;
+	*lines = b->lines.n;
+	while (b->next && *bytes + b->next->lines.text.len <= BATCH_BYTES) {
+		b = b->next;
+		*bytes += b->lines.text.len;
+		*lines += b->lines.n;
+	}
+	k->head = b->next;
+	if (!k->head)
+		k->tail = NULL;
+	b->next = NULL;
+	*last = b;
+	return first;
+}
+
+/* One write for the chain: a single batch as it is, several copied together. */
+static int send_batches(struct sink *k, struct batch *first, struct batch *last, size_t bytes)
+{
+	struct batch *b;
+	size_t o = 0;
+
+	if (first == last)
+		return k->t->ops->send(k->t, first->lines.text.buf, bytes);
+	for (b = first; b; b = b->next) {
+		memcpy(k->batch + o, b->lines.text.buf, b->lines.text.len);
+		o += b->lines.text.len;
+	}
+	return k->t->ops->send(k->t, k->batch, o);
+}
+
+static void free_batches(struct batch *first)
+{
+	struct batch *b, *next;
+
+	for (b = first; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+}
+
+/*
+ * A local output: the oldest batches are written as they came, several in
+ * one write when they are queued together, and leave the list once written. While the transport
+ * fails, the batch goes back to the head of the list, and what comes after waits behind it, within
  * the list's bound (sinks_write drops what does not fit, or the oldest).
  */
 static void *local_main(void *arg)
 {
 	struct sink *k = arg;
 	uint64_t retry_at = 0, backoff = BACKOFF_MIN_MS;
+	struct batch *first, *last;
+	size_t bytes, lines;
 	bool open = false;
-	struct batch *b;
 	int r;
 
 	pthread_mutex_lock(&k->lock);
@@ -456,18 +506,14 @@ static void *local_main(void *arg)
 										: retry_at);
 			continue;
 		}
-		/* Off the list while it is written (still in queued_bytes): not dropped meanwhile.
-		 */
-		b = k->head;
-		k->head = b->next;
-		if (!k->head)
-			k->tail = NULL;
+		/* Off the list while written (still in queued_bytes): not dropped meanwhile. */
+		first = take_written(k, &last, &bytes, &lines);
 		pthread_mutex_unlock(&k->lock);
 
 		r = open ? 0 : k->t->ops->open(k->t);
 		open = !r;
 		if (!r)
-			r = k->t->ops->send(k->t, b->lines.text.buf, b->lines.text.len);
+			r = send_batches(k, first, last, bytes);
 		if (r && open) {
 			k->t->ops->close(k->t, false);
 			open = false;
@@ -475,17 +521,17 @@ static void *local_main(void *arg)
 
 		pthread_mutex_lock(&k->lock);
 		if (!r) {
-			k->queued_bytes -= b->lines.text.len;
-			k->out += b->lines.n;
-			free(b);
+			k->queued_bytes -= bytes;
+			k->out += lines;
+			free_batches(first);
 			backoff = BACKOFF_MIN_MS;
 			set_state_locked(k, true, NULL);
 			continue;
 		}
-		b->next = k->head;
-		k->head = b;
+		last->next = k->head;
+		k->head = first;
 		if (!k->tail)
-			k->tail = b;
+			k->tail = last;
 		set_state_locked(k, false, k->t->why);
 		if (atomic_load(&k->t->gone))
 			break;
@@ -543,15 +589,15 @@ static int sink_init(struct sink *k, const struct config_output *o, const struct
 	k->t = make_transport(o, host, err, len);
 	if (!k->t)
 		return -EINVAL;
+	k->batch = malloc(BATCH_BYTES);
+	if (!k->batch) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
 	if (k->t->spooled) {
 		k->on_disk = cfg->spool.dir && cfg->spool.dir[0];
 		if (k->on_disk)
 			spool_dir(dir, sizeof(dir), cfg->spool.dir, o->name);
-		k->batch = malloc(BATCH_BYTES);
-		if (!k->batch) {
-			snprintf(err, len, "out of memory");
-			return -ENOMEM;
-		}
 		k->spool = spool_open(k->on_disk ? dir : NULL,
 				      k->on_disk ? cfg->spool.max_bytes : o->queue_bytes,
 				      o->drop_oldest, err, len);
