@@ -460,11 +460,11 @@ static void write_event_meta(struct jsonw *w, const struct event *ev)
 }
 
 /* As written in the query; if one is not UTF-8, all are escaped, so one rule decodes them. */
-static void write_tables(struct jsonw *w, const struct sql_info *info, bool escape, size_t first)
+static void write_tables(struct jsonw *w, const struct sql_info *info, bool escape)
 {
 	size_t i;
 
-	for (i = first; i < (first ? 1 : info->n_tables); i++) {
+	for (i = 0; i < info->n_tables; i++) {
 		size_t n = strlen(info->tables[i]);
 
 		if (escape)
@@ -535,12 +535,15 @@ static void write_custos_db(struct jsonw *w, const struct event_db *db)
 {
 	bool escape = tables_escaped(db->info);
 
+	if (!db->truncated && !db->info && !db->customer_data && !db->socket && db->affected < 0 &&
+	    !db->prepared_name)
+		return; /* nothing to say: no empty object */
 	jsonw_object(w, "db");
 	if (db->truncated)
 		jsonw_bool(w, "query_truncated", true);
 	if (db->info) {
 		jsonw_array(w, "tables");
-		write_tables(w, db->info, escape, 0);
+		write_tables(w, db->info, escape);
 		jsonw_end(w);
 		if (escape) {
 			jsonw_mark_escaped(w, "custos.db.tables");
