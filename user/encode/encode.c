@@ -484,10 +484,8 @@ static bool tables_escaped(const struct sql_info *info)
 	return false;
 }
 
-static void write_db(struct jsonw *w, const struct event_db *db)
+static void write_db(struct jsonw *w, const struct event_db *db, bool escape)
 {
-	bool escape = tables_escaped(db->info);
-
 	jsonw_object(w, "db");
 	jsonw_string(w, "system", db->system);
 	if (db->text) {
@@ -531,10 +529,8 @@ static void write_db(struct jsonw *w, const struct event_db *db)
 	}
 }
 
-static void write_custos_db(struct jsonw *w, const struct event_db *db)
+static void write_custos_db(struct jsonw *w, const struct event_db *db, bool escape)
 {
-	bool escape = tables_escaped(db->info);
-
 	if (!db->truncated && !db->info && !db->customer_data && !db->socket && db->affected < 0 &&
 	    !db->prepared_name)
 		return; /* nothing to say: no empty object */
@@ -691,7 +687,7 @@ static void write_change(struct jsonw *w, const struct event_change *c)
 	jsonw_end(w);
 }
 
-static void write_custos(struct jsonw *w, const struct event *ev)
+static void write_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
 {
 	const struct event_file *f = ev->file;
 	size_t i;
@@ -715,7 +711,7 @@ static void write_custos(struct jsonw *w, const struct event *ev)
 		write_change(w, &ev->change);
 		break;
 	case EVENT_DB_STATEMENT:
-		write_custos_db(w, &ev->db);
+		write_custos_db(w, &ev->db, tables_escape);
 		break;
 	case EVENT_AGENT:
 		break;
@@ -753,6 +749,9 @@ static void write_custos(struct jsonw *w, const struct event *ev)
 
 int encode_event(struct jsonw *w, const struct event *ev)
 {
+	/* A statement's tables are all escaped if one is not UTF-8, in both places they go. */
+	bool tables_escape = ev->kind == EVENT_DB_STATEMENT && tables_escaped(ev->db.info);
+
 	jsonw_object(w, NULL);
 	write_time(w, "@timestamp", ev->time_ns);
 	write_event_meta(w, ev);
@@ -761,7 +760,7 @@ int encode_event(struct jsonw *w, const struct event *ev)
 	if (ev->who)
 		jsonw_paste(w, &ev->who->json);
 	if (ev->kind == EVENT_DB_STATEMENT)
-		write_db(w, &ev->db);
+		write_db(w, &ev->db, tables_escape);
 	if (ev->error_code || ev->error_message) {
 		jsonw_object(w, "error");
 		if (ev->error_code)
@@ -774,7 +773,7 @@ int encode_event(struct jsonw *w, const struct event *ev)
 	jsonw_object(w, "host");
 	jsonw_bytes(w, "name", "host.name", ev->host, strlen(ev->host));
 	jsonw_end(w);
-	write_custos(w, ev);
+	write_custos(w, ev, tables_escape);
 	jsonw_end(w);
 	return jsonw_error(w);
 }
