@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <custos/abi.h>
 #include "kernel/dbprobe.h"
 #include "kernel/elfsym.h"
+#include "kernel/prologue.h"
 #include "lib/hashmap.h"
 
 #define FNS_MAX 16
@@ -19,6 +21,7 @@ struct probe_fn {
 	const char *name;
 	uint32_t func;	/* enum custos_db_func */
 	bool at_return; /* its return is probed too */
+	uint8_t nargs;	/* integer arguments: the registers its entry probe reads */
 };
 
 struct system_desc {
@@ -30,72 +33,74 @@ struct system_desc {
 	struct probe_fn fns[FNS_MAX];
 };
 
-static const struct system_desc systems[DBPROBE_SYSTEMS] = {
-    [DBPROBE_POSTGRESQL] =
+static const struct system_desc
+    systems[DBPROBE_SYSTEMS] =
 	{
-	    .name = "postgresql",
-	    .marker = "PQexec",
-	    .static_marker = {"connection pointer ", "is NULL"},
-	    .libs = {"libpq.so"},
-	    .fns =
+	    [DBPROBE_POSTGRESQL] =
 		{
-		    {"PQconnectdb", CUSTOS_DB_PQ_CONNECTDB, true},
-		    {"PQconnectdbParams", CUSTOS_DB_PQ_CONNECTDB_PARAMS, true},
-		    {"PQconnectStart", CUSTOS_DB_PQ_CONNECT_START, true},
-		    {"PQconnectStartParams", CUSTOS_DB_PQ_CONNECT_START_PARAMS, true},
-		    {"PQsetdbLogin", CUSTOS_DB_PQ_SETDB_LOGIN, true},
-		    {"PQfinish", CUSTOS_DB_PQ_FINISH, false},
-		    {"PQexec", CUSTOS_DB_PQ_EXEC, true},
-		    {"PQexecParams", CUSTOS_DB_PQ_EXEC_PARAMS, true},
-		    {"PQprepare", CUSTOS_DB_PQ_PREPARE, true},
-		    {"PQexecPrepared", CUSTOS_DB_PQ_EXEC_PREPARED, true},
-		    {"PQsendQuery", CUSTOS_DB_PQ_SEND_QUERY, true},
-		    {"PQsendQueryParams", CUSTOS_DB_PQ_SEND_QUERY_PARAMS, true},
-		    {"PQsendPrepare", CUSTOS_DB_PQ_SEND_PREPARE, true},
-		    {"PQsendQueryPrepared", CUSTOS_DB_PQ_SEND_QUERY_PREPARED, true},
-		    {"PQgetResult", CUSTOS_DB_PQ_GET_RESULT, true},
+		    .name = "postgresql",
+		    .marker = "PQexec",
+		    .static_marker = {"connection pointer ", "is NULL"},
+		    .libs = {"libpq.so"},
+		    .fns =
+			{
+			    {"PQconnectdb", CUSTOS_DB_PQ_CONNECTDB, true, 1},
+			    {"PQconnectdbParams", CUSTOS_DB_PQ_CONNECTDB_PARAMS, true, 3},
+			    {"PQconnectStart", CUSTOS_DB_PQ_CONNECT_START, true, 1},
+			    {"PQconnectStartParams", CUSTOS_DB_PQ_CONNECT_START_PARAMS, true, 3},
+			    {"PQsetdbLogin", CUSTOS_DB_PQ_SETDB_LOGIN, true, 7},
+			    {"PQfinish", CUSTOS_DB_PQ_FINISH, false, 1},
+			    {"PQexec", CUSTOS_DB_PQ_EXEC, true, 2},
+			    {"PQexecParams", CUSTOS_DB_PQ_EXEC_PARAMS, true, 8},
+			    {"PQprepare", CUSTOS_DB_PQ_PREPARE, true, 5},
+			    {"PQexecPrepared", CUSTOS_DB_PQ_EXEC_PREPARED, true, 7},
+			    {"PQsendQuery", CUSTOS_DB_PQ_SEND_QUERY, true, 2},
+			    {"PQsendQueryParams", CUSTOS_DB_PQ_SEND_QUERY_PARAMS, true, 8},
+			    {"PQsendPrepare", CUSTOS_DB_PQ_SEND_PREPARE, true, 5},
+			    {"PQsendQueryPrepared", CUSTOS_DB_PQ_SEND_QUERY_PREPARED, true, 7},
+			    {"PQgetResult", CUSTOS_DB_PQ_GET_RESULT, true, 1},
+			},
 		},
-	},
-    [DBPROBE_MYSQL] =
-	{
-	    .name = "mysql",
-	    .marker = "mysql_real_query",
-	    .static_marker = {"Can't connect to local server ", "through socket"},
-	    .libs = {"libmariadb.so", "libmysqlclient.so", "libperconaserverclient.so"},
-	    .fns =
+	    [DBPROBE_MYSQL] =
 		{
-		    {"mysql_real_connect", CUSTOS_DB_MY_REAL_CONNECT, true},
-		    {"mysql_select_db", CUSTOS_DB_MY_SELECT_DB, true},
-		    {"mysql_real_query", CUSTOS_DB_MY_REAL_QUERY, true},
-		    {"mysql_send_query", CUSTOS_DB_MY_SEND_QUERY, true},
-		    {"mysql_read_query_result", CUSTOS_DB_MY_READ_QUERY_RESULT, true},
-		    {"mysql_store_result", CUSTOS_DB_MY_STORE_RESULT, true},
-		    {"mysql_use_result", CUSTOS_DB_MY_USE_RESULT, true},
-		    {"mysql_affected_rows", CUSTOS_DB_MY_AFFECTED_ROWS, true},
-		    {"mysql_stmt_prepare", CUSTOS_DB_MY_STMT_PREPARE, true},
-		    {"mysql_stmt_execute", CUSTOS_DB_MY_STMT_EXECUTE, true},
-		    {"mysql_close", CUSTOS_DB_MY_CLOSE, false},
+		    .name = "mysql",
+		    .marker = "mysql_real_query",
+		    .static_marker = {"Can't connect to local server ", "through socket"},
+		    .libs = {"libmariadb.so", "libmysqlclient.so", "libperconaserverclient.so"},
+		    .fns =
+			{
+			    {"mysql_real_connect", CUSTOS_DB_MY_REAL_CONNECT, true, 8},
+			    {"mysql_select_db", CUSTOS_DB_MY_SELECT_DB, true, 2},
+			    {"mysql_real_query", CUSTOS_DB_MY_REAL_QUERY, true, 3},
+			    {"mysql_send_query", CUSTOS_DB_MY_SEND_QUERY, true, 3},
+			    {"mysql_read_query_result", CUSTOS_DB_MY_READ_QUERY_RESULT, true, 1},
+			    {"mysql_store_result", CUSTOS_DB_MY_STORE_RESULT, true, 1},
+			    {"mysql_use_result", CUSTOS_DB_MY_USE_RESULT, true, 1},
+			    {"mysql_affected_rows", CUSTOS_DB_MY_AFFECTED_ROWS, true, 1},
+			    {"mysql_stmt_prepare", CUSTOS_DB_MY_STMT_PREPARE, true, 3},
+			    {"mysql_stmt_execute", CUSTOS_DB_MY_STMT_EXECUTE, true, 1},
+			    {"mysql_close", CUSTOS_DB_MY_CLOSE, false, 1},
+			},
 		},
-	},
-    [DBPROBE_SQLITE] =
-	{
-	    .name = "sqlite",
-	    .marker = "sqlite3_prepare_v2",
-	    .static_marker = {"SQLite for", "mat 3"},
-	    .libs = {"libsqlite3.so"},
-	    .fns =
+	    [DBPROBE_SQLITE] =
 		{
-		    {"sqlite3_open", CUSTOS_DB_SQ_OPEN, true},
-		    {"sqlite3_open_v2", CUSTOS_DB_SQ_OPEN_V2, true},
-		    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true},
-		    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true},
-		    {"sqlite3_step", CUSTOS_DB_SQ_STEP, true},
-		    {"sqlite3_reset", CUSTOS_DB_SQ_RESET, false},
-		    {"sqlite3_finalize", CUSTOS_DB_SQ_FINALIZE, false},
-		    {"sqlite3_close", CUSTOS_DB_SQ_CLOSE, false},
-		    {"sqlite3_close_v2", CUSTOS_DB_SQ_CLOSE, false},
+		    .name = "sqlite",
+		    .marker = "sqlite3_prepare_v2",
+		    .static_marker = {"SQLite for", "mat 3"},
+		    .libs = {"libsqlite3.so"},
+		    .fns =
+			{
+			    {"sqlite3_open", CUSTOS_DB_SQ_OPEN, true, 2},
+			    {"sqlite3_open_v2", CUSTOS_DB_SQ_OPEN_V2, true, 4},
+			    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true, 5},
+			    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true, 6},
+			    {"sqlite3_step", CUSTOS_DB_SQ_STEP, true, 1},
+			    {"sqlite3_reset", CUSTOS_DB_SQ_RESET, false, 1},
+			    {"sqlite3_finalize", CUSTOS_DB_SQ_FINALIZE, false, 1},
+			    {"sqlite3_close", CUSTOS_DB_SQ_CLOSE, false, 1},
+			    {"sqlite3_close_v2", CUSTOS_DB_SQ_CLOSE, false, 1},
+			},
 		},
-	},
 };
 
 static const char *const lib_dirs[] = {
@@ -229,16 +234,42 @@ static void warn(struct dbprobe *p, const char *fmt, const char *a, const char *
 	json_array_append_new(p->warnings, json_string(msg));
 }
 
+/*
+ * Where each function's probes sit: its offset, or past leading
+ * instructions the kernel would single-step (kernel/prologue.h). Entry and
+ * return probes share the place, so both are one breakpoint.
+ */
+static void place_probes(const struct system_desc *d, const char *path, const uint64_t *offsets,
+			 uint64_t *placed)
+{
+	uint8_t code[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
+	ssize_t n;
+
+	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
+		placed[i] = offsets[i];
+		if (!offsets[i] || fd < 0)
+			continue;
+		n = pread(fd, code, sizeof(code), offsets[i]);
+		if (n > 0)
+			placed[i] += prologue_probe_offset(code, n, d->fns[i].nargs);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static void probe_system(struct dbprobe *p, enum dbprobe_system system, const char *path,
-			 const char *shown, const uint64_t *offsets)
+			 const char *shown, const uint64_t *found)
 {
 	const struct system_desc *d = &systems[system];
 	uint64_t flags = layout_flags(system, path);
 	uint64_t entry_off[FNS_MAX], entry_fn[FNS_MAX], ret_off[FNS_MAX], ret_fn[FNS_MAX];
 	size_t n_entry = 0, n_ret = 0;
 	json_t *fns = json_array();
+	uint64_t offsets[FNS_MAX];
 	int i;
 
+	place_probes(d, path, found, offsets);
 	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
 		const struct probe_fn *fn = &d->fns[i];
 

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Where an entry probe may sit: past leading instructions the kernel would single-step. */
+#include <stdint.h>
+
+#include "kernel/prologue.h"
+
+#include "test.h"
+
+#define OFFSET(nargs, ...)                                        \
+	({                                                        \
+		static const uint8_t code[] = {__VA_ARGS__};      \
+		prologue_probe_offset(code, sizeof(code), nargs); \
+	})
+
+TEST(prologue_emulated_first)
+{
+	ASSERT_EQ(OFFSET(2, 0x55, 0x48, 0x89, 0xe5), 0, "push %rbp: the entry itself");
+	ASSERT_EQ(OFFSET(1, 0x41, 0x57, 0x41, 0x56), 0, "push %r15");
+	ASSERT_EQ(OFFSET(1, 0xe9, 0, 0, 0, 0), 0, "jmp");
+}
+
+TEST(prologue_skips_scratch_writes)
+{
+	/* libpq's PQsendQuery: mov $1,%edx; jmp PQsendQueryInternal */
+	ASSERT_EQ(OFFSET(2, 0xba, 1, 0, 0, 0, 0xe9, 0xa6, 0xeb, 0xff, 0xff), 5,
+		  "PQsendQuery: %edx is no argument of two");
+	ASSERT_EQ(OFFSET(2, 0x31, 0xd2, 0xe9, 0, 0, 0, 0), 2, "xor %edx,%edx; jmp");
+	ASSERT_EQ(OFFSET(2, 0xf3, 0x0f, 0x1e, 0xfa, 0x55), 4, "endbr64; push %rbp");
+	ASSERT_EQ(OFFSET(1, 0x41, 0xbb, 7, 0, 0, 0, 0x41, 0x54), 6, "mov $7,%r11d; push %r12");
+	ASSERT_EQ(OFFSET(1, 0xf3, 0x0f, 0x1e, 0xfa, 0xb8, 0, 0, 0, 0, 0x31, 0xc9, 0xeb, 0x10), 11,
+		  "endbr64; mov $0,%eax; xor %ecx,%ecx; jmp");
+}
+
+TEST(prologue_stays_at_entry)
+{
+	ASSERT_EQ(OFFSET(3, 0xba, 1, 0, 0, 0, 0xe9, 0, 0, 0, 0), 0, "%edx is the third argument");
+	ASSERT_EQ(OFFSET(5, 0x48, 0x83, 0xec, 0x10, 0x41, 0x50), 0,
+		  "sub $0x10,%rsp moves the stack: sqlite3_prepare_v2 stays");
+	ASSERT_EQ(OFFSET(1, 0xbb, 1, 0, 0, 0, 0x55), 0, "%ebx belongs to the caller");
+	ASSERT_EQ(OFFSET(1, 0xbc, 1, 0, 0, 0, 0x55), 0, "%esp");
+	ASSERT_EQ(OFFSET(1, 0x48, 0xc7, 0xc0, 1, 0, 0, 0, 0x55), 0, "unknown: mov $1,%rax");
+	ASSERT_EQ(OFFSET(1, 0x31, 0xc2, 0x55), 0, "xor %eax,%edx is no zeroing");
+	ASSERT_EQ(OFFSET(1, 0x48, 0x85, 0xff, 0x74, 0x23), 0, "test: PQfinish stays");
+	ASSERT_EQ(OFFSET(1, 0xba, 1, 0), 0, "cut short");
+	ASSERT_EQ(
+	    OFFSET(1, 0xb8, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x55),
+	    0, "at most three instructions skipped");
+	ASSERT_EQ(OFFSET(1, 0xb8, 0, 0, 0, 0), 0, "nothing emulated after");
+}

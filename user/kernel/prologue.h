@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Where on a function an entry probe is cheapest. A uprobe's breakpoint
+ * replaces one instruction, which the kernel then runs for the program:
+ * jumps, calls and (since 6.11) pushes it emulates in a fraction of a
+ * microsecond, anything else it single-steps out of line, about 15 µs on
+ * this VM. A function may begin with an instruction of the second kind that
+ * changes nothing the probe reads (PQsendQuery: mov $1,%edx; jmp ...): the
+ * probe then sits on the first emulated instruction after it, where the
+ * arguments and the return address are what they were at the entry.
+ */
+#ifndef CUSTOS_PROLOGUE_H
+#define CUSTOS_PROLOGUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * How many bytes past the start of the function whose first len bytes are
+ * code the entry probe may sit, for a function of nargs integer
+ * arguments: 0 unless every instruction skipped is one this knows to leave
+ * the stack and the first nargs argument registers alone, and the one
+ * reached is emulated.
+ */
+size_t prologue_probe_offset(const uint8_t *code, size_t len, unsigned nargs);
+
+#endif /* CUSTOS_PROLOGUE_H */
