@@ -291,6 +291,10 @@ static __always_inline void db__fill(struct db_out *o, const struct db_inflight 
 		rec->handle2 = db__user_u64(a[4]);
 		db__sqlite_sql(o, a[1], (__s32)a[2], a[5]);
 		break;
+	case CUSTOS_DB_SQ_LOCK_AND_PREPARE:
+		rec->handle2 = db__user_u64(a[5]);
+		db__sqlite_sql(o, a[1], (__s32)a[2], a[6]);
+		break;
 	case CUSTOS_DB_SQ_RESET:
 	case CUSTOS_DB_SQ_FINALIZE:
 		rec->rows = ret; /* rows stepped, see db__sqlite_done() */
@@ -391,8 +395,8 @@ static __always_inline int db__entry(struct pt_regs *ctx, __u64 cookie)
 	call.args[3] = PT_REGS_PARM4(ctx);
 	call.args[4] = PT_REGS_PARM5(ctx);
 	call.args[5] = uprobe_arg6(ctx);
-	/* mysql_real_connect's unix_socket, the 7th argument, is on the stack. */
-	if (call.func == CUSTOS_DB_MY_REAL_CONNECT)
+	/* A 7th argument is on the stack (mysql_real_connect's unix_socket, the tail). */
+	if (call.func == CUSTOS_DB_MY_REAL_CONNECT || call.func == CUSTOS_DB_SQ_LOCK_AND_PREPARE)
 		call.args[6] = db__user_u64(PT_REGS_SP(ctx) + 8);
 	if (db__entry_only(call.func)) {
 		if (call.func == CUSTOS_DB_SQ_RESET || call.func == CUSTOS_DB_SQ_FINALIZE)
@@ -451,6 +455,8 @@ static __always_inline int db__return(struct pt_regs *ctx, __u64 cookie)
 		__sync_fetch_and_add(depth, -1);
 	if (call.nested)
 		return 0;
+	if (call.func == CUSTOS_DB_SQ_LOCK_AND_PREPARE && call.args[4])
+		return 0; /* prepared again inside a step: not the program's statement */
 	if (call.func == CUSTOS_DB_SQ_STEP)
 		db__sqlite_step(task, &call, (long)ret);
 	else
@@ -492,7 +498,7 @@ DB_PROBES(32) DB_PROBES(33) DB_PROBES(34) DB_PROBES(35) DB_PROBES(36) DB_PROBES(
 DB_PROBES(39) DB_PROBES(40) DB_PROBES(41) DB_ENTRY(42)
 /* libsqlite3 */
 DB_PROBES(64) DB_PROBES(65) DB_PROBES(66) DB_PROBES(67) DB_PROBES(68) DB_ENTRY(69) DB_ENTRY(70)
-DB_ENTRY(71)
+DB_ENTRY(71) DB_PROBES(72)
 /* clang-format on */
 #endif
 

@@ -355,6 +355,13 @@ enum custos_db_func {
 	CUSTOS_DB_SQ_RESET = 69,      /* (stmt): an execution ended */
 	CUSTOS_DB_SQ_FINALIZE = 70,   /* (stmt): an execution ended, the statement is gone */
 	CUSTOS_DB_SQ_CLOSE = 71,      /* (db) */
+	/*
+	 * libsqlite3's internal sqlite3LockAndPrepare, which every
+	 * sqlite3_prepare* ends by calling, probed in their place when found:
+	 * (db, sql, n, flags, old, &stmt, &tail) -> rc; old is set when a step
+	 * prepares its statement again after a schema change (not reported).
+	 */
+	CUSTOS_DB_SQ_LOCK_AND_PREPARE = 72,
 	CUSTOS_DB_FUNC_MAX = 96,
 };
 

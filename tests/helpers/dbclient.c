@@ -29,6 +29,10 @@
  *   dbclient [-k] [-w MS] sqlite FILE OP...
  *     exec SQL                sqlite3_prepare_v3, step until done, finalize
  *     exec2 SQL               the same with sqlite3_prepare_v2
+ *     exec1 SQL               the same with sqlite3_prepare (the legacy one)
+ *     stale SQL OTHER         sqlite3_prepare_v3 SQL; OTHER on a second
+ *                             connection (a schema change makes the first
+ *                             step prepare SQL again); step SQL, finalize
  *     rerun SQL N             sqlite3_prepare_v3 once, then N times: step
  *                             until done, sqlite3_reset
  *   any of them: sleep MS
@@ -375,13 +379,33 @@ static long sqlite_steps(sqlite3 *db, sqlite3_stmt *st, const char **err)
 	return rows;
 }
 
+/* sql on a connection of its own to file (prepare, step, finalize); non-zero if it failed. */
+static int sqlite_exec_other(const char *file, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	const char *err;
+	sqlite3 *other;
+	int rc;
+
+	if (sqlite3_open(file, &other) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_prepare_v3(other, sql, -1, 0, &st, NULL);
+	if (rc == SQLITE_OK && sqlite_steps(other, st, &err) < 0)
+		rc = -1;
+	sqlite3_finalize(st);
+	sqlite3_close(other);
+	return rc;
+}
+
 static int run_sqlite(int argc, char **argv, int i)
 {
+	const char *file;
 	sqlite3 *db;
 
 	if (i >= argc)
 		usage();
-	if (sqlite3_open(argv[i++], &db) != SQLITE_OK) {
+	file = argv[i++];
+	if (sqlite3_open(file, &db) != SQLITE_OK) {
 		fprintf(stderr, "dbclient: open: %s\n", sqlite3_errmsg(db));
 		return 3;
 	}
@@ -397,7 +421,9 @@ static int run_sqlite(int argc, char **argv, int i)
 			sleep_ms(argv[i++]);
 			continue;
 		}
-		if ((strcmp(op, "exec") && strcmp(op, "exec2") && strcmp(op, "rerun")) || i >= argc)
+		if ((strcmp(op, "exec") && strcmp(op, "exec2") && strcmp(op, "exec1") &&
+		     strcmp(op, "rerun") && strcmp(op, "stale")) ||
+		    i >= argc)
 			usage();
 		sql = sql_arg(argv[i++], &len);
 		if (!strcmp(op, "rerun")) {
@@ -405,10 +431,16 @@ static int run_sqlite(int argc, char **argv, int i)
 				usage();
 			runs = atol(argv[i++]);
 		}
+		if (!strcmp(op, "stale") && i >= argc)
+			usage();
 		if (!strcmp(op, "exec2"))
 			rc = sqlite3_prepare_v2(db, sql, (int)len, &st, NULL);
+		else if (!strcmp(op, "exec1"))
+			rc = sqlite3_prepare(db, sql, (int)len, &st, NULL);
 		else
 			rc = sqlite3_prepare_v3(db, sql, (int)len, 0, &st, NULL);
+		if (!strcmp(op, "stale") && sqlite_exec_other(file, argv[i++]))
+			op_failed(op, "the second connection's statement failed");
 		if (rc != SQLITE_OK || !st) {
 			op_failed(op, rc != SQLITE_OK ? sqlite3_errmsg(db) : "empty statement");
 			free(sql);

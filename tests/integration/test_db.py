@@ -868,6 +868,52 @@ print(json.dumps(tids))
 """
 
 
+def test_db_sqlite_prepare_paths(t):
+    """Every sqlite3_prepare* ends in one internal function, which custos
+    probes in their place when it finds it: the legacy sqlite3_prepare and
+    the sqlite3_exec of a second connection are seen too. A statement the
+    first step prepares again after that connection changed the schema is
+    one event, not two, with sqlite_rows on (reported at its reset) and off
+    (reported as it is prepared). With sqlite_rows off the steps are not
+    probed, so the statements SQLite runs itself inside a step (reading the
+    schema again after a CREATE) are reported too; with it on they are
+    nested in the step and left out."""
+    rows_on, rows_off = start(t, [cfg(t), cfg(t, sqlite_rows=False)])
+    db = t.path("paths.db")
+    r = run([helper("dbclient"), "sqlite", db,
+             "exec1", "create table t (a)",
+             "exec1", "insert into t values (1), (2)",
+             "stale", "select a from t where a > 0", "create index ia on t (a)",
+             "exec", "select a from t"])
+    expect_eq(r.out.decode().splitlines(), ["exec1 rows=0 affected=0", "exec1 rows=0 affected=2",
+                                            "stale rows=2 affected=2", "exec rows=2 affected=2"],
+              "dbclient output", repr(r))
+    texts = ["create table t (a)", "insert into t values (?), (?)", "select a from t where a > ?",
+             "create index ia on t (a)", "select a from t"]
+    for agent, rows_counted in ((rows_off, False), (rows_on, True)):
+        evs = db_events(agent.stop(), pid=r.pid)
+        internal = [e for e in evs if get(e, "custos.db.tables") == ["main.sqlite_master"]]
+        expect(rows_counted != bool(internal), "SQLite's own schema statements reported only with "
+               "sqlite_rows off (%s)" % rows_counted, internal)
+        evs = [e for e in evs if e not in internal]
+        got = [text(e) for e in evs]
+        if rows_counted:  # reported at the end of each execution: the index is made in the middle
+            texts_here = texts[:2] + [texts[3], texts[2], texts[4]]
+        else:
+            texts_here = texts
+        expect_eq(got, texts_here, "statements with sqlite_rows %s" % rows_counted, evs)
+        for e in evs:
+            check_common(e, "sqlite")
+            check_who(e, r, "dbclient", helper("dbclient"))
+            expect_field(e, "db.namespace", db)
+        if rows_counted:
+            expect_eq([get(e, "db.response.returned_rows") for e in evs], [0, 0, 0, 2, 2],
+                      "rows with sqlite_rows on", evs)
+        else:
+            expect(all(get(e, "db.response.returned_rows", None) is None for e in evs),
+                   "no rows with sqlite_rows off", evs)
+
+
 @needs("postgresql", "mysql")
 def test_db_concurrent(t):
     """Three processes at once (psycopg2, MySQLdb, python sqlite3), each with

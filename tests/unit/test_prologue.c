@@ -47,3 +47,26 @@ TEST(prologue_stays_at_entry)
 	    0, "at most three instructions skipped");
 	ASSERT_EQ(OFFSET(1, 0xb8, 0, 0, 0, 0), 0, "nothing emulated after");
 }
+
+TEST(prologue_final_call)
+{
+	/* libsqlite3 3.40's sqlite3_prepare_v2: ... call sqlite3LockAndPrepare; add $0x18,%rsp; ret
+	 */
+	static const uint8_t prepare_v2[] = {0x48, 0x83, 0xec, 0x10, 0x49, 0x89, 0xc9, 0xb9, 0x80,
+					     0,	   0,	 0,    0x41, 0x50, 0x45, 0x31, 0xc0, 0xe8,
+					     0x4a, 0xfb, 0xff, 0xff, 0x48, 0x83, 0xc4, 0x18, 0xc3};
+	static const uint8_t plain[] = {0xe8, 0x10, 0, 0, 0, 0xc3};
+	static const uint8_t no_ret[] = {0xe8, 0x10, 0, 0, 0, 0x48, 0x89, 0xc7, 0xc3};
+	static const uint8_t cut[] = {0x90, 0xe8, 0x10, 0, 0};
+	int64_t callee = 0;
+
+	ASSERT_TRUE(prologue_final_call(prepare_v2, sizeof(prepare_v2), &callee), "prepare_v2");
+	ASSERT_EQ(callee, 0x16 - 0x4b6, "the callee, back from the call's end");
+	ASSERT_TRUE(prologue_final_call(plain, sizeof(plain), &callee), "call; ret");
+	ASSERT_EQ(callee, 0x15, "forward");
+	ASSERT_TRUE(!prologue_final_call(no_ret, sizeof(no_ret), &callee),
+		    "the call's result is used: no wrapper");
+	ASSERT_TRUE(!prologue_final_call(cut, sizeof(cut), &callee), "cut short");
+	ASSERT_TRUE(prologue_emulated((const uint8_t[]){0x41, 0x57}, 2), "push %r15");
+	ASSERT_TRUE(!prologue_emulated((const uint8_t[]){0x48, 0x83, 0xec, 0x10}, 4), "sub");
+}

@@ -61,7 +61,7 @@ struct db_state {
 static const enum dbprobe_system func_system[CUSTOS_DB_FUNC_MAX] = {
     [CUSTOS_DB_PQ_CONNECTDB... CUSTOS_DB_PQ_GET_RESULT] = DBPROBE_POSTGRESQL,
     [CUSTOS_DB_MY_REAL_CONNECT... CUSTOS_DB_MY_CLOSE] = DBPROBE_MYSQL,
-    [CUSTOS_DB_SQ_OPEN... CUSTOS_DB_SQ_CLOSE] = DBPROBE_SQLITE,
+    [CUSTOS_DB_SQ_OPEN... CUSTOS_DB_SQ_LOCK_AND_PREPARE] = DBPROBE_SQLITE,
 };
 
 static const enum sql_dialect dialects[DBPROBE_SYSTEMS] = {
@@ -620,6 +620,7 @@ static void on_sqlite_call(struct events *e, const struct custos_db_call *rec, u
 	switch (func) {
 	case CUSTOS_DB_SQ_PREPARE_V2:
 	case CUSTOS_DB_SQ_PREPARE_V3:
+	case CUSTOS_DB_SQ_LOCK_AND_PREPARE:
 		if ((int)rec->ret != 0)
 			emit_refused(e, rec, DBPROBE_SQLITE, rec->handle, sqlite_errstr(rec->ret));
 		if ((int)rec->ret != 0 || !rec->handle2)

@@ -22,6 +22,7 @@ struct probe_fn {
 	uint32_t func;	/* enum custos_db_func */
 	bool at_return; /* its return is probed too */
 	uint8_t nargs;	/* integer arguments: the registers its entry probe reads */
+	bool funneled;	/* a wrapper of the system's funnel function */
 };
 
 struct system_desc {
@@ -31,6 +32,13 @@ struct system_desc {
 	const char *static_marker[2];
 	const char *const libs[4]; /* library file name prefixes */
 	struct probe_fn fns[FNS_MAX];
+	/*
+	 * The internal function every funneled wrapper ends by calling (enum
+	 * custos_db_func, 0: none): when the wrappers agree on it, it is probed
+	 * in their place, as one breakpoint the kernel emulates instead of
+	 * several it single-steps (sqlite3_prepare_v2 begins with a sub).
+	 */
+	uint32_t funnel_func;
 };
 
 static const struct system_desc
@@ -92,14 +100,15 @@ static const struct system_desc
 			{
 			    {"sqlite3_open", CUSTOS_DB_SQ_OPEN, true, 2},
 			    {"sqlite3_open_v2", CUSTOS_DB_SQ_OPEN_V2, true, 4},
-			    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true, 5},
-			    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true, 6},
+			    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true, 5, true},
+			    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true, 6, true},
 			    {"sqlite3_step", CUSTOS_DB_SQ_STEP, true, 1},
 			    {"sqlite3_reset", CUSTOS_DB_SQ_RESET, false, 1},
 			    {"sqlite3_finalize", CUSTOS_DB_SQ_FINALIZE, false, 1},
 			    {"sqlite3_close", CUSTOS_DB_SQ_CLOSE, false, 1},
 			    {"sqlite3_close_v2", CUSTOS_DB_SQ_CLOSE, false, 1},
 			},
+		    .funnel_func = CUSTOS_DB_SQ_LOCK_AND_PREPARE,
 		},
 };
 
@@ -148,9 +157,12 @@ void dbprobe_each_function(void (*fn)(uint32_t func, bool at_return, void *ctx),
 {
 	int s, i;
 
-	for (s = 0; s < DBPROBE_SYSTEMS; s++)
+	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
 		for (i = 0; i < FNS_MAX && systems[s].fns[i].name; i++)
 			fn(systems[s].fns[i].func, systems[s].fns[i].at_return, ctx);
+		if (systems[s].funnel_func)
+			fn(systems[s].funnel_func, true, ctx);
+	}
 }
 
 struct dbprobe *dbprobe_new(struct loader *loader, const struct dbprobe_options *opts)
@@ -239,12 +251,12 @@ static void warn(struct dbprobe *p, const char *fmt, const char *a, const char *
  * instructions the kernel would single-step (kernel/prologue.h). Entry and
  * return probes share the place, so both are one breakpoint.
  */
-static void place_probes(const struct system_desc *d, const char *path, const uint64_t *offsets,
+static void place_probes(const struct system_desc *d, int fd, const uint64_t *offsets,
 			 uint64_t *placed)
 {
 	uint8_t code[16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
 	ssize_t n;
+	int i;
 
 	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
 		placed[i] = offsets[i];
@@ -254,8 +266,36 @@ static void place_probes(const struct system_desc *d, const char *path, const ui
 		if (n > 0)
 			placed[i] += prologue_probe_offset(code, n, d->fns[i].nargs);
 	}
-	if (fd >= 0)
-		close(fd);
+}
+
+/*
+ * The offset of the system's funnel function, if every funneled wrapper the
+ * file has ends by calling the same function and it begins with an
+ * instruction the kernel emulates; else 0.
+ */
+static uint64_t find_funnel(const struct system_desc *d, int fd, const uint64_t *offsets)
+{
+	uint64_t funnel = 0, target;
+	uint8_t code[48];
+	int64_t callee;
+	ssize_t n;
+	int i;
+
+	if (!d->funnel_func || fd < 0)
+		return 0;
+	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
+		if (!d->fns[i].funneled)
+			continue;
+		n = offsets[i] ? pread(fd, code, sizeof(code), offsets[i]) : -1;
+		if (n <= 0 || !prologue_final_call(code, n, &callee))
+			return 0;
+		target = offsets[i] + callee;
+		if (funnel && target != funnel)
+			return 0;
+		funnel = target;
+	}
+	n = funnel ? pread(fd, code, 16, funnel) : -1;
+	return n > 0 && prologue_emulated(code, n) ? funnel : 0;
 }
 
 static void probe_system(struct dbprobe *p, enum dbprobe_system system, const char *path,
@@ -263,18 +303,31 @@ static void probe_system(struct dbprobe *p, enum dbprobe_system system, const ch
 {
 	const struct system_desc *d = &systems[system];
 	uint64_t flags = layout_flags(system, path);
-	uint64_t entry_off[FNS_MAX], entry_fn[FNS_MAX], ret_off[FNS_MAX], ret_fn[FNS_MAX];
+	uint64_t entry_off[FNS_MAX + 1], entry_fn[FNS_MAX + 1], ret_off[FNS_MAX + 1],
+	    ret_fn[FNS_MAX + 1];
 	size_t n_entry = 0, n_ret = 0;
 	json_t *fns = json_array();
-	uint64_t offsets[FNS_MAX];
-	int i;
+	uint64_t offsets[FNS_MAX], funnel;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
 
-	place_probes(d, path, found, offsets);
+	place_probes(d, fd, found, offsets);
+	funnel = find_funnel(d, fd, found);
+	if (fd >= 0)
+		close(fd);
+	if (funnel) {
+		entry_off[n_entry] = ret_off[n_ret] = funnel;
+		entry_fn[n_entry++] = ret_fn[n_ret++] = d->funnel_func | flags;
+	}
 	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
 		const struct probe_fn *fn = &d->fns[i];
 
 		if (!offsets[i] || (fn->func == CUSTOS_DB_SQ_STEP && !p->opts.sqlite_rows))
 			continue;
+		if (funnel && fn->funneled) {
+			json_array_append_new(fns,
+					      json_string(fn->name)); /* seen through the funnel */
+			continue;
+		}
 		entry_off[n_entry] = offsets[i];
 		entry_fn[n_entry++] = fn->func | flags;
 		if (fn->at_return) {

@@ -68,6 +68,36 @@ static bool emulated(const uint8_t *code, size_t len)
 	return len >= 2 && code[0] == 0x41 && code[1] >= 0x50 && code[1] <= 0x57;
 }
 
+bool prologue_emulated(const uint8_t *code, size_t len)
+{
+	return emulated(code, len);
+}
+
+/*
+ * Where the final call's target is: a byte pattern, not a decoding of what
+ * comes before it, so the caller checks the answer (two wrappers agree).
+ */
+bool prologue_final_call(const uint8_t *code, size_t len, int64_t *callee)
+{
+	size_t i, end;
+	int32_t rel;
+
+	for (i = 0; i + 6 <= len; i++) {
+		if (code[i] != 0xe8)
+			continue;
+		end = i + 5;
+		if (end + 4 <= len && code[end] == 0x48 && code[end + 1] == 0x83 &&
+		    code[end + 2] == 0xc4)
+			end += 4; /* add $imm8,%rsp */
+		if (end >= len || code[end] != 0xc3)
+			continue;
+		memcpy(&rel, code + i + 1, sizeof(rel));
+		*callee = (int64_t)(i + 5) + rel;
+		return true;
+	}
+	return false;
+}
+
 size_t prologue_probe_offset(const uint8_t *code, size_t len, unsigned nargs)
 {
 	size_t off = 0, n;
@@ -84,6 +114,21 @@ size_t prologue_probe_offset(const uint8_t *code, size_t len, unsigned nargs)
 	return 0;
 }
 #else
+bool prologue_emulated(const uint8_t *code, size_t len)
+{
+	(void)code;
+	(void)len;
+	return false;
+}
+
+bool prologue_final_call(const uint8_t *code, size_t len, int64_t *callee)
+{
+	(void)code;
+	(void)len;
+	(void)callee;
+	return false;
+}
+
 size_t prologue_probe_offset(const uint8_t *code, size_t len, unsigned nargs)
 {
 	(void)code;

@@ -12,6 +12,7 @@
 #ifndef CUSTOS_PROLOGUE_H
 #define CUSTOS_PROLOGUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,5 +24,17 @@
  * reached is emulated.
  */
 size_t prologue_probe_offset(const uint8_t *code, size_t len, unsigned nargs);
+
+/* Does the function whose first len bytes are code begin with an instruction the kernel emulates?
+ */
+bool prologue_emulated(const uint8_t *code, size_t len);
+
+/*
+ * A wrapper that ends by calling another function and returning what it
+ * returned (call rel32; optionally add $imm8,%rsp; ret), within its first
+ * len bytes: the callee's address relative to code's, in *callee. False
+ * if code has no such ending.
+ */
+bool prologue_final_call(const uint8_t *code, size_t len, int64_t *callee);
 
 #endif /* CUSTOS_PROLOGUE_H */
