@@ -968,7 +968,7 @@ TEST(config_endpoints_keys)
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [\n"
 		       "  {'address': '::1'}]}"),
 		     2, 3,
-		     "missing key \"name\" in endpoints[0] (expected an endpoint name of 1 to 63 "
+		     "missing key \"name\" in endpoints[0] (expected an endpoint name of 1 to 64 "
 		     "characters from A-Z, a-z, 0-9, '.', '_' and '-')");
 	EXPECT_ERROR(EP("'port': 5432"), 1, 59,
 		     "missing key \"address\" in endpoints[0] (\"e\") (expected an IPv4 or IPv6 "
@@ -980,25 +980,25 @@ TEST(config_endpoints_names)
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
 		       " 'endpoints': [{'name': 7, 'address': '::1'}]}"),
 		     2, 25,
-		     "\"name\" of endpoints[0] must be a string, not a number (expected 1 to 63 "
+		     "\"name\" of endpoints[0] must be a string, not a number (expected 1 to 64 "
 		     "characters");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
 		       " 'endpoints': [{'name': 'crm db', 'address': '::1'}]}"),
 		     2, 25,
-		     "endpoints[0].name: \"crm db\" is not a valid endpoint name (expected 1 to 63 "
+		     "endpoints[0].name: \"crm db\" is not a valid endpoint name (expected 1 to 64 "
 		     "characters from A-Z, a-z, 0-9, '.', '_' and '-')");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
 		       " 'endpoints': [{'name': '', 'address': '::1'}]}"),
 		     2, 25, "endpoints[0].name: \"\" is not a valid endpoint name");
-	/* 63 characters are accepted, 64 are not */
+	/* 64 characters are accepted, 65 are not */
 	config_free(load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [{'name': "
-			      "'a12345678901234567890123456789012345678901234567890123456789012', "
+			      "'a123456789012345678901234567890123456789012345678901234567890123', "
 			      "'address': '::1'}]}")));
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
 		       " 'endpoints': [{'name': "
-		       "'a123456789012345678901234567890123456789012345678901234567890123', "
+		       "'a1234567890123456789012345678901234567890123456789012345678901234', "
 		       "'address': '::1'}]}"),
-		     2, 25, "is not a valid endpoint name (expected 1 to 63 characters");
+		     2, 25, "is not a valid endpoint name (expected 1 to 64 characters");
 	/* unique among watch rules and endpoints */
 	EXPECT_ERROR(j("{'watch': [{'name': 'crm', 'paths': ['/a']}, {'name': 'web', 'paths': "
 		       "['/b']}],\n"

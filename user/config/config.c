@@ -349,12 +349,7 @@ static int parse_watch(struct parser *p, const struct where *top, json_t *root, 
 	return 0;
 }
 
-/*
- * Endpoints ("endpoints"): network peers whose sockets are watched like files.
- * An endpoint's name must fit a CONFIG_RULE_NAME_MAX buffer with its NUL.
- */
-#define ENDPOINT_NAME_MAX 63
-_Static_assert(ENDPOINT_NAME_MAX == CONFIG_RULE_NAME_MAX - 1, "ENDPOINT_NAME_MAX");
+/* Endpoints ("endpoints"): network peers whose sockets are watched like files. */
 
 #define HOST_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-."
 
@@ -704,7 +699,7 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 {
 	struct config_endpoint *ep = &cfg->endpoints[index];
 	static const char name_expected[] =
-	    "1 to " STR(ENDPOINT_NAME_MAX) " characters from A-Z, a-z, 0-9, '.', '_' and '-'";
+	    "1 to " STR(CONFIG_RULE_NAME_MAX) " characters from A-Z, a-z, 0-9, '.', '_' and '-'";
 	struct where w = {.path = {JSON_KEY("endpoints"), JSON_INDEX(index)}, .depth = 2};
 	json_t *name = json_object_get(obj, "name");
 	char label[192], q[QUOTE_MAX], keys[128];
@@ -714,7 +709,7 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 	int r;
 
 	snprintf(w.dotted, sizeof(w.dotted), "endpoints[%zu]", index);
-	if (json_is_string(name) && valid_name(json_string_value(name), ENDPOINT_NAME_MAX))
+	if (json_is_string(name) && valid_name(json_string_value(name), CONFIG_RULE_NAME_MAX))
 		snprintf(w.label, sizeof(w.label), "%s (\"%s\")", w.dotted,
 			 json_string_value(name));
 	else
@@ -738,7 +733,7 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 		    p, &w, "name", NO_INDEX, false, "%s must be a string, not %s (expected %s)",
 		    key_label(label, sizeof(label), &w, "name"), type_name(name), name_expected);
 	s = json_string_value(name);
-	if (!valid_name(s, ENDPOINT_NAME_MAX))
+	if (!valid_name(s, CONFIG_RULE_NAME_MAX))
 		return fail(p, &w, "name", NO_INDEX, false,
 			    "%s.name: %s is not a valid endpoint name (expected %s)", w.dotted,
 			    quote(q, s), name_expected);
