@@ -7,6 +7,7 @@
  */
 #include "common.bpf.h"
 #include "maps.bpf.h"
+#include "net.bpf.h"
 #include "open_file.bpf.h"
 #include "path.bpf.h"
 #include "record.bpf.h"
@@ -194,6 +195,10 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	inode = KR(file, f_inode);
 	if ((KR(file, f_mode) & FMODE_PATH) || S_ISDIR(KR(inode, i_mode)))
 		return 0;
+	if ((KR(inode, i_mode) & S_IFMT) == S_IFSOCK) {
+		net__existing(task, file, ctx->fd);
+		return 0;
+	}
 	key.ino = KR(inode, i_ino);
 	key.dev = KR(inode, i_sb, s_dev);
 	key.pad = 0;

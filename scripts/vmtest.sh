@@ -52,6 +52,7 @@ TESTS=(
 	test_db.test_db_sqlite
 	test_net.test_net_connect_and_accept
 	test_net.test_net_prefixes_ranges_ipv6_udp_nonblocking
+	test_net.test_net_connected_before_start
 	test_config.test_sighup_reload
 )
 

@@ -417,7 +417,7 @@ struct custos_net_connect {
 	__u8 family;	/* CUSTOS_NET_IPV4, CUSTOS_NET_IPV6 */
 	__u8 transport; /* IPPROTO_TCP, IPPROTO_UDP */
 	__u8 accepted;	/* 1: accepted on a listening socket; 0: a connect */
-	__u8 pad;
+	__u8 existing;	/* 1: connected before the agent started (found at start) */
 	__u16 local_port, remote_port;	      /* host byte order; 0: unknown */
 	__u8 local_addr[16], remote_addr[16]; /* IPv4: the first 4 bytes */
 };

@@ -3,7 +3,7 @@
 import socket
 import threading
 
-from itlib import expect, expect_eq, expect_field, get, has, one, py, run
+from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
 
 CLIENT = r"""
 import os, socket, sys
@@ -235,3 +235,43 @@ def test_net_sighup_adds_and_removes_endpoints(t):
     expect_field(c, "custos.rule", "new")
     expect_field(c, "custos.tags", ["customer-data"])
     check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500)
+
+
+EXISTING = r"""
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(s.getsockname()[1], flush=True)
+sys.stdin.readline()  # the agent has started
+s.send(b"x" * 1024)
+got = 0
+while got < 500:
+    got += len(s.recv(500 - got))
+s.close()
+"""
+
+
+def test_net_connected_before_start(t):
+    """A socket connected to an endpoint before the agent started is found at
+    start (custos.net.existing), on both ends, and counted from then on."""
+    import subprocess
+    srv = Server().start()
+    p = subprocess.Popen([PY, "-c", EXISTING, str(srv.port)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    client_port = int(p.stdout.readline())
+    a = t.start_agent(config(t, endpoint("api", "127.0.0.1", srv.port)))
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    expect_eq(p.wait(30), 0, "the client's exit status")
+    srv.close()
+    evs = a.stop()
+
+    c = one(net_events(evs, pid=p.pid, action="connect"), "the client's connect, found at start", evs)
+    expect_field(c, "custos.net.existing", True)
+    expect_field(c, "source.port", client_port)
+    expect_field(c, "destination.port", srv.port)
+    expect_field(c, "network.direction", "egress")
+    check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500)
+    acc = one(net_events(evs, action="accept"), "the server's end, found at start", evs)
+    expect_field(acc, "custos.net.existing", True)
+    expect_field(acc, "source.port", client_port)
+    check_summary_bytes(evs, get(acc, "custos.open_id"), 500, 1024)

@@ -778,9 +778,12 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 			write_summary(w, &ev->summary);
 		break;
 	case EVENT_NET_CONNECT:
-		if (ev->net->in_progress) {
+		if (ev->net->in_progress || ev->net->existing) {
 			jsonw_object(w, "net");
-			jsonw_bool(w, "in_progress", true);
+			if (ev->net->in_progress)
+				jsonw_bool(w, "in_progress", true);
+			if (ev->net->existing)
+				jsonw_bool(w, "existing", true);
 			jsonw_end(w);
 		}
 		break;

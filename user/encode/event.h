@@ -57,6 +57,7 @@ struct event_net {
 	uint8_t transport; /* IPPROTO_TCP, IPPROTO_UDP */
 	bool accepted;	   /* accepted on a listening socket (ingress); else a connect (egress) */
 	bool in_progress;  /* a non-blocking connect under way (EINPROGRESS) */
+	bool existing;	   /* connected before the agent started (found at start) */
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
 };

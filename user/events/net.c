@@ -15,6 +15,7 @@ static void net_from_record(struct event_net *net, const struct custos_net_conne
 	net->transport = rec->transport;
 	net->accepted = rec->accepted;
 	net->in_progress = rec->error == EINPROGRESS;
+	net->existing = rec->existing;
 	net->local_port = rec->local_port;
 	net->remote_port = rec->remote_port;
 	memcpy(net->local_addr, rec->local_addr, sizeof(net->local_addr));
