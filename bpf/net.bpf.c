@@ -46,7 +46,9 @@ int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 	__u64 file_addr;
 	__s64 fd;
 
-	if (!STATE(endpoint_keys) || task__is_agent(task))
+	/* A connect already under way, or made: asked again (polled), it is no new connection. */
+	if (!STATE(endpoint_keys) || ctx->ret == -EALREADY || ctx->ret == -EISCONN ||
+	    task__is_agent(task))
 		return 0;
 	regs = syscall__regs(ctx->nr);
 	if (!regs)

@@ -14,6 +14,8 @@
 #define AF_INET	    2
 #define AF_INET6    10
 #define EINPROGRESS 115
+#define EALREADY    114
+#define EISCONN	    106
 #define S_IFSOCK    0140000
 #define MSG_PEEK    2
 
