@@ -62,11 +62,14 @@ $(BUILD)/vmlinux.h:
 
 # One compilation unit, built twice: the modern object and the compat one
 # (bpf/common.bpf.h); the binary carries both and loads the one this kernel runs.
-$(BUILD)/custos.bpf.o: bpf/custos.bpf.c $(BUILD)/vmlinux.h
+# The unit includes every file of bpf/ and the shared ABI: a change to any rebuilds it.
+BPF_UNIT := $(wildcard bpf/*.c bpf/*.h include/custos/*.h)
+
+$(BUILD)/custos.bpf.o: bpf/custos.bpf.c $(BPF_UNIT) $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/custos_compat.bpf.o: bpf/custos.bpf.c $(BUILD)/vmlinux.h
+$(BUILD)/custos_compat.bpf.o: bpf/custos.bpf.c $(BPF_UNIT) $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DCUSTOS_COMPAT -c $< -o $@
 

@@ -13,5 +13,6 @@
 #include "file_change.bpf.c"
 #include "io_uring.bpf.c"
 #include "db.bpf.c"
+#include "net.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,6 +7,7 @@
  */
 #include "common.bpf.h"
 #include "maps.bpf.h"
+#include "net.bpf.h"
 #include "open_file.bpf.h"
 #include "path.bpf.h"
 #include "record.bpf.h"
@@ -85,43 +86,6 @@ static __always_inline void file_open__record(struct task_struct *task, struct f
 	record__output(rec, sizeof(*rec) + rec->path.len);
 }
 
-/* Unique in this boot: the CPU in the top bits, its own count below. */
-static __always_inline __u64 file_open__next_id(void)
-{
-	__u32 zero = 0;
-	__u64 *count = bpf_map_lookup_elem(&open_counts, &zero);
-
-	if (!count)
-		return 0;
-	return (__u64)bpf_get_smp_processor_id() << CUSTOS_OPEN_ID_CPU_SHIFT | ++*count;
-}
-
-/* Starts counting a watched open file; returns its open_id. */
-static __always_inline __u64 file_open__track(struct task_struct *task, __u64 file_addr,
-					      struct inode *inode, __u32 dev, __u32 rule)
-{
-	struct custos_open_file *stale, of = {
-					    .open_id = file_open__next_id(),
-					    .ino = KR(inode, i_ino),
-					    .dev = dev,
-					    .rule = rule,
-					    .owner_tgid = KR(task, tgid),
-					    .opener_tid = KR(task, pid),
-					    .opener_cred = (__u64)KR(task, cred),
-					    .opener_mm = (__u64)KR(task, mm),
-					};
-
-	if (open_file__insert(&file_addr, &of, BPF_NOEXIST))
-		return of.open_id;
-	/* The struct file was freed and reused without a close we saw. */
-	stale = bpf_map_lookup_elem(&open_files, &file_addr);
-	if (stale)
-		open_file__summarize(task, file_addr, stale, &stale->io, stale->owner_tgid,
-				     CUSTOS_CLOSE_REUSED, true);
-	open_file__insert(&file_addr, &of, BPF_ANY);
-	return of.open_id;
-}
-
 /* A new fd of the task: is its file watched? Then track it and tell the agent. */
 static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __u32 flags,
 					  __u32 via)
@@ -145,7 +109,7 @@ static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __
 	if (exclude__task(task, watch.rule))
 		return;
 	file_open__record(task, file, fd, flags,
-			  file_open__track(task, file_addr, inode, dev, watch.rule), watch.rule,
+			  open_file__track(task, file_addr, inode, dev, watch.rule), watch.rule,
 			  via);
 }
 
@@ -231,6 +195,10 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	inode = KR(file, f_inode);
 	if ((KR(file, f_mode) & FMODE_PATH) || S_ISDIR(KR(inode, i_mode)))
 		return 0;
+	if ((KR(inode, i_mode) & S_IFMT) == S_IFSOCK) {
+		net__existing(task, file, ctx->fd);
+		return 0;
+	}
 	key.ino = KR(inode, i_ino);
 	key.dev = KR(inode, i_sb, s_dev);
 	key.pad = 0;
@@ -246,7 +214,7 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	 */
 	if (bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
 		return 0;
-	open_id = file_open__track(task, (__u64)file, inode, key.dev, watch.rule);
+	open_id = open_file__track(task, (__u64)file, inode, key.dev, watch.rule);
 #ifdef CUSTOS_COMPAT
 	/* Built in the iterator's own scratch: its path walk writes there. */
 	rec = record__scratch_slot(CUSTOS_REC_FILE_OPEN, SCRATCH_ITER);

@@ -81,6 +81,16 @@ struct {
 	__type(value, struct custos_open_file);
 } open_files SEC(".maps");
 
+/* Watched network endpoints: address prefix, port and transport -> rule (struct
+ * custos_endpoint_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CUSTOS_ENDPOINT_KEYS_MAX);
+	__type(key, struct custos_endpoint_key);
+	__type(value, struct custos_endpoint_value);
+} endpoints SEC(".maps");
+
 /* Other processes' use of a watched open file (inherited, passed): their own counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -194,6 +194,43 @@ static __always_inline void open_file__release(struct task_struct *task, __u64 f
 		bpf_map_delete_elem(&file_readers, &key);
 }
 
+/* Unique in this boot: the CPU in the top bits, its own count below. */
+static __always_inline __u64 open_file__next_id(void)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&open_counts, &zero);
+
+	if (!count)
+		return 0;
+	return (__u64)bpf_get_smp_processor_id() << CUSTOS_OPEN_ID_CPU_SHIFT | ++*count;
+}
+
+/* Starts counting a watched open file (or socket); returns its open_id. */
+static __always_inline __u64 open_file__track(struct task_struct *task, __u64 file_addr,
+					      struct inode *inode, __u32 dev, __u32 rule)
+{
+	struct custos_open_file *stale, of = {
+					    .open_id = open_file__next_id(),
+					    .ino = KR(inode, i_ino),
+					    .dev = dev,
+					    .rule = rule,
+					    .owner_tgid = KR(task, tgid),
+					    .opener_tid = KR(task, pid),
+					    .opener_cred = (__u64)KR(task, cred),
+					    .opener_mm = (__u64)KR(task, mm),
+					};
+
+	if (open_file__insert(&file_addr, &of, BPF_NOEXIST))
+		return of.open_id;
+	/* The struct file was freed and reused without a close we saw. */
+	stale = bpf_map_lookup_elem(&open_files, &file_addr);
+	if (stale)
+		open_file__summarize(task, file_addr, stale, &stale->io, stale->owner_tgid,
+				     CUSTOS_CLOSE_REUSED, true);
+	open_file__insert(&file_addr, &of, BPF_ANY);
+	return of.open_id;
+}
+
 /* Which fds an fd-table scan visits. */
 enum fd_scan_set {
 	FD_SCAN_OPEN,	 /* open_fds */

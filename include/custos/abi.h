@@ -63,7 +63,8 @@ enum custos_record_type {
 	CUSTOS_REC_FILE_CHANGE = 9,  /* truncate, chmod, chown through a watched open file */
 	CUSTOS_REC_PATH_CHANGE = 10, /* changes by name; userspace decides */
 	CUSTOS_REC_DB_CALL = 11,     /* a database client library call returned */
-	CUSTOS_REC_TYPE_MAX = 12,
+	CUSTOS_REC_NET_CONNECT = 12, /* a connect to, or an accept on, a watched endpoint */
+	CUSTOS_REC_TYPE_MAX = 13,
 };
 
 #ifndef __bpf__
@@ -93,6 +94,8 @@ static inline const char *custos_record_type_name(unsigned int type)
 		return "path_change";
 	case CUSTOS_REC_DB_CALL:
 		return "db_call";
+	case CUSTOS_REC_NET_CONNECT:
+		return "net_connect";
 	}
 	return "unknown";
 }
@@ -397,6 +400,55 @@ struct custos_db_call {
 	char data[];
 };
 
+/*
+ * A socket connected to, or accepted on, a watched endpoint: it is tracked
+ * in open_files like a watched file (its summaries are file_close records
+ * with this open_id). A connect that failed is reported untracked.
+ */
+struct custos_net_connect {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id; /* 0: not tracked (the connect failed) */
+	__u64 ino;     /* the socket's inode */
+	__u32 dev;
+	__u32 rule; /* the endpoint's rule id */
+	__s32 fd;
+	__s32 error;	/* positive errno; 0 connected; EINPROGRESS: non-blocking, under way */
+	__u8 family;	/* CUSTOS_NET_IPV4, CUSTOS_NET_IPV6 */
+	__u8 transport; /* IPPROTO_TCP, IPPROTO_UDP */
+	__u8 accepted;	/* 1: accepted on a listening socket; 0: a connect */
+	__u8 existing;	/* 1: connected before the agent started (found at start) */
+	__u16 local_port, remote_port;	      /* host byte order; 0: unknown */
+	__u8 local_addr[16], remote_addr[16]; /* IPv4: the first 4 bytes */
+};
+
+enum custos_net_family {
+	CUSTOS_NET_IPV4 = 4,
+	CUSTOS_NET_IPV6 = 6,
+};
+
+/*
+ * Key of the endpoints map (an LPM trie): the bytes after prefixlen match
+ * from the first bit, so transport, family and port (0: every port) always
+ * match in full and the address by its prefix: prefixlen = 32 + the
+ * address prefix's bits.
+ */
+struct custos_endpoint_key {
+	__u32 prefixlen;
+	__u8 transport;
+	__u8 family; /* enum custos_net_family */
+	__u16 port;  /* host byte order; 0: every port */
+	__u8 addr[16];
+};
+
+#define CUSTOS_ENDPOINT_KEY_FIXED_BITS 32
+#define CUSTOS_ENDPOINT_KEYS_MAX       16384
+
+struct custos_endpoint_value {
+	__u32 rule;
+	__u32 pad;
+};
+
 /* Key of the watch and exe-exclusion maps. */
 struct custos_inode_key {
 	__u64 ino;
@@ -484,6 +536,8 @@ struct custos_bpf_state {
 	__u32 exclude_comm_count;
 	__u32 exclude_uid_count;
 	__u32 exclude_exe_count;
+	__u32 endpoint_keys; /* entries in endpoints; 0 skips connects and accepts */
+	__u32 pad;
 };
 
 /*
@@ -523,6 +577,9 @@ _Static_assert(__builtin_offsetof(struct custos_cgroup_mkdir, path) ==
 		   sizeof(struct custos_cgroup_mkdir),
 	       "custos_cgroup_mkdir ends in implicit padding");
 CUSTOS_ABI_RECORD(custos_db_call, 152);
+CUSTOS_ABI_RECORD(custos_net_connect, 160);
+CUSTOS_ABI_SIZE(custos_endpoint_key, 24);
+CUSTOS_ABI_SIZE(custos_endpoint_value, 8);
 CUSTOS_ABI_DATA_AT_END(custos_db_call);
 /* Every record of a task has it right after the header: one place for the who of any record. */
 #define CUSTOS_ABI_TASK_AFTER_HEADER(type) \
@@ -537,6 +594,7 @@ CUSTOS_ABI_TASK_AFTER_HEADER(custos_file_denied);
 CUSTOS_ABI_TASK_AFTER_HEADER(custos_proc_exec);
 CUSTOS_ABI_TASK_AFTER_HEADER(custos_proc_exit);
 CUSTOS_ABI_TASK_AFTER_HEADER(custos_db_call);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_net_connect);
 CUSTOS_ABI_SIZE(custos_inode_key, 16);
 CUSTOS_ABI_SIZE(custos_watch_value, 8);
 CUSTOS_ABI_SIZE(custos_open_file, 80);
@@ -544,6 +602,6 @@ CUSTOS_ABI_SIZE(custos_reader_key, 16);
 CUSTOS_ABI_SIZE(custos_reader, 40);
 CUSTOS_ABI_SIZE(custos_drops, 8 * (CUSTOS_REC_TYPE_MAX + 2));
 CUSTOS_ABI_SIZE(custos_bpf_config, 16);
-CUSTOS_ABI_SIZE(custos_bpf_state, 48);
+CUSTOS_ABI_SIZE(custos_bpf_state, 56);
 
 #endif /* CUSTOS_ABI_H */

@@ -40,4 +40,16 @@ int bare_enter_close(void *ctx)
 	return bare_lookup();
 }
 
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int bare_exit_sendto(void *ctx)
+{
+	return bare_lookup();
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int bare_exit_recvfrom(void *ctx)
+{
+	return bare_lookup();
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -67,7 +68,7 @@
 #define ACTION_KEY	"\"action\":\""
 #define DROPS_BY_TYPE	"\"ringbuf_drops_by_type\":"
 
-enum { W_UNWATCHED_OPEN, W_WATCHED_READ, W_WATCHED_OPEN, W_COUNT };
+enum { W_UNWATCHED_OPEN, W_WATCHED_READ, W_WATCHED_OPEN, W_UNWATCHED_SEND, W_COUNT };
 
 static const struct {
 	const char *name;
@@ -77,6 +78,7 @@ static const struct {
     [W_UNWATCHED_OPEN] = {"unwatched open/close", 1.25, 1.05},
     [W_WATCHED_READ] = {"watched 4 KiB reads", 1.35, 1.05},
     [W_WATCHED_OPEN] = {"watched open/close", 1.60, 1.20},
+    [W_UNWATCHED_SEND] = {"unwatched send+recv", 1.25, 1.05},
 };
 
 /* The agent the bench runs, for the signal handler and failure paths. */
@@ -287,6 +289,29 @@ static double bench_read(const char *path, long n, uint64_t *bytes)
 	t0 = workload_ns() - t0;
 	close(fd);
 	*bytes = (uint64_t)(warm + n) * READ_SIZE;
+	return (double)t0 / n;
+}
+
+/* send(2) and recv(2) of 64 bytes over a unix socket pair N times; returns ns per pair. */
+static double bench_sendrecv(long n)
+{
+	long i, warm = warmup_of(n);
+	char buf[64] = {0};
+	uint64_t t0 = 0;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		fail("socketpair: %s", strerror(errno));
+	for (i = -warm; i < n; i++) {
+		if (i == 0)
+			t0 = workload_ns();
+		if (send(sv[0], buf, sizeof(buf), 0) != sizeof(buf) ||
+		    recv(sv[1], buf, sizeof(buf), 0) != sizeof(buf))
+			fail("send/recv: short or %s", strerror(errno));
+	}
+	t0 = workload_ns() - t0;
+	close(sv[0]);
+	close(sv[1]);
 	return (double)t0 / n;
 }
 
@@ -705,6 +730,7 @@ static void measure_all(const struct suite *s, double *ns, struct round *r)
 	ns[W_WATCHED_READ] = bench_read(s->data, s->n, &r->read_bytes);
 	ns[W_WATCHED_OPEN] = bench_openclose(s->watched, s->n, &opens);
 	r->watched_opens = 1 + opens; /* the data file, then the open/close workload */
+	ns[W_UNWATCHED_SEND] = bench_sendrecv(s->n);
 }
 
 /* The agent's config at PATH: the watched directory, and DATABASES if not NULL. */

@@ -13,7 +13,8 @@ from itlib import CUSTOS, agent_events, expect, expect_eq, fail, get, run
 FEATURES = ["btf", "ringbuf", "tracepoint", "tp_btf", "raw_tracepoint", "fentry", "lsm",
             "kprobe", "uprobe", "uprobe_multi", "iter"]
 CAPABILITIES = ["bpf", "file-open", "file-read", "file-write", "file-mmap", "file-close", "file-change",
-                "process-exit", "process-exec", "io_uring", "containers", "open-files", "databases"]
+                "process-exit", "process-exec", "io_uring", "containers", "open-files", "databases",
+                "network"]
 REQUIRED = ["bpf", "file-open", "file-read", "file-close", "process-exit"]
 NEEDS = ["bpf_rdonly_cast", "bpf_loop", "bpf_task_pt_regs", "bpf_get_current_task_btf", "bpf_get_attach_cookie",
          "task_storage", "cmpxchg"]

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "config/config.h"
 #include "config/json_locate.h"
 #include "config_test.h"
@@ -212,7 +216,7 @@ TEST(config_unknown_keys)
 {
 	EXPECT_ERROR(
 	    j("{\n  'watch': [{'name': 'r', 'paths': ['/a']}],\n  'wacth': []\n}"), 3, 3,
-	    "unknown key \"wacth\" at the top level (expected one of: watch, exclude, "
+	    "unknown key \"wacth\" at the top level (expected one of: watch, endpoints, exclude, "
 	    "flush_interval, heartbeat_interval, ring_buffer_mb, queue_mb, databases, outputs, ");
 	EXPECT_ERROR(
 	    j("{'watch': [{'name': 'r', 'paths': ['/a']},\n"
@@ -756,4 +760,429 @@ TEST(config_chain)
 		     67, "chain.key_file is empty", "expected an absolute path");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'cain': {}}"), 1, 45,
 		     "unknown key \"cain\" at the top level", ", chain");
+}
+
+/* A config with one rule and one endpoint around the endpoint's other members. */
+#define EP_PREFIX   "{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [{'name': 'e', "
+#define EP(members) j(EP_PREFIX members "}]}")
+
+static bool prefix_is(const struct config_prefix *px, int family, const char *addr, int bits)
+{
+	uint8_t want[16] = {0};
+
+	if (inet_pton(family, addr, want) != 1)
+		return false;
+	return px->family == family && px->bits == bits && !memcmp(px->addr, want, sizeof(want));
+}
+
+TEST(config_endpoints)
+{
+	struct config *cfg = load_ok(
+	    j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+	      " 'endpoints': [\n"
+	      "  {'name': 'crm-db', 'tags': ['customer-data', 'pii'], 'address': '10.1.2.0/24',\n"
+	      "   'port': 5432, 'protocol': 'tcp'},\n"
+	      "  {'name': 'orders-db', 'address': '::1', 'port': '3306-3307'},\n"
+	      "  {'name': 'any-port', 'address': '127.0.0.1', 'protocol': 'udp'},\n"
+	      "  {'name': 'v6-net', 'address': 'fd00:1::/64', 'port': '53-53', 'tags': []},\n"
+	      "  {'name': 'mapped', 'address': '::ffff:10.0.0.1', 'port': 65535},\n"
+	      "  {'name': 'mapped-net', 'address': '::ffff:10.1.0.0/112', 'port': '1-65535'},\n"
+	      "  {'name': 'all-mapped', 'address': '::ffff:0:0/96'},\n"
+	      "  {'name': 'everything', 'address': '0.0.0.0/0'},\n"
+	      "  {'name': 'one', 'address': '192.168.1.7/32'},\n"
+	      "  {'name': 'odd-bits', 'address': '10.1.2.128/25'}\n"
+	      " ]}"));
+	const struct config_endpoint *e;
+
+	if (!cfg)
+		return;
+	ASSERT_EQ(cfg->n_rules, 1, "rules");
+	if (!ASSERT_EQ(cfg->n_endpoints, 10, "endpoints"))
+		goto free_cfg;
+
+	e = &cfg->endpoints[0];
+	ASSERT_STREQ(e->name, "crm-db", "0 name");
+	if (ASSERT_EQ(e->n_tags, 2, "0 tags")) {
+		ASSERT_STREQ(e->tags[0], "customer-data", "0 tag 0");
+		ASSERT_STREQ(e->tags[1], "pii", "0 tag 1");
+	}
+	ASSERT_STREQ(e->address, "10.1.2.0/24", "0 address as configured");
+	if (ASSERT_EQ(e->n_prefixes, 1, "0 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "10.1.2.0", 24), "0 prefix");
+	ASSERT_EQ(e->port_lo, 5432, "0 port_lo");
+	ASSERT_EQ(e->port_hi, 5432, "0 port_hi");
+	ASSERT_EQ(e->transport, IPPROTO_TCP, "0 tcp");
+
+	e = &cfg->endpoints[1];
+	ASSERT_STREQ(e->name, "orders-db", "1 name");
+	ASSERT_EQ(e->n_tags, 0, "1 no tags");
+	if (ASSERT_EQ(e->n_prefixes, 1, "1 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET6, "::1", 128), "1 prefix");
+	ASSERT_EQ(e->port_lo, 3306, "1 port_lo");
+	ASSERT_EQ(e->port_hi, 3307, "1 port_hi");
+	ASSERT_EQ(e->transport, IPPROTO_TCP, "1 tcp by default");
+
+	e = &cfg->endpoints[2];
+	if (ASSERT_EQ(e->n_prefixes, 1, "2 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "127.0.0.1", 32), "2 prefix");
+	ASSERT_EQ(e->port_lo, 0, "2 every port: lo");
+	ASSERT_EQ(e->port_hi, 65535, "2 every port: hi");
+	ASSERT_EQ(e->transport, IPPROTO_UDP, "2 udp");
+
+	e = &cfg->endpoints[3];
+	if (ASSERT_EQ(e->n_prefixes, 1, "3 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET6, "fd00:1::", 64), "3 prefix");
+	ASSERT_EQ(e->port_lo, 53, "3 port_lo");
+	ASSERT_EQ(e->port_hi, 53, "3 port_hi");
+	ASSERT_EQ(e->n_tags, 0, "3 empty tags");
+
+	/* IPv4-mapped IPv6 addresses and prefixes are stored as IPv4 */
+	e = &cfg->endpoints[4];
+	ASSERT_STREQ(e->address, "::ffff:10.0.0.1", "4 address as configured");
+	if (ASSERT_EQ(e->n_prefixes, 1, "4 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "10.0.0.1", 32), "4 mapped");
+	ASSERT_EQ(e->port_lo, 65535, "4 port_lo");
+	ASSERT_EQ(e->port_hi, 65535, "4 port_hi");
+	e = &cfg->endpoints[5];
+	if (ASSERT_EQ(e->n_prefixes, 1, "5 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "10.1.0.0", 16), "5 mapped prefix");
+	ASSERT_EQ(e->port_lo, 1, "5 port_lo");
+	ASSERT_EQ(e->port_hi, 65535, "5 port_hi");
+	/* the whole mapped range is every IPv4 address */
+	e = &cfg->endpoints[6];
+	if (ASSERT_EQ(e->n_prefixes, 1, "6 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "0.0.0.0", 0), "6 all mapped");
+
+	e = &cfg->endpoints[7];
+	if (ASSERT_EQ(e->n_prefixes, 1, "7 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "0.0.0.0", 0), "7 every address");
+	e = &cfg->endpoints[8];
+	if (ASSERT_EQ(e->n_prefixes, 1, "8 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "192.168.1.7", 32), "8 /32");
+	e = &cfg->endpoints[9];
+	if (ASSERT_EQ(e->n_prefixes, 1, "9 prefixes"))
+		ASSERT_TRUE(prefix_is(&e->prefixes[0], AF_INET, "10.1.2.128", 25), "9 /25");
+free_cfg:
+	config_free(cfg);
+}
+
+TEST(config_endpoints_host_name)
+{
+	struct config *cfg = load_ok(EP("'address': 'localhost', 'port': 443"));
+	const struct config_endpoint *e;
+	size_t i, k;
+
+	if (!cfg || !ASSERT_EQ(cfg->n_endpoints, 1, "endpoints"))
+		goto free_cfg;
+	e = &cfg->endpoints[0];
+	ASSERT_STREQ(e->address, "localhost", "address as configured");
+	/* 127.0.0.1, ::1 or both, each once, each a full-length prefix */
+	ASSERT_TRUE(e->n_prefixes >= 1 && e->n_prefixes <= 2, "localhost: one or two addresses");
+	for (i = 0; i < e->n_prefixes; i++) {
+		ASSERT_TRUE(prefix_is(&e->prefixes[i], AF_INET, "127.0.0.1", 32) ||
+				prefix_is(&e->prefixes[i], AF_INET6, "::1", 128),
+			    "localhost resolves to 127.0.0.1/32 or ::1/128");
+		for (k = 0; k < i; k++)
+			ASSERT_FALSE(e->prefixes[k].family == e->prefixes[i].family,
+				     "each address once");
+	}
+	ASSERT_EQ(e->port_lo, 443, "port");
+	ASSERT_EQ(e->transport, IPPROTO_TCP, "tcp");
+free_cfg:
+	config_free(cfg);
+}
+
+TEST(config_endpoints_absent)
+{
+	struct config *cfg;
+
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}]}"));
+	if (cfg) {
+		ASSERT_EQ(cfg->n_endpoints, 0, "no endpoints by default");
+		ASSERT_NULL(cfg->endpoints, "no endpoint array");
+	}
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': []}"));
+	if (cfg)
+		ASSERT_EQ(cfg->n_endpoints, 0, "an empty array is no endpoints");
+	config_free(cfg);
+	cfg = config_load_default();
+	if (ASSERT_OK_PTR(cfg, "default"))
+		ASSERT_EQ(cfg->n_endpoints, 0, "the built-in config has no endpoints");
+	config_free(cfg);
+	cfg = config_from_paths((char *[]){"/srv/a"}, 1);
+	if (ASSERT_OK_PTR(cfg, "config_from_paths"))
+		ASSERT_EQ(cfg->n_endpoints, 0, "trace --path has no endpoints");
+	config_free(cfg);
+	/* "watch" stays required: endpoints alone are refused */
+	EXPECT_ERROR(j("{'endpoints': [{'name': 'e', 'address': '::1'}]}"), 1, 1,
+		     "missing key \"watch\" at the top level");
+}
+
+TEST(config_endpoints_wrong_types)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': {}}"), 1, 58,
+		     "\"endpoints\" must be an array of endpoints, not an object (expected "
+		     "[{\"name\": ..., \"address\": ...}, ...])");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [\n"
+		       "  {'name': 'e', 'address': '::1'}, '10.1.2.3']}"),
+		     2, 36,
+		     "endpoints[1] must be an object, not a string (expected an endpoint such as "
+		     "{\"name\": \"crm-db\", \"address\": \"10.1.2.0/24\", \"port\": 5432})");
+	EXPECT_ERROR(EP("'address': '::1', 'tags': 'pii'"), 1, 99,
+		     "\"tags\" of endpoints[0] (\"e\") must be an array of strings, not a string "
+		     "(expected each to be a tag)");
+	EXPECT_ERROR(EP("'address': '::1', 'tags': ['']"), 1, 100,
+		     "endpoints[0].tags[0] is empty (expected a tag)");
+	EXPECT_ERROR(EP("'address': 10"), 1, 84,
+		     "\"address\" of endpoints[0] (\"e\") must be a string, not a number (expected "
+		     "an IPv4 or IPv6 address, a CIDR prefix such as \"10.1.2.0/24\" or a host "
+		     "name)");
+	EXPECT_ERROR(
+	    EP("'address': '::1', 'port': [5432]"), 1, 99,
+	    "\"port\" of endpoints[0] (\"e\") must be an integer or a string, not an array "
+	    "(expected a port from 1 to 65535, or a range \"LO-HI\" such as "
+	    "\"3306-3307\")");
+	EXPECT_ERROR(EP("'address': '::1', 'port': 5432.0"), 1, 99,
+		     "\"port\" of endpoints[0] (\"e\") must be an integer or a string, not a real "
+		     "number");
+	EXPECT_ERROR(
+	    EP("'address': '::1', 'protocol': 6"), 1, 103,
+	    "\"protocol\" of endpoints[0] (\"e\") must be a string, not a number (expected "
+	    "\"tcp\" or \"udp\")");
+}
+
+TEST(config_endpoints_keys)
+{
+	EXPECT_ERROR(
+	    j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoint': []}"), 1, 45,
+	    "unknown key \"endpoint\" at the top level (expected one of: watch, endpoints, "
+	    "exclude, ");
+	EXPECT_ERROR(EP("'address': '::1',\n  'host': 'x'"), 2, 3,
+		     "unknown key \"host\" in endpoints[0] (\"e\") (expected one of: name, tags, "
+		     "address, port, protocol)");
+	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': 'postgresql'"), 1, 105,
+		     "unknown key \"parse\" in endpoints[0] (\"e\"): \"parse\" (the database wire "
+		     "protocols) is not supported yet (expected one of: name, tags, address, port, "
+		     "protocol)");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [\n"
+		       "  {'address': '::1'}]}"),
+		     2, 3,
+		     "missing key \"name\" in endpoints[0] (expected an endpoint name of 1 to 64 "
+		     "characters from A-Z, a-z, 0-9, '.', '_' and '-')");
+	EXPECT_ERROR(EP("'port': 5432"), 1, 59,
+		     "missing key \"address\" in endpoints[0] (\"e\") (expected an IPv4 or IPv6 "
+		     "address, a CIDR prefix such as \"10.1.2.0/24\" or a host name)");
+}
+
+TEST(config_endpoints_names)
+{
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+		       " 'endpoints': [{'name': 7, 'address': '::1'}]}"),
+		     2, 25,
+		     "\"name\" of endpoints[0] must be a string, not a number (expected 1 to 64 "
+		     "characters");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+		       " 'endpoints': [{'name': 'crm db', 'address': '::1'}]}"),
+		     2, 25,
+		     "endpoints[0].name: \"crm db\" is not a valid endpoint name (expected 1 to 64 "
+		     "characters from A-Z, a-z, 0-9, '.', '_' and '-')");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+		       " 'endpoints': [{'name': '', 'address': '::1'}]}"),
+		     2, 25, "endpoints[0].name: \"\" is not a valid endpoint name");
+	/* 64 characters are accepted, 65 are not */
+	config_free(load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [{'name': "
+			      "'a123456789012345678901234567890123456789012345678901234567890123', "
+			      "'address': '::1'}]}")));
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n"
+		       " 'endpoints': [{'name': "
+		       "'a1234567890123456789012345678901234567890123456789012345678901234', "
+		       "'address': '::1'}]}"),
+		     2, 25, "is not a valid endpoint name (expected 1 to 64 characters");
+	/* unique among watch rules and endpoints */
+	EXPECT_ERROR(j("{'watch': [{'name': 'crm', 'paths': ['/a']}, {'name': 'web', 'paths': "
+		       "['/b']}],\n"
+		       " 'endpoints': [{'name': 'web', 'address': '::1'}]}"),
+		     2, 25,
+		     "\"name\" \"web\" is used by watch[1] and endpoints[0] (the names of watch "
+		     "rules and endpoints must be unique)");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [\n"
+		       "  {'name': 'db', 'address': '::1'},\n"
+		       "  {'name': 'web', 'address': '::1'},\n"
+		       "  {'name': 'db', 'address': '10.0.0.1'}]}"),
+		     4, 12,
+		     "\"name\" \"db\" is used by endpoints[0] and endpoints[2] (the names of watch "
+		     "rules and endpoints must be unique)");
+}
+
+TEST(config_endpoints_address)
+{
+	EXPECT_ERROR(EP("'address': ''"), 1, 84,
+		     "endpoints[0].address is empty (expected an IPv4 or IPv6 address, a CIDR "
+		     "prefix such as \"10.1.2.0/24\" or a host name)");
+	EXPECT_ERROR(EP("'address': 'crm_db'"), 1, 84,
+		     "endpoints[0].address: \"crm_db\" is not an IP address, a CIDR prefix or a "
+		     "host name (expected an IPv4 or IPv6 address, a CIDR prefix such as "
+		     "\"10.1.2.0/24\" or a host name)");
+	EXPECT_ERROR(
+	    EP("'address': 'crm.internal:5432'"), 1, 84,
+	    "endpoints[0].address: \"crm.internal:5432\" is not an IP address, a CIDR "
+	    "prefix or a host name (expected an IPv4 or IPv6 address, a CIDR prefix such "
+	    "as \"10.1.2.0/24\" or a host name, without brackets or a port: a port goes in "
+	    "\"port\")");
+	EXPECT_ERROR(EP("'address': '[::1]'"), 1, 84,
+		     "\"[::1]\" is not an IP address, a CIDR prefix or a host name",
+		     "without brackets or a port");
+	EXPECT_ERROR(EP("'address': 'a\\tb'"), 1, 84,
+		     "endpoints[0].address: \"a\\tb\" is not an IP address");
+	EXPECT_ERROR(EP("'address': '10.1.2'"), 1, 84,
+		     "endpoints[0].address: \"10.1.2\" is not a valid IPv4 address (expected four "
+		     "numbers from 0 to 255 such as \"10.1.2.3\", or a host name)");
+	EXPECT_ERROR(EP("'address': '10.1.2.300'"), 1, 84,
+		     "\"10.1.2.300\" is not a valid IPv4 address");
+	/* getaddrinfo would take it for 127.0.0.1 */
+	EXPECT_ERROR(EP("'address': '0x7f000001'"), 1, 84,
+		     "\"0x7f000001\" is not a valid IPv4 address");
+	EXPECT_ERROR(
+	    EP("'address': 'crm..internal'"), 1, 84,
+	    "endpoints[0].address: \"crm..internal\" is not a valid host name (expected at "
+	    "most 253 bytes: labels of 1 to 63 letters, digits or '-' between dots)");
+	EXPECT_ERROR(
+	    EP("'address': 'a1234567890123456789012345678901234567890123456789012345678901234.b'"),
+	    1, 84, "is not a valid host name");
+}
+
+TEST(config_endpoints_long_host_name)
+{
+	char text[1024], name[300];
+	size_t i;
+
+	/* 254 bytes: 63-byte labels and dots */
+	for (i = 0; i < 254; i++)
+		name[i] = i % 64 == 63 ? '.' : 'a';
+	name[254] = '\0';
+	snprintf(text, sizeof(text), "%s'address': '%s'}]}", EP_PREFIX, name);
+	EXPECT_ERROR(j(text), 1, 84, "is not a valid host name", "expected at most 253 bytes");
+}
+
+TEST(config_endpoints_cidr)
+{
+	EXPECT_ERROR(EP("'address': '10.1.2.0/33'"), 1, 84,
+		     "endpoints[0].address: \"10.1.2.0/33\" has a prefix length of 33 bits "
+		     "(expected 0 to 32 for an IPv4 address)");
+	EXPECT_ERROR(EP("'address': 'fd00::/129'"), 1, 84,
+		     "endpoints[0].address: \"fd00::/129\" has a prefix length of 129 bits "
+		     "(expected 0 to 128 for an IPv6 address)");
+	EXPECT_ERROR(EP("'address': '10.1.2.0/x'"), 1, 84,
+		     "endpoints[0].address: \"10.1.2.0/x\" is not a CIDR prefix: the prefix length "
+		     "is not a number (expected ADDRESS/BITS such as \"10.1.2.0/24\" or "
+		     "\"fd00:1::/64\", with 0 to 32 bits)");
+	EXPECT_ERROR(EP("'address': '10.1.2.0/'"), 1, 84, "the prefix length is not a number");
+	EXPECT_ERROR(EP("'address': '10.1.2.0/-1'"), 1, 84, "the prefix length is not a number");
+	EXPECT_ERROR(EP("'address': 'crm.internal/24'"), 1, 84,
+		     "endpoints[0].address: \"crm.internal/24\" is not a CIDR prefix: the part "
+		     "before \"/\" is not an IPv4 or IPv6 address (expected ADDRESS/BITS such as "
+		     "\"10.1.2.0/24\" or \"fd00:1::/64\")");
+	EXPECT_ERROR(EP("'address': '/24'"), 1, 84, "is not a CIDR prefix: the part before");
+	EXPECT_ERROR(EP("'address': '10.1.2.3/24'"), 1, 84,
+		     "endpoints[0].address: \"10.1.2.3/24\" has bits set past its /24 prefix "
+		     "(expected the network address, \"10.1.2.0/24\")");
+	EXPECT_ERROR(EP("'address': '10.1.2.129/25'"), 1, 84,
+		     "(expected the network address, \"10.1.2.128/25\")");
+	EXPECT_ERROR(EP("'address': 'fd00:1::1/64'"), 1, 84,
+		     "endpoints[0].address: \"fd00:1::1/64\" has bits set past its /64 prefix "
+		     "(expected the network address, \"fd00:1::/64\")");
+	EXPECT_ERROR(EP("'address': '1.2.3.4/0'"), 1, 84,
+		     "(expected the network address, "
+		     "\"0.0.0.0/0\")");
+}
+
+TEST(config_endpoints_unresolved)
+{
+	char expected[256];
+
+	/* the reserved .invalid TLD never resolves */
+	snprintf(expected, sizeof(expected),
+		 "endpoints[0].address: \"custos-test.invalid\" does not resolve: ");
+	EXPECT_ERROR(EP("'address': 'custos-test.invalid'"), 1, 84, expected,
+		     "(expected a host name this host resolves, an IP address or a CIDR prefix)");
+}
+
+TEST(config_endpoints_port)
+{
+	static const char expected[] =
+	    "(expected a port from 1 to 65535, or a range \"LO-HI\" such as \"3306-3307\")";
+
+	EXPECT_ERROR(EP("'address': '::1', 'port': 0"), 1, 99,
+		     "endpoints[0].port is 0, out of range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': 65536"), 1, 99,
+		     "endpoints[0].port is 65536, out of range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': -5432"), 1, 99,
+		     "endpoints[0].port is -5432, out of range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': '5432'"), 1, 99,
+		     "endpoints[0].port: \"5432\" is not a port range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': '3306 - 3307'"), 1, 99,
+		     "endpoints[0].port: \"3306 - 3307\" is not a port range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': '3306-'"), 1, 99, "is not a port range");
+	EXPECT_ERROR(EP("'address': '::1', 'port': 'mysql'"), 1, 99, "is not a port range");
+	EXPECT_ERROR(EP("'address': '::1', 'port': '0-1024'"), 1, 99,
+		     "endpoints[0].port: \"0-1024\": port 0 is out of range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': '1024-65536'"), 1, 99,
+		     "endpoints[0].port: \"1024-65536\": port 65536 is out of range ", expected);
+	EXPECT_ERROR(EP("'address': '::1', 'port': '3307-3306'"), 1, 99,
+		     "endpoints[0].port: \"3307-3306\" runs backwards (expected \"LO-HI\" with LO "
+		     "at most HI, such as \"3306-3307\")");
+}
+
+TEST(config_endpoints_protocol)
+{
+	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'sctp'"), 1, 103,
+		     "endpoints[0].protocol: \"sctp\" is not a protocol (expected \"tcp\" or "
+		     "\"udp\")");
+	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'TCP'"), 1, 103,
+		     "endpoints[0].protocol: \"TCP\" is not a protocol");
+}
+
+static char *rules_and_endpoints_text(size_t n_rules, size_t n_endpoints)
+{
+	char *text = malloc(64 + (n_rules + n_endpoints) * 64), *p = text;
+	size_t i;
+
+	if (!text)
+		return NULL;
+	p += sprintf(p, "{\"watch\": [\n");
+	for (i = 0; i < n_rules; i++)
+		p += sprintf(p, "  {\"name\": \"r%zu\", \"paths\": [\"/d/%zu\"]}%s\n", i, i,
+			     i + 1 < n_rules ? "," : "");
+	p += sprintf(p, "], \"endpoints\": [\n");
+	for (i = 0; i < n_endpoints; i++)
+		p += sprintf(p, "  {\"name\": \"e%zu\", \"address\": \"10.0.0.%zu\"}%s\n", i, i,
+			     i + 1 < n_endpoints ? "," : "");
+	sprintf(p, "]}\n");
+	return text;
+}
+
+TEST(config_endpoints_too_many)
+{
+	char *text = rules_and_endpoints_text(60, CONFIG_RULES_MAX - 60);
+	struct config *cfg;
+
+	if (!ASSERT_OK_PTR(text, "text"))
+		return;
+	cfg = load_ok(text);
+	if (cfg) {
+		ASSERT_EQ(cfg->n_rules, 60, "rules");
+		ASSERT_EQ(cfg->n_endpoints, CONFIG_RULES_MAX - 60, "endpoints");
+	}
+	config_free(cfg);
+	free(text);
+
+	/* the first endpoint past the limit is pointed at */
+	text = rules_and_endpoints_text(60, 5);
+	if (!ASSERT_OK_PTR(text, "text"))
+		return;
+	EXPECT_ERROR(text, 2 + 60 + 1 + CONFIG_RULES_MAX - 60, 3,
+		     "\"watch\" has 60 rules and \"endpoints\" 5 endpoints, 65 in all (expected at "
+		     "most 63 watch rules and endpoints together)");
+	free(text);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 
 #include "encode/encode.h"
@@ -179,6 +180,75 @@ TEST(output_human_line_escapes_terminal_controls)
 	output_human_line(&ev, false, line, sizeof(line));
 	ASSERT_STREQ(line, "08:09:19.123 alice->root 42 c\\x1b[2Jat close 4096 /srv/a\\u202e.csv",
 		     "line");
+}
+
+static json_t *at(json_t *v, const char *a, const char *b)
+{
+	return json_object_get(json_object_get(v, a), b);
+}
+
+TEST(encode_net_connect_and_summary)
+{
+	struct event_net net = {.family = CUSTOS_NET_IPV6,
+				.transport = IPPROTO_TCP,
+				.accepted = true,
+				.local_port = 5432,
+				.remote_port = 40000,
+				.local_addr = {[15] = 1},
+				.remote_addr = {0xfe, 0x80, [15] = 2}};
+	struct event ev = {.kind = EVENT_NET_CONNECT,
+			   .category = "network",
+			   .type = "connection,start",
+			   .action = "accept",
+			   .outcome = "success",
+			   .host = "h",
+			   .net = &net};
+	char line[512];
+	json_t *v = encoded(&ev);
+
+	if (!v)
+		return;
+	ASSERT_STREQ(str_at(v, "source", "ip"), "fe80::2", "accepted: the peer is the source");
+	ASSERT_EQ(json_integer_value(at(v, "source", "port")), 40000, "source port");
+	ASSERT_STREQ(str_at(v, "destination", "ip"), "::1", "the endpoint is the destination");
+	ASSERT_STREQ(str_at(v, "network", "type"), "ipv6", "type");
+	ASSERT_STREQ(str_at(v, "network", "direction"), "ingress", "direction");
+	ASSERT_FALSE(json_object_get(v, "file"), "no file.*");
+	ASSERT_FALSE(at(v, "custos", "net"), "no custos.net when complete");
+	json_decref(v);
+
+	net = (struct event_net){.family = CUSTOS_NET_IPV4,
+				 .transport = IPPROTO_UDP,
+				 .in_progress = true,
+				 .remote_port = 53,
+				 .remote_addr = {10, 1, 2, 3}};
+	ev.action = "connect";
+	v = encoded(&ev);
+	if (!v)
+		return;
+	ASSERT_FALSE(json_object_get(v, "source"), "no local end yet: no source.*");
+	ASSERT_STREQ(str_at(v, "destination", "ip"), "10.1.2.3", "destination");
+	ASSERT_STREQ(str_at(v, "network", "transport"), "udp", "transport");
+	ASSERT_STREQ(str_at(v, "network", "direction"), "egress", "direction");
+	ASSERT_TRUE(json_is_true(json_object_get(at(v, "custos", "net"), "in_progress")),
+		    "custos.net.in_progress");
+	json_decref(v);
+
+	ev.kind = EVENT_FILE_SUMMARY;
+	ev.action = "close";
+	ev.summary = (struct event_summary){
+	    .since = {.bytes_read = 7, .bytes_written = 9}, .reason = "close", .final = true};
+	v = encoded(&ev);
+	if (!v)
+		return;
+	ASSERT_EQ(json_integer_value(json_object_get(at(v, "custos", "io"), "bytes_sent")), 9,
+		  "sent: what was written");
+	ASSERT_EQ(json_integer_value(json_object_get(at(v, "custos", "io"), "bytes_received")), 7,
+		  "received: what was read");
+	ASSERT_FALSE(json_object_get(at(v, "custos", "io"), "bytes_read"), "no file counters");
+	json_decref(v);
+	output_human_line(&ev, false, line, sizeof(line));
+	ASSERT_TRUE(strstr(line, " close 7/9 10.1.2.3:53") != NULL, line);
 }
 
 TEST(proc_container_id_patterns)

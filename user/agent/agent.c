@@ -264,6 +264,7 @@ static int start(struct agent *a)
 	    .uids = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_UIDS),
 	    .exes = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_EXES),
 	    .file_dirs = loader_map_fd(a->loader, LOADER_MAP_FILE_WATCH_DIRS),
+	    .endpoints = loader_map_fd(a->loader, LOADER_MAP_ENDPOINTS),
 	};
 	if (watch_apply(&a->maps, &a->watches, NULL)) {
 		log_error("cannot write the watch maps: %s", strerror(errno));

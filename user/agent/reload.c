@@ -84,7 +84,7 @@ void agent_watches_changed(struct agent *a)
 	for (i = 0; i < a->watches.n_items; i++)
 		files += a->watches.items[i].kind == CUSTOS_WATCH_FILE;
 	loader_watches_changed(a->loader, files, a->watches.n_comms, a->watches.n_uids,
-			       a->watches.n_exes);
+			       a->watches.n_exes, a->watches.n_endpoints);
 }
 
 /* Applies a newly resolved set; on failure the maps keep the old one. */
@@ -115,7 +115,10 @@ static bool same_watches(const struct watch_set *x, const struct watch_set *y)
 {
 	size_t i;
 
-	if (x->n_items != y->n_items || x->n_exes != y->n_exes)
+	if (x->n_items != y->n_items || x->n_exes != y->n_exes ||
+	    x->n_endpoints != y->n_endpoints ||
+	    (x->n_endpoints &&
+	     memcmp(x->endpoints, y->endpoints, x->n_endpoints * sizeof(*x->endpoints))))
 		return false;
 	for (i = 0; i < x->n_items; i++)
 		if (x->items[i].dev != y->items[i].dev || x->items[i].ino != y->items[i].ino ||

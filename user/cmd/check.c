@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <jansson.h>
 
 #include "cmd/cmd.h"
@@ -112,6 +116,52 @@ static void print_exclude(const char *who, const struct config_exclude *ex)
 		printf("  %s excludes uid %u\n", who, ex->uids[i]);
 }
 
+/* "10.1.2.0/24", or "127.0.0.1" for one address. */
+static const char *prefix_text(const struct config_prefix *px, char *buf, size_t size)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(px->family, px->addr, addr, sizeof(addr)))
+		snprintf(addr, sizeof(addr), "?");
+	if (px->bits == (px->family == AF_INET ? 32 : 128))
+		snprintf(buf, size, "%s", addr);
+	else
+		snprintf(buf, size, "%s/%u", addr, px->bits);
+	return buf;
+}
+
+/* "tcp port 5432", "udp ports 3306-3307", "tcp, every port". */
+static const char *ports_text(const struct config_endpoint *ep, char *buf, size_t size)
+{
+	const char *proto = ep->transport == IPPROTO_UDP ? "udp" : "tcp";
+
+	if (ep->port_lo == 0 && ep->port_hi == 65535)
+		snprintf(buf, size, "%s, every port", proto);
+	else if (ep->port_lo == ep->port_hi)
+		snprintf(buf, size, "%s port %u", proto, ep->port_lo);
+	else
+		snprintf(buf, size, "%s ports %u-%u", proto, ep->port_lo, ep->port_hi);
+	return buf;
+}
+
+static void print_endpoint(const struct config_endpoint *ep)
+{
+	char buf[64];
+	size_t i;
+
+	printf("endpoint \"%s\":\n", ep->name);
+	if (ep->n_tags) {
+		printf("  tags");
+		for (i = 0; i < ep->n_tags; i++)
+			printf("%s %s", i ? "," : "", ep->tags[i]);
+		printf("\n");
+	}
+	printf("  address %s ->", ep->address);
+	for (i = 0; i < ep->n_prefixes; i++)
+		printf("%s %s", i ? "," : "", prefix_text(&ep->prefixes[i], buf, sizeof(buf)));
+	printf("\n  %s\n", ports_text(ep, buf, sizeof(buf)));
+}
+
 static void print_config(const struct check_config *c)
 {
 	const struct config *cfg = c->cfg;
@@ -121,7 +171,10 @@ static void print_config(const struct check_config *c)
 		fprintf(stderr, "%s\n", c->error);
 		return;
 	}
-	printf("%s: valid, %zu watch rule(s)\n", cfg->source, cfg->n_rules);
+	printf("%s: valid, %zu watch rule(s)", cfg->source, cfg->n_rules);
+	if (cfg->n_endpoints)
+		printf(", %zu endpoint(s)", cfg->n_endpoints);
+	printf("\n");
 	for (r = 0; r < cfg->n_rules; r++) {
 		printf("watch \"%s\":\n", cfg->rules[r].name);
 		for (i = 0; i < c->set.n_items; i++)
@@ -132,6 +185,8 @@ static void print_config(const struct check_config *c)
 				       c->set.items[i].path);
 		print_exclude("rule", &cfg->rules[r].exclude);
 	}
+	for (i = 0; i < cfg->n_endpoints; i++)
+		print_endpoint(&cfg->endpoints[i]);
 	print_exclude("every rule", &cfg->exclude);
 	for (i = 0; i < c->set.n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
@@ -156,6 +211,28 @@ static json_t *exclude_json(const struct config_exclude *ex)
 		json_array_append_new(uids, json_integer(ex->uids[i]));
 	return json_pack("{s:o, s:o, s:o}", "comm", strings_json(ex->comms, ex->n_comms), "exe",
 			 strings_json(ex->exes, ex->n_exes), "uid", uids);
+}
+
+static json_t *endpoints_json(const struct config *cfg)
+{
+	const struct config_endpoint *ep;
+	json_t *a = json_array(), *prefixes;
+	char buf[64];
+	size_t i, k;
+
+	for (i = 0; a && i < cfg->n_endpoints; i++) {
+		ep = &cfg->endpoints[i];
+		prefixes = json_array();
+		for (k = 0; prefixes && k < ep->n_prefixes; k++)
+			json_array_append_new(
+			    prefixes, json_string(prefix_text(&ep->prefixes[k], buf, sizeof(buf))));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:o, s:s, s:o, s:[i, i], s:s}", "name", ep->name, "tags",
+				 strings_json(ep->tags, ep->n_tags), "address", ep->address,
+				 "prefixes", prefixes, "ports", ep->port_lo, ep->port_hi,
+				 "protocol", ep->transport == IPPROTO_UDP ? "udp" : "tcp"));
+	}
+	return a;
 }
 
 static json_t *config_json(const struct check_config *c)
@@ -183,8 +260,9 @@ static json_t *config_json(const struct check_config *c)
 			      watched, "exclude", exclude_json(&cfg->rules[r].exclude));
 		json_array_append_new(rules, rule);
 	}
-	return json_pack("{s:b, s:s, s:o, s:o, s:o}", "valid", 1, "source", cfg->source, "rules",
-			 rules, "exclude", exclude_json(&cfg->exclude), "warnings",
+	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o}", "valid", 1, "source", cfg->source,
+			 "rules", rules, "endpoints", endpoints_json(cfg), "exclude",
+			 exclude_json(&cfg->exclude), "warnings",
 			 strings_json(c->set.warnings, c->set.n_warnings));
 }
 

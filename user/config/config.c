@@ -14,6 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <jansson.h>
 #include <openssl/sha.h>
 
@@ -27,6 +32,8 @@
 #define INTERVAL_MAX	   86400	/* seconds */
 #define RING_BUFFER_MB_MAX 1024
 #define QUEUE_MB_MAX	   65536
+#define HOST_NAME_MAX_LEN  253 /* a DNS name, without its trailing dot */
+#define HOST_LABEL_MAX	   63
 
 static const char default_text[] =
     "{\n"
@@ -52,19 +59,12 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch",
-    "exclude",
-    "flush_interval",
-    "heartbeat_interval",
-    "ring_buffer_mb",
-    "queue_mb",
-    "databases",
-    "outputs",
-    "spool",
-    "chain",
-    NULL,
+    "watch",	      "endpoints", "exclude",	"flush_interval", "heartbeat_interval",
+    "ring_buffer_mb", "queue_mb",  "databases", "outputs",	  "spool",
+    "chain",	      NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
+static const char *const endpoint_keys[] = {"name", "tags", "address", "port", "protocol", NULL};
 static const char *const chain_keys[] = {"key_file", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
 static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
@@ -85,11 +85,12 @@ static const char *const item_noun[] = {
     [ITEM_TABLE] = "a table name or pattern (\"customers\", \"crm.*\")",
 };
 
-static bool valid_name(const char *s)
+/* A watch rule's name: 1 to max characters from A-Z, a-z, 0-9, '.', '_' and '-'. */
+static bool valid_name(const char *s, size_t max)
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || len > CONFIG_RULE_NAME_MAX)
+	if (len == 0 || len > max)
 		return false;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
 	       len;
@@ -254,7 +255,7 @@ static int parse_rule(struct parser *p, json_t *obj, size_t index, struct config
 	int r;
 
 	snprintf(w.dotted, sizeof(w.dotted), "watch[%zu]", index);
-	if (json_is_string(name) && valid_name(json_string_value(name)))
+	if (json_is_string(name) && valid_name(json_string_value(name), CONFIG_RULE_NAME_MAX))
 		snprintf(w.label, sizeof(w.label), "%s (\"%s\")", w.dotted,
 			 json_string_value(name));
 	else
@@ -272,7 +273,7 @@ static int parse_rule(struct parser *p, json_t *obj, size_t index, struct config
 		return fail(
 		    p, &w, "name", NO_INDEX, false, "%s must be a string, not %s (expected %s)",
 		    key_label(label, sizeof(label), &w, "name"), type_name(name), name_expected);
-	if (!valid_name(json_string_value(name)))
+	if (!valid_name(json_string_value(name), CONFIG_RULE_NAME_MAX))
 		return fail(p, &w, "name", NO_INDEX, false,
 			    "%s.name: %s is not a valid rule name (expected %s)", w.dotted,
 			    quote(q, json_string_value(name)), name_expected);
@@ -342,6 +343,465 @@ static int parse_watch(struct parser *p, const struct where *top, json_t *root, 
 				    i, type_name(rule));
 		cfg->n_rules++;
 		r = parse_rule(p, rule, i, cfg->rules);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Endpoints ("endpoints"): network peers whose sockets are watched like files. */
+
+#define HOST_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-."
+
+static const char address_expected[] =
+    "an IPv4 or IPv6 address, a CIDR prefix such as \"10.1.2.0/24\" or a host name";
+static const char port_expected[] =
+    "a port from 1 to 65535, or a range \"LO-HI\" such as \"3306-3307\"";
+static const char protocol_expected[] = "\"tcp\" or \"udp\"";
+
+/*
+ * Adds a prefix to ep unless it has it already; an IPv4-mapped IPv6 prefix
+ * (::ffff:a.b.c.d) becomes the IPv4 prefix. -E2BIG when ep is full.
+ */
+static int add_prefix(struct config_endpoint *ep, int family, const uint8_t *addr, unsigned bits)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	struct config_prefix px;
+	size_t i;
+
+	memset(&px, 0, sizeof(px));
+	if (family == AF_INET6 && bits >= 96 && !memcmp(addr, mapped, sizeof(mapped))) {
+		px.family = AF_INET;
+		px.bits = bits - 96;
+		memcpy(px.addr, addr + 12, 4);
+	} else {
+		px.family = family;
+		px.bits = bits;
+		memcpy(px.addr, addr, family == AF_INET ? 4 : 16);
+	}
+	for (i = 0; i < ep->n_prefixes; i++)
+		if (ep->prefixes[i].family == px.family && ep->prefixes[i].bits == px.bits &&
+		    !memcmp(ep->prefixes[i].addr, px.addr, sizeof(px.addr)))
+			return 0;
+	if (ep->n_prefixes == CONFIG_ENDPOINT_PREFIXES_MAX)
+		return -E2BIG;
+	ep->prefixes[ep->n_prefixes++] = px;
+	return 0;
+}
+
+/* "ADDR/BITS": the network address and its length, no host bits set. */
+static int parse_cidr(struct parser *p, const struct where *w, const char *s,
+		      struct config_endpoint *ep)
+{
+	static const char cidr_expected[] =
+	    "ADDRESS/BITS such as \"10.1.2.0/24\" or \"fd00:1::/64\"";
+	char addr_text[INET6_ADDRSTRLEN], net_text[INET6_ADDRSTRLEN], label[96], q[QUOTE_MAX];
+	const char *slash = strchr(s, '/'), *digits = slash + 1;
+	size_t len = slash - s, i;
+	uint8_t addr[16] = {0}, net[16];
+	unsigned long bits = 0;
+	int family, max, keep;
+
+	item_label(label, sizeof(label), w, "address", NO_INDEX);
+	family = 0;
+	if (len > 0 && len < sizeof(addr_text)) {
+		memcpy(addr_text, s, len);
+		addr_text[len] = '\0';
+		if (inet_pton(AF_INET, addr_text, addr) == 1)
+			family = AF_INET;
+		else if (inet_pton(AF_INET6, addr_text, addr) == 1)
+			family = AF_INET6;
+	}
+	if (!family)
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s is not a CIDR prefix: the part before \"/\" is not an IPv4 or "
+			    "IPv6 address (expected %s)",
+			    label, quote(q, s), cidr_expected);
+	max = family == AF_INET ? 32 : 128;
+	len = strlen(digits);
+	if (len == 0 || len > 3 || strspn(digits, "0123456789") != len)
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s is not a CIDR prefix: the prefix length is not a number "
+			    "(expected %s, with 0 to %d bits)",
+			    label, quote(q, s), cidr_expected, max);
+	bits = strtoul(digits, NULL, 10);
+	if (bits > (unsigned long)max)
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s has a prefix length of %lu bits (expected 0 to %d for an IPv%d "
+			    "address)",
+			    label, quote(q, s), bits, max, family == AF_INET ? 4 : 6);
+	memcpy(net, addr, sizeof(net));
+	for (i = 0; i < (size_t)max / 8; i++) {
+		keep = bits >= (i + 1) * 8 ? 8 : bits > i * 8 ? (int)(bits - i * 8) : 0;
+		net[i] &= (uint8_t)(0xff00 >> keep);
+	}
+	if (memcmp(net, addr, max / 8)) {
+		inet_ntop(family, net, net_text, sizeof(net_text));
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s has bits set past its /%lu prefix (expected the network "
+			    "address, \"%s/%lu\")",
+			    label, quote(q, s), bits, net_text, bits);
+	}
+	add_prefix(ep, family, addr, bits); /* the first: cannot be full */
+	return 0;
+}
+
+/* A host name: labels of letters, digits and '-' between dots (one trailing dot allowed). */
+static bool valid_host_name(const char *s)
+{
+	size_t len = strlen(s);
+	const char *label, *end;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > HOST_NAME_MAX_LEN)
+		return false;
+	for (label = s;; label = end + 1) {
+		end = memchr(label, '.', s + len - label) ?: s + len;
+		if (end == label || end - label > HOST_LABEL_MAX)
+			return false;
+		if (end == s + len)
+			return true;
+	}
+}
+
+/*
+ * Digits and dots ending in a number ("10.1.2", "300.1.2.3"), or a form
+ * inet_aton takes ("0x0a010203"), which getaddrinfo would read as an IPv4
+ * address: a mistyped address, not a host name.
+ */
+static bool numeric_host(const char *s)
+{
+	size_t len = strlen(s);
+	struct in_addr in;
+	const char *last;
+
+	if (inet_aton(s, &in))
+		return true;
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	for (last = s + len; last > s && last[-1] != '.'; last--)
+		;
+	return last < s + len && strspn(last, "0123456789") >= (size_t)(s + len - last);
+}
+
+/*
+ * "address": an IP address or a CIDR prefix into ep's prefixes now; a host
+ * name only checked, *host set (resolved by resolve_host, after the other keys).
+ */
+static int parse_address(struct parser *p, const struct where *w, json_t *obj,
+			 struct config_endpoint *ep, bool *host)
+{
+	json_t *v = json_object_get(obj, "address");
+	char label[192], q[QUOTE_MAX];
+	uint8_t addr[16] = {0};
+	const char *s, *colon;
+	size_t len;
+
+	*host = false;
+	if (!v)
+		return fail(p, w, NULL, NO_INDEX, false,
+			    "missing key \"address\" in %s (expected %s)", w->label,
+			    address_expected);
+	if (!json_is_string(v))
+		return fail(
+		    p, w, "address", NO_INDEX, false, "%s must be a string, not %s (expected %s)",
+		    key_label(label, sizeof(label), w, "address"), type_name(v), address_expected);
+	s = json_string_value(v);
+	len = strlen(s);
+	item_label(label, sizeof(label), w, "address", NO_INDEX);
+	if (len == 0)
+		return fail(p, w, "address", NO_INDEX, false, "%s is empty (expected %s)", label,
+			    address_expected);
+	ep->address = strdup(s);
+	if (!ep->address)
+		return fail_nomem(p);
+	if (strchr(s, '/'))
+		return parse_cidr(p, w, s, ep);
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return add_prefix(ep, AF_INET, addr, 32);
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return add_prefix(ep, AF_INET6, addr, 128);
+	if (strspn(s, HOST_CHARS) != len) {
+		/* "db:5432", "[::1]:5432", "[::1]" */
+		colon = strchr(s, ':');
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s is not an IP address, a CIDR prefix or a host name (expected "
+			    "%s%s)",
+			    label, quote(q, s), address_expected,
+			    s[0] == '[' || (colon && colon == strrchr(s, ':'))
+				? ", without brackets or a port: a port goes in \"port\""
+				: "");
+	}
+	if (numeric_host(s))
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s is not a valid IPv4 address (expected four numbers from 0 to "
+			    "255 such as \"10.1.2.3\", or a host name)",
+			    label, quote(q, s));
+	if (!valid_host_name(s))
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s is not a valid host name (expected at most %d bytes: labels of "
+			    "1 to %d letters, digits or '-' between dots)",
+			    label, quote(q, s), HOST_NAME_MAX_LEN, HOST_LABEL_MAX);
+	*host = true;
+	return 0;
+}
+
+/* A host name's addresses, each a full-length prefix, as this host resolves them now. */
+static int resolve_host(struct parser *p, const struct where *w, struct config_endpoint *ep)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res, *ai;
+	char label[96], q[QUOTE_MAX];
+	int e, r = 0;
+
+	item_label(label, sizeof(label), w, "address", NO_INDEX);
+	e = getaddrinfo(ep->address, NULL, &hints, &res);
+	if (e == EAI_MEMORY)
+		return fail_nomem(p);
+	if (e)
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s does not resolve: %s (expected a host name this host resolves, "
+			    "an IP address or a CIDR prefix)",
+			    label, quote(q, ep->address),
+			    e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
+	for (ai = res; ai && r == 0; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			r = add_prefix(
+			    ep, AF_INET,
+			    (const uint8_t *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr, 32);
+		else if (ai->ai_family == AF_INET6)
+			r = add_prefix(
+			    ep, AF_INET6,
+			    (const uint8_t *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 128);
+	}
+	freeaddrinfo(res);
+	if (r == -E2BIG)
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s resolves to more than %d addresses (expected at most %d: name "
+			    "the network as a CIDR prefix instead)",
+			    label, quote(q, ep->address), CONFIG_ENDPOINT_PREFIXES_MAX,
+			    CONFIG_ENDPOINT_PREFIXES_MAX);
+	if (ep->n_prefixes == 0)
+		return fail(p, w, "address", NO_INDEX, false,
+			    "%s: %s resolves to no IPv4 or IPv6 address (expected a host name with "
+			    "an IPv4 or IPv6 address)",
+			    label, quote(q, ep->address));
+	return 0;
+}
+
+/* digits[0..len) as a number, if it is one of at most 9 digits. */
+static bool port_number(const char *digits, size_t len, unsigned long *n)
+{
+	size_t i;
+
+	if (len == 0 || len > 9)
+		return false;
+	for (*n = 0, i = 0; i < len; i++) {
+		if (digits[i] < '0' || digits[i] > '9')
+			return false;
+		*n = *n * 10 + (digits[i] - '0');
+	}
+	return true;
+}
+
+/* "port": one port, a range "LO-HI", or (absent) every port. */
+static int parse_port(struct parser *p, const struct where *w, json_t *obj,
+		      struct config_endpoint *ep)
+{
+	json_t *v = json_object_get(obj, "port");
+	char label[192], q[QUOTE_MAX];
+	unsigned long lo, hi;
+	const char *s, *dash;
+	json_int_t n;
+
+	ep->port_lo = 0;
+	ep->port_hi = 65535;
+	if (!v)
+		return 0;
+	item_label(label, sizeof(label), w, "port", NO_INDEX);
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+		if (n < 1 || n > 65535)
+			return fail(p, w, "port", NO_INDEX, false,
+				    "%s is %lld, out of range (expected %s)", label, (long long)n,
+				    port_expected);
+		ep->port_lo = ep->port_hi = n;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fail(p, w, "port", NO_INDEX, false,
+			    "%s must be an integer or a string, not %s (expected %s)",
+			    key_label(label, sizeof(label), w, "port"), type_name(v),
+			    port_expected);
+	s = json_string_value(v);
+	dash = strchr(s, '-');
+	if (!dash || !port_number(s, dash - s, &lo) ||
+	    !port_number(dash + 1, strlen(dash + 1), &hi))
+		return fail(p, w, "port", NO_INDEX, false,
+			    "%s: %s is not a port range (expected %s)", label, quote(q, s),
+			    port_expected);
+	if (lo < 1 || lo > 65535 || hi < 1 || hi > 65535)
+		return fail(p, w, "port", NO_INDEX, false,
+			    "%s: %s: port %lu is out of range (expected %s)", label, quote(q, s),
+			    lo < 1 || lo > 65535 ? lo : hi, port_expected);
+	if (lo > hi)
+		return fail(p, w, "port", NO_INDEX, false,
+			    "%s: %s runs backwards (expected \"LO-HI\" with LO at most HI, such as "
+			    "\"%lu-%lu\")",
+			    label, quote(q, s), hi, lo);
+	ep->port_lo = lo;
+	ep->port_hi = hi;
+	return 0;
+}
+
+/* "protocol": "tcp" (the default) or "udp". */
+static int parse_protocol(struct parser *p, const struct where *w, json_t *obj,
+			  struct config_endpoint *ep)
+{
+	json_t *v = json_object_get(obj, "protocol");
+	char label[192], q[QUOTE_MAX];
+	const char *s;
+
+	ep->transport = IPPROTO_TCP;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return fail(p, w, "protocol", NO_INDEX, false,
+			    "%s must be a string, not %s (expected %s)",
+			    key_label(label, sizeof(label), w, "protocol"), type_name(v),
+			    protocol_expected);
+	s = json_string_value(v);
+	if (!strcmp(s, "tcp"))
+		return 0;
+	if (!strcmp(s, "udp")) {
+		ep->transport = IPPROTO_UDP;
+		return 0;
+	}
+	return fail(p, w, "protocol", NO_INDEX, false, "%s: %s is not a protocol (expected %s)",
+		    item_label(label, sizeof(label), w, "protocol", NO_INDEX), quote(q, s),
+		    protocol_expected);
+}
+
+/* The keys an endpoint may have, for a message: "name, tags, ...". */
+static const char *endpoint_key_list(char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; endpoint_keys[i] && o < size; i++)
+		o += snprintf(buf + o, size - o, "%s%s", i ? ", " : "", endpoint_keys[i]);
+	return buf;
+}
+
+/* endpoints[index] into cfg->endpoints[index]; the rules and the endpoints before it are parsed. */
+static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct config *cfg)
+{
+	struct config_endpoint *ep = &cfg->endpoints[index];
+	static const char name_expected[] =
+	    "1 to " STR(CONFIG_RULE_NAME_MAX) " characters from A-Z, a-z, 0-9, '.', '_' and '-'";
+	struct where w = {.path = {JSON_KEY("endpoints"), JSON_INDEX(index)}, .depth = 2};
+	json_t *name = json_object_get(obj, "name");
+	char label[192], q[QUOTE_MAX], keys[128];
+	const char *s;
+	bool host;
+	size_t i;
+	int r;
+
+	snprintf(w.dotted, sizeof(w.dotted), "endpoints[%zu]", index);
+	if (json_is_string(name) && valid_name(json_string_value(name), CONFIG_RULE_NAME_MAX))
+		snprintf(w.label, sizeof(w.label), "%s (\"%s\")", w.dotted,
+			 json_string_value(name));
+	else
+		snprintf(w.label, sizeof(w.label), "%s", w.dotted);
+
+	if (json_object_get(obj, "parse"))
+		return fail(p, &w, "parse", NO_INDEX, true,
+			    "unknown key \"parse\" in %s: \"parse\" (the database wire protocols) "
+			    "is not supported yet (expected one of: %s)",
+			    w.label, endpoint_key_list(keys, sizeof(keys)));
+	r = check_keys(p, &w, obj, endpoint_keys);
+	if (r < 0)
+		return r;
+
+	if (!name)
+		return fail(p, &w, NULL, NO_INDEX, false,
+			    "missing key \"name\" in %s (expected an endpoint name of %s)", w.label,
+			    name_expected);
+	if (!json_is_string(name))
+		return fail(
+		    p, &w, "name", NO_INDEX, false, "%s must be a string, not %s (expected %s)",
+		    key_label(label, sizeof(label), &w, "name"), type_name(name), name_expected);
+	s = json_string_value(name);
+	if (!valid_name(s, CONFIG_RULE_NAME_MAX))
+		return fail(p, &w, "name", NO_INDEX, false,
+			    "%s.name: %s is not a valid endpoint name (expected %s)", w.dotted,
+			    quote(q, s), name_expected);
+	for (i = 0; i < cfg->n_rules; i++)
+		if (!strcmp(cfg->rules[i].name, s))
+			return fail(p, &w, "name", NO_INDEX, false,
+				    "\"name\" \"%s\" is used by watch[%zu] and endpoints[%zu] (the "
+				    "names of watch rules and endpoints must be unique)",
+				    s, i, index);
+	for (i = 0; i < index; i++)
+		if (!strcmp(cfg->endpoints[i].name, s))
+			return fail(p, &w, "name", NO_INDEX, false,
+				    "\"name\" \"%s\" is used by endpoints[%zu] and endpoints[%zu] "
+				    "(the names of watch rules and endpoints must be unique)",
+				    s, i, index);
+	ep->name = strdup(s);
+	if (!ep->name)
+		return fail_nomem(p);
+
+	r = parse_strings(p, &w, obj, "tags", ITEM_TAG, &ep->tags, &ep->n_tags);
+	if (r == 0)
+		r = parse_address(p, &w, obj, ep, &host);
+	if (r == 0)
+		r = parse_port(p, &w, obj, ep);
+	if (r == 0)
+		r = parse_protocol(p, &w, obj, ep);
+	if (r == 0 && host)
+		r = resolve_host(p, &w, ep);
+	return r;
+}
+
+static int parse_endpoints(struct parser *p, const struct where *top, json_t *root,
+			   struct config *cfg)
+{
+	json_t *array = json_object_get(root, "endpoints"), *ep;
+	size_t i, n;
+	int r;
+
+	if (!array)
+		return 0;
+	if (!json_is_array(array))
+		return fail(p, top, "endpoints", NO_INDEX, false,
+			    "\"endpoints\" must be an array of endpoints, not %s (expected "
+			    "[{\"name\": ..., \"address\": ...}, ...])",
+			    type_name(array));
+	n = json_array_size(array);
+	if (n == 0)
+		return 0;
+	if (cfg->n_rules + n > CONFIG_RULES_MAX)
+		return fail(p, top, "endpoints", CONFIG_RULES_MAX - cfg->n_rules, false,
+			    "\"watch\" has %zu rules and \"endpoints\" %zu endpoints, %zu in all "
+			    "(expected at most %d watch rules and endpoints together)",
+			    cfg->n_rules, n, cfg->n_rules + n, CONFIG_RULES_MAX);
+
+	cfg->endpoints = calloc(n, sizeof(*cfg->endpoints));
+	if (!cfg->endpoints)
+		return fail_nomem(p);
+	for (i = 0; i < n; i++) {
+		ep = json_array_get(array, i);
+		if (!json_is_object(ep))
+			return fail(
+			    p, top, "endpoints", i, false,
+			    "endpoints[%zu] must be an object, not %s (expected an endpoint "
+			    "such as {\"name\": \"crm-db\", \"address\": \"10.1.2.0/24\", "
+			    "\"port\": 5432})",
+			    i, type_name(ep));
+		cfg->n_endpoints++;
+		r = parse_endpoint(p, ep, i, cfg);
 		if (r < 0)
 			return r;
 	}
@@ -471,6 +931,9 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 	if (r < 0)
 		return r;
 	r = parse_watch(p, &top, root, cfg);
+	if (r < 0)
+		return r;
+	r = parse_endpoints(p, &top, root, cfg);
 	if (r < 0)
 		return r;
 	r = parse_exclude(p, &top, root, &cfg->exclude);
@@ -874,6 +1337,12 @@ void config_free(struct config *cfg)
 		exclude_free(&cfg->rules[i].exclude);
 	}
 	free(cfg->rules);
+	for (i = 0; i < cfg->n_endpoints; i++) {
+		free(cfg->endpoints[i].name);
+		strv_free(cfg->endpoints[i].tags, cfg->endpoints[i].n_tags);
+		free(cfg->endpoints[i].address);
+	}
+	free(cfg->endpoints);
 	exclude_free(&cfg->exclude);
 	strv_free(cfg->databases.tables, cfg->databases.n_tables);
 	strv_free(cfg->databases.tags, cfg->databases.n_tags);

@@ -39,6 +39,32 @@ struct config_rule {
 	struct config_exclude exclude; /* applies to this rule only */
 };
 
+/* One address prefix an endpoint resolved to. */
+struct config_prefix {
+	uint16_t family; /* AF_INET or AF_INET6 */
+	uint8_t bits;	 /* prefix length: 32 or 128 for one address */
+	uint8_t addr[16];
+};
+
+#define CONFIG_ENDPOINT_PREFIXES_MAX 16 /* addresses a host name may resolve to */
+
+/*
+ * A network endpoint ("endpoints"): sockets connected to it, or accepted
+ * from a listening socket bound to it, are watched like files. Endpoint i
+ * is rule n_rules + i of the kernel's tables (watch rules and endpoints
+ * together at most CONFIG_RULES_MAX).
+ */
+struct config_endpoint {
+	char *name; /* unique among watch rules and endpoints */
+	char **tags;
+	size_t n_tags;
+	char *address; /* as configured: an IP address, a CIDR prefix or a host name */
+	struct config_prefix prefixes[CONFIG_ENDPOINT_PREFIXES_MAX]; /* resolved at load */
+	size_t n_prefixes;
+	uint16_t port_lo, port_hi; /* inclusive; 0-65535 when the config names no port */
+	uint8_t transport;	   /* IPPROTO_TCP (default) or IPPROTO_UDP */
+};
+
 /* Database client probes (issue: every SQL statement, with the human behind it). */
 struct config_databases {
 	bool postgresql, mysql, sqlite; /* which client libraries to probe */
@@ -114,6 +140,8 @@ struct config {
 	char digest[65]; /* SHA-256 of the text, hex; "" for trace --path */
 	struct config_rule *rules;
 	size_t n_rules;
+	struct config_endpoint *endpoints;
+	size_t n_endpoints;
 	struct config_exclude exclude; /* applies to every rule */
 	uint32_t flush_interval_s;     /* summaries of files held open this long */
 	uint32_t heartbeat_interval_s;

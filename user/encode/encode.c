@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -624,6 +626,74 @@ static void write_summary(struct jsonw *w, const struct event_summary *s)
 	jsonw_end(w);
 }
 
+/* What a socket carried since its previous summary, named for sending and receiving. */
+static void write_net_summary(struct jsonw *w, const struct event_summary *s)
+{
+	jsonw_object(w, "io");
+	jsonw_int(w, "bytes_sent", (int64_t)s->since.bytes_written);
+	jsonw_int(w, "send_calls", (int64_t)s->since.write_calls);
+	jsonw_int(w, "bytes_received", (int64_t)s->since.bytes_read);
+	jsonw_int(w, "recv_calls", (int64_t)s->since.read_calls);
+	jsonw_int(w, "total_bytes_sent", (int64_t)s->total_bytes_written);
+	jsonw_int(w, "total_bytes_received", (int64_t)s->total_bytes_read);
+	if (s->incomplete)
+		jsonw_bool(w, "incomplete", true);
+	jsonw_end(w);
+	jsonw_object(w, "close");
+	jsonw_string(w, "reason", s->reason);
+	jsonw_bool(w, "final", s->final);
+	jsonw_end(w);
+}
+
+const char *encode_net_addr(uint8_t family, const uint8_t addr[16], char buf[48])
+{
+	if (!inet_ntop(family == CUSTOS_NET_IPV4 ? AF_INET : AF_INET6, addr, buf, 48))
+		snprintf(buf, 48, "?");
+	return buf;
+}
+
+static bool net_end_known(const uint8_t addr[16], uint16_t port)
+{
+	static const uint8_t zero[16];
+
+	return port || memcmp(addr, zero, sizeof(zero));
+}
+
+static void write_net_end(struct jsonw *w, const char *key, uint8_t family, const uint8_t addr[16],
+			  uint16_t port)
+{
+	char ip[48];
+
+	if (!net_end_known(addr, port))
+		return; /* a connect that failed before the socket had a local address */
+	jsonw_object(w, key);
+	jsonw_string(w, "ip", encode_net_addr(family, addr, ip));
+	if (port)
+		jsonw_int(w, "port", port);
+	jsonw_end(w);
+}
+
+/* source.*, destination.* (who opened the connection, to whom) and network.*. */
+static void write_net(struct jsonw *w, const struct event_net *n)
+{
+	if (n->family) {
+		if (n->accepted) {
+			write_net_end(w, "source", n->family, n->remote_addr, n->remote_port);
+			write_net_end(w, "destination", n->family, n->local_addr, n->local_port);
+		} else {
+			write_net_end(w, "source", n->family, n->local_addr, n->local_port);
+			write_net_end(w, "destination", n->family, n->remote_addr, n->remote_port);
+		}
+	}
+	jsonw_object(w, "network");
+	if (n->transport == IPPROTO_TCP || n->transport == IPPROTO_UDP)
+		jsonw_string(w, "transport", n->transport == IPPROTO_TCP ? "tcp" : "udp");
+	if (n->family)
+		jsonw_string(w, "type", n->family == CUSTOS_NET_IPV4 ? "ipv4" : "ipv6");
+	jsonw_string(w, "direction", n->accepted ? "ingress" : "egress");
+	jsonw_end(w);
+}
+
 static void write_names(struct jsonw *w, const char *key, uint32_t bits, const char *const *names,
 			const uint32_t *values, size_t n)
 {
@@ -702,7 +772,20 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 		write_open(w, &ev->open);
 		break;
 	case EVENT_FILE_SUMMARY:
-		write_summary(w, &ev->summary);
+		if (ev->net)
+			write_net_summary(w, &ev->summary);
+		else
+			write_summary(w, &ev->summary);
+		break;
+	case EVENT_NET_CONNECT:
+		if (ev->net->in_progress || ev->net->existing) {
+			jsonw_object(w, "net");
+			if (ev->net->in_progress)
+				jsonw_bool(w, "in_progress", true);
+			if (ev->net->existing)
+				jsonw_bool(w, "existing", true);
+			jsonw_end(w);
+		}
 		break;
 	case EVENT_FILE_MMAP:
 		write_mmap(w, &ev->mmap);
@@ -759,6 +842,8 @@ int encode_event(struct jsonw *w, const struct event *ev)
 		write_file(w, ev->file);
 	if (ev->who)
 		jsonw_paste(w, &ev->who->json);
+	if (ev->net)
+		write_net(w, ev->net);
 	if (ev->kind == EVENT_DB_STATEMENT)
 		write_db(w, &ev->db, tables_escape);
 	if (ev->error_code || ev->error_message) {
@@ -787,6 +872,20 @@ const char *encode_errno_name(int err, char buf[16])
 		return "EPERM";
 	case ENOENT:
 		return "ENOENT";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EHOSTUNREACH:
+		return "EHOSTUNREACH";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case EINTR:
+		return "EINTR";
 	}
 	snprintf(buf, 16, "%d", err);
 	return buf;

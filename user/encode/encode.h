@@ -62,5 +62,7 @@ void encode_open_flags(struct jsonw *w, const char *key, uint32_t flags);
 
 /* "EACCES" for 13, or the number as text. */
 const char *encode_errno_name(int err, char buf[16]);
+/* An IP address as text (enum custos_net_family): a.b.c.d, or RFC 5952's IPv6 form. */
+const char *encode_net_addr(uint8_t family, const uint8_t addr[16], char buf[48]);
 
 #endif /* CUSTOS_ENCODE_H */

@@ -24,6 +24,7 @@ enum event_kind {
 	EVENT_FILE_CHANGE,  /* truncate, chmod, chown, unlink, rename */
 	EVENT_FILE_DENIED,  /* an open refused with EACCES or EPERM */
 	EVENT_DB_STATEMENT, /* one SQL statement executed */
+	EVENT_NET_CONNECT,  /* a connect to, or an accept on, a watched endpoint */
 	EVENT_AGENT,	    /* the agent's own: start, heartbeat, gap, reload, stop */
 };
 
@@ -47,6 +48,18 @@ struct event_rule {
 	char *name;
 	char **tags;
 	size_t n_tags;
+	bool endpoint; /* a network endpoint's, not a watch rule's */
+};
+
+/* A socket's two ends: source.*, destination.*, network.* of its events. */
+struct event_net {
+	uint8_t family;	   /* enum custos_net_family */
+	uint8_t transport; /* IPPROTO_TCP, IPPROTO_UDP */
+	bool accepted;	   /* accepted on a listening socket (ingress); else a connect (egress) */
+	bool in_progress;  /* a non-blocking connect under way (EINPROGRESS) */
+	bool existing;	   /* connected before the agent started (found at start) */
+	uint16_t local_port, remote_port;
+	uint8_t local_addr[16], remote_addr[16];
 };
 
 struct event_file {
@@ -124,6 +137,7 @@ struct event {
 	const struct event_who *who;
 	const struct event_rule *rule; /* NULL: no custos.rule */
 	const struct event_file *file;
+	const struct event_net *net;		/* a socket's events: NULL for files */
 	uint64_t open_id;			/* 0: none */
 	const char *error_code, *error_message; /* error.*; message bytes */
 	size_t error_message_len;

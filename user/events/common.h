@@ -23,9 +23,11 @@ struct file_user {
 	struct custos_task task; /* who, for summaries the kernel does not attribute (flush) */
 };
 
-/* A watched file open now, as the agent knows it. */
+/* A watched file (or a socket to a watched endpoint) open now, as the agent knows it. */
 struct open_state {
 	uint64_t open_id;
+	bool socket;	      /* a socket: net holds its ends, path and file are empty */
+	struct event_net net; /* a socket's */
 	struct custos_task opener;
 	char *path;
 	const struct event_rule *rule; /* as at open time */
@@ -94,6 +96,11 @@ int events_file_shared(struct events *e, const struct custos_file_shared *rec, s
 int events_file_mmap(struct events *e, const struct custos_file_mmap *rec, size_t size);
 int events_file_change(struct events *e, const struct custos_file_change *rec, size_t size);
 void events_open_state_free(struct open_state *st);
+struct open_state *events_open_state_new(struct events *e, uint64_t open_id,
+					 const struct custos_task *opener, uint32_t rule);
+
+/* net.c: sockets to watched endpoints */
+int events_net_connect(struct events *e, const struct custos_net_connect *rec, size_t size);
 
 /* db.c: database client calls into statements */
 int events_db_call(struct events *e, const struct custos_db_call *rec, size_t size);

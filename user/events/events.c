@@ -58,35 +58,46 @@ void events_free(struct events *e)
  * reload keeps the name of the rule that matched it: every config's names
  * are kept.
  */
+static void add_rule(struct events *e, uint64_t id, const char *name, char *const *tags,
+		     size_t n_tags, bool endpoint)
+{
+	struct event_rule *rule;
+	size_t t;
+	bool ok;
+
+	if (hashmap_get(&e->rules, id))
+		return;
+	rule = calloc(1, sizeof(*rule));
+	if (!rule)
+		return;
+	rule->endpoint = endpoint;
+	rule->name = strdup(name);
+	rule->tags = calloc(n_tags ? n_tags : 1, sizeof(*rule->tags));
+	ok = rule->name && rule->tags;
+	for (t = 0; ok && t < n_tags; t++) {
+		rule->tags[t] = strdup(tags[t]);
+		ok = rule->tags[t] != NULL;
+		rule->n_tags += ok;
+	}
+	if (!ok || hashmap_put(&e->rules, id, rule, NULL))
+		events_rule_free(rule);
+}
+
 void events_set_config(struct events *e, const struct config *cfg, const struct watch_set *set)
 {
-	size_t i, t;
+	uint64_t gen = (uint64_t)set->generation << CUSTOS_RULE_INDEX_BITS;
+	size_t i;
 
 	e->cfg = cfg;
 	e->watches = set;
 	encode_set_raw_sql(cfg->databases.raw_text);
-	for (i = 0; i < cfg->n_rules; i++) {
-		uint64_t id = set->generation << CUSTOS_RULE_INDEX_BITS | i;
-		const struct config_rule *r = &cfg->rules[i];
-		struct event_rule *rule;
-		bool ok;
-
-		if (hashmap_get(&e->rules, id))
-			continue;
-		rule = calloc(1, sizeof(*rule));
-		if (!rule)
-			continue;
-		rule->name = strdup(r->name);
-		rule->tags = calloc(r->n_tags ? r->n_tags : 1, sizeof(*rule->tags));
-		ok = rule->name && rule->tags;
-		for (t = 0; ok && t < r->n_tags; t++) {
-			rule->tags[t] = strdup(r->tags[t]);
-			ok = rule->tags[t] != NULL;
-			rule->n_tags += ok;
-		}
-		if (!ok || hashmap_put(&e->rules, id, rule, NULL))
-			events_rule_free(rule);
-	}
+	for (i = 0; i < cfg->n_rules; i++)
+		add_rule(e, gen | i, cfg->rules[i].name, cfg->rules[i].tags, cfg->rules[i].n_tags,
+			 false);
+	/* Endpoints are the rules after the watch rules (config.h). */
+	for (i = 0; i < cfg->n_endpoints; i++)
+		add_rule(e, gen | (cfg->n_rules + i), cfg->endpoints[i].name,
+			 cfg->endpoints[i].tags, cfg->endpoints[i].n_tags, true);
 }
 
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)
@@ -197,6 +208,9 @@ int events_record(struct events *e, const void *data, size_t size)
 		break;
 	case CUSTOS_REC_DB_CALL:
 		ret = events_db_call(e, data, size);
+		break;
+	case CUSTOS_REC_NET_CONNECT:
+		ret = events_net_connect(e, data, size);
 		break;
 	case CUSTOS_REC_PROC_EXEC:
 		ret = on_proc_exec(e, data, size);

@@ -74,6 +74,14 @@ static void file_event_init(struct events *e, struct open_state *st, struct even
 			    enum event_kind kind, uint64_t boot_ns, const char *action,
 			    const struct custos_task *task)
 {
+	if (st->socket) {
+		events_event_init(e, ev, kind, boot_ns, "network", "connection", action, "success");
+		ev->net = &st->net;
+		ev->who = events_who(e, task);
+		ev->rule = st->rule;
+		ev->open_id = st->open_id;
+		return;
+	}
 	events_event_init(e, ev, kind, boot_ns, "file", "access", action, "success");
 	/* Names are looked up as the event is made: the table of names may have been cleared. */
 	st->file.owner = users_name(&e->users, st->file.owner_uid);
@@ -84,7 +92,7 @@ static void file_event_init(struct events *e, struct open_state *st, struct even
 	ev->open_id = st->open_id;
 }
 
-static struct open_state *open_state_new(struct events *e, uint64_t open_id,
+struct open_state *events_open_state_new(struct events *e, uint64_t open_id,
 					 const struct custos_task *opener, uint32_t rule)
 {
 	struct open_state *st = calloc(1, sizeof(*st)), *old = NULL;
@@ -113,7 +121,7 @@ int events_file_open(struct events *e, const struct custos_file_open *rec, size_
 
 	if (!record_fits(size, sizeof(*rec), rec->path.len))
 		return -EINVAL;
-	st = open_state_new(e, rec->open_id, &rec->task, rec->rule);
+	st = events_open_state_new(e, rec->open_id, &rec->task, rec->rule);
 	if (!st)
 		return -ENOMEM;
 	st->path = events_join_path(rec->data, &rec->path, &len);
@@ -143,10 +151,14 @@ static struct open_state *state_for_unseen(struct events *e, uint64_t open_id,
 					   uint64_t ino, uint32_t rule)
 {
 	const struct watch_item *it = e->watches ? watch_find(e->watches, dev, ino) : NULL;
-	struct open_state *st = open_state_new(e, open_id, opener, rule);
+	struct open_state *st = events_open_state_new(e, open_id, opener, rule);
 
 	if (!st)
 		return NULL;
+	if (st->rule->endpoint) {
+		st->socket = true; /* its connect was lost: its ends are unknown */
+		return st;
+	}
 	st->path = strdup(it ? it->path : "");
 	if (!st->path) {
 		hashmap_remove(&e->opens, open_id);
@@ -184,6 +196,8 @@ static void emit_summary(struct events *e, struct open_state *st, struct file_us
 
 	if (!quiet) {
 		file_event_init(e, st, &ev, EVENT_FILE_SUMMARY, boot_ns, action, task);
+		if (st->socket && final)
+			ev.type = "connection,end";
 		ev.summary = (struct event_summary){
 		    .since =
 			{
@@ -255,6 +269,8 @@ int events_file_shared(struct events *e, const struct custos_file_shared *rec, s
 		return -ENOMEM;
 	memset(&u->reported, 0, sizeof(u->reported));
 	u->task = rec->task;
+	if (st->socket)
+		return 0; /* its summaries name the process; a socket has no open event to repeat */
 	file_event_init(e, st, &ev, EVENT_FILE_OPEN, rec->hdr.ktime_ns, "open", &rec->task);
 	ev.open = (struct event_open){
 	    .shared = true, .has_fd = true, .fd = rec->fd, .opener = rec->opener_tgid};

@@ -26,6 +26,8 @@ static const struct hook_cap_def cap_defs[HOOK_CAP_COUNT] = {
 			     "watched files opened before the agent started"},
     [HOOK_CAP_DATABASES] = {"databases", "database clients", false,
 			    "SQL statements (the database files' accesses are still seen)"},
+    [HOOK_CAP_NETWORK] = {"network", "sockets to watched endpoints", false,
+			  "connections to watched endpoints and their bytes"},
 };
 
 #define TP(name) "tracepoint/syscalls/" name
@@ -139,6 +141,14 @@ static const struct hook_def hook_defs[] = {
     /* The database probes: the compat object has a program per function (hook_db_program). */
     {"uprobe", HOOK_CAP_DATABASES, true, NULL, ONE("uprobe__db_entry")},
     {"uretprobe", HOOK_CAP_DATABASES, true, NULL, ONE("uretprobe__db_return")},
+    /* Sockets to watched endpoints: their reads and writes count through the file hooks. */
+    {TP("sys_exit_connect"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_connect")},
+    {TP("sys_exit_accept4"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_accept4")},
+    {TP("sys_exit_accept"), HOOK_CAP_NETWORK, false, NULL, ONE("tp__syscalls__sys_exit_accept")},
+    {TP("sys_exit_sendto"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_sendto")},
+    {TP("sys_exit_recvfrom"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_recvfrom")},
+    {TP("sys_exit_sendmsg"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_sendmsg")},
+    {TP("sys_exit_recvmsg"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_recvmsg")},
 };
 
 const struct hook_cap_def *hook_cap(enum hook_cap cap)

@@ -952,6 +952,7 @@ static struct bpf_map *map_of(const struct loader *l, enum loader_map map)
 	    [LOADER_MAP_DROPS] = "drops",
 	    [LOADER_MAP_FILE_READERS] = "file_readers",
 	    [LOADER_MAP_FILE_WATCH_DIRS] = "file_watch_dirs",
+	    [LOADER_MAP_ENDPOINTS] = "endpoints",
 	};
 
 	return bpf_object__find_map_by_name(l->obj, names[map]);
@@ -968,10 +969,11 @@ uint32_t loader_map_max_entries(const struct loader *l, enum loader_map map)
 }
 
 void loader_watches_changed(struct loader *l, uint32_t file_watches, uint32_t comms, uint32_t uids,
-			    uint32_t exes)
+			    uint32_t exes, uint32_t endpoint_keys)
 {
 	struct custos_bpf_state *s = l->state;
 
+	__atomic_store_n(&s->endpoint_keys, endpoint_keys, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->file_watches, file_watches, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->exclude_comm_count, comms, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->exclude_uid_count, uids, __ATOMIC_RELAXED);

@@ -39,6 +39,7 @@ enum loader_map {
 	LOADER_MAP_DROPS,
 	LOADER_MAP_FILE_READERS,
 	LOADER_MAP_FILE_WATCH_DIRS,
+	LOADER_MAP_ENDPOINTS,
 	LOADER_MAP_COUNT,
 };
 
@@ -81,7 +82,7 @@ struct loader_report {
 	bool forced;	    /* compat because CUSTOS_BPF_OBJECT=compat asked for it */
 	struct loader_need needs[KERNEL_NEED_COUNT];
 	bool uprobe_multi;
-	struct loader_hook hooks[64];
+	struct loader_hook hooks[80];
 	size_t n_hooks;
 	struct loader_cap caps[HOOK_CAP_COUNT];
 	unsigned loads; /* attempts: 1 + capabilities dropped after the verifier refused one */
@@ -113,7 +114,7 @@ uint32_t loader_map_max_entries(const struct loader *loader, enum loader_map map
  * empty maps, and a new epoch that drops its cached directory verdicts.
  */
 void loader_watches_changed(struct loader *loader, uint32_t file_watches, uint32_t comms,
-			    uint32_t uids, uint32_t exes);
+			    uint32_t uids, uint32_t exes, uint32_t endpoint_keys);
 
 /*
  * Calls fn for each entry of the kernel's table of open watched files, and

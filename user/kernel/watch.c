@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -39,7 +40,7 @@ static int grow(void **array, size_t *cap, size_t n, size_t size)
 
 struct builder {
 	struct watch_set *set;
-	size_t items_cap, exes_cap, comms_cap, uids_cap, warnings_cap, file_dirs_cap;
+	size_t items_cap, exes_cap, comms_cap, uids_cap, warnings_cap, file_dirs_cap, endpoints_cap;
 	/* Watched directories as real paths, to find mounts below them. */
 	struct {
 		char *path;
@@ -413,6 +414,43 @@ static void sort_unique(struct watch_set *set)
 	set->n_items = o;
 }
 
+/* The trie's keys of endpoint i of cfg: one per resolved prefix and port (port 0: all). */
+static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
+{
+	const struct config_endpoint *ep = &cfg->endpoints[i];
+	struct watch_set *set = b->set;
+	bool every_port = ep->port_lo <= 1 && ep->port_hi == 65535;
+	size_t ports = every_port ? 1 : (size_t)ep->port_hi - ep->port_lo + 1, p, k;
+	int ret;
+
+	if (set->n_endpoints + ports * ep->n_prefixes > CUSTOS_ENDPOINT_KEYS_MAX)
+		return warn(b,
+			    "endpoint \"%s\": more than %d addresses and ports in all endpoints: "
+			    "not watched",
+			    ep->name, CUSTOS_ENDPOINT_KEYS_MAX);
+	for (k = 0; k < ep->n_prefixes; k++) {
+		const struct config_prefix *pf = &ep->prefixes[k];
+
+		for (p = 0; p < ports; p++) {
+			struct watch_endpoint *w;
+
+			ret = grow((void **)&set->endpoints, &b->endpoints_cap, set->n_endpoints,
+				   sizeof(*set->endpoints));
+			if (ret)
+				return ret;
+			w = &set->endpoints[set->n_endpoints++];
+			memset(w, 0, sizeof(*w));
+			w->rule = cfg->n_rules + i;
+			w->key.prefixlen = CUSTOS_ENDPOINT_KEY_FIXED_BITS + pf->bits;
+			w->key.transport = ep->transport;
+			w->key.family = pf->family == AF_INET ? CUSTOS_NET_IPV4 : CUSTOS_NET_IPV6;
+			w->key.port = every_port ? 0 : ep->port_lo + p;
+			memcpy(w->key.addr, pf->addr, 16);
+		}
+	}
+	return 0;
+}
+
 int watch_resolve(const struct config *cfg, struct watch_set *out)
 {
 	struct builder b = {.set = out};
@@ -435,6 +473,8 @@ int watch_resolve(const struct config *cfg, struct watch_set *out)
 		if (ret == 0)
 			ret = add_exclusions(&b, &rule->exclude, 1ULL << i);
 	}
+	for (i = 0; i < cfg->n_endpoints && ret == 0; i++)
+		ret = add_endpoint(&b, cfg, i);
 	if (ret == 0)
 		ret = add_exclusions(&b, &cfg->exclude, ALL_RULES);
 	if (ret == 0)
@@ -478,6 +518,7 @@ void watch_set_free(struct watch_set *set)
 	free(set->file_dirs);
 	free(set->comms);
 	free(set->uids);
+	free(set->endpoints);
 	free(set->warnings);
 	memset(set, 0, sizeof(*set));
 }
@@ -694,11 +735,42 @@ static int apply_file_dirs(const struct watch_maps *maps, const struct watch_set
 	return 0;
 }
 
+static bool has_endpoint_key(const struct watch_set *set, const struct custos_endpoint_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < set->n_endpoints; i++)
+		if (!memcmp(&set->endpoints[i].key, key, sizeof(*key)))
+			return true;
+	return false;
+}
+
+static int apply_endpoints(const struct watch_maps *maps, const struct watch_set *next,
+			   const struct watch_set *prev)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < next->n_endpoints; i++) {
+		struct custos_endpoint_value value = {
+		    .rule = next->generation << CUSTOS_RULE_INDEX_BITS | next->endpoints[i].rule,
+		};
+
+		if ((ret = map_put(maps->endpoints, &next->endpoints[i].key, &value)))
+			return ret;
+	}
+	for (i = 0; prev && i < prev->n_endpoints; i++)
+		if (!has_endpoint_key(next, &prev->endpoints[i].key))
+			map_del(maps->endpoints, &prev->endpoints[i].key);
+	return 0;
+}
+
 int watch_apply(const struct watch_maps *maps, const struct watch_set *next,
 		const struct watch_set *prev)
 {
 	int ret = apply_exclusions(maps, next, prev);
 
+	ret = ret ?: apply_endpoints(maps, next, prev);
 	ret = ret ?: apply_file_dirs(maps, next, prev);
 	return ret ?: apply_inodes(maps, next, prev);
 }

@@ -46,6 +46,12 @@ struct watch_uid_mask {
 	uint64_t mask;
 };
 
+/* One key of the kernel's endpoints trie (struct custos_endpoint_key) and its endpoint. */
+struct watch_endpoint {
+	struct custos_endpoint_key key;
+	uint32_t rule; /* n_rules + the endpoint's index in the config */
+};
+
 struct watch_set {
 	struct watch_item *items; /* sorted by (dev, ino) */
 	size_t n_items;
@@ -57,6 +63,8 @@ struct watch_set {
 	size_t n_comms;
 	struct watch_uid_mask *uids;
 	size_t n_uids;
+	struct watch_endpoint *endpoints; /* a key per port of a range; port 0: every port */
+	size_t n_endpoints;
 	char **warnings; /* paths that match nothing, and the like */
 	size_t n_warnings;
 	uint32_t generation; /* of the config; the kernel gets rule ids, see CUSTOS_RULE_INDEX */
@@ -64,7 +72,7 @@ struct watch_set {
 
 /* Map fds the set is written to. */
 struct watch_maps {
-	int inodes, devs, comms, uids, exes, file_dirs;
+	int inodes, devs, comms, uids, exes, file_dirs, endpoints;
 };
 
 uint32_t watch_kernel_dev(dev_t dev);

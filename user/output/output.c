@@ -144,6 +144,9 @@ static void human_count(const struct event *ev, char num[32])
 	snprintf(num, 32, "-");
 	if (ev->kind == EVENT_FILE_SUMMARY)
 		snprintf(num, 32, "%llu", (unsigned long long)ev->summary.since.bytes_read);
+	if (ev->kind == EVENT_FILE_SUMMARY && ev->net) /* received, and sent */
+		snprintf(num, 32, "%llu/%llu", (unsigned long long)ev->summary.since.bytes_read,
+			 (unsigned long long)ev->summary.since.bytes_written);
 	else if (ev->kind == EVENT_DB_STATEMENT && ev->db.rows >= 0)
 		snprintf(num, 32, "%lld", (long long)ev->db.rows);
 	if (ev->outcome && !strcmp(ev->outcome, "failure"))
@@ -173,6 +176,18 @@ void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 			     strnlen(who->task.comm, sizeof(who->task.comm)))
 		: put_safe(buf, cap, o, NULL);
 	o += snprintf(buf + o, cap - o, " %s %s ", ev->action ? ev->action : "-", num);
+	if (ev->net) { /* the peer: "10.1.2.3:5432", "[::1]:5432" */
+		char ip[48];
+
+		if (ev->net->family)
+			snprintf(buf + o, cap - o,
+				 ev->net->family == CUSTOS_NET_IPV6 ? "[%s]:%u" : "%s:%u",
+				 encode_net_addr(ev->net->family, ev->net->remote_addr, ip),
+				 ev->net->remote_port);
+		else
+			put_safe(buf, cap, o, NULL);
+		return;
+	}
 	if (ev->kind != EVENT_DB_STATEMENT) {
 		if (ev->file && ev->file->path_len)
 			put_safe_n(buf, cap, o, ev->file->path, ev->file->path_len);

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sockets to watched endpoints. A connect to an endpoint, or an accept on a
+ * listening socket bound to one, makes the socket's struct file a tracked
+ * open object like a watched file: the read and write hooks count its
+ * bytes, the send and receive hooks below too, and every way a file is let
+ * go (close, exit, exec, dup over it) summarizes it. Why sys_exit: the
+ * result of the connect, and the accepted fd, exist only then. Unwatched
+ * sockets cost one lookup in the endpoints trie at connect and accept, and
+ * nothing at all while no endpoint is configured.
+ */
+#include "net.bpf.h"
+
+/* The destination a connect named, from the caller's struct sockaddr; false if not IP. */
+static __always_inline bool net__sockaddr(__u64 uaddr, __u64 len, struct net_ends *ends)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (len < sizeof(struct sockaddr_in) ||
+	    bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), (void *)uaddr))
+		return false;
+	if (sa.sin6_family == AF_INET6 &&
+	    (len < sizeof(sa) || bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr)))
+		return false;
+	ends->remote_port = bpf_ntohs(sa.sin6_port);
+	if (sa.sin6_family == AF_INET) {
+		__builtin_memcpy(ends->remote_addr, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+		ends->family = CUSTOS_NET_IPV4;
+		return true;
+	}
+	if (sa.sin6_family != AF_INET6)
+		return false;
+	ends->family = net__set_v6(ends->remote_addr, (const __u8 *)&sa.sin6_addr);
+	return true;
+}
+
+/* connect(fd, addr, len): to a watched endpoint, whatever came of it. */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
+{
+	struct task_struct *task = current_task();
+	struct net_ends ends = {}, named = {};
+	struct custos_endpoint_value *ep;
+	struct pt_regs *regs;
+	struct sock *sk;
+	__u64 file_addr;
+	__s64 fd;
+
+	/* A connect already under way, or made: asked again (polled), it is no new connection. */
+	if (!STATE(endpoint_keys) || ctx->ret == -EALREADY || ctx->ret == -EISCONN ||
+	    task__is_agent(task))
+		return 0;
+	regs = syscall__regs(ctx->nr);
+	if (!regs)
+		return 0;
+	fd = syscall_arg1(regs);
+	if (!net__sockaddr(syscall_arg2(regs), syscall_arg3(regs), &named))
+		return 0;
+	file_addr = task__fd_file(task, fd);
+	if (!file_addr)
+		return 0;
+	sk = net__sock(kptr(struct file, file_addr));
+	if (!sk)
+		return 0;
+	net__ends(sk, &ends);
+	ep = net__endpoint(ends.transport, named.family, named.remote_addr, named.remote_port);
+	if (!ep || exclude__task(task, ep->rule))
+		return 0;
+	/* The peer as the caller named it: a failed connect leaves the socket without one. */
+	ends.family = named.family;
+	ends.remote_port = named.remote_port;
+	__builtin_memcpy(ends.remote_addr, named.remote_addr, 16);
+	net__record(task, file_addr, fd, ctx->ret < 0 ? -ctx->ret : 0, false, false, ep->rule,
+		    &ends);
+	return 0;
+}
+
+/* accept and accept4: the new fd's socket, if its local end is a watched endpoint. */
+static __always_inline int net__accepted(long ret)
+{
+	struct task_struct *task = current_task();
+	struct custos_endpoint_value *ep;
+	struct net_ends ends = {};
+	struct sock *sk;
+	__u64 file_addr;
+
+	if (ret < 0 || !STATE(endpoint_keys) || task__is_agent(task))
+		return 0;
+	file_addr = task__fd_file(task, ret);
+	if (!file_addr)
+		return 0;
+	sk = net__sock(kptr(struct file, file_addr));
+	if (!sk)
+		return 0;
+	net__ends(sk, &ends);
+	if (!ends.family)
+		return 0;
+	ep = net__endpoint(ends.transport, ends.family, ends.local_addr, ends.local_port);
+	if (!ep || exclude__task(task, ep->rule))
+		return 0;
+	net__record(task, file_addr, ret, 0, true, false, ep->rule, &ends);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp__syscalls__sys_exit_accept4(struct syscall_trace_exit *ctx)
+{
+	return net__accepted(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp__syscalls__sys_exit_accept(struct syscall_trace_exit *ctx)
+{
+	return net__accepted(ctx->ret);
+}
+
+/*
+ * The send and receive families: the fd is the first argument, the return
+ * the bytes. A receive with MSG_PEEK leaves the data in the socket: not
+ * counted (the read that takes it is).
+ */
+static __always_inline int net__count(struct syscall_trace_exit *ctx, bool send, int flags_arg)
+{
+	struct pt_regs *regs;
+	__u64 flags = 0;
+
+	if (ctx->ret <= 0 || !file_io__tracking())
+		return 0;
+	regs = syscall__regs(ctx->nr);
+	if (!regs)
+		return 0;
+	if (flags_arg == 4)
+		flags = syscall_arg4(regs);
+	else if (flags_arg == 3)
+		flags = syscall_arg3(regs);
+	if (!send && (flags & MSG_PEEK))
+		return 0;
+	return file_io__count(ctx->ret, syscall_arg1(regs), send);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int tp__syscalls__sys_exit_sendto(struct syscall_trace_exit *ctx)
+{
+	return net__count(ctx, true, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int tp__syscalls__sys_exit_recvfrom(struct syscall_trace_exit *ctx)
+{
+	return net__count(ctx, false, 4);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int tp__syscalls__sys_exit_sendmsg(struct syscall_trace_exit *ctx)
+{
+	return net__count(ctx, true, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int tp__syscalls__sys_exit_recvmsg(struct syscall_trace_exit *ctx)
+{
+	return net__count(ctx, false, 3);
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Sockets to watched endpoints: matching a socket's ends, and tracking and reporting it. */
+#ifndef CUSTOS_NET_BPF_H
+#define CUSTOS_NET_BPF_H
+
+#include "common.bpf.h"
+#include <bpf/bpf_endian.h>
+#include "maps.bpf.h"
+#include "open_file.bpf.h"
+#include "record.bpf.h"
+#include "task.bpf.h"
+#include "watch.bpf.h"
+
+#define AF_INET	    2
+#define AF_INET6    10
+#define EINPROGRESS 115
+#define EALREADY    114
+#define EISCONN	    106
+#define S_IFSOCK    0140000
+#define MSG_PEEK    2
+
+/* A socket's addresses, as the record carries them. */
+struct net_ends {
+	__u8 family; /* enum custos_net_family, 0: not an IP socket */
+	__u8 transport;
+	__u16 local_port, remote_port;
+	__u8 local_addr[16], remote_addr[16];
+};
+
+/* Is the 16-byte IPv6 address an IPv4-mapped one (::ffff:a.b.c.d)? */
+static __always_inline bool net__v4_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
+}
+
+/* An IPv6 address into addr and its family: an IPv4-mapped one becomes IPv4. */
+static __always_inline __u8 net__set_v6(__u8 *addr, const __u8 *v6)
+{
+	if (net__v4_mapped(v6)) {
+		__builtin_memcpy(addr, v6 + 12, 4);
+		return CUSTOS_NET_IPV4;
+	}
+	__builtin_memcpy(addr, v6, 16);
+	return CUSTOS_NET_IPV6;
+}
+
+/* The endpoint rule of (transport, family, addr, port): by its port first, then any port. */
+static __always_inline struct custos_endpoint_value *net__endpoint(__u8 transport, __u8 family,
+								   const __u8 *addr, __u16 port)
+{
+	struct custos_endpoint_key key = {
+	    .prefixlen = CUSTOS_ENDPOINT_KEY_FIXED_BITS + (family == CUSTOS_NET_IPV4 ? 32 : 128),
+	    .transport = transport,
+	    .family = family,
+	    .port = port,
+	};
+	struct custos_endpoint_value *v;
+
+	__builtin_memcpy(key.addr, addr, 16);
+	v = bpf_map_lookup_elem(&endpoints, &key);
+	if (v || !port)
+		return v;
+	key.port = 0;
+	return bpf_map_lookup_elem(&endpoints, &key);
+}
+
+/* The struct sock behind a socket's file, or NULL if the file is no socket. */
+static __always_inline struct sock *net__sock(struct file *file)
+{
+	struct socket *sock;
+
+	if ((KR(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = kptr(struct socket, (__u64)KR(file, private_data));
+	return KR(sock, sk);
+}
+
+/* The socket's own addresses (local, and the peer's once it has one). */
+static __always_inline void net__ends(struct sock *sk, struct net_ends *ends)
+{
+	__u16 family = KR(sk, __sk_common.skc_family);
+	__u8 v6[16];
+
+	ends->transport = KR(sk, sk_protocol);
+	ends->local_port = KR(sk, __sk_common.skc_num);
+	ends->remote_port = bpf_ntohs(KR(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		__u32 local = KR(sk, __sk_common.skc_rcv_saddr),
+		      remote = KR(sk, __sk_common.skc_daddr);
+
+		ends->family = CUSTOS_NET_IPV4;
+		__builtin_memcpy(ends->local_addr, &local, 4);
+		__builtin_memcpy(ends->remote_addr, &remote, 4);
+	} else if (family == AF_INET6) {
+		bpf_probe_read_kernel(v6, sizeof(v6), &sk->__sk_common.skc_v6_rcv_saddr);
+		ends->family = net__set_v6(ends->local_addr, v6);
+		bpf_probe_read_kernel(v6, sizeof(v6), &sk->__sk_common.skc_v6_daddr);
+		net__set_v6(ends->remote_addr, v6);
+	}
+}
+
+/* Tracks the socket if it was connected or accepted (error 0 or EINPROGRESS), and reports it. */
+static __always_inline void net__record(struct task_struct *task, __u64 file_addr, __s32 fd,
+					__s32 error, bool accepted, bool existing, __u32 rule,
+					const struct net_ends *ends)
+{
+	struct inode *inode = KR(kptr(struct file, file_addr), f_inode);
+	__u32 dev = KR(inode, i_sb, s_dev);
+	struct custos_net_connect *rec;
+	__u64 open_id = 0;
+
+	if (!error || error == EINPROGRESS)
+		open_id = open_file__track(task, file_addr, inode, dev, rule);
+	rec = record__reserve(CUSTOS_REC_NET_CONNECT, sizeof(*rec));
+	if (!rec)
+		return;
+	task__fill(&rec->task, task);
+	rec->open_id = open_id;
+	rec->ino = KR(inode, i_ino);
+	rec->dev = dev;
+	rec->rule = rule;
+	rec->fd = fd;
+	rec->error = error;
+	rec->family = ends->family;
+	rec->transport = ends->transport;
+	rec->accepted = accepted;
+	rec->existing = existing;
+	rec->local_port = ends->local_port;
+	rec->remote_port = ends->remote_port;
+	__builtin_memcpy(rec->local_addr, ends->local_addr, 16);
+	__builtin_memcpy(rec->remote_addr, ends->remote_addr, 16);
+	record__submit(rec);
+}
+
+/*
+ * A socket open before the agent started (the task_file iterator): watched
+ * if its peer is an endpoint (it was connected there) or else its local end
+ * is (it was accepted there). A listening socket is no connection; a socket
+ * another task was seen with first is that task's.
+ */
+static __always_inline void net__existing(struct task_struct *task, struct file *file, __s32 fd)
+{
+	struct custos_endpoint_value *ep;
+	struct net_ends ends = {};
+	bool accepted = false;
+	struct sock *sk;
+
+	if (!STATE(endpoint_keys))
+		return;
+	sk = net__sock(file);
+	if (!sk || KR(sk, __sk_common.skc_state) == TCP_LISTEN)
+		return;
+	net__ends(sk, &ends);
+	if (!ends.family || !ends.remote_port)
+		return;
+	ep = net__endpoint(ends.transport, ends.family, ends.remote_addr, ends.remote_port);
+	if (!ep) {
+		ep = net__endpoint(ends.transport, ends.family, ends.local_addr, ends.local_port);
+		accepted = true;
+	}
+	if (!ep || exclude__task(task, ep->rule) ||
+	    bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
+		return;
+	net__record(task, (__u64)file, fd, 0, accepted, true, ep->rule, &ends);
+}
+
+#endif /* CUSTOS_NET_BPF_H */

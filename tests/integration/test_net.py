@@ -1,0 +1,277 @@
+"""Sockets to watched endpoints: connects and accepts, their bytes, their ends."""
+
+import socket
+import threading
+
+from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
+
+CLIENT = r"""
+import os, socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+kind = socket.SOCK_DGRAM if sys.argv[3] == "udp" else socket.SOCK_STREAM
+s = socket.socket(family, kind)
+if sys.argv[4] == "nonblock":
+    s.setblocking(False)
+    try:
+        s.connect((sys.argv[1], int(sys.argv[2])))
+    except BlockingIOError:
+        pass
+    import select
+    select.select([], [s], [], 5)
+    s.setblocking(True)
+else:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+print(s.getsockname()[1], flush=True)
+s.send(b"a" * 600)
+s.send(b"b" * 400)
+os.write(s.fileno(), b"c" * 24)
+if kind == socket.SOCK_STREAM:
+    s.recv(100, socket.MSG_PEEK)
+    got = 0
+    while got < 500:
+        got += len(s.recv(500 - got))
+s.close()
+"""
+
+REFUSED = r"""
+import socket, sys
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except ConnectionRefusedError:
+    print("refused")
+"""
+
+
+class Server:
+    """A TCP (or UDP) server in this process: reads 1024 bytes, answers 500."""
+
+    def __init__(self, host="127.0.0.1", kind=socket.SOCK_STREAM):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, kind)
+        self.sock.bind((host, 0))
+        self.port = self.sock.getsockname()[1]
+        self.kind = kind
+        self.received = 0
+        if kind == socket.SOCK_STREAM:
+            self.sock.listen(8)
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def serve(self):
+        if self.kind == socket.SOCK_DGRAM:
+            while self.received < 1024:
+                self.received += len(self.sock.recv(4096))
+            return
+        conn, _ = self.sock.accept()
+        while self.received < 1024:
+            self.received += len(conn.recv(4096))
+        conn.sendall(b"r" * 500)
+        conn.close()
+
+    def close(self):
+        self.thread.join(10)
+        self.sock.close()
+
+
+def endpoint(name, address, port=None, **extra):
+    e = {"name": name, "tags": ["customer-data"], "address": address}
+    if port is not None:
+        e["port"] = port
+    e.update(extra)
+    return e
+
+
+def config(t, *endpoints):
+    return {"watch": [{"name": "crm", "paths": [t.mkdir("crm")]}], "endpoints": list(endpoints),
+            "heartbeat_interval": 0}
+
+
+def net_events(evs, pid=None, action=None):
+    return [e for e in evs if get(e, "event.category", None) == "network"
+            and (pid is None or get(e, "process.pid", None) == pid)
+            and (action is None or get(e, "event.action", None) == action)]
+
+
+def check_summary_bytes(evs, open_id, sent, received, send_calls=None):
+    s = [e for e in evs if get(e, "custos.open_id", None) == open_id
+         and get(e, "event.action", None) == "close"]
+    expect(s and get(s[-1], "custos.close.final"), "a final summary of open_id %d" % open_id, evs)
+    expect_eq(sum(get(e, "custos.io.bytes_sent") for e in s), sent, "bytes sent", s)
+    expect_eq(sum(get(e, "custos.io.bytes_received") for e in s), received, "bytes received", s)
+    if send_calls is not None:
+        expect_eq(sum(get(e, "custos.io.send_calls") for e in s), send_calls, "send calls", s)
+    expect_field(s[-1], "event.type", ["connection", "end"])
+    return s
+
+
+def test_net_connect_and_accept(t):
+    """A client connects to a watched endpoint, sends 1024 bytes (two send()s
+    and a write()), peeks and receives 500: one connect event with both ends,
+    and a final summary with exactly those bytes (the peek not counted). The
+    server's accept of it is an event too, the ends the other way round."""
+    srv = Server().start()
+    a = t.start_agent(config(t, endpoint("crm-api", "127.0.0.1", srv.port)))
+    r = py(CLIENT, "127.0.0.1", str(srv.port), "tcp", "block")
+    srv.close()
+    evs = a.stop()
+    client_port = int(r.out.decode().split()[0])
+
+    c = one(net_events(evs, pid=r.pid, action="connect"), "the client's connect event", evs)
+    expect_field(c, "event.outcome", "success")
+    expect_field(c, "event.type", ["connection", "start"])
+    expect_field(c, "custos.rule", "crm-api")
+    expect_field(c, "custos.tags", ["customer-data"])
+    expect_field(c, "source.ip", "127.0.0.1")
+    expect_field(c, "source.port", client_port)
+    expect_field(c, "destination.ip", "127.0.0.1")
+    expect_field(c, "destination.port", srv.port)
+    expect_field(c, "network.transport", "tcp")
+    expect_field(c, "network.type", "ipv4")
+    expect_field(c, "network.direction", "egress")
+    expect_field(c, "process.name", "python3")
+    expect(not has(c, "file"), "a connect event has no file.*", c)
+    check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500, send_calls=3)
+
+    acc = one(net_events(evs, action="accept"), "the server's accept event", evs)
+    expect_field(acc, "source.port", client_port)
+    expect_field(acc, "destination.port", srv.port)
+    expect_field(acc, "network.direction", "ingress")
+    check_summary_bytes(evs, get(acc, "custos.open_id"), 500, 1024)
+
+
+def test_net_unwatched_and_refused(t):
+    """A connect to a port no endpoint names is not reported; a refused
+    connect to a watched one is, as a failure, and tracks nothing."""
+    other = Server().start()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    a = t.start_agent(config(t, endpoint("dead", "127.0.0.1", dead_port)))
+    r_other = py(CLIENT, "127.0.0.1", str(other.port), "tcp", "block")
+    r_dead = py(REFUSED, str(dead_port))
+    other.close()
+    evs = a.stop()
+
+    expect_eq(net_events(evs, pid=r_other.pid), [], "events of a connect to an unwatched port")
+    expect_eq(r_dead.out.decode().strip(), "refused", "the refused client's output", r_dead)
+    e = one(net_events(evs, pid=r_dead.pid), "the refused connect's event", evs)
+    expect_field(e, "event.action", "connect")
+    expect_field(e, "event.outcome", "failure")
+    expect_field(e, "error.code", "ECONNREFUSED")
+    expect_field(e, "destination.port", dead_port)
+    expect(not has(e, "custos.open_id"), "a refused connect is not tracked", e)
+
+
+def test_net_prefixes_ranges_ipv6_udp_nonblocking(t):
+    """An IPv6 endpoint with a port range, a CIDR prefix (127.0.0.0/8 reached
+    at 127.0.0.2), a UDP endpoint, and a non-blocking connect (reported as
+    under way, its bytes counted all the same)."""
+    v6 = Server("::1").start()
+    lo = Server("0.0.0.0").start()
+    udp = Server("127.0.0.1", socket.SOCK_DGRAM).start()
+    nb = Server().start()
+    a = t.start_agent(config(t,
+                             endpoint("v6", "::1", "%d-%d" % (v6.port - 1, v6.port)),
+                             endpoint("lo-net", "127.0.0.0/8", lo.port),
+                             endpoint("udp", "127.0.0.1", udp.port, protocol="udp"),
+                             endpoint("nb", "127.0.0.1", nb.port)))
+    r6 = py(CLIENT, "::1", str(v6.port), "tcp", "block")
+    rlo = py(CLIENT, "127.0.0.2", str(lo.port), "tcp", "block")
+    rudp = py(CLIENT, "127.0.0.1", str(udp.port), "udp", "block")
+    rnb = py(CLIENT, "127.0.0.1", str(nb.port), "tcp", "nonblock")
+    for s in (v6, lo, udp, nb):
+        s.close()
+    evs = a.stop()
+
+    c6 = one(net_events(evs, pid=r6.pid, action="connect"), "IPv6 connect", evs)
+    expect_field(c6, "custos.rule", "v6")
+    expect_field(c6, "destination.ip", "::1")
+    expect_field(c6, "network.type", "ipv6")
+    check_summary_bytes(evs, get(c6, "custos.open_id"), 1024, 500)
+
+    clo = one(net_events(evs, pid=rlo.pid, action="connect"), "connect to 127.0.0.2", evs)
+    expect_field(clo, "custos.rule", "lo-net")
+    expect_field(clo, "destination.ip", "127.0.0.2")
+
+    cu = one(net_events(evs, pid=rudp.pid, action="connect"), "UDP connect", evs)
+    expect_field(cu, "network.transport", "udp")
+    check_summary_bytes(evs, get(cu, "custos.open_id"), 1024, 0)
+
+    cn = one(net_events(evs, pid=rnb.pid, action="connect"), "non-blocking connect", evs)
+    expect_field(cn, "event.outcome", "unknown")
+    expect_field(cn, "custos.net.in_progress", True)
+    check_summary_bytes(evs, get(cn, "custos.open_id"), 1024, 500)
+
+
+def test_net_sighup_adds_and_removes_endpoints(t):
+    """SIGHUP with a config that replaces an endpoint: connects to the new
+    one are watched from then on, under its name (its host name "localhost"
+    resolved at the reload); connects to the removed one, and to the new
+    one before the reload, are silent."""
+    old, new = Server().start(), Server().start()
+    watch = {"name": "crm", "paths": [t.mkdir("crm")]}
+    path = t.config_file({"watch": [watch], "endpoints": [endpoint("old", "127.0.0.1", old.port)]})
+    a = t.start_agent(path)
+    r_new_before = py(CLIENT, "127.0.0.1", str(new.port), "tcp", "block")
+    new.close()
+    new2 = Server().start()
+    t.config_file({"watch": [watch], "endpoints": [endpoint("new", "localhost", new2.port)]},
+                  name=path.rsplit("/", 1)[1])
+    a.hup()
+    r_old = py(CLIENT, "127.0.0.1", str(old.port), "tcp", "block")
+    r_new = py(CLIENT, "127.0.0.1", str(new2.port), "tcp", "block")
+    old.close()
+    new2.close()
+    evs = a.stop()
+
+    expect_eq(net_events(evs, pid=r_new_before.pid), [], "a connect before its endpoint was added")
+    expect_eq(net_events(evs, pid=r_old.pid), [], "a connect to the endpoint removed")
+    c = one(net_events(evs, pid=r_new.pid, action="connect"), "the connect to the new endpoint", evs)
+    expect_field(c, "custos.rule", "new")
+    expect_field(c, "custos.tags", ["customer-data"])
+    check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500)
+
+
+EXISTING = r"""
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(s.getsockname()[1], flush=True)
+sys.stdin.readline()  # the agent has started
+s.send(b"x" * 1024)
+got = 0
+while got < 500:
+    got += len(s.recv(500 - got))
+s.close()
+"""
+
+
+def test_net_connected_before_start(t):
+    """A socket connected to an endpoint before the agent started is found at
+    start (custos.net.existing), on both ends, and counted from then on."""
+    import subprocess
+    srv = Server().start()
+    p = subprocess.Popen([PY, "-c", EXISTING, str(srv.port)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    client_port = int(p.stdout.readline())
+    a = t.start_agent(config(t, endpoint("api", "127.0.0.1", srv.port)))
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    expect_eq(p.wait(30), 0, "the client's exit status")
+    srv.close()
+    evs = a.stop()
+
+    c = one(net_events(evs, pid=p.pid, action="connect"), "the client's connect, found at start", evs)
+    expect_field(c, "custos.net.existing", True)
+    expect_field(c, "source.port", client_port)
+    expect_field(c, "destination.port", srv.port)
+    expect_field(c, "network.direction", "egress")
+    check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500)
+    acc = one(net_events(evs, action="accept"), "the server's end, found at start", evs)
+    expect_field(acc, "custos.net.existing", True)
+    expect_field(acc, "source.port", client_port)
+    check_summary_bytes(evs, get(acc, "custos.open_id"), 500, 1024)

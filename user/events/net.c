@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sockets to watched endpoints: their connects and accepts. Their bytes
+ * come in summaries, as a file's do (file.c), from the open state made here.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "common.h"
+
+static void net_from_record(struct event_net *net, const struct custos_net_connect *rec)
+{
+	memset(net, 0, sizeof(*net));
+	net->family = rec->family;
+	net->transport = rec->transport;
+	net->accepted = rec->accepted;
+	net->in_progress = rec->error == EINPROGRESS;
+	net->existing = rec->existing;
+	net->local_port = rec->local_port;
+	net->remote_port = rec->remote_port;
+	memcpy(net->local_addr, rec->local_addr, sizeof(net->local_addr));
+	memcpy(net->remote_addr, rec->remote_addr, sizeof(net->remote_addr));
+}
+
+int events_net_connect(struct events *e, const struct custos_net_connect *rec, size_t size)
+{
+	bool failed = rec->error && rec->error != EINPROGRESS;
+	struct open_state *st = NULL;
+	struct event_net net;
+	char code[16];
+	struct event ev;
+
+	if (size < sizeof(*rec) ||
+	    (rec->family != CUSTOS_NET_IPV4 && rec->family != CUSTOS_NET_IPV6) || rec->error < 0 ||
+	    (rec->open_id && failed))
+		return -EINVAL;
+	net_from_record(&net, rec);
+	if (rec->open_id) {
+		st = events_open_state_new(e, rec->open_id, &rec->task, rec->rule);
+		if (!st)
+			return -ENOMEM;
+		st->socket = true;
+		st->net = net;
+	}
+	events_event_init(e, &ev, EVENT_NET_CONNECT, rec->hdr.ktime_ns, "network",
+			  "connection,start", rec->accepted ? "accept" : "connect",
+			  failed	    ? "failure"
+			  : net.in_progress ? "unknown"
+					    : "success");
+	ev.net = &net;
+	ev.who = events_who(e, &rec->task);
+	ev.rule = events_rule(e, rec->rule);
+	ev.open_id = rec->open_id;
+	if (failed) {
+		ev.error_code = encode_errno_name(rec->error, code);
+		ev.error_message = strerror(rec->error);
+		ev.error_message_len = strlen(ev.error_message);
+	}
+	events_emit(e, &ev);
+	return 0;
+}
