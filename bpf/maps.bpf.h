@@ -91,6 +91,14 @@ struct {
 	__type(value, struct custos_endpoint_value);
 } endpoints SEC(".maps");
 
+/* Watched unix sockets: their socket file's identity -> rule. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CUSTOS_RULES_MAX);
+	__type(key, struct custos_inode_key);
+	__type(value, struct custos_endpoint_value);
+} unix_endpoints SEC(".maps");
+
 /* Other processes' use of a watched open file (inherited, passed): their own counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -11,6 +11,7 @@
 #include "task.bpf.h"
 #include "watch.bpf.h"
 
+#define AF_UNIX	    1
 #define AF_INET	    2
 #define AF_INET6    10
 #define EINPROGRESS 115
@@ -75,6 +76,36 @@ static __always_inline struct sock *net__sock(struct file *file)
 		return NULL;
 	sock = kptr(struct socket, (__u64)KR(file, private_data));
 	return KR(sock, sk);
+}
+
+/*
+ * The unix socket endpoint sk is bound to (an accepted socket carries its
+ * listener's path), by its socket file's identity.
+ */
+static __always_inline struct custos_endpoint_value *net__unix_endpoint(struct sock *sk)
+{
+	struct custos_inode_key key = {};
+	struct dentry *dentry;
+
+	if (!sk)
+		return NULL;
+	dentry = KR(kptr(struct unix_sock, (__u64)sk), path.dentry);
+	if (!dentry)
+		return NULL;
+	key.ino = KR(dentry, d_inode, i_ino);
+	key.dev = KR(dentry, d_sb, s_dev);
+	return bpf_map_lookup_elem(&unix_endpoints, &key);
+}
+
+/* The peer of a connected unix socket. */
+static __always_inline struct sock *net__unix_peer(struct sock *sk)
+{
+	return KR(kptr(struct unix_sock, (__u64)sk), peer);
+}
+
+static __always_inline bool net__is_unix(struct sock *sk)
+{
+	return KR(sk, __sk_common.skc_family) == AF_UNIX;
 }
 
 /* The socket's own addresses (local, and the peer's once it has one). */
@@ -152,6 +183,21 @@ static __always_inline void net__existing(struct task_struct *task, struct file 
 	sk = net__sock(file);
 	if (!sk || KR(sk, __sk_common.skc_state) == TCP_LISTEN)
 		return;
+	if (net__is_unix(sk)) {
+		/* Accepted: bound to the endpoint's path as its listener is; connected: its peer.
+		 */
+		ends.family = CUSTOS_NET_UNIX;
+		accepted = true;
+		ep = net__unix_endpoint(sk);
+		if (!ep) {
+			accepted = false;
+			ep = net__unix_endpoint(net__unix_peer(sk));
+		}
+		if (ep && !exclude__task(task, ep->rule) &&
+		    !bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
+			net__record(task, (__u64)file, fd, 0, accepted, true, ep->rule, &ends);
+		return;
+	}
 	net__ends(sk, &ends);
 	if (!ends.family || !ends.remote_port)
 		return;

@@ -53,6 +53,7 @@ TESTS=(
 	test_net.test_net_connect_and_accept
 	test_net.test_net_prefixes_ranges_ipv6_udp_nonblocking
 	test_net.test_net_connected_before_start
+	test_net.test_net_unix_sockets
 	test_config.test_sighup_reload
 )
 

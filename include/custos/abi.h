@@ -423,6 +423,7 @@ struct custos_net_connect {
 };
 
 enum custos_net_family {
+	CUSTOS_NET_UNIX = 1, /* a unix socket: no addresses; the endpoint names its path */
 	CUSTOS_NET_IPV4 = 4,
 	CUSTOS_NET_IPV6 = 6,
 };

@@ -1,8 +1,10 @@
 """Sockets to watched endpoints: connects and accepts, their bytes, their ends."""
 
+import os
 import socket
 import threading
 
+import dbservers
 from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
 
 CLIENT = r"""
@@ -275,3 +277,81 @@ def test_net_connected_before_start(t):
     expect_field(acc, "custos.net.existing", True)
     expect_field(acc, "source.port", client_port)
     check_summary_bytes(evs, get(acc, "custos.open_id"), 500, 1024)
+
+
+UNIX_CLIENT = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.send(b"u" * 1024)
+got = 0
+while got < 500:
+    got += len(s.recv(500 - got))
+s.close()
+"""
+
+
+class UnixServer(Server):
+    """The same server on a unix socket at path."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.kind = socket.SOCK_STREAM
+        self.received = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+
+def test_net_unix_sockets(t):
+    """A unix socket endpoint is matched by its socket file: a client's
+    connect and the server's accept, with exact bytes; a unix socket
+    elsewhere is not reported."""
+    path, other = t.path("api.sock"), t.path("other.sock")
+    srv, srv_other = UnixServer(path).start(), UnixServer(other).start()
+    a = t.start_agent(config(t, {"name": "api", "tags": ["customer-data"], "unix": path}))
+    r = py(UNIX_CLIENT, path)
+    r_other = py(UNIX_CLIENT, other)
+    srv.close()
+    srv_other.close()
+    evs = a.stop()
+
+    c = one(net_events(evs, pid=r.pid, action="connect"), "the client's connect", evs)
+    expect_field(c, "custos.rule", "api")
+    expect_field(c, "custos.tags", ["customer-data"])
+    expect_field(c, "custos.net.unix", path)
+    expect_field(c, "network.direction", "egress")
+    expect(not has(c, "source") and not has(c, "destination") and not has(c, "network.type"),
+           "a unix socket has no IP ends", c)
+    s = check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500)
+    expect_field(s[-1], "custos.net.unix", path)
+    acc = one(net_events(evs, action="accept"), "the server's accept", evs)
+    expect_field(acc, "custos.net.unix", path)
+    expect_field(acc, "network.direction", "ingress")
+    check_summary_bytes(evs, get(acc, "custos.open_id"), 500, 1024)
+    expect_eq(net_events(evs, pid=r_other.pid), [], "events of a unix socket no endpoint names")
+
+
+def test_net_unix_psql(t):
+    """psql to PostgreSQL's unix socket, an endpoint: its connect, the
+    server's accept, and bytes both ways."""
+    why = dbservers.missing_servers("postgresql")
+    if why:
+        print("SKIPPED: not installed: %s (scripts/deps.sh test installs it)" % why)
+        return
+    pg = dbservers.Postgres(t).start().ready()
+    pg_sock = os.path.join(pg.sockdir, ".s.PGSQL.%d" % pg.port)
+    a = t.start_agent(config(t, {"name": "pg", "unix": pg_sock}))
+    r_pg = run(pg.psql(), stdin=b"select 1 as one;\n")
+    evs = a.stop()
+
+    p = one(net_events(evs, pid=r_pg.pid, action="connect"), "psql's connect", evs)
+    expect_field(p, "custos.rule", "pg")
+    expect_field(p, "custos.net.unix", pg_sock)
+    expect_field(p, "process.name", "psql")
+    one(net_events(evs, action="accept"), "PostgreSQL's accept of psql", evs)
+    s = [e for e in evs if get(e, "custos.open_id", None) == get(p, "custos.open_id")
+         and get(e, "event.action") == "close"]
+    expect(s and sum(get(e, "custos.io.bytes_sent") for e in s) > 0 and
+           sum(get(e, "custos.io.bytes_received") for e in s) > 0,
+           "psql sent and received through the socket", s)

@@ -952,6 +952,25 @@ TEST(config_endpoints_wrong_types)
 	    "\"tcp\" or \"udp\")");
 }
 
+TEST(config_endpoints_unix)
+{
+	struct config *cfg = load_ok(EP("'unix': '/run/postgresql/.s.PGSQL.5432'"));
+
+	if (cfg) {
+		ASSERT_STREQ(cfg->endpoints[0].unix_path, "/run/postgresql/.s.PGSQL.5432", "path");
+		ASSERT_NULL(cfg->endpoints[0].address, "no address");
+		ASSERT_EQ(cfg->endpoints[0].n_prefixes, 0, "no prefixes");
+	}
+	config_free(cfg);
+	EXPECT_ERROR(EP("'unix': '/run/x.sock', 'port': 5432"), 1, 96,
+		     "endpoints[0] (\"e\") has both \"unix\" and \"port\" (expected a unix socket, "
+		     "or an address with its port and protocol)");
+	EXPECT_ERROR(EP("'unix': 'relative.sock'"), 1, 81,
+		     "is not usable (expected the absolute path of a unix socket, at most 107 "
+		     "bytes)");
+	EXPECT_ERROR(EP("'unix': 5"), 1, 81, "must be a string, not a number");
+}
+
 TEST(config_endpoints_keys)
 {
 	EXPECT_ERROR(
@@ -960,11 +979,11 @@ TEST(config_endpoints_keys)
 	    "exclude, ");
 	EXPECT_ERROR(EP("'address': '::1',\n  'host': 'x'"), 2, 3,
 		     "unknown key \"host\" in endpoints[0] (\"e\") (expected one of: name, tags, "
-		     "address, port, protocol)");
+		     "address, port, protocol, unix)");
 	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': 'postgresql'"), 1, 105,
 		     "unknown key \"parse\" in endpoints[0] (\"e\"): \"parse\" (the database wire "
 		     "protocols) is not supported yet (expected one of: name, tags, address, port, "
-		     "protocol)");
+		     "protocol, unix)");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [\n"
 		       "  {'address': '::1'}]}"),
 		     2, 3,

@@ -265,6 +265,7 @@ static int start(struct agent *a)
 	    .exes = loader_map_fd(a->loader, LOADER_MAP_EXCLUDE_EXES),
 	    .file_dirs = loader_map_fd(a->loader, LOADER_MAP_FILE_WATCH_DIRS),
 	    .endpoints = loader_map_fd(a->loader, LOADER_MAP_ENDPOINTS),
+	    .unix_endpoints = loader_map_fd(a->loader, LOADER_MAP_UNIX_ENDPOINTS),
 	};
 	if (watch_apply(&a->maps, &a->watches, NULL)) {
 		log_error("cannot write the watch maps: %s", strerror(errno));

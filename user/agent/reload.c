@@ -84,7 +84,8 @@ void agent_watches_changed(struct agent *a)
 	for (i = 0; i < a->watches.n_items; i++)
 		files += a->watches.items[i].kind == CUSTOS_WATCH_FILE;
 	loader_watches_changed(a->loader, files, a->watches.n_comms, a->watches.n_uids,
-			       a->watches.n_exes, a->watches.n_endpoints);
+			       a->watches.n_exes,
+			       a->watches.n_endpoints + a->watches.n_unix_endpoints);
 }
 
 /* Applies a newly resolved set; on failure the maps keep the old one. */
@@ -116,7 +117,9 @@ static bool same_watches(const struct watch_set *x, const struct watch_set *y)
 	size_t i;
 
 	if (x->n_items != y->n_items || x->n_exes != y->n_exes ||
-	    x->n_endpoints != y->n_endpoints ||
+	    x->n_endpoints != y->n_endpoints || x->n_unix_endpoints != y->n_unix_endpoints ||
+	    (x->n_unix_endpoints && memcmp(x->unix_endpoints, y->unix_endpoints,
+					   x->n_unix_endpoints * sizeof(*x->unix_endpoints))) ||
 	    (x->n_endpoints &&
 	     memcmp(x->endpoints, y->endpoints, x->n_endpoints * sizeof(*x->endpoints))))
 		return false;

@@ -156,6 +156,10 @@ static void print_endpoint(const struct config_endpoint *ep)
 			printf("%s %s", i ? "," : "", ep->tags[i]);
 		printf("\n");
 	}
+	if (ep->unix_path) {
+		printf("  unix socket %s\n", ep->unix_path);
+		return;
+	}
 	printf("  address %s ->", ep->address);
 	for (i = 0; i < ep->n_prefixes; i++)
 		printf("%s %s", i ? "," : "", prefix_text(&ep->prefixes[i], buf, sizeof(buf)));
@@ -222,6 +226,13 @@ static json_t *endpoints_json(const struct config *cfg)
 
 	for (i = 0; a && i < cfg->n_endpoints; i++) {
 		ep = &cfg->endpoints[i];
+		if (ep->unix_path) {
+			json_array_append_new(a,
+					      json_pack("{s:s, s:o, s:s}", "name", ep->name, "tags",
+							strings_json(ep->tags, ep->n_tags), "unix",
+							ep->unix_path));
+			continue;
+		}
 		prefixes = json_array();
 		for (k = 0; prefixes && k < ep->n_prefixes; k++)
 			json_array_append_new(

@@ -64,7 +64,8 @@ static const char *const top_keys[] = {
     "chain",	      NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
-static const char *const endpoint_keys[] = {"name", "tags", "address", "port", "protocol", NULL};
+static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
+					    "protocol", "unix", NULL};
 static const char *const chain_keys[] = {"key_file", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
 static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
@@ -694,6 +695,42 @@ static const char *endpoint_key_list(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * "unix": the absolute path of a unix socket (at most 107 bytes, as
+ * sun_path holds), instead of an address, port and protocol. It is looked
+ * up when the watches are resolved: a socket made later is found then.
+ */
+static int parse_unix(struct parser *p, const struct where *w, json_t *obj,
+		      struct config_endpoint *ep)
+{
+	static const char expected[] = "the absolute path of a unix socket, at most 107 bytes";
+	static const char *const other[] = {"address", "port", "protocol"};
+	json_t *v = json_object_get(obj, "unix");
+	char label[192];
+	const char *s;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (json_object_get(obj, other[i]))
+			return fail(
+			    p, w, other[i], NO_INDEX, true,
+			    "%s has both \"unix\" and \"%s\" (expected a unix socket, or an "
+			    "address with its port and protocol)",
+			    w->label, other[i]);
+	if (!json_is_string(v))
+		return fail(p, w, "unix", NO_INDEX, false,
+			    "%s must be a string, not %s (expected %s)",
+			    key_label(label, sizeof(label), w, "unix"), type_name(v), expected);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	item_label(label, sizeof(label), w, "unix", NO_INDEX);
+	if (s[0] != '/' || len > 107 || strlen(s) != len)
+		return fail(p, w, "unix", NO_INDEX, false, "%s is not usable (expected %s)", label,
+			    expected);
+	ep->unix_path = strdup(s);
+	return ep->unix_path ? 0 : fail_nomem(p);
+}
+
 /* endpoints[index] into cfg->endpoints[index]; the rules and the endpoints before it are parsed. */
 static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct config *cfg)
 {
@@ -754,6 +791,8 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 		return fail_nomem(p);
 
 	r = parse_strings(p, &w, obj, "tags", ITEM_TAG, &ep->tags, &ep->n_tags);
+	if (r == 0 && json_object_get(obj, "unix"))
+		return parse_unix(p, &w, obj, ep);
 	if (r == 0)
 		r = parse_address(p, &w, obj, ep, &host);
 	if (r == 0)
@@ -1341,6 +1380,7 @@ void config_free(struct config *cfg)
 		free(cfg->endpoints[i].name);
 		strv_free(cfg->endpoints[i].tags, cfg->endpoints[i].n_tags);
 		free(cfg->endpoints[i].address);
+		free(cfg->endpoints[i].unix_path);
 	}
 	free(cfg->endpoints);
 	exclude_free(&cfg->exclude);

@@ -58,7 +58,8 @@ struct config_endpoint {
 	char *name; /* unique among watch rules and endpoints */
 	char **tags;
 	size_t n_tags;
-	char *address; /* as configured: an IP address, a CIDR prefix or a host name */
+	char *address;	 /* as configured: an IP address, a CIDR prefix or a host name */
+	char *unix_path; /* or a unix socket, matched by the identity of its socket file */
 	struct config_prefix prefixes[CONFIG_ENDPOINT_PREFIXES_MAX]; /* resolved at load */
 	size_t n_prefixes;
 	uint16_t port_lo, port_hi; /* inclusive; 0-65535 when the config names no port */

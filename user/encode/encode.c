@@ -676,7 +676,9 @@ static void write_net_end(struct jsonw *w, const char *key, uint8_t family, cons
 /* source.*, destination.* (who opened the connection, to whom) and network.*. */
 static void write_net(struct jsonw *w, const struct event_net *n)
 {
-	if (n->family) {
+	bool ip = n->family == CUSTOS_NET_IPV4 || n->family == CUSTOS_NET_IPV6;
+
+	if (ip) {
 		if (n->accepted) {
 			write_net_end(w, "source", n->family, n->remote_addr, n->remote_port);
 			write_net_end(w, "destination", n->family, n->local_addr, n->local_port);
@@ -688,7 +690,7 @@ static void write_net(struct jsonw *w, const struct event_net *n)
 	jsonw_object(w, "network");
 	if (n->transport == IPPROTO_TCP || n->transport == IPPROTO_UDP)
 		jsonw_string(w, "transport", n->transport == IPPROTO_TCP ? "tcp" : "udp");
-	if (n->family)
+	if (ip)
 		jsonw_string(w, "type", n->family == CUSTOS_NET_IPV4 ? "ipv4" : "ipv6");
 	jsonw_string(w, "direction", n->accepted ? "ingress" : "egress");
 	jsonw_end(w);
@@ -772,14 +774,23 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 		write_open(w, &ev->open);
 		break;
 	case EVENT_FILE_SUMMARY:
+		if (ev->net && ev->net->unix_path) {
+			jsonw_object(w, "net");
+			jsonw_bytes(w, "unix", "custos.net.unix", ev->net->unix_path,
+				    strlen(ev->net->unix_path));
+			jsonw_end(w);
+		}
 		if (ev->net)
 			write_net_summary(w, &ev->summary);
 		else
 			write_summary(w, &ev->summary);
 		break;
 	case EVENT_NET_CONNECT:
-		if (ev->net->in_progress || ev->net->existing) {
+		if (ev->net->in_progress || ev->net->existing || ev->net->unix_path) {
 			jsonw_object(w, "net");
+			if (ev->net->unix_path)
+				jsonw_bytes(w, "unix", "custos.net.unix", ev->net->unix_path,
+					    strlen(ev->net->unix_path));
 			if (ev->net->in_progress)
 				jsonw_bool(w, "in_progress", true);
 			if (ev->net->existing)

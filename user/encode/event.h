@@ -48,7 +48,8 @@ struct event_rule {
 	char *name;
 	char **tags;
 	size_t n_tags;
-	bool endpoint; /* a network endpoint's, not a watch rule's */
+	bool endpoint;	 /* a network endpoint's, not a watch rule's */
+	char *unix_path; /* a unix socket endpoint's path */
 };
 
 /* A socket's two ends: source.*, destination.*, network.* of its events. */
@@ -60,6 +61,7 @@ struct event_net {
 	bool existing;	   /* connected before the agent started (found at start) */
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
+	const char *unix_path; /* family CUSTOS_NET_UNIX: the endpoint's socket file */
 };
 
 struct event_file {

@@ -80,6 +80,7 @@ void events_rule_free(struct event_rule *rule)
 		free(rule->tags[i]);
 	free(rule->tags);
 	free(rule->name);
+	free(rule->unix_path);
 	free(rule);
 }
 

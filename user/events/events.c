@@ -59,7 +59,7 @@ void events_free(struct events *e)
  * are kept.
  */
 static void add_rule(struct events *e, uint64_t id, const char *name, char *const *tags,
-		     size_t n_tags, bool endpoint)
+		     size_t n_tags, bool endpoint, const char *unix_path)
 {
 	struct event_rule *rule;
 	size_t t;
@@ -74,6 +74,10 @@ static void add_rule(struct events *e, uint64_t id, const char *name, char *cons
 	rule->name = strdup(name);
 	rule->tags = calloc(n_tags ? n_tags : 1, sizeof(*rule->tags));
 	ok = rule->name && rule->tags;
+	if (ok && unix_path) {
+		rule->unix_path = strdup(unix_path);
+		ok = rule->unix_path != NULL;
+	}
 	for (t = 0; ok && t < n_tags; t++) {
 		rule->tags[t] = strdup(tags[t]);
 		ok = rule->tags[t] != NULL;
@@ -93,11 +97,12 @@ void events_set_config(struct events *e, const struct config *cfg, const struct 
 	encode_set_raw_sql(cfg->databases.raw_text);
 	for (i = 0; i < cfg->n_rules; i++)
 		add_rule(e, gen | i, cfg->rules[i].name, cfg->rules[i].tags, cfg->rules[i].n_tags,
-			 false);
+			 false, NULL);
 	/* Endpoints are the rules after the watch rules (config.h). */
 	for (i = 0; i < cfg->n_endpoints; i++)
 		add_rule(e, gen | (cfg->n_rules + i), cfg->endpoints[i].name,
-			 cfg->endpoints[i].tags, cfg->endpoints[i].n_tags, true);
+			 cfg->endpoints[i].tags, cfg->endpoints[i].n_tags, true,
+			 cfg->endpoints[i].unix_path);
 }
 
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)

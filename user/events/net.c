@@ -31,10 +31,13 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 	struct event ev;
 
 	if (size < sizeof(*rec) ||
-	    (rec->family != CUSTOS_NET_IPV4 && rec->family != CUSTOS_NET_IPV6) || rec->error < 0 ||
-	    (rec->open_id && failed))
+	    (rec->family != CUSTOS_NET_IPV4 && rec->family != CUSTOS_NET_IPV6 &&
+	     rec->family != CUSTOS_NET_UNIX) ||
+	    rec->error < 0 || (rec->open_id && failed))
 		return -EINVAL;
 	net_from_record(&net, rec);
+	if (net.family == CUSTOS_NET_UNIX)
+		net.unix_path = events_rule(e, rec->rule)->unix_path;
 	if (rec->open_id) {
 		st = events_open_state_new(e, rec->open_id, &rec->task, rec->rule);
 		if (!st)

@@ -953,6 +953,7 @@ static struct bpf_map *map_of(const struct loader *l, enum loader_map map)
 	    [LOADER_MAP_FILE_READERS] = "file_readers",
 	    [LOADER_MAP_FILE_WATCH_DIRS] = "file_watch_dirs",
 	    [LOADER_MAP_ENDPOINTS] = "endpoints",
+	    [LOADER_MAP_UNIX_ENDPOINTS] = "unix_endpoints",
 	};
 
 	return bpf_object__find_map_by_name(l->obj, names[map]);

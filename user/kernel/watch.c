@@ -40,7 +40,8 @@ static int grow(void **array, size_t *cap, size_t n, size_t size)
 
 struct builder {
 	struct watch_set *set;
-	size_t items_cap, exes_cap, comms_cap, uids_cap, warnings_cap, file_dirs_cap, endpoints_cap;
+	size_t items_cap, exes_cap, comms_cap, uids_cap, warnings_cap, file_dirs_cap, endpoints_cap,
+	    unix_cap;
 	/* Watched directories as real paths, to find mounts below them. */
 	struct {
 		char *path;
@@ -421,8 +422,31 @@ static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 	struct watch_set *set = b->set;
 	bool every_port = ep->port_lo <= 1 && ep->port_hi == 65535;
 	size_t ports = every_port ? 1 : (size_t)ep->port_hi - ep->port_lo + 1, p, k;
+	struct stat st;
 	int ret;
 
+	if (ep->unix_path) {
+		struct watch_unix *u;
+
+		if (stat(ep->unix_path, &st))
+			return warn(b,
+				    "endpoint \"%s\": %s: %s (not watched until it exists and is "
+				    "rescanned)",
+				    ep->name, ep->unix_path, strerror(errno));
+		if (!S_ISSOCK(st.st_mode))
+			return warn(b, "endpoint \"%s\": %s is not a socket: not watched", ep->name,
+				    ep->unix_path);
+		ret = grow((void **)&set->unix_endpoints, &b->unix_cap, set->n_unix_endpoints,
+			   sizeof(*set->unix_endpoints));
+		if (ret)
+			return ret;
+		u = &set->unix_endpoints[set->n_unix_endpoints++];
+		memset(u, 0, sizeof(*u));
+		u->key.ino = st.st_ino;
+		u->key.dev = watch_kernel_dev(st.st_dev);
+		u->rule = cfg->n_rules + i;
+		return 0;
+	}
 	if (set->n_endpoints + ports * ep->n_prefixes > CUSTOS_ENDPOINT_KEYS_MAX)
 		return warn(b,
 			    "endpoint \"%s\": more than %d addresses and ports in all endpoints: "
@@ -519,6 +543,7 @@ void watch_set_free(struct watch_set *set)
 	free(set->comms);
 	free(set->uids);
 	free(set->endpoints);
+	free(set->unix_endpoints);
 	free(set->warnings);
 	memset(set, 0, sizeof(*set));
 }
@@ -762,6 +787,25 @@ static int apply_endpoints(const struct watch_maps *maps, const struct watch_set
 	for (i = 0; prev && i < prev->n_endpoints; i++)
 		if (!has_endpoint_key(next, &prev->endpoints[i].key))
 			map_del(maps->endpoints, &prev->endpoints[i].key);
+	for (i = 0; i < next->n_unix_endpoints; i++) {
+		struct custos_endpoint_value value = {
+		    .rule =
+			next->generation << CUSTOS_RULE_INDEX_BITS | next->unix_endpoints[i].rule,
+		};
+
+		if ((ret = map_put(maps->unix_endpoints, &next->unix_endpoints[i].key, &value)))
+			return ret;
+	}
+	for (i = 0; prev && i < prev->n_unix_endpoints; i++) {
+		size_t j;
+
+		for (j = 0; j < next->n_unix_endpoints; j++)
+			if (!memcmp(&next->unix_endpoints[j].key, &prev->unix_endpoints[i].key,
+				    sizeof(struct custos_inode_key)))
+				break;
+		if (j == next->n_unix_endpoints)
+			map_del(maps->unix_endpoints, &prev->unix_endpoints[i].key);
+	}
 	return 0;
 }
 

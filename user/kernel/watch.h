@@ -52,6 +52,12 @@ struct watch_endpoint {
 	uint32_t rule; /* n_rules + the endpoint's index in the config */
 };
 
+/* A unix socket endpoint: its socket file's identity. */
+struct watch_unix {
+	struct custos_inode_key key;
+	uint32_t rule;
+};
+
 struct watch_set {
 	struct watch_item *items; /* sorted by (dev, ino) */
 	size_t n_items;
@@ -65,6 +71,8 @@ struct watch_set {
 	size_t n_uids;
 	struct watch_endpoint *endpoints; /* a key per port of a range; port 0: every port */
 	size_t n_endpoints;
+	struct watch_unix *unix_endpoints;
+	size_t n_unix_endpoints;
 	char **warnings; /* paths that match nothing, and the like */
 	size_t n_warnings;
 	uint32_t generation; /* of the config; the kernel gets rule ids, see CUSTOS_RULE_INDEX */
@@ -72,7 +80,7 @@ struct watch_set {
 
 /* Map fds the set is written to. */
 struct watch_maps {
-	int inodes, devs, comms, uids, exes, file_dirs, endpoints;
+	int inodes, devs, comms, uids, exes, file_dirs, endpoints, unix_endpoints;
 };
 
 uint32_t watch_kernel_dev(dev_t dev);

@@ -179,7 +179,9 @@ void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 	if (ev->net) { /* the peer: "10.1.2.3:5432", "[::1]:5432" */
 		char ip[48];
 
-		if (ev->net->family)
+		if (ev->net->unix_path)
+			put_safe(buf, cap, o, ev->net->unix_path);
+		else if (ev->net->family == CUSTOS_NET_IPV4 || ev->net->family == CUSTOS_NET_IPV6)
 			snprintf(buf + o, cap - o,
 				 ev->net->family == CUSTOS_NET_IPV6 ? "[%s]:%u" : "%s:%u",
 				 encode_net_addr(ev->net->family, ev->net->remote_addr, ip),
