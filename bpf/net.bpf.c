@@ -34,43 +34,12 @@ static __always_inline bool net__sockaddr(__u64 uaddr, __u64 len, struct net_end
 	return true;
 }
 
-/*
- * A unix socket connected to a watched one (by its socket file): true if
- * the connect was of a unix socket, watched or not. A failed unix connect
- * has no peer to identify: not reported.
- */
-static __always_inline bool net__unix_connected(struct task_struct *task,
-						struct syscall_trace_exit *ctx)
-{
-	struct custos_endpoint_value *ep;
-	struct net_ends ends = {.family = CUSTOS_NET_UNIX};
-	struct pt_regs *regs = syscall__regs(ctx->nr);
-	__u64 file_addr;
-	struct sock *sk;
-	__s64 fd;
-
-	if (!regs)
-		return false;
-	fd = syscall_arg1(regs);
-	file_addr = task__fd_file(task, fd);
-	if (!file_addr)
-		return false;
-	sk = net__sock(kptr(struct file, file_addr));
-	if (!sk || !net__is_unix(sk))
-		return false;
-	ep = net__unix_endpoint(net__unix_peer(sk));
-	if (ep && !exclude__task(task, ep->rule))
-		net__record(task, file_addr, fd, 0, false, false, ep->rule, &ends);
-	return true;
-}
-
 /* connect(fd, addr, len): to a watched endpoint, whatever came of it. */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 {
 	struct task_struct *task = current_task();
 	struct net_ends ends = {}, named = {};
-	struct custos_endpoint_value *ep;
 	struct pt_regs *regs;
 	struct sock *sk;
 	__u64 file_addr;
@@ -80,30 +49,36 @@ int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 	if (!STATE(endpoint_keys) || ctx->ret == -EALREADY || ctx->ret == -EISCONN ||
 	    task__is_agent(task))
 		return 0;
-	if (ctx->ret == 0 && net__unix_connected(task, ctx))
-		return 0;
 	regs = syscall__regs(ctx->nr);
 	if (!regs)
 		return 0;
 	fd = syscall_arg1(regs);
-	if (!net__sockaddr(syscall_arg2(regs), syscall_arg3(regs), &named))
-		return 0;
 	file_addr = task__fd_file(task, fd);
 	if (!file_addr)
 		return 0;
 	sk = net__sock(kptr(struct file, file_addr));
 	if (!sk)
 		return 0;
-	net__ends(sk, &ends);
-	ep = net__endpoint(ends.transport, named.family, named.remote_addr, named.remote_port);
-	if (!ep || exclude__task(task, ep->rule))
+	if (net__is_unix(sk)) {
+		/* By the socket file its peer is bound to: a failed connect has none to identify.
+		 */
+		ends.family = CUSTOS_NET_UNIX;
+		if (ctx->ret == 0)
+			net__watch(task, file_addr, fd, 0, false, false,
+				   net__unix_endpoint(net__unix_peer(sk)), &ends);
 		return 0;
+	}
+	if (!net__sockaddr(syscall_arg2(regs), syscall_arg3(regs), &named))
+		return 0;
+	net__ends(sk, &ends);
 	/* The peer as the caller named it: a failed connect leaves the socket without one. */
 	ends.family = named.family;
 	ends.remote_port = named.remote_port;
 	__builtin_memcpy(ends.remote_addr, named.remote_addr, 16);
-	net__record(task, file_addr, fd, ctx->ret < 0 ? -ctx->ret : 0, false, false, ep->rule,
-		    &ends);
+	net__watch(
+	    task, file_addr, fd, ctx->ret < 0 ? -ctx->ret : 0, false, false,
+	    net__endpoint(ends.transport, named.family, named.remote_addr, named.remote_port),
+	    &ends);
 	return 0;
 }
 
@@ -127,17 +102,13 @@ static __always_inline int net__accepted(long ret)
 	if (net__is_unix(sk)) {
 		ends.family = CUSTOS_NET_UNIX;
 		ep = net__unix_endpoint(sk);
-		if (ep && !exclude__task(task, ep->rule))
-			net__record(task, file_addr, ret, 0, true, false, ep->rule, &ends);
-		return 0;
+	} else {
+		net__ends(sk, &ends);
+		if (!ends.family)
+			return 0;
+		ep = net__endpoint(ends.transport, ends.family, ends.local_addr, ends.local_port);
 	}
-	net__ends(sk, &ends);
-	if (!ends.family)
-		return 0;
-	ep = net__endpoint(ends.transport, ends.family, ends.local_addr, ends.local_port);
-	if (!ep || exclude__task(task, ep->rule))
-		return 0;
-	net__record(task, file_addr, ret, 0, true, false, ep->rule, &ends);
+	net__watch(task, file_addr, ret, 0, true, false, ep, &ends);
 	return 0;
 }
 

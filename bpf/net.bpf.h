@@ -165,6 +165,16 @@ static __always_inline void net__record(struct task_struct *task, __u64 file_add
 	record__submit(rec);
 }
 
+/* Tracks and reports the socket if ep is an endpoint the task is not excluded from. */
+static __always_inline void net__watch(struct task_struct *task, __u64 file_addr, __s32 fd,
+				       __s32 error, bool accepted, bool existing,
+				       const struct custos_endpoint_value *ep,
+				       const struct net_ends *ends)
+{
+	if (ep && !exclude__task(task, ep->rule))
+		net__record(task, file_addr, fd, error, accepted, existing, ep->rule, ends);
+}
+
 /*
  * A socket open before the agent started (the task_file iterator): watched
  * if its peer is an endpoint (it was connected there) or else its local end
@@ -175,7 +185,7 @@ static __always_inline void net__existing(struct task_struct *task, struct file 
 {
 	struct custos_endpoint_value *ep;
 	struct net_ends ends = {};
-	bool accepted = false;
+	bool accepted = true;
 	struct sock *sk;
 
 	if (!STATE(endpoint_keys))
@@ -187,29 +197,25 @@ static __always_inline void net__existing(struct task_struct *task, struct file 
 		/* Accepted: bound to the endpoint's path as its listener is; connected: its peer.
 		 */
 		ends.family = CUSTOS_NET_UNIX;
-		accepted = true;
 		ep = net__unix_endpoint(sk);
 		if (!ep) {
 			accepted = false;
 			ep = net__unix_endpoint(net__unix_peer(sk));
 		}
-		if (ep && !exclude__task(task, ep->rule) &&
-		    !bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
-			net__record(task, (__u64)file, fd, 0, accepted, true, ep->rule, &ends);
-		return;
+	} else {
+		net__ends(sk, &ends);
+		if (!ends.family || !ends.remote_port)
+			return;
+		accepted = false;
+		ep = net__endpoint(ends.transport, ends.family, ends.remote_addr, ends.remote_port);
+		if (!ep) {
+			accepted = true;
+			ep = net__endpoint(ends.transport, ends.family, ends.local_addr,
+					   ends.local_port);
+		}
 	}
-	net__ends(sk, &ends);
-	if (!ends.family || !ends.remote_port)
-		return;
-	ep = net__endpoint(ends.transport, ends.family, ends.remote_addr, ends.remote_port);
-	if (!ep) {
-		ep = net__endpoint(ends.transport, ends.family, ends.local_addr, ends.local_port);
-		accepted = true;
-	}
-	if (!ep || exclude__task(task, ep->rule) ||
-	    bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
-		return;
-	net__record(task, (__u64)file, fd, 0, accepted, true, ep->rule, &ends);
+	if (!bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
+		net__watch(task, (__u64)file, fd, 0, accepted, true, ep, &ends);
 }
 
 #endif /* CUSTOS_NET_BPF_H */

@@ -608,34 +608,30 @@ static void write_open(struct jsonw *w, const struct event_open *open)
 	jsonw_end(w);
 }
 
-static void write_summary(struct jsonw *w, const struct event_summary *s)
+/*
+ * What one process did through an open file since its previous summary; a
+ * socket's reads and writes are named for receiving and sending.
+ */
+static void write_summary(struct jsonw *w, const struct event_summary *s, bool socket)
 {
-	jsonw_object(w, "io");
-	jsonw_int(w, "bytes_read", (int64_t)s->since.bytes_read);
-	jsonw_int(w, "read_calls", (int64_t)s->since.read_calls);
-	jsonw_int(w, "bytes_written", (int64_t)s->since.bytes_written);
-	jsonw_int(w, "write_calls", (int64_t)s->since.write_calls);
-	jsonw_int(w, "total_bytes_read", (int64_t)s->total_bytes_read);
-	jsonw_int(w, "total_bytes_written", (int64_t)s->total_bytes_written);
-	if (s->incomplete)
-		jsonw_bool(w, "incomplete", true);
-	jsonw_end(w);
-	jsonw_object(w, "close");
-	jsonw_string(w, "reason", s->reason);
-	jsonw_bool(w, "final", s->final);
-	jsonw_end(w);
-}
+	const struct custos_io *io = &s->since;
 
-/* What a socket carried since its previous summary, named for sending and receiving. */
-static void write_net_summary(struct jsonw *w, const struct event_summary *s)
-{
 	jsonw_object(w, "io");
-	jsonw_int(w, "bytes_sent", (int64_t)s->since.bytes_written);
-	jsonw_int(w, "send_calls", (int64_t)s->since.write_calls);
-	jsonw_int(w, "bytes_received", (int64_t)s->since.bytes_read);
-	jsonw_int(w, "recv_calls", (int64_t)s->since.read_calls);
-	jsonw_int(w, "total_bytes_sent", (int64_t)s->total_bytes_written);
-	jsonw_int(w, "total_bytes_received", (int64_t)s->total_bytes_read);
+	if (socket) {
+		jsonw_int(w, "bytes_sent", (int64_t)io->bytes_written);
+		jsonw_int(w, "send_calls", (int64_t)io->write_calls);
+		jsonw_int(w, "bytes_received", (int64_t)io->bytes_read);
+		jsonw_int(w, "recv_calls", (int64_t)io->read_calls);
+		jsonw_int(w, "total_bytes_sent", (int64_t)s->total_bytes_written);
+		jsonw_int(w, "total_bytes_received", (int64_t)s->total_bytes_read);
+	} else {
+		jsonw_int(w, "bytes_read", (int64_t)io->bytes_read);
+		jsonw_int(w, "read_calls", (int64_t)io->read_calls);
+		jsonw_int(w, "bytes_written", (int64_t)io->bytes_written);
+		jsonw_int(w, "write_calls", (int64_t)io->write_calls);
+		jsonw_int(w, "total_bytes_read", (int64_t)s->total_bytes_read);
+		jsonw_int(w, "total_bytes_written", (int64_t)s->total_bytes_written);
+	}
 	if (s->incomplete)
 		jsonw_bool(w, "incomplete", true);
 	jsonw_end(w);
@@ -780,10 +776,7 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 				    strlen(ev->net->unix_path));
 			jsonw_end(w);
 		}
-		if (ev->net)
-			write_net_summary(w, &ev->summary);
-		else
-			write_summary(w, &ev->summary);
+		write_summary(w, &ev->summary, ev->net != NULL);
 		break;
 	case EVENT_NET_CONNECT:
 		if (ev->net->in_progress || ev->net->existing || ev->net->unix_path) {
