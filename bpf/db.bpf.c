@@ -12,6 +12,7 @@
  * is left to the outer one.
  */
 #include "common.bpf.h"
+#include "db_thread.bpf.h"
 #include "maps.bpf.h"
 #include "record.bpf.h"
 #include "task.bpf.h"
@@ -36,24 +37,6 @@
 
 #ifdef CUSTOS_COMPAT
 /*
- * Probed calls in flight in each thread (no task storage before 5.11): keyed
- * by thread id and the thread's start time, so a thread killed inside a call
- * leaves an entry no later thread with its id can mistake for its own; the
- * LRU drops it.
- */
-struct db_thread_key {
-	__u64 start_ns;
-	__u32 tid;
-	__u32 pad;
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct db_thread_key);
-	__type(value, __u32);
-} db_thread_depth SEC(".maps");
-
-/*
  * No attach cookies before 5.15: one program per probed function, and the
  * CUSTOS_DB_LAYOUT_* flags of its library, by function, set by the loader.
  */
@@ -63,38 +46,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } db_func_flags SEC(".maps");
-
-static __always_inline __u32 *db__depth(struct task_struct *task, bool create)
-{
-	struct db_thread_key key = {.start_ns = KR(task, start_boottime), .tid = KR(task, pid)};
-	__u32 zero = 0, *depth = bpf_map_lookup_elem(&db_thread_depth, &key);
-
-	if (!depth && create) {
-		bpf_map_update_elem(&db_thread_depth, &key, &zero, BPF_NOEXIST);
-		depth = bpf_map_lookup_elem(&db_thread_depth, &key);
-	}
-	return depth;
-}
-#else
-/*
- * Probed calls in flight in each thread. In the thread's own storage, not in
- * a map keyed by thread id: a thread killed inside a call (a client killed in
- * the middle of a query) takes its count with it, where an entry by id would
- * stay behind and make the next thread given that id see each of its calls
- * as nested, and lose them all.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} db_task_depth SEC(".maps");
-
-static __always_inline __u32 *db__depth(struct task_struct *task, bool create)
-{
-	return bpf_task_storage_get(&db_task_depth, task, NULL,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-}
 #endif
 
 /* The error an SQLite statement's step returned since its last reset (a constraint failed). */

@@ -18,7 +18,8 @@ static __always_inline bool file_io__tracking(void)
 	return STATE(open_files_tracked) != 0;
 }
 
-static __always_inline int file_io__count(long ret, __s64 fd, bool write)
+/* ret bytes through fd; buf and nvec: where they are (wire__buffer), for a parsed socket. */
+static __always_inline int file_io__count(long ret, __s64 fd, bool write, __u64 buf, __s64 nvec)
 {
 	struct task_struct *task;
 	__u64 file_addr;
@@ -28,12 +29,16 @@ static __always_inline int file_io__count(long ret, __s64 fd, bool write)
 	task = current_task();
 	file_addr = task__fd_file(task, fd);
 	if (file_addr)
-		open_file__count(task, file_addr, fd, ret, write);
+		open_file__count(task, file_addr, fd, ret, write, buf, nvec);
 	return 0;
 }
 
-/* The read and write families: the fd is the first argument. */
-static __always_inline int file_io__count_first(struct syscall_trace_exit *ctx, bool write)
+/*
+ * The read and write families: the fd is the first argument, the buffer the
+ * second (an iovec array of the third's count for the vectored calls).
+ */
+static __always_inline int file_io__count_first(struct syscall_trace_exit *ctx, bool write,
+						bool vectored)
 {
 	long ret = ctx->ret;
 	struct pt_regs *regs;
@@ -43,11 +48,14 @@ static __always_inline int file_io__count_first(struct syscall_trace_exit *ctx, 
 	regs = syscall__regs(ctx->nr);
 	if (!regs)
 		return 0;
-	return file_io__count(ret, syscall_arg1(regs), write);
+	return file_io__count(ret, syscall_arg1(regs), write, syscall_arg2(regs),
+			      vectored ? (__s64)syscall_arg3(regs) : 0);
 }
 
-#define file_io__count_read(ctx)  file_io__count_first(ctx, false)
-#define file_io__count_write(ctx) file_io__count_first(ctx, true)
+#define file_io__count_read(ctx)   file_io__count_first(ctx, false, false)
+#define file_io__count_write(ctx)  file_io__count_first(ctx, true, false)
+#define file_io__count_readv(ctx)  file_io__count_first(ctx, false, true)
+#define file_io__count_writev(ctx) file_io__count_first(ctx, true, true)
 
 SEC("tracepoint/syscalls/sys_exit_read")
 int tp__syscalls__sys_exit_read(struct syscall_trace_exit *ctx)
@@ -64,19 +72,19 @@ int tp__syscalls__sys_exit_pread64(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_readv")
 int tp__syscalls__sys_exit_readv(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx);
+	return file_io__count_readv(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_preadv")
 int tp__syscalls__sys_exit_preadv(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx);
+	return file_io__count_readv(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_preadv2")
 int tp__syscalls__sys_exit_preadv2(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_read(ctx);
+	return file_io__count_readv(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_write")
@@ -94,19 +102,19 @@ int tp__syscalls__sys_exit_pwrite64(struct syscall_trace_exit *ctx)
 SEC("tracepoint/syscalls/sys_exit_writev")
 int tp__syscalls__sys_exit_writev(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx);
+	return file_io__count_writev(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwritev")
 int tp__syscalls__sys_exit_pwritev(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx);
+	return file_io__count_writev(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_pwritev2")
 int tp__syscalls__sys_exit_pwritev2(struct syscall_trace_exit *ctx)
 {
-	return file_io__count_write(ctx);
+	return file_io__count_writev(ctx);
 }
 
 /*
@@ -115,8 +123,8 @@ int tp__syscalls__sys_exit_pwritev2(struct syscall_trace_exit *ctx)
  */
 static __always_inline int file_io__count_copy(long ret, __s64 in_fd, __s64 out_fd)
 {
-	file_io__count(ret, in_fd, false);
-	return file_io__count(ret, out_fd, true);
+	file_io__count(ret, in_fd, false, 0, 0);
+	return file_io__count(ret, out_fd, true, 0, 0);
 }
 
 /* sendfile(out_fd, in_fd, ...): coreutils and web servers copy files with it. */

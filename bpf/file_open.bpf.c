@@ -109,7 +109,7 @@ static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __
 	if (exclude__task(task, watch.rule))
 		return;
 	file_open__record(task, file, fd, flags,
-			  open_file__track(task, file_addr, inode, dev, watch.rule), watch.rule,
+			  open_file__track(task, file_addr, inode, dev, watch.rule, 0), watch.rule,
 			  via);
 }
 
@@ -214,7 +214,7 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	 */
 	if (bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
 		return 0;
-	open_id = open_file__track(task, (__u64)file, inode, key.dev, watch.rule);
+	open_id = open_file__track(task, (__u64)file, inode, key.dev, watch.rule, 0);
 #ifdef CUSTOS_COMPAT
 	/* Built in the iterator's own scratch: its path walk writes there. */
 	rec = record__scratch_slot(CUSTOS_REC_FILE_OPEN, SCRATCH_ITER);

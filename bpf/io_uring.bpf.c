@@ -85,7 +85,7 @@ static __always_inline void uring__done(const struct uring_req *r, __s32 res)
 		return;
 	if (res > 0 && (uring__is_read(op) || uring__is_write(op))) {
 		if (STATE(open_files_tracked) && r->file)
-			open_file__count(task, r->file, -1, res, uring__is_write(op));
+			open_file__count(task, r->file, -1, res, uring__is_write(op), 0, 0);
 	} else if (res >= 0 && (op == IORING_OP_OPENAT || op == IORING_OP_OPENAT2)) {
 		/* Into a direct descriptor, res is a slot of the ring, not an fd. */
 		if (!r->file_slot)

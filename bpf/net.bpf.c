@@ -129,7 +129,8 @@ int tp__syscalls__sys_exit_accept(struct syscall_trace_exit *ctx)
  * the bytes. A receive with MSG_PEEK leaves the data in the socket: not
  * counted (the read that takes it is).
  */
-static __always_inline int net__count(struct syscall_trace_exit *ctx, bool send, int flags_arg)
+static __always_inline int net__count(struct syscall_trace_exit *ctx, bool send, int flags_arg,
+				      __s64 nvec)
 {
 	struct pt_regs *regs;
 	__u64 flags = 0;
@@ -145,29 +146,29 @@ static __always_inline int net__count(struct syscall_trace_exit *ctx, bool send,
 		flags = syscall_arg3(regs);
 	if (!send && (flags & MSG_PEEK))
 		return 0;
-	return file_io__count(ctx->ret, syscall_arg1(regs), send);
+	return file_io__count(ctx->ret, syscall_arg1(regs), send, syscall_arg2(regs), nvec);
 }
 
 SEC("tracepoint/syscalls/sys_exit_sendto")
 int tp__syscalls__sys_exit_sendto(struct syscall_trace_exit *ctx)
 {
-	return net__count(ctx, true, 0);
+	return net__count(ctx, true, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_recvfrom")
 int tp__syscalls__sys_exit_recvfrom(struct syscall_trace_exit *ctx)
 {
-	return net__count(ctx, false, 4);
+	return net__count(ctx, false, 4, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_sendmsg")
 int tp__syscalls__sys_exit_sendmsg(struct syscall_trace_exit *ctx)
 {
-	return net__count(ctx, true, 0);
+	return net__count(ctx, true, 0, WIRE_MSGHDR);
 }
 
 SEC("tracepoint/syscalls/sys_exit_recvmsg")
 int tp__syscalls__sys_exit_recvmsg(struct syscall_trace_exit *ctx)
 {
-	return net__count(ctx, false, 3);
+	return net__count(ctx, false, 3, WIRE_MSGHDR);
 }

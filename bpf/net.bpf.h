@@ -132,18 +132,29 @@ static __always_inline void net__ends(struct sock *sk, struct net_ends *ends)
 	}
 }
 
-/* Tracks the socket if it was connected or accepted (error 0 or EINPROGRESS), and reports it. */
+/*
+ * Tracks the socket if it was connected or accepted (error 0 or
+ * EINPROGRESS), and reports it. A connect of this run to an endpoint marked
+ * "parse" is followed from its first byte (wire.bpf.h); a connection open
+ * before the agent started is in mid-stream, and an accepted one is the
+ * server's side (not parsed yet).
+ */
 static __always_inline void net__record(struct task_struct *task, __u64 file_addr, __s32 fd,
-					__s32 error, bool accepted, bool existing, __u32 rule,
+					__s32 error, bool accepted, bool existing,
+					const struct custos_endpoint_value *ep,
 					const struct net_ends *ends)
 {
 	struct inode *inode = KR(kptr(struct file, file_addr), f_inode);
-	__u32 dev = KR(inode, i_sb, s_dev);
+	__u32 dev = KR(inode, i_sb, s_dev), rule = ep->rule;
+	__u32 parse = accepted || existing ? 0 : ep->parse;
 	struct custos_net_connect *rec;
 	__u64 open_id = 0;
 
-	if (!error || error == EINPROGRESS)
-		open_id = open_file__track(task, file_addr, inode, dev, rule);
+	if (!error || error == EINPROGRESS) {
+		open_id = open_file__track(task, file_addr, inode, dev, rule, parse);
+		if (parse)
+			wire__start(file_addr, open_id, parse, accepted);
+	}
 	rec = record__reserve(CUSTOS_REC_NET_CONNECT, sizeof(*rec));
 	if (!rec)
 		return;
@@ -172,7 +183,7 @@ static __always_inline void net__watch(struct task_struct *task, __u64 file_addr
 				       const struct net_ends *ends)
 {
 	if (ep && !exclude__task(task, ep->rule))
-		net__record(task, file_addr, fd, error, accepted, existing, ep->rule, ends);
+		net__record(task, file_addr, fd, error, accepted, existing, ep, ends);
 }
 
 /*

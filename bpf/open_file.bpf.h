@@ -8,6 +8,7 @@
 #include "maps.bpf.h"
 #include "record.bpf.h"
 #include "task.bpf.h"
+#include "wire.bpf.h"
 
 /*
  * Inserts into and deletes from open_files keep state.open_files_tracked,
@@ -68,6 +69,8 @@ static __always_inline void open_file__summarize(struct task_struct *task, __u64
 		rec->final = final;
 		record__submit(rec);
 	}
+	if (final && of->wire)
+		bpf_map_delete_elem(&wire_conns, &file_addr);
 	if (final)
 		open_file__delete(&file_addr);
 }
@@ -141,8 +144,12 @@ static __always_inline struct custos_io *open_file__counters(struct task_struct 
 	return &r->io;
 }
 
+/*
+ * bytes read or written through file_addr by task; a parsed socket's are
+ * walked too, from buf and nvec (wire__buffer; buf 0: none to read).
+ */
 static __always_inline void open_file__count(struct task_struct *task, __u64 file_addr, __s32 fd,
-					     long bytes, bool write)
+					     long bytes, bool write, __u64 buf, __s64 nvec)
 {
 	struct custos_open_file *of = open_file__lookup(task, file_addr);
 	struct custos_io *io;
@@ -159,6 +166,8 @@ static __always_inline void open_file__count(struct task_struct *task, __u64 fil
 		__sync_fetch_and_add(&io->bytes_read, bytes);
 		__sync_fetch_and_add(&io->read_calls, 1);
 	}
+	if (of->wire)
+		wire__walk(task, file_addr, of, buf, nvec, bytes, write);
 }
 
 /*
@@ -207,7 +216,7 @@ static __always_inline __u64 open_file__next_id(void)
 
 /* Starts counting a watched open file (or socket); returns its open_id. */
 static __always_inline __u64 open_file__track(struct task_struct *task, __u64 file_addr,
-					      struct inode *inode, __u32 dev, __u32 rule)
+					      struct inode *inode, __u32 dev, __u32 rule, __u32 wire)
 {
 	struct custos_open_file *stale, of = {
 					    .open_id = open_file__next_id(),
@@ -218,6 +227,7 @@ static __always_inline __u64 open_file__track(struct task_struct *task, __u64 fi
 					    .opener_tid = KR(task, pid),
 					    .opener_cred = (__u64)KR(task, cred),
 					    .opener_mm = (__u64)KR(task, mm),
+					    .wire = wire,
 					};
 
 	if (open_file__insert(&file_addr, &of, BPF_NOEXIST))

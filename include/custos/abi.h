@@ -64,7 +64,8 @@ enum custos_record_type {
 	CUSTOS_REC_PATH_CHANGE = 10, /* changes by name; userspace decides */
 	CUSTOS_REC_DB_CALL = 11,     /* a database client library call returned */
 	CUSTOS_REC_NET_CONNECT = 12, /* a connect to, or an accept on, a watched endpoint */
-	CUSTOS_REC_TYPE_MAX = 13,
+	CUSTOS_REC_WIRE = 13,	     /* a database protocol message on a parsed socket */
+	CUSTOS_REC_TYPE_MAX = 14,
 };
 
 #ifndef __bpf__
@@ -96,6 +97,8 @@ static inline const char *custos_record_type_name(unsigned int type)
 		return "db_call";
 	case CUSTOS_REC_NET_CONNECT:
 		return "net_connect";
+	case CUSTOS_REC_WIRE:
+		return "wire";
 	}
 	return "unknown";
 }
@@ -447,7 +450,97 @@ struct custos_endpoint_key {
 
 struct custos_endpoint_value {
 	__u32 rule;
-	__u32 pad;
+	__u32 parse; /* enum custos_wire_protocol: the protocol its sockets speak */
+};
+
+/*
+ * Database wire protocols the kernel follows on an endpoint's sockets (the
+ * config's "parse"): it walks the message headers of every send and
+ * receive, counts the row messages, and forwards only the messages that
+ * carry no row contents, parameter values or secrets (enum
+ * custos_wire_msg_keep in bpf/wire.bpf.h says which).
+ */
+enum custos_wire_protocol {
+	CUSTOS_WIRE_NONE = 0,
+	CUSTOS_WIRE_POSTGRESQL = 1,
+};
+
+/* Where a stream of a parsed connection is (struct custos_wire_stream.mode). */
+enum custos_wire_mode {
+	CUSTOS_WIRE_TYPED = 0,	 /* messages: type byte, then a length that counts itself */
+	CUSTOS_WIRE_UNTYPED = 1, /* PostgreSQL's first messages: a length, then a code */
+	CUSTOS_WIRE_BYTE = 2,	 /* one byte: the answer to an SSLRequest or GSSENCRequest */
+	CUSTOS_WIRE_OFF = 3,	 /* not followed any more: encrypted, or lost */
+};
+
+/* The two streams of a connection: what the client sends, what the server sends. */
+#define CUSTOS_WIRE_FRONTEND 0
+#define CUSTOS_WIRE_BACKEND  1
+
+/* One direction of a parsed connection, between two calls. */
+struct custos_wire_stream {
+	__u32 remaining; /* bytes of the current message's body not yet seen */
+	__u32 body_len;	 /* the current message's body */
+	__u32 keep_left; /* of its body still to forward */
+	__u32 rows;	 /* row messages since the stream's last record */
+	__u32 code;	 /* an untyped message's code (startup, SSLRequest...) */
+	__u8 hdr[8];	 /* a header split between two calls */
+	__u8 hdr_have;
+	__u8 type; /* the current message's type; 0: untyped */
+	__u8 mode; /* enum custos_wire_mode */
+	__u8 truncated;
+};
+
+/* Value of the wire_conns map, keyed by the socket's struct file address. */
+struct custos_wire_conn {
+	__u64 open_id;
+	struct custos_wire_stream stream[2]; /* CUSTOS_WIRE_FRONTEND, CUSTOS_WIRE_BACKEND */
+	__u32 protocol;			     /* enum custos_wire_protocol */
+	__u8 server;			     /* 1: accepted: it receives the frontend stream */
+	__u8 pad[3];
+};
+
+/* What a wire record reports (struct custos_wire_msg.event). */
+enum custos_wire_event {
+	CUSTOS_WIRE_MSG = 1,  /* a message, or the next part of one (offset > 0) */
+	CUSTOS_WIRE_TLS = 2,  /* the connection is encrypted from here: only bytes are counted */
+	CUSTOS_WIRE_LOST = 3, /* the kernel stopped following it (aux: enum custos_wire_lost) */
+};
+
+enum custos_wire_lost {
+	CUSTOS_WIRE_LOST_FRAMING = 1,	/* a length no message of the protocol has */
+	CUSTOS_WIRE_LOST_STEPS = 2,	/* more messages in one call than the kernel walks */
+	CUSTOS_WIRE_LOST_NO_BUFFER = 3, /* data moved without a buffer to read (io_uring,
+					   splice, sendfile, more iovecs than followed) */
+	CUSTOS_WIRE_LOST_UNREADABLE = 4, /* the buffer could not be read */
+	CUSTOS_WIRE_LOST_PROTOCOL = 5,	 /* an untyped message or answer this protocol has not */
+};
+
+/* Flags of struct custos_wire_msg. */
+#define CUSTOS_WIRE_F_LAST	0x1 /* the last part the kernel forwards of this message */
+#define CUSTOS_WIRE_F_TRUNCATED 0x2 /* the message is longer than what is forwarded */
+#define CUSTOS_WIRE_F_LIBRARY	0x4 /* sent inside a probed client library call */
+
+/*
+ * A message on a parsed connection, or an event of its stream. data: the
+ * part of the body forwarded (at offset; never row contents, parameter
+ * values or authentication).
+ */
+struct custos_wire_msg {
+	struct custos_rec_hdr hdr;
+	struct custos_task task;
+	__u64 open_id;
+	__u32 body_len; /* the message's body, after its type and length */
+	__u32 offset;	/* where data starts in the body */
+	__u32 rows;	/* the stream's row messages (DataRow, CopyData) since its last record */
+	__u32 aux;	/* an untyped message's code; LOST: enum custos_wire_lost */
+	__u16 data_len;
+	__u8 type;   /* the message's type byte; 0: untyped */
+	__u8 stream; /* CUSTOS_WIRE_FRONTEND, CUSTOS_WIRE_BACKEND */
+	__u8 event;  /* enum custos_wire_event */
+	__u8 flags;  /* CUSTOS_WIRE_F_* */
+	__u8 pad[2];
+	char data[];
 };
 
 /* Key of the watch and exe-exclusion maps. */
@@ -473,6 +566,8 @@ struct custos_open_file {
 	__u32 rule;
 	__u32 owner_tgid;
 	__u32 opener_tid;
+	__u32 wire; /* enum custos_wire_protocol: a parsed socket, with an entry in wire_conns */
+	__u32 pad;
 };
 
 /* Key and value of the map of other processes' use of an open file. */
@@ -598,7 +693,12 @@ CUSTOS_ABI_TASK_AFTER_HEADER(custos_db_call);
 CUSTOS_ABI_TASK_AFTER_HEADER(custos_net_connect);
 CUSTOS_ABI_SIZE(custos_inode_key, 16);
 CUSTOS_ABI_SIZE(custos_watch_value, 8);
-CUSTOS_ABI_SIZE(custos_open_file, 80);
+CUSTOS_ABI_SIZE(custos_open_file, 88);
+CUSTOS_ABI_SIZE(custos_wire_stream, 32);
+CUSTOS_ABI_SIZE(custos_wire_conn, 80);
+CUSTOS_ABI_RECORD(custos_wire_msg, 120);
+CUSTOS_ABI_DATA_AT_END(custos_wire_msg);
+CUSTOS_ABI_TASK_AFTER_HEADER(custos_wire_msg);
 CUSTOS_ABI_SIZE(custos_reader_key, 16);
 CUSTOS_ABI_SIZE(custos_reader, 40);
 CUSTOS_ABI_SIZE(custos_drops, 8 * (CUSTOS_REC_TYPE_MAX + 2));

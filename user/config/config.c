@@ -65,7 +65,7 @@ static const char *const top_keys[] = {
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
-					    "protocol", "unix", NULL};
+					    "protocol", "unix", "parse",   NULL};
 static const char *const chain_keys[] = {"key_file", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
 static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
@@ -684,15 +684,42 @@ static int parse_protocol(struct parser *p, const struct where *w, json_t *obj,
 		    protocol_expected);
 }
 
-/* The keys an endpoint may have, for a message: "name, tags, ...". */
-static const char *endpoint_key_list(char *buf, size_t size)
+/*
+ * "parse": the database protocol the endpoint's sockets speak, followed by
+ * the kernel (statements, rows). A UDP endpoint carries no database protocol.
+ */
+static int parse_wire(struct parser *p, const struct where *w, json_t *obj,
+		      struct config_endpoint *ep)
 {
-	size_t i, o = 0;
+	static const char expected[] = "\"postgresql\"";
+	json_t *v = json_object_get(obj, "parse");
+	char label[192], q[QUOTE_MAX];
+	const char *s;
 
-	buf[0] = '\0';
-	for (i = 0; endpoint_keys[i] && o < size; i++)
-		o += snprintf(buf + o, size - o, "%s%s", i ? ", " : "", endpoint_keys[i]);
-	return buf;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return fail(p, w, "parse", NO_INDEX, false,
+			    "%s must be a string, not %s (expected %s)",
+			    key_label(label, sizeof(label), w, "parse"), type_name(v), expected);
+	s = json_string_value(v);
+	item_label(label, sizeof(label), w, "parse", NO_INDEX);
+	if (!strcmp(s, "mysql"))
+		return fail(p, w, "parse", NO_INDEX, false,
+			    "%s: \"mysql\" (the MySQL wire protocol) is not supported yet "
+			    "(expected %s)",
+			    label, expected);
+	if (strcmp(s, "postgresql"))
+		return fail(p, w, "parse", NO_INDEX, false,
+			    "%s: %s is not a database protocol (expected %s)", label, quote(q, s),
+			    expected);
+	if (ep->transport == IPPROTO_UDP)
+		return fail(p, w, "parse", NO_INDEX, false,
+			    "%s: PostgreSQL runs over TCP or a unix socket, and %s is UDP "
+			    "(expected \"protocol\": \"tcp\", or no \"parse\")",
+			    label, w->label);
+	ep->parse = CONFIG_WIRE_POSTGRESQL;
+	return 0;
 }
 
 /*
@@ -739,7 +766,7 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 	    "1 to " STR(CONFIG_RULE_NAME_MAX) " characters from A-Z, a-z, 0-9, '.', '_' and '-'";
 	struct where w = {.path = {JSON_KEY("endpoints"), JSON_INDEX(index)}, .depth = 2};
 	json_t *name = json_object_get(obj, "name");
-	char label[192], q[QUOTE_MAX], keys[128];
+	char label[192], q[QUOTE_MAX];
 	const char *s;
 	bool host;
 	size_t i;
@@ -752,11 +779,6 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 	else
 		snprintf(w.label, sizeof(w.label), "%s", w.dotted);
 
-	if (json_object_get(obj, "parse"))
-		return fail(p, &w, "parse", NO_INDEX, true,
-			    "unknown key \"parse\" in %s: \"parse\" (the database wire protocols) "
-			    "is not supported yet (expected one of: %s)",
-			    w.label, endpoint_key_list(keys, sizeof(keys)));
 	r = check_keys(p, &w, obj, endpoint_keys);
 	if (r < 0)
 		return r;
@@ -791,14 +813,18 @@ static int parse_endpoint(struct parser *p, json_t *obj, size_t index, struct co
 		return fail_nomem(p);
 
 	r = parse_strings(p, &w, obj, "tags", ITEM_TAG, &ep->tags, &ep->n_tags);
-	if (r == 0 && json_object_get(obj, "unix"))
-		return parse_unix(p, &w, obj, ep);
+	if (r == 0 && json_object_get(obj, "unix")) {
+		r = parse_unix(p, &w, obj, ep);
+		return r ? r : parse_wire(p, &w, obj, ep);
+	}
 	if (r == 0)
 		r = parse_address(p, &w, obj, ep, &host);
 	if (r == 0)
 		r = parse_port(p, &w, obj, ep);
 	if (r == 0)
 		r = parse_protocol(p, &w, obj, ep);
+	if (r == 0)
+		r = parse_wire(p, &w, obj, ep);
 	if (r == 0 && host)
 		r = resolve_host(p, &w, ep);
 	return r;

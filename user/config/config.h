@@ -64,6 +64,12 @@ struct config_endpoint {
 	size_t n_prefixes;
 	uint16_t port_lo, port_hi; /* inclusive; 0-65535 when the config names no port */
 	uint8_t transport;	   /* IPPROTO_TCP (default) or IPPROTO_UDP */
+	uint8_t parse;		   /* enum config_wire: the database protocol to follow */
+};
+
+enum config_wire {
+	CONFIG_WIRE_NONE = 0,
+	CONFIG_WIRE_POSTGRESQL = 1, /* the kernel's CUSTOS_WIRE_POSTGRESQL */
 };
 
 /* Database client probes (issue: every SQL statement, with the human behind it). */

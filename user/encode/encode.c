@@ -533,10 +533,11 @@ static void write_db(struct jsonw *w, const struct event_db *db, bool escape)
 
 static void write_custos_db(struct jsonw *w, const struct event_db *db, bool escape)
 {
-	if (!db->truncated && !db->info && !db->customer_data && !db->socket && db->affected < 0 &&
-	    !db->prepared_name)
-		return; /* nothing to say: no empty object */
 	jsonw_object(w, "db");
+	if (db->source)
+		jsonw_string(w, "source", db->source);
+	if (db->incomplete)
+		jsonw_bool(w, "incomplete", true);
 	if (db->truncated)
 		jsonw_bool(w, "query_truncated", true);
 	if (db->info) {
@@ -567,11 +568,16 @@ static void write_rule(struct jsonw *w, const struct event *ev)
 	size_t i;
 
 	if (ev->kind == EVENT_DB_STATEMENT) {
-		if (!ev->db.customer_data)
+		/* The databases' tags if it names a customer-data table; its endpoint's (wire). */
+		if (ev->rule && ev->rule->name)
+			jsonw_string(w, "rule", ev->rule->name);
+		if (!ev->db.customer_data && !(ev->rule && ev->rule->n_tags))
 			return;
 		jsonw_array(w, "tags");
-		for (i = 0; i < ev->db.n_tags; i++)
+		for (i = 0; ev->db.customer_data && i < ev->db.n_tags; i++)
 			jsonw_string(w, NULL, ev->db.tags[i]);
+		for (i = 0; ev->rule && i < ev->rule->n_tags; i++)
+			jsonw_string(w, NULL, ev->rule->tags[i]);
 		jsonw_end(w);
 		return;
 	}
@@ -686,6 +692,8 @@ static void write_net(struct jsonw *w, const struct event_net *n)
 	jsonw_object(w, "network");
 	if (n->transport == IPPROTO_TCP || n->transport == IPPROTO_UDP)
 		jsonw_string(w, "transport", n->transport == IPPROTO_TCP ? "tcp" : "udp");
+	if (n->protocol)
+		jsonw_string(w, "protocol", n->protocol);
 	if (ip)
 		jsonw_string(w, "type", n->family == CUSTOS_NET_IPV4 ? "ipv4" : "ipv6");
 	jsonw_string(w, "direction", n->accepted ? "ingress" : "egress");
@@ -770,10 +778,15 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 		write_open(w, &ev->open);
 		break;
 	case EVENT_FILE_SUMMARY:
-		if (ev->net && ev->net->unix_path) {
+		if (ev->net && (ev->net->unix_path || ev->net->tls || ev->net->parse_lost)) {
 			jsonw_object(w, "net");
-			jsonw_bytes(w, "unix", "custos.net.unix", ev->net->unix_path,
-				    strlen(ev->net->unix_path));
+			if (ev->net->unix_path)
+				jsonw_bytes(w, "unix", "custos.net.unix", ev->net->unix_path,
+					    strlen(ev->net->unix_path));
+			if (ev->net->tls)
+				jsonw_bool(w, "tls", true);
+			if (ev->net->parse_lost)
+				jsonw_string(w, "parse_lost", ev->net->parse_lost);
 			jsonw_end(w);
 		}
 		write_summary(w, &ev->summary, ev->net != NULL);

@@ -50,6 +50,7 @@ struct event_rule {
 	size_t n_tags;
 	bool endpoint;	 /* a network endpoint's, not a watch rule's */
 	char *unix_path; /* a unix socket endpoint's path */
+	const char *parse; /* the database protocol its sockets are parsed as, or NULL */
 };
 
 /* A socket's two ends: source.*, destination.*, network.* of its events. */
@@ -62,6 +63,9 @@ struct event_net {
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
 	const char *unix_path; /* family CUSTOS_NET_UNIX: the endpoint's socket file */
+	const char *protocol;  /* network.protocol: the database protocol it is parsed as */
+	bool tls;	       /* the parsed protocol turned to TLS: only bytes are counted */
+	const char *parse_lost; /* why the kernel stopped following the protocol, or NULL */
 };
 
 struct event_file {
@@ -126,6 +130,8 @@ struct event_db {
 	int64_t affected; /* -1: unknown */
 	const char *prepared_name;
 	uint64_t duration_ns; /* 0: unknown */
+	const char *source;   /* custos.db.source: "library" (client probes) or "wire" */
+	bool incomplete;      /* the connection ended before the statement's outcome came */
 };
 
 struct event {

@@ -35,6 +35,7 @@ struct open_state {
 	struct hashmap users; /* tgid -> struct file_user: the opener and others who used it */
 	uint32_t missing_sweeps;
 	uint32_t sweep_seen;
+	struct wire_conn *wire; /* a parsed socket's protocol state, from its first message */
 };
 
 /* A thread's identity as its events show it, shared while nothing in it changes. */
@@ -102,7 +103,33 @@ struct open_state *events_open_state_new(struct events *e, uint64_t open_id,
 /* net.c: sockets to watched endpoints */
 int events_net_connect(struct events *e, const struct custos_net_connect *rec, size_t size);
 
+/* wire.c: database protocol messages of parsed sockets */
+int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size);
+/* The socket is released: statements still awaiting an outcome are reported, at boot_ns. */
+void events_wire_end(struct events *e, struct open_state *st, uint64_t boot_ns);
+void events_wire_free(struct wire_conn *w);
+
+/* A statement to report, from a client library call or from the wire. */
+struct db_report {
+	int system; /* enum dbprobe_system */
+	const char *text; /* NULL: unknown */
+	size_t len;
+	bool truncated;
+	const char *prepared_name;
+	int64_t rows, affected;
+	bool failed, incomplete;
+	const char *error_code, *error; /* the server's code (SQLSTATE) and message */
+	uint64_t start_ns, end_ns;
+	const char *user, *namespace, *host, *port, *socket;
+	const char *source;		   /* custos.db.source */
+	const struct event_net *net;	   /* the socket it went through (wire), else NULL */
+	const struct event_rule *endpoint; /* and its endpoint */
+	uint64_t open_id;
+	const struct custos_task *task;
+};
+
 /* db.c: database client calls into statements */
+void events_db_report(struct events *e, const struct db_report *r);
 int events_db_call(struct events *e, const struct custos_db_call *rec, size_t size);
 void events_db_tick(struct events *e, uint64_t now_ns);
 void events_db_free(struct events *e);

@@ -286,29 +286,29 @@ static bool names_customer_table(const struct config_databases *cfg, const struc
 }
 
 /* The event of one statement executed (unless the config leaves its tables out). */
-static void emit_statement(struct events *e, const struct db_stmt *s,
-			   const struct custos_task *task, uint64_t end_ns)
+void events_db_report(struct events *e, const struct db_report *r)
 {
 	const struct config_databases *cfg = &e->cfg->databases;
-	struct db_conn *c = pairmap_get(&e->db->conns, task->tgid, s->conn);
 	char *redacted = NULL, *error = NULL;
 	struct sql_info info;
 	struct event ev;
 	struct event_db *db = &ev.db;
 
-	events_event_init(e, &ev, EVENT_DB_STATEMENT, s->start_ns, "database", "access", "query",
-			  s->failed ? "failure" : "success");
+	events_event_init(e, &ev, EVENT_DB_STATEMENT, r->start_ns, "database", "access", "query",
+			  r->incomplete ? "unknown"
+			  : r->failed	? "failure"
+					: "success");
 	/* One pass describes the statement and, unless raw text is asked for, redacts it. */
-	if (s->text) {
-		redacted = cfg->raw_text ? NULL : malloc(s->len + 1);
-		db->text_len = sql_scan(dialects[s->system], s->text, s->len, redacted,
-					redacted ? s->len + 1 : 0, &info);
+	if (r->text) {
+		redacted = cfg->raw_text ? NULL : malloc(r->len + 1);
+		db->text_len = sql_scan(dialects[r->system], r->text, r->len, redacted,
+					redacted ? r->len + 1 : 0, &info);
 		db->text = redacted;
 		db->info = &info;
 		db->customer_data = names_customer_table(cfg, &info);
 		if (cfg->raw_text) {
-			db->text = s->text;
-			db->text_len = s->len;
+			db->text = r->text;
+			db->text_len = r->len;
 		}
 	}
 	if (cfg->only_tables && !db->customer_data) {
@@ -316,29 +316,64 @@ static void emit_statement(struct events *e, const struct db_stmt *s,
 		free(redacted);
 		return;
 	}
-	db->system = dbprobe_system_name(s->system);
-	db->truncated = s->truncated;
+	db->system = dbprobe_system_name(r->system);
+	db->truncated = r->truncated;
 	db->tags = cfg->tags;
 	db->n_tags = cfg->n_tags;
-	if (c) {
-		db->namespace = c->name;
-		db->user = c->user;
-		db->host = c->host;
-		db->port = c->port;
-		db->socket = c->socket;
-	}
-	db->rows = s->rows;
-	db->affected = s->affected;
-	db->prepared_name = s->name;
-	db->duration_ns = end_ns > s->start_ns ? end_ns - s->start_ns : 0;
-	if (s->error) {
-		error = error_text(s->error, cfg->raw_text, &ev.error_message_len);
+	db->namespace = r->namespace;
+	db->user = r->user;
+	db->host = r->host;
+	db->port = r->port;
+	db->socket = r->socket;
+	db->rows = r->rows;
+	db->affected = r->affected;
+	db->prepared_name = r->prepared_name;
+	db->duration_ns = r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0;
+	db->source = r->source;
+	db->incomplete = r->incomplete;
+	if (r->error) {
+		error = error_text(r->error, cfg->raw_text, &ev.error_message_len);
 		ev.error_message = error;
 	}
-	ev.who = events_who(e, task);
+	ev.error_code = r->error_code;
+	ev.net = r->net;
+	ev.rule = r->endpoint;
+	ev.open_id = r->open_id;
+	ev.who = events_who(e, r->task);
 	events_emit(e, &ev);
 	free(redacted);
 	free(error);
+}
+
+/* A library statement's event, with its connection's user, database and server. */
+static void emit_statement(struct events *e, const struct db_stmt *s,
+			   const struct custos_task *task, uint64_t end_ns)
+{
+	struct db_conn *c = pairmap_get(&e->db->conns, task->tgid, s->conn);
+	struct db_report r = {
+	    .system = s->system,
+	    .text = s->text,
+	    .len = s->len,
+	    .truncated = s->truncated,
+	    .prepared_name = s->name,
+	    .rows = s->rows,
+	    .affected = s->affected,
+	    .failed = s->failed,
+	    .error = s->error,
+	    .start_ns = s->start_ns,
+	    .end_ns = end_ns,
+	    .source = "library",
+	    .task = task,
+	};
+
+	if (c) {
+		r.namespace = c->name;
+		r.user = c->user;
+		r.host = c->host;
+		r.port = c->port;
+		r.socket = c->socket;
+	}
+	events_db_report(e, &r);
 }
 
 /* "UPDATE 3", "INSERT 0 3", "DELETE 3": the rows a command changed. */

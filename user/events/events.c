@@ -59,7 +59,7 @@ void events_free(struct events *e)
  * are kept.
  */
 static void add_rule(struct events *e, uint64_t id, const char *name, char *const *tags,
-		     size_t n_tags, bool endpoint, const char *unix_path)
+		     size_t n_tags, bool endpoint, const char *unix_path, const char *parse)
 {
 	struct event_rule *rule;
 	size_t t;
@@ -71,6 +71,7 @@ static void add_rule(struct events *e, uint64_t id, const char *name, char *cons
 	if (!rule)
 		return;
 	rule->endpoint = endpoint;
+	rule->parse = parse;
 	rule->name = strdup(name);
 	rule->tags = calloc(n_tags ? n_tags : 1, sizeof(*rule->tags));
 	ok = rule->name && rule->tags;
@@ -97,12 +98,13 @@ void events_set_config(struct events *e, const struct config *cfg, const struct 
 	encode_set_raw_sql(cfg->databases.raw_text);
 	for (i = 0; i < cfg->n_rules; i++)
 		add_rule(e, gen | i, cfg->rules[i].name, cfg->rules[i].tags, cfg->rules[i].n_tags,
-			 false, NULL);
+			 false, NULL, NULL);
 	/* Endpoints are the rules after the watch rules (config.h). */
 	for (i = 0; i < cfg->n_endpoints; i++)
 		add_rule(e, gen | (cfg->n_rules + i), cfg->endpoints[i].name,
 			 cfg->endpoints[i].tags, cfg->endpoints[i].n_tags, true,
-			 cfg->endpoints[i].unix_path);
+			 cfg->endpoints[i].unix_path,
+			 cfg->endpoints[i].parse == CONFIG_WIRE_POSTGRESQL ? "postgresql" : NULL);
 }
 
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)
@@ -216,6 +218,9 @@ int events_record(struct events *e, const void *data, size_t size)
 		break;
 	case CUSTOS_REC_NET_CONNECT:
 		ret = events_net_connect(e, data, size);
+		break;
+	case CUSTOS_REC_WIRE:
+		ret = events_wire(e, data, size);
 		break;
 	case CUSTOS_REC_PROC_EXEC:
 		ret = on_proc_exec(e, data, size);

@@ -30,6 +30,7 @@ void events_open_state_free(struct open_state *st)
 	while (hashmap_next(&st->users, &i, NULL, &user))
 		free(user);
 	hashmap_clear(&st->users);
+	events_wire_free(st->wire);
 	free(st->path);
 	free(st);
 }
@@ -194,6 +195,8 @@ static void emit_summary(struct events *e, struct open_state *st, struct file_us
 	bool quiet = u->task.tgid != st->opener.tgid && io_equal(io, &u->reported);
 	struct event ev;
 
+	if (final)
+		events_wire_end(e, st, boot_ns); /* its statements before the connection's end */
 	if (!quiet) {
 		file_event_init(e, st, &ev, EVENT_FILE_SUMMARY, boot_ns, action, task);
 		if (st->socket && final)

@@ -38,6 +38,9 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 	net_from_record(&net, rec);
 	if (net.family == CUSTOS_NET_UNIX)
 		net.unix_path = events_rule(e, rec->rule)->unix_path;
+	/* As the kernel decides: connects of this run are parsed from their first byte. */
+	if (!rec->accepted && !rec->existing)
+		net.protocol = events_rule(e, rec->rule)->parse;
 	if (rec->open_id) {
 		st = events_open_state_new(e, rec->open_id, &rec->task, rec->rule);
 		if (!st)

@@ -415,6 +415,8 @@ static void sort_unique(struct watch_set *set)
 	set->n_items = o;
 }
 
+_Static_assert((int)CONFIG_WIRE_POSTGRESQL == (int)CUSTOS_WIRE_POSTGRESQL, "config_wire is the kernel's");
+
 /* The trie's keys of endpoint i of cfg: one per resolved prefix and port (port 0: all). */
 static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 {
@@ -445,6 +447,7 @@ static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 		u->key.ino = st.st_ino;
 		u->key.dev = watch_kernel_dev(st.st_dev);
 		u->rule = cfg->n_rules + i;
+		u->parse = ep->parse;
 		return 0;
 	}
 	if (set->n_endpoints + ports * ep->n_prefixes > CUSTOS_ENDPOINT_KEYS_MAX)
@@ -465,6 +468,7 @@ static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 			w = &set->endpoints[set->n_endpoints++];
 			memset(w, 0, sizeof(*w));
 			w->rule = cfg->n_rules + i;
+			w->parse = ep->parse;
 			w->key.prefixlen = CUSTOS_ENDPOINT_KEY_FIXED_BITS + pf->bits;
 			w->key.transport = ep->transport;
 			w->key.family = pf->family == AF_INET ? CUSTOS_NET_IPV4 : CUSTOS_NET_IPV6;
@@ -779,6 +783,7 @@ static int apply_endpoints(const struct watch_maps *maps, const struct watch_set
 	for (i = 0; i < next->n_endpoints; i++) {
 		struct custos_endpoint_value value = {
 		    .rule = next->generation << CUSTOS_RULE_INDEX_BITS | next->endpoints[i].rule,
+		    .parse = next->endpoints[i].parse,
 		};
 
 		if ((ret = map_put(maps->endpoints, &next->endpoints[i].key, &value)))
@@ -791,6 +796,7 @@ static int apply_endpoints(const struct watch_maps *maps, const struct watch_set
 		struct custos_endpoint_value value = {
 		    .rule =
 			next->generation << CUSTOS_RULE_INDEX_BITS | next->unix_endpoints[i].rule,
+		    .parse = next->unix_endpoints[i].parse,
 		};
 
 		if ((ret = map_put(maps->unix_endpoints, &next->unix_endpoints[i].key, &value)))

@@ -49,13 +49,15 @@ struct watch_uid_mask {
 /* One key of the kernel's endpoints trie (struct custos_endpoint_key) and its endpoint. */
 struct watch_endpoint {
 	struct custos_endpoint_key key;
-	uint32_t rule; /* n_rules + the endpoint's index in the config */
+	uint32_t rule;	/* n_rules + the endpoint's index in the config */
+	uint32_t parse; /* enum custos_wire_protocol */
 };
 
 /* A unix socket endpoint: its socket file's identity. */
 struct watch_unix {
 	struct custos_inode_key key;
 	uint32_t rule;
+	uint32_t parse; /* enum custos_wire_protocol */
 };
 
 struct watch_set {

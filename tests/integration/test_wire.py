@@ -1,0 +1,152 @@
+"""The PostgreSQL wire protocol on endpoints marked "parse": statements and
+rows of clients that load no probed library, seen in the kernel's walk of
+the messages on the socket."""
+
+import os
+import socket
+
+import dbservers
+from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
+
+PG8000_CLIENT = r"""
+import sys, pg8000
+host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+kw = dict(user="postgres", database="crm", port=port)
+if host.startswith("/"):
+    kw["unix_sock"] = host
+else:
+    kw["host"] = host
+c = pg8000.connect(**kw)
+cur = c.cursor()
+cur.execute("SELECT id, email FROM customers WHERE id <= %s ORDER BY id", (7,))
+print(len(cur.fetchall()), flush=True)
+cur.execute("UPDATE customers SET email = email WHERE id <= 3")
+c.commit()
+try:
+    cur.execute("SELECT nosuchcolumn FROM customers WHERE email = 'x@example.com'")
+except Exception as e:
+    print("error", flush=True)
+c.rollback()
+cur.execute("SELECT count(*) FROM customers")
+print(cur.fetchone()[0], flush=True)
+c.close()
+"""
+
+GARBAGE_CLIENT = r"""
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\xff" * 64 + b"GET / HTTP/1.0\r\n\r\n")
+try:
+    s.recv(100)
+except OSError:
+    pass
+s.close()
+"""
+
+
+def client(t, name, code, *args, **kw):
+    """Runs a Python client from a file: its SQL stays out of process.args."""
+    path = t.path(name + ".py")
+    with open(path, "w") as f:
+        f.write(code)
+    return run([PY, path] + list(args), **kw)
+
+
+def pg_endpoint(pg, **extra):
+    e = {"name": "crm-db", "tags": ["customer-data"], "address": "127.0.0.1", "port": pg.port,
+         "parse": "postgresql"}
+    e.update(extra)
+    return e
+
+
+def config(t, *endpoints, **databases):
+    c = {"watch": [{"name": "crm", "paths": [t.mkdir("crm")]}], "endpoints": list(endpoints),
+         "heartbeat_interval": 0}
+    if databases:
+        c["databases"] = databases
+    return c
+
+
+def crm_server(t, rows=20):
+    pg = dbservers.Postgres(t).start().ready()
+    pg.sql("CREATE DATABASE crm;")
+    pg.sql("CREATE TABLE customers (id int PRIMARY KEY, email text);"
+           "INSERT INTO customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, %d) g;"
+           % rows, db="crm")
+    return pg
+
+
+def skip_without(*systems):
+    why = dbservers.missing_servers(*systems)
+    if why:
+        print("SKIPPED: not installed: %s (scripts/deps.sh test installs it)" % why)
+    return bool(why)
+
+
+def wire_statements(evs, pid=None):
+    return [e for e in evs if get(e, "event.category", None) == "database"
+            and get(e, "custos.db.source", None) == "wire"
+            and (pid is None or get(e, "process.pid", None) == pid)]
+
+
+def check_wire_statement(e, pg, text, op, rows=None, affected=None, outcome="success"):
+    expect_field(e, "event.action", "query")
+    expect_field(e, "event.outcome", outcome)
+    expect_field(e, "db.system", "postgresql")
+    expect_field(e, "db.query.text", text)
+    expect_field(e, "db.operation.name", op)
+    expect_field(e, "db.namespace", "crm")
+    expect_field(e, "db.user", "postgres")
+    expect_field(e, "custos.db.source", "wire")
+    expect_field(e, "custos.rule", "crm-db")
+    expect_field(e, "custos.tags", ["customer-data"])
+    if rows is None:
+        expect(not has(e, "db.response.returned_rows"), "no rows for a statement without a result", e)
+    else:
+        expect_field(e, "db.response.returned_rows", rows)
+    if affected is None:
+        expect(not has(e, "custos.db.affected_rows"), "no affected rows", e)
+    else:
+        expect_field(e, "custos.db.affected_rows", affected)
+    d = get(e, "event.duration")
+    expect(isinstance(d, int) and 0 < d < 60 * 10**9, "event.duration is a duration in ns", e)
+
+
+def test_wire_pg8000_tcp(t):
+    """pg8000 (pure Python: no libpq) over TCP to a parsed endpoint: each
+    statement once, redacted, with its rows from the kernel's count of
+    DataRow messages, affected rows from the command tag, a failing
+    statement with its SQLSTATE, user and database from the startup packet,
+    and the server's address; no Bind value and no row content anywhere."""
+    if skip_without("postgresql"):
+        return
+    pg = crm_server(t)
+    a = t.start_agent(config(t, pg_endpoint(pg)))
+    r = client(t, "pg8000-client", PG8000_CLIENT, "127.0.0.1", str(pg.port), "tcp")
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    texts = [get(e, "db.query.text") for e in st]
+    sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email")],
+              "the SELECT", st)
+    check_wire_statement(sel, pg, "SELECT id, email FROM customers WHERE id <= $1 ORDER BY id",
+                         "SELECT", rows=7)
+    expect_field(sel, "server.address", "127.0.0.1")
+    expect_field(sel, "server.port", pg.port)
+    expect_field(sel, "destination.port", pg.port)
+    expect_field(sel, "network.protocol", "postgresql")
+    expect_field(sel, "process.pid", r.pid)
+    upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
+    check_wire_statement(upd, pg, "UPDATE customers SET email = email WHERE id <= ?", "UPDATE",
+                         affected=3)
+    bad = one([e for e in st if "nosuchcolumn" in get(e, "db.query.text")], "the failing SELECT", st)
+    check_wire_statement(bad, pg, "SELECT nosuchcolumn FROM customers WHERE email = ?", "SELECT",
+                         outcome="failure")
+    expect_field(bad, "error.code", "42703")
+    expect_field(bad, "error.message", 'column "?" does not exist')  # quoted values redacted
+    cnt = one([e for e in st if "count(*)" in get(e, "db.query.text")], "the count", st)
+    check_wire_statement(cnt, pg, "SELECT count(*) FROM customers", "SELECT", rows=1)
+    raw = "\n".join(str(e) for e in evs)
+    for secret in ("c1@example.com", "c7@example.com", "x@example.com"):
+        expect(secret not in raw, "a row's or a literal's content in the stream: %s" % secret, texts)

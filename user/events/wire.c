@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Database protocol messages of parsed sockets (endpoints marked "parse"):
+ * the parts the kernel forwards are put together into whole messages, per
+ * stream, and given to the protocol's parser (pgwire.c), whose statements
+ * become database events with custos.db.source "wire". A statement sent
+ * from inside a probed client library call is that probe's to report.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/dbprobe.h"
+#include "common.h"
+#include "pgwire.h"
+
+/* A message being put together from its parts. */
+struct wire_part {
+	uint8_t *buf;
+	size_t len, cap;
+	bool active;
+	uint8_t type;
+	uint32_t code, rows;
+	uint64_t time_ns;
+	struct custos_task task;
+};
+
+struct wire_conn {
+	struct pgwire *pg;
+	struct wire_part part[2]; /* by stream */
+};
+
+/* What the parser's statements need to become events. */
+struct wire_emit {
+	struct events *e;
+	struct open_state *st;
+};
+
+static const char *const lost_reasons[] = {
+    [CUSTOS_WIRE_LOST_FRAMING] = "framing",
+    [CUSTOS_WIRE_LOST_STEPS] = "too_many_messages",
+    [CUSTOS_WIRE_LOST_NO_BUFFER] = "no_buffer",
+    [CUSTOS_WIRE_LOST_UNREADABLE] = "unreadable",
+    [CUSTOS_WIRE_LOST_PROTOCOL] = "protocol",
+};
+
+void events_wire_free(struct wire_conn *w)
+{
+	if (!w)
+		return;
+	pgwire_free(w->pg, 0, NULL, NULL);
+	free(w->part[0].buf);
+	free(w->part[1].buf);
+	free(w);
+}
+
+static void wire_statement(void *ctx, const struct pgwire_statement *s)
+{
+	const struct wire_emit *we = ctx;
+	const struct open_state *st = we->st;
+	const struct event_net *net = &st->net;
+	char host[48], port[8];
+	struct db_report r = {
+	    .system = DBPROBE_POSTGRESQL,
+	    .text = s->text,
+	    .len = s->len,
+	    .truncated = s->truncated,
+	    .prepared_name = s->prepared_name,
+	    .rows = s->rows,
+	    .affected = s->affected,
+	    .failed = s->failed,
+	    .incomplete = s->incomplete,
+	    .error_code = s->sqlstate,
+	    .error = s->error,
+	    .start_ns = s->start_ns,
+	    .end_ns = s->end_ns,
+	    .user = pgwire_user(st->wire->pg),
+	    .namespace = pgwire_database(st->wire->pg),
+	    .source = "wire",
+	    .net = net,
+	    .endpoint = st->rule,
+	    .open_id = st->open_id,
+	    .task = s->task,
+	};
+
+	if (s->library)
+		return;
+	if (net->family == CUSTOS_NET_UNIX) {
+		r.socket = net->unix_path;
+	} else {
+		r.host = encode_net_addr(net->family, net->remote_addr, host);
+		snprintf(port, sizeof(port), "%u", net->remote_port);
+		r.port = port;
+	}
+	events_db_report(we->e, &r);
+}
+
+void events_wire_end(struct events *e, struct open_state *st, uint64_t boot_ns)
+{
+	struct wire_emit we = {.e = e, .st = st};
+
+	if (!st->wire)
+		return;
+	pgwire_free(st->wire->pg, boot_ns, wire_statement, &we);
+	st->wire->pg = NULL;
+	events_wire_free(st->wire);
+	st->wire = NULL;
+}
+
+/* Appends a record's data to its stream's message; true when the message is whole. */
+static bool wire_assemble(struct wire_part *p, const struct custos_wire_msg *rec)
+{
+	size_t need;
+
+	if (rec->offset == 0) {
+		p->active = true;
+		p->len = 0;
+		p->type = rec->type;
+		p->code = rec->aux;
+		p->rows = 0;
+		p->time_ns = rec->hdr.ktime_ns;
+		p->task = rec->task;
+	} else if (!p->active || rec->type != p->type || rec->offset != p->len) {
+		p->active = false; /* a part went missing: the message is not used */
+		return false;
+	}
+	p->rows += rec->rows;
+	need = p->len + rec->data_len;
+	if (need > p->cap) {
+		uint8_t *grown = realloc(p->buf, need);
+
+		if (!grown) {
+			p->active = false;
+			return false;
+		}
+		p->buf = grown;
+		p->cap = need;
+	}
+	memcpy(p->buf + p->len, rec->data, rec->data_len);
+	p->len = need;
+	return (rec->flags & CUSTOS_WIRE_F_LAST) != 0;
+}
+
+int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size)
+{
+	struct open_state *st;
+	struct wire_emit we;
+	struct wire_part *p;
+	struct pgwire_msg m;
+
+	if (!record_fits(size, sizeof(*rec), rec->data_len) || rec->stream > CUSTOS_WIRE_BACKEND ||
+	    rec->event < CUSTOS_WIRE_MSG || rec->event > CUSTOS_WIRE_LOST)
+		return -EINVAL;
+	st = hashmap_get(&e->opens, rec->open_id);
+	if (!st || !st->socket || !st->net.protocol)
+		return 0; /* its connect was lost: nothing to pair its statements with */
+	if (rec->event == CUSTOS_WIRE_TLS) {
+		st->net.tls = true;
+		return 0;
+	}
+	if (rec->event == CUSTOS_WIRE_LOST) {
+		st->net.parse_lost =
+		    rec->aux < sizeof(lost_reasons) / sizeof(lost_reasons[0]) && lost_reasons[rec->aux]
+			? lost_reasons[rec->aux]
+			: "unknown";
+		e->stats.wire_lost++;
+		return 0;
+	}
+	if (!st->wire) {
+		st->wire = calloc(1, sizeof(*st->wire));
+		if (!st->wire)
+			return -ENOMEM;
+		st->wire->pg = pgwire_new();
+		if (!st->wire->pg) {
+			events_wire_free(st->wire);
+			st->wire = NULL;
+			return -ENOMEM;
+		}
+	}
+	p = &st->wire->part[rec->stream];
+	if (!wire_assemble(p, rec))
+		return 0;
+	p->active = false;
+	m = (struct pgwire_msg){
+	    .stream = rec->stream,
+	    .type = p->type,
+	    .code = p->code,
+	    .body = p->buf,
+	    .len = p->len,
+	    .truncated = (rec->flags & CUSTOS_WIRE_F_TRUNCATED) != 0,
+	    .library = (rec->flags & CUSTOS_WIRE_F_LIBRARY) != 0,
+	    .rows = p->rows,
+	    .time_ns = p->time_ns,
+	    .task = &p->task,
+	};
+	we = (struct wire_emit){.e = e, .st = st};
+	pgwire_message(st->wire->pg, &m, wire_statement, &we);
+	return 0;
+}
