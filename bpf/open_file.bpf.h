@@ -167,7 +167,8 @@ static __always_inline void open_file__count(struct task_struct *task, __u64 fil
 		__sync_fetch_and_add(&io->read_calls, 1);
 	}
 	if (of->wire)
-		wire__walk(task, file_addr, of, buf, nvec, bytes, write);
+		wire__walk_global(file_addr, of->open_id, buf, nvec,
+				  (__u64)bytes | (write ? WIRE_WRITE_BIT : 0));
 }
 
 /*
@@ -216,7 +217,8 @@ static __always_inline __u64 open_file__next_id(void)
 
 /* Starts counting a watched open file (or socket); returns its open_id. */
 static __always_inline __u64 open_file__track(struct task_struct *task, __u64 file_addr,
-					      struct inode *inode, __u32 dev, __u32 rule, __u32 wire)
+					      struct inode *inode, __u32 dev, __u32 rule,
+					      __u32 wire)
 {
 	struct custos_open_file *stale, of = {
 					    .open_id = open_file__next_id(),

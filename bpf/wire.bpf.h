@@ -21,7 +21,7 @@
 
 /* Steps (a header, or a part of a body) one call walks; more and the stream is lost. */
 #define WIRE_STEPS	  65536
-#define WIRE_STEPS_COMPAT 1024
+#define WIRE_STEPS_COMPAT 4096
 /* Bytes of a body forwarded at most: a statement's text, with Parse's name before it. */
 #define WIRE_KEEP_SQL	  (CUSTOS_SQL_MAX + 256)
 /* Statement and portal names (Bind: up to the second NUL only), command tags. */
@@ -36,6 +36,8 @@
 #define PG_CODE_CANCEL	  80877102
 #define PG_PROTOCOL_3	  3
 #define TLS_HANDSHAKE	  0x16
+/* wire__walk_global's flag of a write, in the byte count's top bit. */
+#define WIRE_WRITE_BIT	  (1ULL << 63)
 /* wire__buffer's nvec for a struct msghdr (sendmsg, recvmsg). */
 #define WIRE_MSGHDR	  (-1)
 
@@ -142,14 +144,39 @@ static __always_inline bool wire__names_only(const struct wire_walk *w)
 	return w->stream == CUSTOS_WIRE_FRONTEND && w->s.type == 'B';
 }
 
+/*
+ * Bind's first two strings (the portal's and the statement's names) from
+ * the n bytes at src into rec's data: their length, 0 if they do not both
+ * end within n bytes and WIRE_KEEP_NAMES each. The values after them are
+ * never read.
+ */
+static __always_inline __u32 wire__names(struct custos_wire_msg *rec, __u64 src, __u32 n)
+{
+	__u32 limit = n < WIRE_KEEP_NAMES ? n : WIRE_KEEP_NAMES;
+	long first, second;
+
+	/* A string that fills its limit may go on past it: not taken. */
+	first = bpf_probe_read_user_str(rec->data, limit & (2 * WIRE_KEEP_NAMES - 1), (void *)src);
+	if (first <= 0 || (__u32)first >= limit)
+		return 0;
+	n -= first;
+	limit = n < WIRE_KEEP_NAMES ? n : WIRE_KEEP_NAMES;
+	second = bpf_probe_read_user_str(rec->data + (first & (WIRE_KEEP_NAMES - 1)),
+					 limit & (2 * WIRE_KEEP_NAMES - 1), (void *)(src + first));
+	if (second <= 0 || (__u32)second >= limit)
+		return 0;
+	return first + second;
+}
+
 /* A record of the stream's current message: data_len bytes at the walk's offset, if any. */
-static __always_inline void wire__record(struct wire_walk *w, __u8 event, __u32 aux, __u32 n)
+__noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 {
 	struct custos_wire_msg *rec = record__scratch(CUSTOS_REC_WIRE);
-	__u32 i, nuls = 0, keep;
+	__u32 zero = 0;
+	struct wire_walk *w = bpf_map_lookup_elem(&wire_walks, &zero);
 
-	if (!rec)
-		return;
+	if (!rec || !w)
+		return 0;
 	task__fill(&rec->task, current_task());
 	rec->open_id = w->open_id;
 	rec->body_len = w->s.body_len;
@@ -170,26 +197,27 @@ static __always_inline void wire__record(struct wire_walk *w, __u8 event, __u32 
 			rec->flags |= CUSTOS_WIRE_F_LAST;
 	}
 	n &= 8191;
-	if (n && bpf_probe_read_user(rec->data, n, (void *)(w->buf + w->off))) {
+	if (wire__names_only(w)) {
+		n = wire__names(rec, w->buf + w->off, n);
+		rec->flags |= CUSTOS_WIRE_F_LAST; /* nothing more of it follows */
+	} else if (n && bpf_probe_read_user(rec->data, n, (void *)(w->buf + w->off))) {
 		rec->event = CUSTOS_WIRE_LOST;
 		rec->aux = CUSTOS_WIRE_LOST_UNREADABLE;
 		w->s.mode = CUSTOS_WIRE_OFF;
 		n = 0;
 	}
-	if (wire__names_only(w)) {
-		/* Bind: the portal's and the statement's names, and not one byte of the values. */
-		keep = 0;
-		for (i = 0; i < WIRE_KEEP_NAMES; i++) {
-			if (i >= n || nuls >= 2)
-				break;
-			if (!rec->data[i] && ++nuls == 2)
-				keep = i + 1;
-		}
-		n = keep;
-		rec->flags |= CUSTOS_WIRE_F_LAST; /* nothing more of it follows */
-	}
 	rec->data_len = n;
 	record__output(rec, sizeof(*rec) + n);
+	return 0;
+}
+
+/*
+ * A record of the walk's current message (event, aux; n bytes of data at
+ * the walk's offset). A global function: its many callers share one check.
+ */
+static __always_inline void wire__record(struct wire_walk *w, __u8 event, __u32 aux, __u32 n)
+{
+	wire__record_global(event, aux, n);
 }
 
 /* The walk gives up on the stream: reported once, then only counted. */
@@ -248,7 +276,8 @@ static __always_inline long wire__pg_header(struct wire_walk *w)
 		if (s->code >> 16 == PG_PROTOCOL_3) {
 			/* The startup packet: parameters (user, database), never a password. */
 			s->mode = CUSTOS_WIRE_TYPED;
-			s->keep_left = s->body_len < WIRE_KEEP_STARTUP ? s->body_len : WIRE_KEEP_STARTUP;
+			s->keep_left =
+			    s->body_len < WIRE_KEEP_STARTUP ? s->body_len : WIRE_KEEP_STARTUP;
 			s->truncated = s->body_len > WIRE_KEEP_STARTUP;
 		} else if (s->code == PG_CODE_SSL || s->code == PG_CODE_GSSENC) {
 			w->other_mode = CUSTOS_WIRE_BYTE + 1;
@@ -279,7 +308,27 @@ static __always_inline long wire__pg_header(struct wire_walk *w)
 	return 0;
 }
 
-/* One step: a part of a header, or of the current message's body. Non-zero: done. */
+/* Passes over the current message's body in the buffer, forwarding what is kept of it. */
+static __always_inline void wire__body(struct wire_walk *w)
+{
+	struct custos_wire_stream *s = &w->s;
+	__u32 left = w->len - w->off, n, keep;
+
+	n = s->remaining < left ? s->remaining : left;
+	if (s->keep_left) {
+		keep = n < s->keep_left ? n : s->keep_left;
+		wire__record(w, CUSTOS_WIRE_MSG, s->type ? 0 : s->code, keep);
+		s->keep_left =
+		    s->keep_left > keep && !wire__names_only(w) ? s->keep_left - keep : 0;
+	}
+	w->off += n;
+	s->remaining -= n;
+}
+
+/*
+ * One step: the rest of a message's body, or a header and as much of its
+ * body as the buffer holds (a row is one step). Non-zero: done.
+ */
 static __always_inline long wire__step(struct wire_walk *w)
 {
 	struct custos_wire_stream *s = &w->s;
@@ -287,20 +336,13 @@ static __always_inline long wire__step(struct wire_walk *w)
 
 	if (w->off >= w->len || s->mode == CUSTOS_WIRE_OFF)
 		return 1;
-	left = w->len - w->off;
 	if (s->remaining) {
-		n = s->remaining < left ? s->remaining : left;
-		if (s->keep_left) {
-			need = n < s->keep_left ? n : s->keep_left;
-			wire__record(w, CUSTOS_WIRE_MSG, s->type ? 0 : s->code, need);
-			s->keep_left = s->keep_left > need && !wire__names_only(w) ? s->keep_left - need : 0;
-		}
-		w->off += n;
-		s->remaining -= n;
+		wire__body(w);
 		return 0;
 	}
 	if (s->mode == CUSTOS_WIRE_BYTE)
 		return wire__pg_answer(w);
+	left = w->len - w->off;
 	need = s->mode == CUSTOS_WIRE_UNTYPED ? 8 : 5;
 	have = s->hdr_have & 7;
 	if (have >= need)
@@ -312,10 +354,13 @@ static __always_inline long wire__step(struct wire_walk *w)
 	s->hdr_have = have + n;
 	if (s->hdr_have < need)
 		return 0;
-	return wire__pg_header(w);
+	if (wire__pg_header(w))
+		return 1;
+	if (s->remaining && w->off < w->len && s->mode != CUSTOS_WIRE_OFF)
+		wire__body(w);
+	return 0;
 }
 
-#ifdef CUSTOS_COMPAT
 /* A global function: the verifier checks it once, not at each of the loop's steps. */
 __noinline int wire__step_global(__u32 unused)
 {
@@ -325,6 +370,7 @@ __noinline int wire__step_global(__u32 unused)
 	return w ? wire__step(w) : 1;
 }
 
+#ifdef CUSTOS_COMPAT
 static __always_inline long wire__loop_step(__u32 i, void *ctx)
 {
 	return wire__step_global(i);
@@ -332,10 +378,7 @@ static __always_inline long wire__loop_step(__u32 i, void *ctx)
 #else
 static long wire__loop_step(__u32 i, void *ctx)
 {
-	__u32 zero = 0;
-	struct wire_walk *w = bpf_map_lookup_elem(&wire_walks, &zero);
-
-	return w ? wire__step(w) : 1;
+	return wire__step_global(i) ? 1 : 0; /* a bpf_loop callback returns 0 or 1 */
 }
 #endif
 
@@ -363,34 +406,36 @@ static __always_inline __u64 wire__buffer(__u64 buf, __s64 nvec)
 }
 
 /*
- * bytes moved through a parsed socket's file, from buf (see wire__buffer):
- * walked in the stream they belong to.
+ * bytes moved through a parsed socket's file (open_id its open), from buf
+ * (see wire__buffer), written (write_bit set) or read: walked in the stream
+ * they belong to. A global function: the verifier checks it once per
+ * program, not at each of the many read and write hooks that call it.
  */
-static __always_inline void wire__walk(struct task_struct *task, __u64 file_addr,
-				       const struct custos_open_file *of, __u64 buf, __s64 nvec,
-				       long bytes, bool write)
+__noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s64 nvec,
+				 __u64 bytes_write)
 {
 	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
+	bool write = bytes_write & WIRE_WRITE_BIT;
 	__u32 zero = 0;
 	struct wire_walk *w;
 	__u8 stream;
 
-	if (!conn || conn->open_id != of->open_id)
-		return;
-	stream = write != !!conn->server ? CUSTOS_WIRE_FRONTEND : CUSTOS_WIRE_BACKEND;
-	if (conn->stream[stream & 1].mode == CUSTOS_WIRE_OFF)
-		return;
+	if (!conn || conn->open_id != open_id)
+		return 0;
+	stream = (write != !!conn->server ? CUSTOS_WIRE_FRONTEND : CUSTOS_WIRE_BACKEND) & 1;
+	if (conn->stream[stream].mode == CUSTOS_WIRE_OFF)
+		return 0;
 	w = bpf_map_lookup_elem(&wire_walks, &zero);
 	if (!w)
-		return;
+		return 0;
 	w->buf = wire__buffer(buf, nvec);
-	w->open_id = of->open_id;
-	w->len = bytes;
+	w->open_id = open_id;
+	w->len = bytes_write & ~WIRE_WRITE_BIT;
 	w->off = 0;
-	w->stream = stream & 1;
-	w->s = conn->stream[stream & 1];
+	w->stream = stream;
+	w->s = conn->stream[stream];
 	__builtin_memcpy(w->hdr, w->s.hdr, 8);
-	w->flags = write && db__in_call(task) ? CUSTOS_WIRE_F_LIBRARY : 0;
+	w->flags = write && db__in_call(current_task()) ? CUSTOS_WIRE_F_LIBRARY : 0;
 	w->other_mode = 0;
 	if (!w->buf)
 		wire__lose(w, CUSTOS_WIRE_LOST_NO_BUFFER);
@@ -399,14 +444,14 @@ static __always_inline void wire__walk(struct task_struct *task, __u64 file_addr
 	if (w->off < w->len && w->s.mode != CUSTOS_WIRE_OFF)
 		wire__lose(w, CUSTOS_WIRE_LOST_STEPS);
 	__builtin_memcpy(w->s.hdr, w->hdr, 8);
-	conn->stream[stream & 1] = w->s;
+	conn->stream[stream] = w->s;
 	if (w->other_mode)
-		conn->stream[!(stream & 1)].mode = w->other_mode - 1;
+		conn->stream[!stream].mode = w->other_mode - 1;
+	return 0;
 }
 
 /* A socket of an endpoint marked "parse" is followed from its first byte. */
-static __always_inline void wire__start(__u64 file_addr, __u64 open_id, __u32 protocol,
-					bool server)
+static __always_inline void wire__start(__u64 file_addr, __u64 open_id, __u32 protocol, bool server)
 {
 	struct custos_wire_conn conn = {
 	    .open_id = open_id,

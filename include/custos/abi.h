@@ -508,10 +508,10 @@ enum custos_wire_event {
 };
 
 enum custos_wire_lost {
-	CUSTOS_WIRE_LOST_FRAMING = 1,	/* a length no message of the protocol has */
-	CUSTOS_WIRE_LOST_STEPS = 2,	/* more messages in one call than the kernel walks */
-	CUSTOS_WIRE_LOST_NO_BUFFER = 3, /* data moved without a buffer to read (io_uring,
-					   splice, sendfile, more iovecs than followed) */
+	CUSTOS_WIRE_LOST_FRAMING = 1,	 /* a length no message of the protocol has */
+	CUSTOS_WIRE_LOST_STEPS = 2,	 /* more messages in one call than the kernel walks */
+	CUSTOS_WIRE_LOST_NO_BUFFER = 3,	 /* data moved without a buffer to read (io_uring,
+					    splice, sendfile, more iovecs than followed) */
 	CUSTOS_WIRE_LOST_UNREADABLE = 4, /* the buffer could not be read */
 	CUSTOS_WIRE_LOST_PROTOCOL = 5,	 /* an untyped message or answer this protocol has not */
 };

@@ -150,3 +150,44 @@ def test_wire_pg8000_tcp(t):
     raw = "\n".join(str(e) for e in evs)
     for secret in ("c1@example.com", "c7@example.com", "x@example.com"):
         expect(secret not in raw, "a row's or a literal's content in the stream: %s" % secret, texts)
+
+BULK_CLIENT = r"""
+import io, sys, pg8000
+c = pg8000.connect(user="postgres", database="crm", host="127.0.0.1", port=int(sys.argv[1]))
+cur = c.cursor()
+cur.execute("SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 100000) g")
+print(len(cur.fetchall()), flush=True)
+out = io.BytesIO()
+cur.execute("COPY customers TO STDOUT", stream=out)
+print(out.getvalue().count(b"\n"), flush=True)
+c.commit()
+c.close()
+"""
+
+
+def test_wire_bulk_select_and_copy(t):
+    """A 100,000-row SELECT and a COPY TO STDOUT of 5,000 rows through a
+    parsed endpoint: exact row counts (DataRow and CopyData messages
+    counted in the kernel), and not one row's content in the stream."""
+    if skip_without("postgresql"):
+        return
+    pg = crm_server(t, rows=5000)
+    a = t.start_agent(config(t, pg_endpoint(pg)))
+    r = client(t, "bulk-client", BULK_CLIENT, str(pg.port))
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"100000", b"5000"], "the client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    big = one([e for e in st if "generate_series" in get(e, "db.query.text")], "the SELECT", st)
+    expect_field(big, "db.response.returned_rows", 100000)
+    expect_field(big, "event.outcome", "success")
+    cp = one([e for e in st if get(e, "db.query.text").startswith("COPY")], "the COPY", st)
+    expect_field(cp, "db.query.text", "COPY customers TO STDOUT")
+    expect_field(cp, "db.response.returned_rows", 5000)
+    expect_field(cp, "custos.db.affected_rows", 5000)
+    s = [e for e in evs if get(e, "custos.open_id", None) == get(cp, "custos.open_id")
+         and get(e, "event.action", None) == "close"]
+    expect(s and not has(s[-1], "custos.net.parse_lost"), "the kernel followed every message", s)
+    raw = "\n".join(str(e) for e in evs)
+    for secret in ("c4999@example.com", "c99999@example.com"):
+        expect(secret not in raw, "a row's content in the stream: %s" % secret)

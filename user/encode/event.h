@@ -48,8 +48,8 @@ struct event_rule {
 	char *name;
 	char **tags;
 	size_t n_tags;
-	bool endpoint;	 /* a network endpoint's, not a watch rule's */
-	char *unix_path; /* a unix socket endpoint's path */
+	bool endpoint;	   /* a network endpoint's, not a watch rule's */
+	char *unix_path;   /* a unix socket endpoint's path */
 	const char *parse; /* the database protocol its sockets are parsed as, or NULL */
 };
 
@@ -62,9 +62,9 @@ struct event_net {
 	bool existing;	   /* connected before the agent started (found at start) */
 	uint16_t local_port, remote_port;
 	uint8_t local_addr[16], remote_addr[16];
-	const char *unix_path; /* family CUSTOS_NET_UNIX: the endpoint's socket file */
-	const char *protocol;  /* network.protocol: the database protocol it is parsed as */
-	bool tls;	       /* the parsed protocol turned to TLS: only bytes are counted */
+	const char *unix_path;	/* family CUSTOS_NET_UNIX: the endpoint's socket file */
+	const char *protocol;	/* network.protocol: the database protocol it is parsed as */
+	bool tls;		/* the parsed protocol turned to TLS: only bytes are counted */
 	const char *parse_lost; /* why the kernel stopped following the protocol, or NULL */
 };
 

@@ -111,7 +111,7 @@ void events_wire_free(struct wire_conn *w);
 
 /* A statement to report, from a client library call or from the wire. */
 struct db_report {
-	int system; /* enum dbprobe_system */
+	int system;	  /* enum dbprobe_system */
 	const char *text; /* NULL: unknown */
 	size_t len;
 	bool truncated;

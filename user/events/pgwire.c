@@ -521,8 +521,7 @@ static void on_ready(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_f
 			forget_portal(c, &c->portals[c->n_portals - 1], m->time_ns, emit, ctx);
 }
 
-static void on_backend(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit,
-		       void *ctx)
+static void on_backend(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x = c->head;
 

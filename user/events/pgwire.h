@@ -39,7 +39,7 @@ struct pgwire_statement {
 	int64_t rows;		   /* row messages of its result; -1: no result set */
 	int64_t affected;	   /* from its command tag; -1: none */
 	bool failed;
-	bool incomplete; /* the connection ended before its outcome came */
+	bool incomplete;	      /* the connection ended before its outcome came */
 	const char *sqlstate, *error; /* failed: the server's code and message */
 	bool library;		      /* a probed client library reports it: not again */
 	uint64_t start_ns, end_ns;

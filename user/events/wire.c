@@ -38,10 +38,8 @@ struct wire_emit {
 };
 
 static const char *const lost_reasons[] = {
-    [CUSTOS_WIRE_LOST_FRAMING] = "framing",
-    [CUSTOS_WIRE_LOST_STEPS] = "too_many_messages",
-    [CUSTOS_WIRE_LOST_NO_BUFFER] = "no_buffer",
-    [CUSTOS_WIRE_LOST_UNREADABLE] = "unreadable",
+    [CUSTOS_WIRE_LOST_FRAMING] = "framing",	[CUSTOS_WIRE_LOST_STEPS] = "too_many_messages",
+    [CUSTOS_WIRE_LOST_NO_BUFFER] = "no_buffer", [CUSTOS_WIRE_LOST_UNREADABLE] = "unreadable",
     [CUSTOS_WIRE_LOST_PROTOCOL] = "protocol",
 };
 
@@ -160,10 +158,10 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 		return 0;
 	}
 	if (rec->event == CUSTOS_WIRE_LOST) {
-		st->net.parse_lost =
-		    rec->aux < sizeof(lost_reasons) / sizeof(lost_reasons[0]) && lost_reasons[rec->aux]
-			? lost_reasons[rec->aux]
-			: "unknown";
+		st->net.parse_lost = rec->aux < sizeof(lost_reasons) / sizeof(lost_reasons[0]) &&
+					     lost_reasons[rec->aux]
+					 ? lost_reasons[rec->aux]
+					 : "unknown";
 		e->stats.wire_lost++;
 		return 0;
 	}
