@@ -149,7 +149,8 @@ class Postgres:
         self.log = t.path("pg.log")
         self.proc = None
 
-    def start(self):
+    def start(self, ssl=False):
+        """Starts the server; with ssl, TLS is offered with a self-signed certificate."""
         version = _version([os.path.join(self.bindir, "postgres"), "--version"])
 
         def make(d):
@@ -159,11 +160,20 @@ class Postgres:
         template = _cached("pg", version, make)
         _copy(os.path.join(template, "data"), self.datadir)
         shutil.chown(self.sockdir, "postgres")
+        extra = []
+        if ssl:
+            cert, key = os.path.join(self.datadir, "server.crt"), os.path.join(self.datadir, "server.key")
+            sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                "/CN=localhost", "-keyout", key, "-out", cert])
+            for f in (cert, key):
+                shutil.chown(f, "postgres")
+                os.chmod(f, 0o600)
+            extra = ["-c", "ssl=on", "-c", "ssl_cert_file=" + cert, "-c", "ssl_key_file=" + key]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [os.path.join(self.bindir, "postgres"), "-D", self.datadir, "-k", self.sockdir,
                  "-p", str(self.port), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                 "-c", "max_connections=60", "-c", "shared_buffers=16MB"],
+                 "-c", "max_connections=60", "-c", "shared_buffers=16MB"] + extra,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 preexec_fn=_drop_to("postgres"))
         self.t.on_cleanup(lambda: _stop(self.proc, signal.SIGQUIT, "postgres"),

@@ -191,3 +191,68 @@ def test_wire_bulk_select_and_copy(t):
     raw = "\n".join(str(e) for e in evs)
     for secret in ("c4999@example.com", "c99999@example.com"):
         expect(secret not in raw, "a row's content in the stream: %s" % secret)
+
+
+def test_wire_unix_socket_and_garbage(t):
+    """pg8000 over PostgreSQL's unix socket (an endpoint by its path,
+    parsed): its statements, with custos.db.socket. A client that sends
+    garbage to the parsed TCP endpoint: the kernel stops following that
+    connection and says why in its summary; no statement is invented."""
+    if skip_without("postgresql"):
+        return
+    pg = crm_server(t)
+    sock = os.path.join(pg.sockdir, ".s.PGSQL.%d" % pg.port)
+    a = t.start_agent(config(t, pg_endpoint(pg),
+                             {"name": "crm-db-local", "unix": sock, "parse": "postgresql"}))
+    r = client(t, "unix-client", PG8000_CLIENT, sock, str(pg.port), "unix")
+    g = py(GARBAGE_CLIENT, str(pg.port))
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email")],
+              "the SELECT over the unix socket", st)
+    expect_field(sel, "db.response.returned_rows", 7)
+    expect_field(sel, "custos.db.socket", sock)
+    expect_field(sel, "custos.rule", "crm-db-local")
+    expect(not has(sel, "server.address"), "a unix socket has no server address", sel)
+
+    expect_eq([e for e in evs if get(e, "event.category", None) == "database"
+               and get(e, "process.pid", None) == g.pid], [], "statements of the garbage client")
+    c = one([e for e in evs if get(e, "process.pid", None) == g.pid
+             and get(e, "event.action", None) == "connect"], "the garbage client's connect", evs)
+    s = [e for e in evs if get(e, "custos.open_id", None) == get(c, "custos.open_id")
+         and get(e, "event.action", None) == "close"]
+    expect(s, "a summary of the garbage client's connection", evs)
+    expect_field(s[-1], "custos.net.parse_lost", "framing")
+
+
+def test_wire_psql_once_and_tls(t):
+    """psql (libpq, probed) over TCP to a parsed endpoint: each statement
+    reported once, by the library probe, not again from the wire. With
+    sslmode=require the connection turns to TLS: the summary says so and
+    the bytes are still counted."""
+    if skip_without("postgresql"):
+        return
+    pg = dbservers.Postgres(t).start(ssl=True).ready()
+    a = t.start_agent(config(t, pg_endpoint(pg)))
+    r = run(pg.psql(tcp=True), stdin=b"SELECT 1 AS one;\nSELECT 2 AS two;\n",
+            env=dict(os.environ, PGSSLMODE="disable"))
+    r_tls = run(pg.psql(tcp=True), stdin=b"SELECT 3 AS three;\n",
+                env=dict(os.environ, PGSSLMODE="require"))
+    evs = a.stop()
+
+    dbs = [e for e in evs if get(e, "event.category", None) == "database"
+           and get(e, "process.pid", None) == r.pid]
+    expect_eq(sorted(get(e, "db.query.text") for e in dbs), ["SELECT ? AS one;", "SELECT ? AS two;"],
+              "psql's statements, once each", dbs)
+    expect(all(get(e, "custos.db.source") == "library" for e in dbs), "reported by the library", dbs)
+    c = one([e for e in evs if get(e, "process.pid", None) == r_tls.pid
+             and get(e, "event.action", None) == "connect"], "the TLS psql's connect", evs)
+    s = [e for e in evs if get(e, "custos.open_id", None) == get(c, "custos.open_id")
+         and get(e, "event.action", None) == "close"]
+    expect(s, "a summary of the TLS connection", evs)
+    expect_field(s[-1], "custos.net.tls", True)
+    expect(sum(get(e, "custos.io.bytes_received") for e in s) > 0, "TLS bytes counted", s)
+    expect_eq([e for e in evs if get(e, "custos.db.source", None) == "wire"], [],
+              "statements from the wire (all of them went through the probed libpq or TLS)")
