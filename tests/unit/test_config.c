@@ -952,6 +952,36 @@ TEST(config_endpoints_wrong_types)
 	    "\"tcp\" or \"udp\")");
 }
 
+TEST(config_endpoints_parse)
+{
+	struct config *cfg = load_ok(EP("'address': '::1', 'port': 5432, 'parse': 'postgresql'"));
+
+	if (cfg)
+		ASSERT_EQ(cfg->endpoints[0].parse, CONFIG_WIRE_POSTGRESQL, "postgresql");
+	config_free(cfg);
+	cfg = load_ok(EP("'unix': '/run/postgresql/.s.PGSQL.5432', 'parse': 'postgresql'"));
+	if (cfg)
+		ASSERT_EQ(cfg->endpoints[0].parse, CONFIG_WIRE_POSTGRESQL, "over a unix socket");
+	config_free(cfg);
+	cfg = load_ok(EP("'address': '::1', 'port': 5432"));
+	if (cfg)
+		ASSERT_EQ(cfg->endpoints[0].parse, CONFIG_WIRE_NONE, "not parsed by default");
+	config_free(cfg);
+	EXPECT_ERROR(EP("'address': '::1', 'port': 3306, 'parse': 'mysql'"), 1, 114,
+		     "endpoints[0].parse: \"mysql\" (the MySQL wire protocol) is not supported yet "
+		     "(expected \"postgresql\")");
+	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': 'http'"), 1, 114,
+		     "endpoints[0].parse: \"http\" is not a database protocol (expected "
+		     "\"postgresql\")");
+	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': true"), 1, 114,
+		     "\"parse\" of endpoints[0] (\"e\") must be a string, not a boolean (expected "
+		     "\"postgresql\")");
+	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'udp', 'parse': 'postgresql'"), 1, 119,
+		     "endpoints[0].parse: PostgreSQL runs over TCP or a unix socket, and "
+		     "endpoints[0] (\"e\") is UDP (expected \"protocol\": \"tcp\", or no "
+		     "\"parse\")");
+}
+
 TEST(config_endpoints_unix)
 {
 	struct config *cfg = load_ok(EP("'unix': '/run/postgresql/.s.PGSQL.5432'"));
@@ -979,11 +1009,7 @@ TEST(config_endpoints_keys)
 	    "exclude, ");
 	EXPECT_ERROR(EP("'address': '::1',\n  'host': 'x'"), 2, 3,
 		     "unknown key \"host\" in endpoints[0] (\"e\") (expected one of: name, tags, "
-		     "address, port, protocol, unix)");
-	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': 'postgresql'"), 1, 105,
-		     "unknown key \"parse\" in endpoints[0] (\"e\"): \"parse\" (the database wire "
-		     "protocols) is not supported yet (expected one of: name, tags, address, port, "
-		     "protocol, unix)");
+		     "address, port, protocol, unix, parse)");
 	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [\n"
 		       "  {'address': '::1'}]}"),
 		     2, 3,
