@@ -66,7 +66,9 @@ static __always_inline void uring__req(__u64 req_addr, struct uring_req *out)
 	struct io_open *open = kptr(struct io_open, req_addr);
 
 	out->opcode = KR(req, opcode);
-	out->file = (__u64)KR(req, file);
+	/* A number, not a typed pointer: it is passed on to a global function (wire.bpf.h). */
+	out->file = 0;
+	bpf_probe_read_kernel(&out->file, sizeof(out->file), &req->file);
 	out->open_flags = KR(open, how.flags);
 	out->file_slot = KR(open, file_slot);
 	out->unlink_flags = 0;

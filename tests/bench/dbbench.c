@@ -41,6 +41,10 @@
 #define LITE_SCANS    5	     /* timed scans per phase, after one more to warm up */
 #define POINT_QUERY   "SELECT id, email FROM customers WHERE id = %ld"
 #define NOROWS_CONFIG "custos-norows.json"
+#define WIRE_CONFIG   "custos-wire.json"
+#define BULK_QUERY    "SELECT i, 'customer' || i || '@example.com' FROM generate_series(1, 100000) i"
+#define BULK_ROWS     100000
+#define BULK_QUERIES  3 /* timed per phase, after one more to warm up */
 
 #define CUSTOMERS_TABLE \
 	"CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL, name text NOT NULL)"
@@ -54,12 +58,14 @@ static const char lite_schema[] =
     CUSTOMERS_TABLE "; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
 		    "100000) INSERT INTO customers SELECT i, " CUSTOMERS_ROW " FROM n";
 
-enum { DB_PG, DB_LOOKUP, DB_SCAN, DB_WORKLOADS };
+enum { DB_PG, DB_LOOKUP, DB_SCAN, DB_PG_BULK, DB_WORKLOADS };
 /*
  * Without the agent, with it (rows counted), with it and "sqlite_rows": false,
- * then the empty probes on a copy of the sites of the agent of ROWS, of NO_ROWS.
+ * then the empty probes on a copy of the sites of the agent of ROWS, of NO_ROWS;
+ * then with the agent parsing PostgreSQL's protocol on the server's socket
+ * (an endpoint with "parse", the libpq probes off: the wire reports them).
  */
-enum { WITHOUT, ROWS, NO_ROWS, EMPTY, EMPTY_NO_ROWS, PHASES };
+enum { WITHOUT, ROWS, NO_ROWS, EMPTY, EMPTY_NO_ROWS, WIRE, PHASES };
 
 /* What one agent saw, against what the bench ran while it listened. */
 struct db_run {
@@ -83,6 +89,7 @@ struct db_round {
 struct dbb {
 	const struct suite *s;
 	char norows[PATH_MAX + 32]; /* the agent's config without row counting */
+	char wire[PATH_MAX + 32];   /* the agent's config parsing the server's socket */
 	const char *pg;		    /* libpq conninfo, or NULL: no libpq workload */
 	int pg_version;
 	sqlite3 *lite;
@@ -195,6 +202,51 @@ static double bench_pg(struct dbb *d)
 	return t0 / 1e3 / d->n;
 }
 
+/* The 100,000-row SELECT, BULK_QUERIES times after a warm-up; ns per row. */
+static double bench_pg_bulk(struct dbb *d)
+{
+	PGconn *c = pg_connect(d->pg);
+	struct prog_counts c0;
+	uint64_t t0 = 0;
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < 1 + BULK_QUERIES; i++) {
+		if (i == 1) {
+			count_start(d, &c0);
+			t0 = now_ns();
+		}
+		r = PQexec(c, BULK_QUERY);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != BULK_ROWS)
+			fail("PostgreSQL: %s: %s", BULK_QUERY, PQerrorMessage(c));
+		PQclear(r);
+	}
+	t0 = now_ns() - t0;
+	count_stop(d, DB_PG_BULK, &c0);
+	PQfinish(c);
+	d->sent.pg += 1 + BULK_QUERIES;
+	return (double)t0 / BULK_QUERIES / BULK_ROWS;
+}
+
+/* The config of the WIRE phase: the server's unix socket an endpoint to parse. */
+static void write_wire_config(struct dbb *d)
+{
+	PGconn *c = pg_connect(d->pg);
+	FILE *f = fopen(d->wire, "w");
+
+	if (!f)
+		fail("cannot write %s: %s", d->wire, strerror(errno));
+	fprintf(f,
+		"{\"watch\": [{\"name\": \"bench\", \"paths\": [\"%s/watched\"]}],\n"
+		" \"databases\": {\"postgresql\": false},\n"
+		" \"endpoints\": [{\"name\": \"bench-db\", \"unix\": \"%s/.s.PGSQL.%s\", "
+		"\"parse\": \"postgresql\"}]}\n",
+		d->s->dir, PQhost(c), PQport(c));
+	PQfinish(c);
+	if (fclose(f))
+		fail("cannot write %s: %s", d->wire, strerror(errno));
+}
+
 /* ---- SQLite ----------------------------------------------------------------------------- */
 
 static void lite_setup(struct dbb *d)
@@ -293,8 +345,10 @@ static double bench_scan(struct dbb *d)
 
 static void measure(struct dbb *d, double *t, bool pg)
 {
-	if (pg && d->pg)
+	if (pg && d->pg) {
 		t[DB_PG] = bench_pg(d);
+		t[DB_PG_BULK] = bench_pg_bulk(d);
+	}
 	t[DB_LOOKUP] = bench_lookup(d);
 	t[DB_SCAN] = bench_scan(d);
 }
@@ -391,6 +445,8 @@ static void run_round(struct dbb *d, struct db_round *r)
 	r->others |= check_others();
 	with_copy(d, r, EMPTY, ROWS, true);
 	with_copy(d, r, EMPTY_NO_ROWS, NO_ROWS, false);
+	if (d->pg)
+		with_agent(d, d->wire, r, WIRE, true);
 	price(d, r);
 	r->others |= check_others();
 }
@@ -407,6 +463,9 @@ static const struct {
     {"  sqlite_rows false", "us/query", DB_LOOKUP, NO_ROWS, EMPTY_NO_ROWS, 1e3},
     {"SQLite scan", "ns/row", DB_SCAN, ROWS, EMPTY, 1},
     {"  sqlite_rows false", "ns/row", DB_SCAN, NO_ROWS, EMPTY_NO_ROWS, 1},
+    {"libpq 100,000-row SELECT", "ns/row", DB_PG_BULK, ROWS, EMPTY, 1},
+    {"point query, wire", "us/query", DB_PG, WIRE, WIRE, 1e3},
+    {"100,000 rows, wire", "ns/row", DB_PG_BULK, WIRE, WIRE, 1},
 };
 
 static void print_header(const struct dbb *d)
@@ -442,7 +501,7 @@ static void print_overhead(const struct dbb *d)
 	printf("\n%-22s %-9s %9s %9s %9s %7s %14s\n", "workload", "unit", "without", "with",
 	       "overhead", "ratio", "(min-max)");
 	for (k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
-		if (table[k].w == DB_PG && !d->pg)
+		if ((table[k].w == DB_PG || table[k].w == DB_PG_BULK) && !d->pg)
 			continue;
 		for (i = 0; i < rounds; i++) {
 			const struct db_round *r = &d->rounds[i];
@@ -470,6 +529,8 @@ static void print_overhead(const struct dbb *d)
 /* The statements (the rows for the scans) of workload w's timed loop. */
 static double units(const struct dbb *d, int w)
 {
+	if (w == DB_PG_BULK)
+		return (double)BULK_QUERIES * BULK_ROWS;
 	return w == DB_SCAN ? (double)LITE_SCANS * LITE_ROWS : (double)d->n;
 }
 
@@ -622,7 +683,7 @@ static void print_split(const struct dbb *d)
 	printf("%-22s %-9s %9s %8s %8s %17s %8s %8s %9s %9s\n", "workload", "unit", "overhead",
 	       "entries", "returns", "hits x price", "empty", "stepped", "programs", "rest");
 	for (k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
-		if (table[k].w == DB_PG && !d->pg)
+		if ((table[k].w == DB_PG || table[k].w == DB_PG_BULK) && !d->pg)
 			continue;
 		over = median_of(d, k, overhead_of);
 		e = median_of(d, k, entries_of);
@@ -756,8 +817,11 @@ void db_bench(const struct suite *s)
 	snprintf(own_pid, sizeof(own_pid), "\"process\":{\"pid\":%d,", getpid());
 	snprintf(d.norows, sizeof(d.norows), "%s/" NOROWS_CONFIG, s->dir);
 	write_config(s, d.norows, "{\"sqlite_rows\": false}");
-	if (d.pg)
+	snprintf(d.wire, sizeof(d.wire), "%s/" WIRE_CONFIG, s->dir);
+	if (d.pg) {
 		pg_setup(&d);
+		write_wire_config(&d);
+	}
 	lite_setup(&d);
 	/* run_cnt and run_time_ns count only while statistics are on: for the whole part. */
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -793,4 +857,5 @@ void db_bench(const struct suite *s)
 		close(stats_fd);
 	sqlite3_close(d.lite);
 	unlink(d.norows);
+	unlink(d.wire);
 }
