@@ -38,7 +38,9 @@
 #define TLS_HANDSHAKE	  0x16
 /* wire__walk_global's flag of a write, in the byte count's top bit. */
 #define WIRE_WRITE_BIT	  (1ULL << 63)
-/* wire__buffer's nvec for a struct msghdr (sendmsg, recvmsg). */
+/* Segments of a vectored call walked; a call with more (and bytes in them) is lost. */
+#define WIRE_IOV_MAX	  8
+/* wire__walk_buffers's nvec for a struct msghdr (sendmsg, recvmsg). */
 #define WIRE_MSGHDR	  (-1)
 
 /* Parsed connections, by the socket's struct file address. */
@@ -383,39 +385,71 @@ static long wire__loop_step(__u32 i, void *ctx)
 #endif
 
 /*
- * Where a call's bytes are: buf itself (nvec 0), the one segment of an
- * iovec array (nvec 1), or of a struct msghdr's (nvec WIRE_MSGHDR); 0 for
- * several segments (not followed) or no buffer at all.
+ * n bytes at base, the next part of the walk's stream: walked. A global
+ * function, so the segments of a vectored call share one check of the loop.
  */
-static __always_inline __u64 wire__buffer(__u64 buf, __s64 nvec)
+__noinline int wire__segment_global(__u64 base, __u32 n)
 {
-	struct iovec iov = {};
-	struct user_msghdr msg = {};
+	__u32 zero = 0;
+	struct wire_walk *w = bpf_map_lookup_elem(&wire_walks, &zero);
 
+	if (!w || w->s.mode == CUSTOS_WIRE_OFF)
+		return 0;
+	w->buf = base;
+	w->len = n;
+	w->off = 0;
+	LOOP(WIRE_STEPS, WIRE_STEPS_COMPAT, wire__loop_step, NULL);
+	w = bpf_map_lookup_elem(&wire_walks, &zero);
+	if (w && w->off < w->len && w->s.mode != CUSTOS_WIRE_OFF)
+		wire__lose(w, CUSTOS_WIRE_LOST_STEPS);
+	return 0;
+}
+
+/*
+ * Walks bytes from buf itself (nvec 0), from the segments of an iovec array
+ * of nvec, or of a struct msghdr's (nvec WIRE_MSGHDR), in order, up to
+ * WIRE_IOV_MAX segments; returns the bytes it could not walk.
+ */
+static __always_inline __u64 wire__walk_buffers(__u64 buf, __s64 nvec, __u64 bytes)
+{
+	struct user_msghdr msg = {};
+	struct iovec iov = {};
+	__u32 i, n;
+
+	if (nvec == 0) {
+		wire__segment_global(buf, bytes);
+		return 0;
+	}
 	if (nvec == WIRE_MSGHDR) {
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)buf))
-			return 0;
+			return bytes;
 		buf = (__u64)msg.msg_iov;
 		nvec = msg.msg_iovlen;
 	}
-	if (nvec == 0)
-		return buf;
-	if (nvec != 1 || bpf_probe_read_user(&iov, sizeof(iov), (void *)buf))
-		return 0;
-	return (__u64)iov.iov_base;
+	for (i = 0; i < WIRE_IOV_MAX && i < nvec && bytes; i++) {
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(buf + i * sizeof(iov))))
+			return bytes;
+		n = iov.iov_len < bytes ? iov.iov_len : bytes;
+		if (n)
+			wire__segment_global((__u64)iov.iov_base, n);
+		bytes -= n;
+	}
+	return bytes;
 }
 
 /*
  * bytes moved through a parsed socket's file (open_id its open), from buf
- * (see wire__buffer), written (write_bit set) or read: walked in the stream
- * they belong to. A global function: the verifier checks it once per
- * program, not at each of the many read and write hooks that call it.
+ * and nvec (wire__walk_buffers; buf 0: none to read), written (the write
+ * bit set) or read: walked in the stream they belong to. A global
+ * function: the verifier checks it once per program, not at each of the
+ * many read and write hooks that call it.
  */
 __noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s64 nvec,
 				 __u64 bytes_write)
 {
 	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
 	bool write = bytes_write & WIRE_WRITE_BIT;
+	__u64 bytes = bytes_write & ~WIRE_WRITE_BIT, unwalked = bytes;
 	__u32 zero = 0;
 	struct wire_walk *w;
 	__u8 stream;
@@ -428,21 +462,19 @@ __noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s6
 	w = bpf_map_lookup_elem(&wire_walks, &zero);
 	if (!w)
 		return 0;
-	w->buf = wire__buffer(buf, nvec);
 	w->open_id = open_id;
-	w->len = bytes_write & ~WIRE_WRITE_BIT;
-	w->off = 0;
 	w->stream = stream;
 	w->s = conn->stream[stream];
 	__builtin_memcpy(w->hdr, w->s.hdr, 8);
 	w->flags = write && db__in_call(current_task()) ? CUSTOS_WIRE_F_LIBRARY : 0;
 	w->other_mode = 0;
-	if (!w->buf)
+	if (buf)
+		unwalked = wire__walk_buffers(buf, nvec, bytes);
+	w = bpf_map_lookup_elem(&wire_walks, &zero);
+	if (!w)
+		return 0;
+	if (unwalked && w->s.mode != CUSTOS_WIRE_OFF)
 		wire__lose(w, CUSTOS_WIRE_LOST_NO_BUFFER);
-	else
-		LOOP(WIRE_STEPS, WIRE_STEPS_COMPAT, wire__loop_step, NULL);
-	if (w->off < w->len && w->s.mode != CUSTOS_WIRE_OFF)
-		wire__lose(w, CUSTOS_WIRE_LOST_STEPS);
 	__builtin_memcpy(w->s.hdr, w->hdr, 8);
 	conn->stream[stream] = w->s;
 	if (w->other_mode)

@@ -32,6 +32,40 @@ print(cur.fetchone()[0], flush=True)
 c.close()
 """
 
+# The protocol by hand, through sendmsg and recvmsg_into with several
+# buffers: headers and bodies split across iovecs.
+VECTORED_CLIENT = r"""
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+params = b"user\0postgres\0database\0crm\0\0"
+startup = struct.pack("!II", 8 + len(params), 196608) + params
+s.sendmsg([startup[:3], startup[3:10], startup[10:]])
+buf = b""
+def until_ready():
+    global buf
+    rows = 0
+    while True:
+        while len(buf) >= 5 and len(buf) >= 1 + struct.unpack("!I", buf[1:5])[0]:
+            kind, n = buf[0:1], struct.unpack("!I", buf[1:5])[0]
+            buf = buf[1 + n:]
+            if kind == b"D":
+                rows += 1
+            if kind == b"Z":
+                return rows
+        a, b = bytearray(3), bytearray(100)
+        n = s.recvmsg_into([a, b])[0]
+        if n == 0:
+            sys.exit("the server closed the connection")
+        buf += bytes(a[:min(n, 3)]) + bytes(b[:max(0, n - 3)])
+until_ready()
+q = b"SELECT id, email FROM customers WHERE id <= 12\0"
+m = b"Q" + struct.pack("!I", 4 + len(q)) + q
+s.sendmsg([m[:2], m[2:20], m[20:]])
+print(until_ready(), flush=True)
+s.sendall(b"X\0\0\0\4")
+s.close()
+"""
+
 GARBAGE_CLIENT = r"""
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -193,9 +227,11 @@ def test_wire_bulk_select_and_copy(t):
         expect(secret not in raw, "a row's content in the stream: %s" % secret)
 
 
-def test_wire_unix_socket_and_garbage(t):
+def test_wire_unix_socket_vectored_and_garbage(t):
     """pg8000 over PostgreSQL's unix socket (an endpoint by its path,
-    parsed): its statements, with custos.db.socket. A client that sends
+    parsed): its statements, with custos.db.socket. A client that speaks
+    the protocol through sendmsg and recvmsg with several buffers, headers
+    split across them: its statement and rows. A client that sends
     garbage to the parsed TCP endpoint: the kernel stops following that
     connection and says why in its summary; no statement is invented."""
     if skip_without("postgresql"):
@@ -206,7 +242,11 @@ def test_wire_unix_socket_and_garbage(t):
                              {"name": "crm-db-local", "unix": sock, "parse": "postgresql"}))
     r = client(t, "unix-client", PG8000_CLIENT, sock, str(pg.port), "unix")
     g = py(GARBAGE_CLIENT, str(pg.port))
+    v = client(t, "vectored-client", VECTORED_CLIENT, str(pg.port))
     evs = a.stop()
+    expect_eq(v.out.split(), [b"12"], "the vectored client's output")
+    vs = one(wire_statements(evs, pid=v.pid), "the vectored client's statement", evs)
+    check_wire_statement(vs, pg, "SELECT id, email FROM customers WHERE id <= ?", "SELECT", rows=12)
     expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
 
     st = wire_statements(evs, pid=r.pid)
