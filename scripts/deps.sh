@@ -11,6 +11,10 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 test_pkgs=(python3 util-linux coreutils procps postgresql postgresql-client mariadb-server
 	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev
 	libsqlite3-dev rsyslog dpkg-dev groff-base man-db)
+# Clients that load no probed library, for the wire protocol tests: pure-Python
+# pg8000, Go's lib/pq, PgJDBC (node's pg comes from the npm registry, below).
+test_pkgs+=(python3-pg8000 golang-go golang-github-lib-pq-dev libpostgresql-jdbc-java
+	default-jdk-headless)
 # The fuzz targets: clang's libFuzzer and sanitizer runtimes.
 test_pkgs+=(libclang-rt-14-dev)
 # The kernel matrix (scripts/vmtest.sh): QEMU and its virtiofsd, the initramfs.
@@ -30,13 +34,27 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "custos: missing packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
-	exit 1
+# node and npm from Debian, unless a node is installed already (NodeSource's has its npm).
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null; then
+	missing+=(nodejs npm)
 fi
-echo "custos: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "custos: missing packages: ${missing[*]}; run as root, or: sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "custos: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# node-postgres for test_wire_node_pg, where the test looks for it. Without
+# the registry the test says it is skipped.
+node_pg=/var/tmp/custos-it-node
+if [ "${1:-build}" = test ] && [ ! -d "$node_pg/node_modules/pg" ]; then
+	mkdir -p "$node_pg"
+	npm install --silent --no-audit --no-fund --prefix "$node_pg" pg@8 >/dev/null ||
+		echo "custos: npm install pg failed: test_wire_node_pg will be skipped" >&2
+fi

@@ -3,7 +3,7 @@ rows of clients that load no probed library, seen in the kernel's walk of
 the messages on the socket."""
 
 import os
-import socket
+import shutil
 
 import dbservers
 from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
@@ -296,3 +296,191 @@ def test_wire_psql_once_and_tls(t):
     expect(sum(get(e, "custos.io.bytes_received") for e in s) > 0, "TLS bytes counted", s)
     expect_eq([e for e in evs if get(e, "custos.db.source", None) == "wire"], [],
               "statements from the wire (all of them went through the probed libpq or TLS)")
+
+
+GO_CLIENT = r"""
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+
+	_ "github.com/lib/pq"
+)
+
+func main() {
+	db, err := sql.Open("postgres", "host=127.0.0.1 port="+os.Args[1]+" user=postgres dbname=crm sslmode=disable")
+	if err != nil {
+		panic(err)
+	}
+	rows, err := db.Query("SELECT id, email FROM customers WHERE id <= $1 ORDER BY id", 5)
+	if err != nil {
+		panic(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	res, err := db.Exec("UPDATE customers SET email = email WHERE id <= 2")
+	if err != nil {
+		panic(err)
+	}
+	affected, _ := res.RowsAffected()
+	fmt.Println(n, affected)
+	db.Close()
+}
+"""
+
+JDBC_CLIENT = r"""
+import java.sql.*;
+
+public class JdbcClient {
+    public static void main(String[] args) throws Exception {
+        Connection c = DriverManager.getConnection(
+            "jdbc:postgresql://127.0.0.1:" + args[0] + "/crm?sslmode=disable", "postgres", "");
+        c.setAutoCommit(false);
+        PreparedStatement p = c.prepareStatement("SELECT id, email FROM customers WHERE id <= ? ORDER BY id");
+        p.setFetchSize(4);
+        p.setInt(1, 10);
+        ResultSet r = p.executeQuery();
+        int n = 0;
+        while (r.next()) n++;
+        r.close();
+        // Past prepareThreshold (5) the driver names the statement on the server.
+        for (int i = 0; i < 6; i++) {
+            p.setInt(1, 3);
+            r = p.executeQuery();
+            while (r.next()) n++;
+            r.close();
+        }
+        c.commit();
+        System.out.println(n);
+        c.close();
+    }
+}
+"""
+
+GO_PQ = "/usr/share/gocode/src/github.com/lib/pq"
+JDBC_JAR = "/usr/share/java/postgresql.jar"
+
+
+def build_go(t, code):
+    src = t.path("client.go")
+    with open(src, "w") as f:
+        f.write(code)
+    out = t.path("go-client")
+    run(["go", "build", "-o", out, src], timeout=300,
+        env=dict(os.environ, GOPATH="/usr/share/gocode", GO111MODULE="off",
+                 GOCACHE="/var/tmp/custos-it-gocache", HOME=t.path(".")))
+    return out
+
+
+def test_wire_go_lib_pq(t):
+    """A Go program on lib/pq (no libpq: Go's own sockets, extended
+    protocol with unnamed statements, two round trips a query): its SELECT
+    with the rows, its UPDATE with the rows changed, attributed to it."""
+    if skip_without("postgresql"):
+        return
+    if not os.path.isdir(GO_PQ) or not shutil.which("go"):
+        print("SKIPPED: not installed: golang-go, golang-github-lib-pq-dev (scripts/deps.sh test)")
+        return
+    binary = build_go(t, GO_CLIENT)
+    pg = crm_server(t)
+    a = t.start_agent(config(t, pg_endpoint(pg)))
+    r = run([binary, str(pg.port)])
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"5", b"2"], "the client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    sel = one([e for e in st if get(e, "db.operation.name") == "SELECT"], "the SELECT", st)
+    check_wire_statement(sel, pg, "SELECT id, email FROM customers WHERE id <= $1 ORDER BY id",
+                         "SELECT", rows=5)
+    expect_field(sel, "process.executable", binary)
+    upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
+    check_wire_statement(upd, pg, "UPDATE customers SET email = email WHERE id <= ?", "UPDATE",
+                         affected=2)
+
+
+def test_wire_jdbc_fetch_size(t):
+    """PgJDBC (Java's own sockets): a SELECT fetched 4 rows at a time
+    (PortalSuspended, the portal executed again) is one statement with all
+    10 rows; executed 6 more times, past the driver's prepareThreshold,
+    from a named server-side statement: each execution with its text."""
+    if skip_without("postgresql"):
+        return
+    if not os.path.exists(JDBC_JAR) or not shutil.which("javac"):
+        print("SKIPPED: not installed: default-jdk-headless, libpostgresql-jdbc-java "
+              "(scripts/deps.sh test)")
+        return
+    src = t.path("JdbcClient.java")
+    with open(src, "w") as f:
+        f.write(JDBC_CLIENT)
+    run(["javac", "-d", t.path("."), src], timeout=300)
+    pg = crm_server(t)
+    a = t.start_agent(config(t, pg_endpoint(pg)))
+    r = run(["java", "-cp", t.path(".") + ":" + JDBC_JAR, "JdbcClient", str(pg.port)], timeout=300)
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"28"], "the client's output")
+
+    st = [e for e in wire_statements(evs, pid=r.pid) if get(e, "db.operation.name") == "SELECT"]
+    expect_eq(len(st), 7, "the SELECT's executions", st)
+    for e in st:
+        check_wire_statement(e, pg, "SELECT id, email FROM customers WHERE id <= $1 ORDER BY id",
+                             "SELECT", rows=get(e, "db.response.returned_rows"))
+    expect_eq([get(e, "db.response.returned_rows") for e in st], [10] + [3] * 6,
+              "rows of each execution (the first fetched in parts of 4)", st)
+    expect(any(has(e, "custos.db.prepared_name") for e in st),
+           "executions of the server-side named statement", st)
+
+
+NODE_CLIENT = r"""
+const { Client } = require(process.argv[2] + "/node_modules/pg");
+(async () => {
+  const c = new Client({host: "127.0.0.1", port: +process.argv[3], user: "postgres", database: "crm"});
+  await c.connect();
+  const r = await c.query("SELECT id, email FROM customers WHERE id <= $1 ORDER BY id", [6]);
+  const u = await c.query("UPDATE customers SET email = email WHERE id <= 4");
+  const named = {name: "count-customers", text: "SELECT count(*) FROM customers"};
+  await c.query(named);
+  const n = await c.query(named);
+  console.log(r.rows.length, u.rowCount, n.rows[0].count);
+  await c.end();
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+# Where scripts/deps.sh test installs node's pg from the npm registry.
+NODE_PG = "/var/tmp/custos-it-node"
+
+
+def test_wire_node_pg(t):
+    """node-postgres (pure JavaScript over libuv): a parameterized SELECT,
+    an UPDATE (simple query), and a named statement executed twice (parsed
+    once): each reported with its rows."""
+    if skip_without("postgresql"):
+        return
+    if not os.path.isdir(os.path.join(NODE_PG, "node_modules", "pg")) or not shutil.which("node"):
+        print("SKIPPED: not installed: node's pg in %s (scripts/deps.sh test)" % NODE_PG)
+        return
+    pg = crm_server(t)
+    script = t.path("client.js")
+    with open(script, "w") as f:
+        f.write(NODE_CLIENT)
+    a = t.start_agent(config(t, pg_endpoint(pg)))
+    r = run(["node", script, NODE_PG, str(pg.port)])
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"6", b"4", b"20"], "the client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    sel = one([e for e in st if "ORDER BY" in get(e, "db.query.text")], "the SELECT", st)
+    check_wire_statement(sel, pg, "SELECT id, email FROM customers WHERE id <= $1 ORDER BY id",
+                         "SELECT", rows=6)
+    upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
+    check_wire_statement(upd, pg, "UPDATE customers SET email = email WHERE id <= ?", "UPDATE",
+                         affected=4)
+    cnt = [e for e in st if "count(*)" in get(e, "db.query.text")]
+    expect_eq(len(cnt), 2, "the named statement's two executions", cnt)
+    for e in cnt:
+        check_wire_statement(e, pg, "SELECT count(*) FROM customers", "SELECT", rows=1)
+        expect_field(e, "custos.db.prepared_name", "count-customers")
