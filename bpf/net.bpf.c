@@ -101,6 +101,7 @@ static __always_inline int net__accepted(long ret)
 		return 0;
 	if (net__is_unix(sk)) {
 		ends.family = CUSTOS_NET_UNIX;
+		ends.peer_ino = net__sock_ino(net__unix_peer(sk));
 		ep = net__unix_endpoint(sk);
 	} else {
 		net__ends(sk, &ends);

@@ -26,6 +26,7 @@ struct net_ends {
 	__u8 transport;
 	__u16 local_port, remote_port;
 	__u8 local_addr[16], remote_addr[16];
+	__u64 peer_ino; /* an accepted unix socket's client: its socket's inode */
 };
 
 /* Is the 16-byte IPv6 address an IPv4-mapped one (::ffff:a.b.c.d)? */
@@ -103,6 +104,21 @@ static __always_inline struct sock *net__unix_peer(struct sock *sk)
 	return KR(kptr(struct unix_sock, (__u64)sk), peer);
 }
 
+/* The inode of the socket file sk belongs to (0 if none yet: not accepted). */
+static __always_inline __u64 net__sock_ino(struct sock *sk)
+{
+	struct socket *sock;
+	struct file *file;
+
+	if (!sk)
+		return 0;
+	sock = KR(sk, sk_socket);
+	if (!sock)
+		return 0;
+	file = KR(sock, file);
+	return file ? KR(file, f_inode, i_ino) : 0;
+}
+
 static __always_inline bool net__is_unix(struct sock *sk)
 {
 	return KR(sk, __sk_common.skc_family) == AF_UNIX;
@@ -134,10 +150,9 @@ static __always_inline void net__ends(struct sock *sk, struct net_ends *ends)
 
 /*
  * Tracks the socket if it was connected or accepted (error 0 or
- * EINPROGRESS), and reports it. A connect of this run to an endpoint marked
- * "parse" is followed from its first byte (wire.bpf.h); a connection open
- * before the agent started is in mid-stream, and an accepted one is the
- * server's side (not parsed yet).
+ * EINPROGRESS), and reports it. A connection of this run to or from an
+ * endpoint marked "parse" is followed from its first byte (wire.bpf.h); one
+ * open before the agent started is in mid-stream, and is only counted.
  */
 static __always_inline void net__record(struct task_struct *task, __u64 file_addr, __s32 fd,
 					__s32 error, bool accepted, bool existing,
@@ -146,7 +161,7 @@ static __always_inline void net__record(struct task_struct *task, __u64 file_add
 {
 	struct inode *inode = KR(kptr(struct file, file_addr), f_inode);
 	__u32 dev = KR(inode, i_sb, s_dev), rule = ep->rule;
-	__u32 parse = accepted || existing ? 0 : ep->parse;
+	__u32 parse = existing ? 0 : ep->parse;
 	struct custos_net_connect *rec;
 	__u64 open_id = 0;
 
@@ -161,6 +176,7 @@ static __always_inline void net__record(struct task_struct *task, __u64 file_add
 	task__fill(&rec->task, task);
 	rec->open_id = open_id;
 	rec->ino = KR(inode, i_ino);
+	rec->peer_ino = ends->peer_ino;
 	rec->dev = dev;
 	rec->rule = rule;
 	rec->fd = fd;

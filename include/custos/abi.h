@@ -411,8 +411,9 @@ struct custos_db_call {
 struct custos_net_connect {
 	struct custos_rec_hdr hdr;
 	struct custos_task task;
-	__u64 open_id; /* 0: not tracked (the connect failed) */
-	__u64 ino;     /* the socket's inode */
+	__u64 open_id;	/* 0: not tracked (the connect failed) */
+	__u64 ino;	/* the socket's inode */
+	__u64 peer_ino; /* an accepted unix socket: its client's socket inode; else 0 */
 	__u32 dev;
 	__u32 rule; /* the endpoint's rule id */
 	__s32 fd;
@@ -673,7 +674,7 @@ _Static_assert(__builtin_offsetof(struct custos_cgroup_mkdir, path) ==
 		   sizeof(struct custos_cgroup_mkdir),
 	       "custos_cgroup_mkdir ends in implicit padding");
 CUSTOS_ABI_RECORD(custos_db_call, 152);
-CUSTOS_ABI_RECORD(custos_net_connect, 160);
+CUSTOS_ABI_RECORD(custos_net_connect, 168);
 CUSTOS_ABI_SIZE(custos_endpoint_key, 24);
 CUSTOS_ABI_SIZE(custos_endpoint_value, 8);
 CUSTOS_ABI_DATA_AT_END(custos_db_call);

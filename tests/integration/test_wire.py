@@ -181,6 +181,8 @@ def test_wire_pg8000_tcp(t):
     expect_field(bad, "error.message", 'column "?" does not exist')  # quoted values redacted
     cnt = one([e for e in st if "count(*)" in get(e, "db.query.text")], "the count", st)
     check_wire_statement(cnt, pg, "SELECT count(*) FROM customers", "SELECT", rows=1)
+    expect_eq(len(wire_statements(evs)), len(st),
+              "statements reported once: by the client's side, not again by the server's", evs)
     raw = "\n".join(str(e) for e in evs)
     for secret in ("c1@example.com", "c7@example.com", "x@example.com"):
         expect(secret not in raw, "a row's or a literal's content in the stream: %s" % secret, texts)
@@ -256,6 +258,8 @@ def test_wire_unix_socket_vectored_and_garbage(t):
     expect_field(sel, "custos.db.socket", sock)
     expect_field(sel, "custos.rule", "crm-db-local")
     expect(not has(sel, "server.address"), "a unix socket has no server address", sel)
+    expect_eq(len(wire_statements(evs)), len(wire_statements(evs, pid=r.pid)) + 1,
+              "statements reported once (the client's side), the vectored client's too", evs)
 
     expect_eq([e for e in evs if get(e, "event.category", None) == "database"
                and get(e, "process.pid", None) == g.pid], [], "statements of the garbage client")
@@ -484,3 +488,37 @@ def test_wire_node_pg(t):
     for e in cnt:
         check_wire_statement(e, pg, "SELECT count(*) FROM customers", "SELECT", rows=1)
         expect_field(e, "custos.db.prepared_name", "count-customers")
+
+
+def test_wire_server_side(t):
+    """On the database server's host, a client the agent does not follow
+    (here: excluded; in production: on another host) is seen from the
+    server's side of the accepted connection: each statement with the
+    client's address (source.*), the server's process, the database user
+    and database from the startup packet, and its rows."""
+    if skip_without("postgresql"):
+        return
+    pg = crm_server(t)
+    c = config(t, pg_endpoint(pg))
+    c["exclude"] = {"comm": ["python3"]}
+    a = t.start_agent(c)
+    r = client(t, "pg8000-client", PG8000_CLIENT, "127.0.0.1", str(pg.port), "tcp")
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
+
+    st = wire_statements(evs)
+    expect(st and all(get(e, "process.pid") != r.pid for e in st),
+           "statements, none from the excluded client's side", evs)
+    sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email")],
+              "the SELECT, from the server's side", st)
+    check_wire_statement(sel, pg, "SELECT id, email FROM customers WHERE id <= $1 ORDER BY id",
+                         "SELECT", rows=7)
+    expect_field(sel, "process.name", "postgres")
+    expect_field(sel, "network.direction", "ingress")
+    expect_field(sel, "source.ip", "127.0.0.1")
+    expect_field(sel, "destination.port", pg.port)
+    expect_field(sel, "server.address", "127.0.0.1")
+    expect_field(sel, "server.port", pg.port)
+    upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
+    check_wire_statement(upd, pg, "UPDATE customers SET email = email WHERE id <= ?", "UPDATE",
+                         affected=3)

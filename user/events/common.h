@@ -28,6 +28,8 @@ struct open_state {
 	uint64_t open_id;
 	bool socket;	      /* a socket: net holds its ends, path and file are empty */
 	struct event_net net; /* a socket's */
+	uint64_t sock_ino;    /* a socket's inode; an accepted unix socket's client's: */
+	uint64_t peer_ino;
 	struct custos_task opener;
 	char *path;
 	const struct event_rule *rule; /* as at open time */

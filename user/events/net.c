@@ -38,8 +38,8 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 	net_from_record(&net, rec);
 	if (net.family == CUSTOS_NET_UNIX)
 		net.unix_path = events_rule(e, rec->rule)->unix_path;
-	/* As the kernel decides: connects of this run are parsed from their first byte. */
-	if (!rec->accepted && !rec->existing)
+	/* As the kernel decides: connections of this run are parsed from their first byte. */
+	if (!rec->existing)
 		net.protocol = events_rule(e, rec->rule)->parse;
 	if (rec->open_id) {
 		st = events_open_state_new(e, rec->open_id, &rec->task, rec->rule);
@@ -47,6 +47,8 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 			return -ENOMEM;
 		st->socket = true;
 		st->net = net;
+		st->sock_ino = rec->ino;
+		st->peer_ino = rec->peer_ino;
 	}
 	events_event_init(e, &ev, EVENT_NET_CONNECT, rec->hdr.ktime_ns, "network",
 			  "connection,start", rec->accepted ? "accept" : "connect",

@@ -3,8 +3,11 @@
  * Database protocol messages of parsed sockets (endpoints marked "parse"):
  * the parts the kernel forwards are put together into whole messages, per
  * stream, and given to the protocol's parser (pgwire.c), whose statements
- * become database events with custos.db.source "wire". A statement sent
- * from inside a probed client library call is that probe's to report.
+ * become database events with custos.db.source "wire". A statement is
+ * reported once: a statement sent from inside a probed client library call
+ * is that probe's to report, and the server's side of a connection whose
+ * client is on this host and parsed too leaves it to the client's side
+ * (which knows the process and the human).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@ struct wire_part {
 struct wire_conn {
 	struct pgwire *pg;
 	struct wire_part part[2]; /* by stream */
+	bool quiet;		  /* the server's side of a client parsed here: not reported */
 };
 
 /* What the parser's statements need to become events. */
@@ -82,10 +86,15 @@ static void wire_statement(void *ctx, const struct pgwire_statement *s)
 	    .task = s->task,
 	};
 
-	if (s->library)
+	if (s->library || st->wire->quiet)
 		return;
 	if (net->family == CUSTOS_NET_UNIX) {
 		r.socket = net->unix_path;
+	} else if (net->accepted) {
+		/* The server's side: the server is this end. */
+		r.host = encode_net_addr(net->family, net->local_addr, host);
+		snprintf(port, sizeof(port), "%u", net->local_port);
+		r.port = port;
 	} else {
 		r.host = encode_net_addr(net->family, net->remote_addr, host);
 		snprintf(port, sizeof(port), "%u", net->remote_port);
@@ -104,6 +113,38 @@ void events_wire_end(struct events *e, struct open_state *st, uint64_t boot_ns)
 	st->wire->pg = NULL;
 	events_wire_free(st->wire);
 	st->wire = NULL;
+}
+
+/* Is client the other end of server, an accepted connection (same addresses, or unix peer)? */
+static bool ends_meet(const struct open_state *client, const struct open_state *server)
+{
+	const struct event_net *c = &client->net, *s = &server->net;
+
+	if (c->family != s->family)
+		return false;
+	if (c->family == CUSTOS_NET_UNIX)
+		return server->peer_ino && client->sock_ino == server->peer_ino;
+	return c->local_port == s->remote_port && c->remote_port == s->local_port &&
+	       !memcmp(c->local_addr, s->remote_addr, sizeof(c->local_addr)) &&
+	       !memcmp(c->remote_addr, s->local_addr, sizeof(c->remote_addr));
+}
+
+/* The server's side of st: is its client a connection parsed here, on its own side? */
+static bool client_parsed_here(const struct events *e, const struct open_state *st)
+{
+	const struct open_state *other;
+	size_t i = 0;
+	void *v;
+
+	if (!st->net.accepted)
+		return false;
+	while (hashmap_next(&e->opens, &i, NULL, &v)) {
+		other = v;
+		if (other != st && other->socket && !other->net.accepted && other->net.protocol &&
+		    ends_meet(other, st))
+			return true;
+	}
+	return false;
 }
 
 /* Appends a record's data to its stream's message; true when the message is whole. */
@@ -175,6 +216,8 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 			st->wire = NULL;
 			return -ENOMEM;
 		}
+		/* Its client connected before its server read a byte: decided once, here. */
+		st->wire->quiet = client_parsed_here(e, st);
 	}
 	p = &st->wire->part[rec->stream];
 	if (!wire_assemble(p, rec))
