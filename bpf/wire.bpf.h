@@ -22,6 +22,8 @@
 /* Steps (a header, or a part of a body) one call walks; more and the stream is lost. */
 #define WIRE_STEPS	  65536
 #define WIRE_STEPS_COMPAT 4096
+/* Bytes of the caller's buffer read at once for the headers in them. */
+#define WIRE_WINDOW	  512
 /* Bytes of a body forwarded at most: a statement's text, with Parse's name before it. */
 #define WIRE_KEEP_SQL	  (CUSTOS_SQL_MAX + 256)
 /* Statement and portal names (Bind: up to the second NUL only), command tags. */
@@ -62,6 +64,13 @@ struct wire_walk {
 	__u8 flags;	 /* CUSTOS_WIRE_F_LIBRARY */
 	__u8 other_mode; /* set: the other stream's next mode (+1) */
 	__u8 pad[5];
+	/*
+	 * The buffer's bytes from win_start, read once for the headers in
+	 * them: a read of user memory per row would cost more than the row's
+	 * whole walk. Twice the window, so a masked offset stays inside.
+	 */
+	__u32 win_start, win_len;
+	__u8 win[2 * WIRE_WINDOW];
 };
 
 struct {
@@ -179,7 +188,11 @@ __noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 
 	if (!rec || !w)
 		return 0;
-	task__fill(&rec->task, current_task());
+	/* Who sent a statement matters; the server's answers are paired with it. */
+	if (w->stream == CUSTOS_WIRE_FRONTEND || event != CUSTOS_WIRE_MSG)
+		task__fill(&rec->task, current_task());
+	else
+		__builtin_memset(&rec->task, 0, sizeof(rec->task));
 	rec->open_id = w->open_id;
 	rec->body_len = w->s.body_len;
 	rec->offset = w->s.body_len - w->s.remaining;
@@ -310,6 +323,30 @@ static __always_inline long wire__pg_header(struct wire_walk *w)
 	return 0;
 }
 
+/* n (at most 8) bytes at the walk's offset into the header at have, through the window. */
+static __always_inline int wire__take(struct wire_walk *w, __u32 have, __u32 n)
+{
+	__u32 pos, i, fill;
+
+	if (w->off < w->win_start || w->off + n > w->win_start + w->win_len) {
+		fill = w->len - w->off < WIRE_WINDOW ? w->len - w->off : WIRE_WINDOW;
+		/* The compiler knows fill is small; the verifier must see it masked. */
+		asm volatile("" : "+r"(fill));
+		fill &= 2 * WIRE_WINDOW - 1;
+		if (bpf_probe_read_user(w->win, fill, (void *)(w->buf + w->off)))
+			return -1;
+		w->win_start = w->off;
+		w->win_len = fill;
+	}
+	pos = w->off - w->win_start;
+	for (i = 0; i < 8; i++) {
+		if (i >= n)
+			break;
+		w->hdr[(have + i) & 15] = w->win[(pos + i) & (2 * WIRE_WINDOW - 1)];
+	}
+	return 0;
+}
+
 /* Passes over the current message's body in the buffer, forwarding what is kept of it. */
 static __always_inline void wire__body(struct wire_walk *w)
 {
@@ -350,7 +387,7 @@ static __always_inline long wire__step(struct wire_walk *w)
 	if (have >= need)
 		return wire__lose(w, CUSTOS_WIRE_LOST_FRAMING);
 	n = need - have < left ? need - have : left;
-	if (bpf_probe_read_user(&w->hdr[have], n & 15, (void *)(w->buf + w->off)))
+	if (wire__take(w, have, n))
 		return wire__lose(w, CUSTOS_WIRE_LOST_UNREADABLE);
 	w->off += n;
 	s->hdr_have = have + n;
@@ -398,6 +435,7 @@ __noinline int wire__segment_global(__u64 base, __u32 n)
 	w->buf = base;
 	w->len = n;
 	w->off = 0;
+	w->win_start = w->win_len = 0;
 	LOOP(WIRE_STEPS, WIRE_STEPS_COMPAT, wire__loop_step, NULL);
 	w = bpf_map_lookup_elem(&wire_walks, &zero);
 	if (w && w->off < w->len && w->s.mode != CUSTOS_WIRE_OFF)

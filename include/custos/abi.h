@@ -525,7 +525,8 @@ enum custos_wire_lost {
 /*
  * A message on a parsed connection, or an event of its stream. data: the
  * part of the body forwarded (at offset; never row contents, parameter
- * values or authentication).
+ * values or authentication). task is zero for the backend's messages: the
+ * server's answers belong to the statement that was sent.
  */
 struct custos_wire_msg {
 	struct custos_rec_hdr hdr;
