@@ -166,9 +166,11 @@ static __always_inline void open_file__count(struct task_struct *task, __u64 fil
 		__sync_fetch_and_add(&io->bytes_read, bytes);
 		__sync_fetch_and_add(&io->read_calls, 1);
 	}
-	if (of->wire)
+	if (of->wire && buf)
 		wire__walk_global(file_addr, of->open_id, buf, nvec,
 				  (__u64)bytes | (write ? WIRE_WRITE_BIT : 0));
+	else if (of->wire)
+		wire__unbuffered_global(file_addr, of->open_id, write);
 }
 
 /*

@@ -476,47 +476,86 @@ static __always_inline __u64 wire__walk_buffers(__u64 buf, __s64 nvec, __u64 byt
 }
 
 /*
- * bytes moved through a parsed socket's file (open_id its open), from buf
- * and nvec (wire__walk_buffers; buf 0: none to read), written (the write
- * bit set) or read: walked in the stream they belong to. A global
- * function: the verifier checks it once per program, not at each of the
- * many read and write hooks that call it.
+ * The walk of the stream a call moved bytes on (write: sent), from the
+ * connection's state; NULL if the socket is not parsed, or no longer.
  */
-__noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s64 nvec,
-				 __u64 bytes_write)
+static __always_inline struct wire_walk *wire__walk_begin(struct custos_wire_conn *conn,
+							  __u64 open_id, bool write)
 {
-	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
-	bool write = bytes_write & WIRE_WRITE_BIT;
-	__u64 bytes = bytes_write & ~WIRE_WRITE_BIT, unwalked = bytes;
 	__u32 zero = 0;
 	struct wire_walk *w;
 	__u8 stream;
 
 	if (!conn || conn->open_id != open_id)
-		return 0;
+		return NULL;
 	stream = (write != !!conn->server ? CUSTOS_WIRE_FRONTEND : CUSTOS_WIRE_BACKEND) & 1;
 	if (conn->stream[stream].mode == CUSTOS_WIRE_OFF)
-		return 0;
+		return NULL;
 	w = bpf_map_lookup_elem(&wire_walks, &zero);
 	if (!w)
-		return 0;
+		return NULL;
 	w->open_id = open_id;
 	w->stream = stream;
 	w->s = conn->stream[stream];
 	__builtin_memcpy(w->hdr, w->s.hdr, 8);
 	w->flags = write && db__in_call(current_task()) ? CUSTOS_WIRE_F_LIBRARY : 0;
 	w->other_mode = 0;
-	if (buf)
-		unwalked = wire__walk_buffers(buf, nvec, bytes);
-	w = bpf_map_lookup_elem(&wire_walks, &zero);
-	if (!w)
-		return 0;
-	if (unwalked && w->s.mode != CUSTOS_WIRE_OFF)
-		wire__lose(w, CUSTOS_WIRE_LOST_NO_BUFFER);
+	return w;
+}
+
+/* The walk's stream state back into the connection's. */
+static __always_inline void wire__walk_end(struct custos_wire_conn *conn, struct wire_walk *w)
+{
+	__u8 stream = w->stream & 1;
+
 	__builtin_memcpy(w->s.hdr, w->hdr, 8);
 	conn->stream[stream] = w->s;
 	if (w->other_mode)
 		conn->stream[!stream].mode = w->other_mode - 1;
+}
+
+/*
+ * bytes moved through a parsed socket's file (open_id its open), from buf
+ * and nvec (wire__walk_buffers), written (the write bit set) or read:
+ * walked in the stream they belong to. A global function: the verifier
+ * checks it once per program, not at each of the many read and write hooks
+ * that call it.
+ */
+__noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s64 nvec,
+				 __u64 bytes_write)
+{
+	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
+	__u64 bytes = bytes_write & ~WIRE_WRITE_BIT, unwalked;
+	__u32 zero = 0;
+	struct wire_walk *w;
+
+	if (!wire__walk_begin(conn, open_id, bytes_write & WIRE_WRITE_BIT))
+		return 0;
+	unwalked = wire__walk_buffers(buf, nvec, bytes);
+	w = bpf_map_lookup_elem(&wire_walks, &zero);
+	if (!w || !conn)
+		return 0;
+	if (unwalked && w->s.mode != CUSTOS_WIRE_OFF)
+		wire__lose(w, CUSTOS_WIRE_LOST_NO_BUFFER);
+	wire__walk_end(conn, w);
+	return 0;
+}
+
+/*
+ * Bytes moved through a parsed socket without a buffer to walk (io_uring,
+ * sendfile, splice): the stream is lost. Apart from wire__walk_global so
+ * that the hooks that only ever lose stay shallow (5.10 limits the stack of
+ * a chain of calls to 512 bytes).
+ */
+__noinline int wire__unbuffered_global(__u64 file_addr, __u64 open_id, __u32 write)
+{
+	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
+	struct wire_walk *w = wire__walk_begin(conn, open_id, write);
+
+	if (!w || !conn)
+		return 0;
+	wire__lose(w, CUSTOS_WIRE_LOST_NO_BUFFER);
+	wire__walk_end(conn, w);
 	return 0;
 }
 
