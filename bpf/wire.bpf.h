@@ -4,7 +4,7 @@
  * send and receive on such a socket walks the message headers in the
  * caller's buffer: row messages are counted here and go no further, and
  * only the messages that carry statements, statement names, outcomes and
- * errors are forwarded (wire__keep says which, and how much). Row
+ * errors are forwarded (wire__pg_keep says which, wire__cap how much). Row
  * contents, Bind values, COPY data and authentication never leave the
  * kernel. A stream the walk cannot follow (a length no message has, a
  * call without a readable buffer) is reported lost once and then only
@@ -19,7 +19,7 @@
 #include "record.bpf.h"
 #include "task.bpf.h"
 
-/* Steps (a header, or a part of a body) one call walks; more and the stream is lost. */
+/* Steps (a message, or the rest of one) one buffer walks; more and the stream is lost. */
 #define WIRE_STEPS	  65536
 #define WIRE_STEPS_COMPAT 4096
 /* Bytes of the caller's buffer read at once for the headers in them. */
