@@ -211,3 +211,17 @@ TEST(pgwire_copy_out_rows)
 	}
 	pgwire_free(c, 0, on_statement, &g);
 }
+
+TEST(pgwire_too_many_waiting)
+{
+	struct pgwire *c = pgwire_new();
+	struct got g = {0};
+	int i;
+
+	/* A client that sends and never reads: past the limit, counted, not followed. */
+	for (i = 0; i < 4100; i++)
+		F('Q', "SELECT 1\0");
+	ASSERT_EQ(pgwire_dropped(c), 4, "the statements past 4096 waiting");
+	pgwire_free(c, 1, NULL, NULL);
+	ASSERT_EQ(g.n, 0, "nothing reported without a callback");
+}

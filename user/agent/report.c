@@ -75,6 +75,7 @@ static json_t *stats_json(struct agent *a)
 	json_object_set_new(stats, "db_untagged", json_integer(st->db_untagged));
 	json_object_set_new(stats, "evicted", json_integer(st->evicted));
 	json_object_set_new(stats, "wire_lost", json_integer(st->wire_lost));
+	json_object_set_new(stats, "wire_dropped", json_integer(st->wire_dropped));
 	json_object_set_new(stats, "open_files", json_integer(events_open_count(a->events)));
 	json_object_set_new(stats, "open_files_tracked",
 			    json_integer(loader_open_files_tracked(a->loader)));

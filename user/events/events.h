@@ -34,6 +34,7 @@ struct events_stats {
 	uint64_t db_untagged;		       /* statements left out (databases.only_tables) */
 	uint64_t evicted;		       /* open files lost from the kernel table */
 	uint64_t wire_lost;		       /* parsed connections the kernel stopped following */
+	uint64_t wire_dropped; /* statements sent while too many awaited their answers */
 };
 
 struct events *events_new(const char *hostname, events_emit_fn emit, void *ctx);

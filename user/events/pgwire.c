@@ -66,6 +66,7 @@ struct pgwire {
 	size_t n_portals;
 	struct pg_exec *head, *tail;
 	size_t n_pending;
+	uint64_t dropped; /* executions not followed: PENDING_MAX were waiting */
 };
 
 /* A NUL-terminated string at *off of body, or NULL if it does not end inside it. */
@@ -192,8 +193,10 @@ static struct pg_exec *exec_new(struct pgwire *c, enum pg_exec_kind kind,
 {
 	struct pg_exec *x;
 
-	if (c->n_pending >= PENDING_MAX)
+	if (c->n_pending >= PENDING_MAX) {
+		c->dropped++;
 		return NULL;
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
@@ -592,4 +595,9 @@ const char *pgwire_user(const struct pgwire *c)
 const char *pgwire_database(const struct pgwire *c)
 {
 	return c->database;
+}
+
+uint64_t pgwire_dropped(const struct pgwire *c)
+{
+	return c->dropped;
 }

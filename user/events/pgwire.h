@@ -58,5 +58,7 @@ void pgwire_message(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn
 /* From the startup packet: NULL until seen. */
 const char *pgwire_user(const struct pgwire *c);
 const char *pgwire_database(const struct pgwire *c);
+/* Statements sent while too many waited for their answers: not followed, so not reported. */
+uint64_t pgwire_dropped(const struct pgwire *c);
 
 #endif /* CUSTOS_PGWIRE_H */

@@ -187,6 +187,7 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 	struct wire_emit we;
 	struct wire_part *p;
 	struct pgwire_msg m;
+	uint64_t dropped;
 
 	if (!record_fits(size, sizeof(*rec), rec->data_len) || rec->stream > CUSTOS_WIRE_BACKEND ||
 	    rec->event < CUSTOS_WIRE_MSG || rec->event > CUSTOS_WIRE_LOST)
@@ -236,6 +237,8 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 	    .task = &p->task,
 	};
 	we = (struct wire_emit){.e = e, .st = st};
+	dropped = pgwire_dropped(st->wire->pg);
 	pgwire_message(st->wire->pg, &m, wire_statement, &we);
+	e->stats.wire_dropped += pgwire_dropped(st->wire->pg) - dropped;
 	return 0;
 }
