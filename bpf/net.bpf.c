@@ -173,3 +173,44 @@ int tp__syscalls__sys_exit_recvmsg(struct syscall_trace_exit *ctx)
 {
 	return net__count(ctx, false, 3, WIRE_MSGHDR);
 }
+
+/*
+ * sendmmsg(fd, vec, vlen, flags) and recvmmsg(fd, vec, vlen, flags,
+ * timeout) return how many messages went; each message's bytes are its
+ * msg_len, up to NET_MMSG_MAX messages a call (one call counted). A parsed
+ * socket's protocol is not walked through them: its parsing stops.
+ */
+static __always_inline int net__count_mmsg(struct syscall_trace_exit *ctx, bool send)
+{
+	long messages = ctx->ret;
+	struct pt_regs *regs;
+	__u64 vec, bytes = 0;
+	__u32 i, len;
+
+	if (messages <= 0 || !file_io__tracking())
+		return 0;
+	regs = syscall__regs(ctx->nr);
+	if (!regs || (!send && (syscall_arg4(regs) & MSG_PEEK)))
+		return 0;
+	vec = syscall_arg2(regs);
+	for (i = 0; i < NET_MMSG_MAX && i < messages; i++) {
+		len = 0;
+		bpf_probe_read_user(
+		    &len, sizeof(len),
+		    (void *)(vec + i * sizeof(struct mmsghdr) + offsetof(struct mmsghdr, msg_len)));
+		bytes += len;
+	}
+	return file_io__count(bytes, syscall_arg1(regs), send, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmmsg")
+int tp__syscalls__sys_exit_sendmmsg(struct syscall_trace_exit *ctx)
+{
+	return net__count_mmsg(ctx, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmmsg")
+int tp__syscalls__sys_exit_recvmmsg(struct syscall_trace_exit *ctx)
+{
+	return net__count_mmsg(ctx, false);
+}

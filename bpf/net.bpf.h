@@ -11,14 +11,16 @@
 #include "task.bpf.h"
 #include "watch.bpf.h"
 
-#define AF_UNIX	    1
-#define AF_INET	    2
-#define AF_INET6    10
-#define EINPROGRESS 115
-#define EALREADY    114
-#define EISCONN	    106
-#define S_IFSOCK    0140000
-#define MSG_PEEK    2
+#define AF_UNIX	     1
+#define AF_INET	     2
+#define AF_INET6     10
+#define EINPROGRESS  115
+#define EALREADY     114
+#define EISCONN	     106
+#define S_IFSOCK     0140000
+#define MSG_PEEK     2
+/* Messages of one sendmmsg or recvmmsg whose bytes are counted. */
+#define NET_MMSG_MAX 64
 
 /* A socket's addresses, as the record carries them. */
 struct net_ends {

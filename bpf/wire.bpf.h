@@ -20,30 +20,32 @@
 #include "task.bpf.h"
 
 /* Steps (a message, or the rest of one) one buffer walks; more and the stream is lost. */
-#define WIRE_STEPS	  65536
-#define WIRE_STEPS_COMPAT 4096
+#define WIRE_STEPS	     65536
+#define WIRE_STEPS_COMPAT    4096
 /* Bytes of the caller's buffer read at once for the headers in them. */
-#define WIRE_WINDOW	  512
+#define WIRE_WINDOW	     512
 /* Bytes of a body forwarded at most: a statement's text, with Parse's name before it. */
-#define WIRE_KEEP_SQL	  (CUSTOS_SQL_MAX + 256)
+#define WIRE_KEEP_SQL	     (CUSTOS_SQL_MAX + 256)
 /* Statement and portal names (Bind: up to the second NUL only), command tags. */
-#define WIRE_KEEP_NAMES	  64
-#define WIRE_KEEP_ERROR	  1024
-#define WIRE_KEEP_STARTUP 2048
+#define WIRE_KEEP_NAMES	     64
+#define WIRE_KEEP_ERROR	     1024 /* a power of two: masks offsets into it */
+/* The longest ErrorResponse field taken whole. */
+#define WIRE_ERROR_FIELD_MAX 256
+#define WIRE_KEEP_STARTUP    2048
 /* PostgreSQL: the longest startup packet a server accepts, a message's length at most. */
-#define PG_STARTUP_MAX	  10000
-#define PG_MESSAGE_MAX	  0x3fffffff
-#define PG_CODE_SSL	  80877103
-#define PG_CODE_GSSENC	  80877104
-#define PG_CODE_CANCEL	  80877102
-#define PG_PROTOCOL_3	  3
-#define TLS_HANDSHAKE	  0x16
+#define PG_STARTUP_MAX	     10000
+#define PG_MESSAGE_MAX	     0x3fffffff
+#define PG_CODE_SSL	     80877103
+#define PG_CODE_GSSENC	     80877104
+#define PG_CODE_CANCEL	     80877102
+#define PG_PROTOCOL_3	     3
+#define TLS_HANDSHAKE	     0x16
 /* wire__walk_global's flag of a write, in the byte count's top bit. */
-#define WIRE_WRITE_BIT	  (1ULL << 63)
+#define WIRE_WRITE_BIT	     (1ULL << 63)
 /* Segments of a vectored call walked; a call with more (and bytes in them) is lost. */
-#define WIRE_IOV_MAX	  8
+#define WIRE_IOV_MAX	     8
 /* wire__walk_buffers's nvec for a struct msghdr (sendmsg, recvmsg). */
-#define WIRE_MSGHDR	  (-1)
+#define WIRE_MSGHDR	     (-1)
 
 /* Parsed connections, by the socket's struct file address. */
 struct {
@@ -115,7 +117,7 @@ static __always_inline enum wire_keep wire__pg_keep(__u8 stream, __u8 type)
 	switch (type) {
 	case 'C': /* CommandComplete: the tag */
 	case 'Z': /* ReadyForQuery: the transaction status */
-	case 'E': /* ErrorResponse: fields by type, userspace keeps the safe ones */
+	case 'E': /* ErrorResponse: its severity, code and message (wire__pg_error) */
 		return WIRE_BODY;
 	case '1': /* ParseComplete */
 	case '2': /* BindComplete */
@@ -155,6 +157,18 @@ static __always_inline bool wire__names_only(const struct wire_walk *w)
 	return w->stream == CUSTOS_WIRE_FRONTEND && w->s.type == 'B';
 }
 
+/* Is it an ErrorResponse, of which only some fields are forwarded? */
+static __always_inline bool wire__error_fields(const struct wire_walk *w)
+{
+	return w->stream == CUSTOS_WIRE_BACKEND && w->s.type == 'E';
+}
+
+/* Is only a part of the current message's first bytes forwarded, and nothing after? */
+static __always_inline bool wire__filtered(const struct wire_walk *w)
+{
+	return wire__names_only(w) || wire__error_fields(w);
+}
+
 /*
  * Bind's first two strings (the portal's and the statement's names) from
  * the n bytes at src into rec's data: their length, 0 if they do not both
@@ -177,6 +191,41 @@ static __always_inline __u32 wire__names(struct custos_wire_msg *rec, __u64 src,
 	if (second <= 0 || (__u32)second >= limit)
 		return 0;
 	return first + second;
+}
+
+/*
+ * An ErrorResponse's leading fields from the n bytes at src into rec's
+ * data, then the closing NUL: PostgreSQL sends the severity, its
+ * untranslated form, the SQLSTATE and the message first (S, V, C, M), and
+ * the walk stops at the first other field, so the detail that quotes a
+ * row's key, the hint and the query's context are never read. Stops at a
+ * field cut off by n or by WIRE_ERROR_FIELD_MAX.
+ */
+static __always_inline __u32 wire__pg_error(struct custos_wire_msg *rec, __u64 src, __u32 n)
+{
+	__u32 pos = 0, off = 0, i, limit;
+	__u8 field = 0;
+	long len;
+
+	for (i = 0; i < 4; i++) {
+		if (off + 1 >= n || bpf_probe_read_user(&field, 1, (void *)(src + off)) ||
+		    (field != 'S' && field != 'V' && field != 'C' && field != 'M'))
+			break;
+		limit = n - off - 1 < WIRE_ERROR_FIELD_MAX ? n - off - 1 : WIRE_ERROR_FIELD_MAX;
+		asm volatile("" : "+r"(limit)); /* the verifier must see the mask */
+		limit &= 2 * WIRE_ERROR_FIELD_MAX - 1;
+		len = bpf_probe_read_user_str(rec->data + (pos & (WIRE_KEEP_ERROR - 1)) + 1, limit,
+					      (void *)(src + off + 1));
+		if (len <= 0 || (__u32)len >= limit)
+			break;
+		rec->data[pos & (WIRE_KEEP_ERROR - 1)] = field;
+		pos += 1 + len;
+		off += 1 + len;
+		if (field == 'M')
+			break;
+	}
+	rec->data[pos & (WIRE_KEEP_ERROR - 1)] = 0;
+	return (pos & (WIRE_KEEP_ERROR - 1)) + 1;
 }
 
 /* A record of the stream's current message: data_len bytes at the walk's offset, if any. */
@@ -215,6 +264,9 @@ __noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 	if (wire__names_only(w)) {
 		n = wire__names(rec, w->buf + w->off, n);
 		rec->flags |= CUSTOS_WIRE_F_LAST; /* nothing more of it follows */
+	} else if (wire__error_fields(w)) {
+		n = wire__pg_error(rec, w->buf + w->off, n);
+		rec->flags |= CUSTOS_WIRE_F_LAST;
 	} else if (n && bpf_probe_read_user(rec->data, n, (void *)(w->buf + w->off))) {
 		rec->event = CUSTOS_WIRE_LOST;
 		rec->aux = CUSTOS_WIRE_LOST_UNREADABLE;
@@ -357,8 +409,7 @@ static __always_inline void wire__body(struct wire_walk *w)
 	if (s->keep_left) {
 		keep = n < s->keep_left ? n : s->keep_left;
 		wire__record(w, CUSTOS_WIRE_MSG, s->type ? 0 : s->code, keep);
-		s->keep_left =
-		    s->keep_left > keep && !wire__names_only(w) ? s->keep_left - keep : 0;
+		s->keep_left = s->keep_left > keep && !wire__filtered(w) ? s->keep_left - keep : 0;
 	}
 	w->off += n;
 	s->remaining -= n;

@@ -54,6 +54,7 @@ TESTS=(
 	test_net.test_net_prefixes_ranges_ipv6_udp_nonblocking
 	test_net.test_net_connected_before_start
 	test_net.test_net_unix_sockets
+	test_net.test_net_sendmmsg_recvmmsg
 	test_wire.test_wire_pg8000_tcp
 	test_wire.test_wire_bulk_select_and_copy
 	test_config.test_sighup_reload

@@ -355,3 +355,59 @@ def test_net_unix_psql(t):
     expect(s and sum(get(e, "custos.io.bytes_sent") for e in s) > 0 and
            sum(get(e, "custos.io.bytes_received") for e in s) > 0,
            "psql sent and received through the socket", s)
+
+
+MMSG_CLIENT = r"""
+import ctypes, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+class msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32), ("iov", ctypes.POINTER(iovec)),
+                ("iovlen", ctypes.c_size_t), ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", msghdr), ("len", ctypes.c_uint)]
+
+def vec(buffers):
+    msgs = (mmsghdr * len(buffers))()
+    keep = []
+    for m, b in zip(msgs, buffers):
+        io = (iovec * 1)(iovec(ctypes.cast(b, ctypes.c_void_p), len(b)))
+        keep.append(io)
+        m.hdr.iov = io
+        m.hdr.iovlen = 1
+    return msgs, keep
+
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+out = [ctypes.create_string_buffer(b"m" * 600, 600), ctypes.create_string_buffer(b"n" * 424, 424)]
+msgs, keep = vec(out)
+sent = libc.sendmmsg(s.fileno(), msgs, 2, 0)
+got = 0
+while got < 500:
+    buf = [ctypes.create_string_buffer(500 - got)]
+    msgs, keep = vec(buf)
+    n = libc.recvmmsg(s.fileno(), msgs, 1, 0, None)
+    if n != 1:
+        sys.exit("recvmmsg: %d" % ctypes.get_errno())
+    got += msgs[0].len
+print(sent, got)
+s.close()
+"""
+
+
+def test_net_sendmmsg_recvmmsg(t):
+    """sendmmsg of two messages (600 and 424 bytes) and recvmmsg until the
+    server's 500 bytes arrived, on a socket to a watched endpoint: exactly
+    those bytes in its summaries, one send call."""
+    srv = Server().start()
+    a = t.start_agent(config(t, endpoint("crm-api", "127.0.0.1", srv.port)))
+    r = py(MMSG_CLIENT, str(srv.port))
+    srv.close()
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"2", b"500"], "the client's output")
+    c = one(net_events(evs, pid=r.pid, action="connect"), "the client's connect", evs)
+    check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500, send_calls=1)

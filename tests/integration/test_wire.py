@@ -27,6 +27,11 @@ try:
 except Exception as e:
     print("error", flush=True)
 c.rollback()
+try:
+    cur.execute("INSERT INTO customers VALUES (%s, %s)", (1, "dup@example.com"))
+except Exception as e:
+    print("duplicate", flush=True)
+c.rollback()
 cur.execute("SELECT count(*) FROM customers")
 print(cur.fetchone()[0], flush=True)
 c.close()
@@ -158,7 +163,7 @@ def test_wire_pg8000_tcp(t):
     a = t.start_agent(config(t, pg_endpoint(pg)))
     r = client(t, "pg8000-client", PG8000_CLIENT, "127.0.0.1", str(pg.port), "tcp")
     evs = a.stop()
-    expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
+    expect_eq(r.out.split(), [b"7", b"error", b"duplicate", b"20"], "the client's output")
 
     st = wire_statements(evs, pid=r.pid)
     texts = [get(e, "db.query.text") for e in st]
@@ -179,12 +184,17 @@ def test_wire_pg8000_tcp(t):
                          outcome="failure")
     expect_field(bad, "error.code", "42703")
     expect_field(bad, "error.message", 'column "?" does not exist')  # quoted values redacted
+    dup = one([e for e in st if get(e, "db.operation.name") == "INSERT"], "the INSERT", st)
+    check_wire_statement(dup, pg, "INSERT INTO customers VALUES ($1, $2)", "INSERT",
+                         outcome="failure")
+    expect_field(dup, "error.code", "23505")
+    expect_field(dup, "error.message", 'duplicate key value violates unique constraint "?"')
     cnt = one([e for e in st if "count(*)" in get(e, "db.query.text")], "the count", st)
     check_wire_statement(cnt, pg, "SELECT count(*) FROM customers", "SELECT", rows=1)
     expect_eq(len(wire_statements(evs)), len(st),
               "statements reported once: by the client's side, not again by the server's", evs)
     raw = "\n".join(str(e) for e in evs)
-    for secret in ("c1@example.com", "c7@example.com", "x@example.com"):
+    for secret in ("c1@example.com", "c7@example.com", "x@example.com", "dup@example.com"):
         expect(secret not in raw, "a row's or a literal's content in the stream: %s" % secret, texts)
 
 BULK_CLIENT = r"""
@@ -249,7 +259,7 @@ def test_wire_unix_socket_vectored_and_garbage(t):
     expect_eq(v.out.split(), [b"12"], "the vectored client's output")
     vs = one(wire_statements(evs, pid=v.pid), "the vectored client's statement", evs)
     check_wire_statement(vs, pg, "SELECT id, email FROM customers WHERE id <= ?", "SELECT", rows=12)
-    expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
+    expect_eq(r.out.split(), [b"7", b"error", b"duplicate", b"20"], "the client's output")
 
     st = wire_statements(evs, pid=r.pid)
     sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email")],
@@ -504,7 +514,7 @@ def test_wire_server_side(t):
     a = t.start_agent(c)
     r = client(t, "pg8000-client", PG8000_CLIENT, "127.0.0.1", str(pg.port), "tcp")
     evs = a.stop()
-    expect_eq(r.out.split(), [b"7", b"error", b"20"], "the client's output")
+    expect_eq(r.out.split(), [b"7", b"error", b"duplicate", b"20"], "the client's output")
 
     st = wire_statements(evs)
     expect(st and all(get(e, "process.pid") != r.pid for e in st),

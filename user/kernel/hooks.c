@@ -149,6 +149,10 @@ static const struct hook_def hook_defs[] = {
     {TP("sys_exit_recvfrom"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_recvfrom")},
     {TP("sys_exit_sendmsg"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_sendmsg")},
     {TP("sys_exit_recvmsg"), HOOK_CAP_NETWORK, true, NULL, ONE("tp__syscalls__sys_exit_recvmsg")},
+    {TP("sys_exit_sendmmsg"), HOOK_CAP_NETWORK, false, NULL,
+     ONE("tp__syscalls__sys_exit_sendmmsg")},
+    {TP("sys_exit_recvmmsg"), HOOK_CAP_NETWORK, false, NULL,
+     ONE("tp__syscalls__sys_exit_recvmmsg")},
 };
 
 const struct hook_cap_def *hook_cap(enum hook_cap cap)
