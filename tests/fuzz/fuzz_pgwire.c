@@ -4,9 +4,9 @@
  * of messages, as a hostile client or server could make the kernel forward
  * them. Properties: a statement's text is exactly the text of a Query or
  * Parse that was sent (nothing invented or spliced), NUL-terminated at its
- * length; no more statements than executions sent; no statement sent from
- * a probed library is reported; rows never exceed the row messages
- * counted; the startup's user and database are terminated strings.
+ * length; an SQLSTATE is five of 0-9A-Z or none; no more statements than executions sent; no
+ * statement sent from a probed library is reported; rows never exceed the row messages counted; the
+ * startup's user and database are terminated strings.
  *
  * Input: records of [flags][type][rows lo][rows hi][len lo][len hi] then
  * len body bytes (cut at the end of the input); flags bit 0: the backend's
@@ -56,6 +56,9 @@ static void on_statement(void *ctx, const struct pgwire_statement *st)
 	if (st->library || st->rows < -1 || st->affected < -1 ||
 	    (st->rows > 0 && (uint64_t)st->rows > s->rows) || s->emitted > s->executions)
 		abort();
+	if (st->sqlstate && (strlen(st->sqlstate) != 5 ||
+			     strspn(st->sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5))
+		abort(); /* written as error.code: it must be an SQLSTATE */
 	if (!st->text)
 		return;
 	if (st->text[st->len] != '\0')

@@ -128,7 +128,8 @@ def wire_statements(evs, pid=None):
             and (pid is None or get(e, "process.pid", None) == pid)]
 
 
-def check_wire_statement(e, pg, text, op, rows=None, affected=None, outcome="success"):
+def check_wire_statement(e, pg, text, op, rows=None, affected=None, outcome="success",
+                         tags=("customer-data",)):
     expect_field(e, "event.action", "query")
     expect_field(e, "event.outcome", outcome)
     expect_field(e, "db.system", "postgresql")
@@ -138,7 +139,7 @@ def check_wire_statement(e, pg, text, op, rows=None, affected=None, outcome="suc
     expect_field(e, "db.user", "postgres")
     expect_field(e, "custos.db.source", "wire")
     expect_field(e, "custos.rule", "crm-db")
-    expect_field(e, "custos.tags", ["customer-data"])
+    expect_field(e, "custos.tags", list(tags))
     if rows is None:
         expect(not has(e, "db.response.returned_rows"), "no rows for a statement without a result", e)
     else:
@@ -509,7 +510,7 @@ def test_wire_server_side(t):
     if skip_without("postgresql"):
         return
     pg = crm_server(t)
-    c = config(t, pg_endpoint(pg))
+    c = config(t, pg_endpoint(pg), tables=["customers"], tags=["customer-data", "pii"])
     c["exclude"] = {"comm": ["python3"]}
     a = t.start_agent(c)
     r = client(t, "pg8000-client", PG8000_CLIENT, "127.0.0.1", str(pg.port), "tcp")
@@ -521,8 +522,10 @@ def test_wire_server_side(t):
            "statements, none from the excluded client's side", evs)
     sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email")],
               "the SELECT, from the server's side", st)
+    # The databases' tags (it names a customer table), then the endpoint's not already there.
     check_wire_statement(sel, pg, "SELECT id, email FROM customers WHERE id <= $1 ORDER BY id",
-                         "SELECT", rows=7)
+                         "SELECT", rows=7, tags=("customer-data", "pii"))
+    expect_field(sel, "custos.db.customer_data", True)
     expect_field(sel, "process.name", "postgres")
     expect_field(sel, "network.direction", "ingress")
     expect_field(sel, "source.ip", "127.0.0.1")
@@ -531,4 +534,4 @@ def test_wire_server_side(t):
     expect_field(sel, "server.port", pg.port)
     upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
     check_wire_statement(upd, pg, "UPDATE customers SET email = email WHERE id <= ?", "UPDATE",
-                         affected=3)
+                         affected=3, tags=("customer-data", "pii"))

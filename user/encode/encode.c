@@ -563,6 +563,16 @@ static void write_custos_db(struct jsonw *w, const struct event_db *db, bool esc
 	jsonw_end(w);
 }
 
+static bool has_tag(char *const *tags, size_t n, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(tags[i], tag))
+			return true;
+	return false;
+}
+
 static void write_rule(struct jsonw *w, const struct event *ev)
 {
 	size_t i;
@@ -577,7 +587,9 @@ static void write_rule(struct jsonw *w, const struct event *ev)
 		for (i = 0; ev->db.customer_data && i < ev->db.n_tags; i++)
 			jsonw_string(w, NULL, ev->db.tags[i]);
 		for (i = 0; ev->rule && i < ev->rule->n_tags; i++)
-			jsonw_string(w, NULL, ev->rule->tags[i]);
+			if (!(ev->db.customer_data &&
+			      has_tag(ev->db.tags, ev->db.n_tags, ev->rule->tags[i])))
+				jsonw_string(w, NULL, ev->rule->tags[i]);
 		jsonw_end(w);
 		return;
 	}

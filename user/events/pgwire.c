@@ -455,6 +455,17 @@ static void on_complete(struct pgwire *c, const struct pgwire_msg *m, pgwire_emi
 	}
 }
 
+/* An SQLSTATE is five digits or upper-case letters: anything else a server sends is not kept. */
+static bool sqlstate_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return s[5] == '\0';
+}
+
 /* ErrorResponse: fields by their type byte; the code and the message are kept. */
 static void on_error(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
 {
@@ -468,7 +479,7 @@ static void on_error(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_f
 	x->failed = true;
 	while (off < m->len && (field = m->body[off++]) != 0 &&
 	       (value = take_cstr(m->body, m->len, &off))) {
-		if (field == 'C' && !x->sqlstate)
+		if (field == 'C' && !x->sqlstate && sqlstate_valid(value))
 			x->sqlstate = strdup(value);
 		else if (field == 'M' && !x->error)
 			x->error = strdup(value);

@@ -40,7 +40,7 @@ struct pgwire_statement {
 	int64_t affected;	   /* from its command tag; -1: none */
 	bool failed;
 	bool incomplete;	      /* the connection ended before its outcome came */
-	const char *sqlstate, *error; /* failed: the server's code and message */
+	const char *sqlstate, *error; /* failed: the server's code (5 of 0-9A-Z) and message */
 	bool library;		      /* a probed client library reports it: not again */
 	uint64_t start_ns, end_ns;
 	const struct custos_task *task; /* who sent it */
