@@ -18,6 +18,9 @@
 #include "common.h"
 #include "pgwire.h"
 
+/* The most of one message the kernel forwards is a statement's 4 KiB and a name. */
+#define WIRE_MESSAGE_MAX 65536
+
 /* A message being put together from its parts. */
 struct wire_part {
 	uint8_t *buf;
@@ -166,6 +169,10 @@ static bool wire_assemble(struct wire_part *p, const struct custos_wire_msg *rec
 	}
 	p->rows += rec->rows;
 	need = p->len + rec->data_len;
+	if (need > WIRE_MESSAGE_MAX) {
+		p->active = false; /* more than the kernel ever forwards of a message */
+		return false;
+	}
 	if (need > p->cap) {
 		uint8_t *grown = realloc(p->buf, need);
 
@@ -176,7 +183,8 @@ static bool wire_assemble(struct wire_part *p, const struct custos_wire_msg *rec
 		p->buf = grown;
 		p->cap = need;
 	}
-	memcpy(p->buf + p->len, rec->data, rec->data_len);
+	if (rec->data_len)
+		memcpy(p->buf + p->len, rec->data, rec->data_len);
 	p->len = need;
 	return (rec->flags & CUSTOS_WIRE_F_LAST) != 0;
 }
