@@ -51,6 +51,22 @@ static bool in_other_mount_ns(uint32_t tgid)
 }
 
 /*
+ * Is the process's root another directory than ours (a chroot)? A process
+ * that has exited is taken as not: its name is then looked up as it reads.
+ * Only such a process needs its names looked up through /proc/PID/root,
+ * which is gone once it exits, often before the agent sees its record.
+ */
+static bool chrooted(uint32_t tgid)
+{
+	char path[64], root[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/root", tgid);
+	n = readlink(path, root, sizeof(root) - 1);
+	return n > 0 && !(n == 1 && root[0] == '/');
+}
+
+/*
  * A name a process passed (to an open that was refused, an unlink, a
  * rename...) as a path the agent can stat. A relative name starts at the
  * directory the kernel walked (up to the root of the process's mount
@@ -64,7 +80,7 @@ static size_t resolve_name(uint32_t tgid, const char *name, size_t name_max, con
 			   char *lookup, size_t lookup_cap)
 {
 	size_t name_len = strnlen(name, name_max);
-	bool via_root = name[0] == '/' || in_other_mount_ns(tgid);
+	bool via_root = in_other_mount_ns(tgid) || (name[0] == '/' && chrooted(tgid));
 	size_t o = 0;
 
 	if (name[0] != '/') {
