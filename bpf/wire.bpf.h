@@ -20,32 +20,68 @@
 #include "task.bpf.h"
 
 /* Steps (a message, or the rest of one) one buffer walks; more and the stream is lost. */
-#define WIRE_STEPS	     65536
-#define WIRE_STEPS_COMPAT    4096
+#define WIRE_STEPS		  65536
+#define WIRE_STEPS_COMPAT	  4096
 /* Bytes of the caller's buffer read at once for the headers in them. */
-#define WIRE_WINDOW	     512
+#define WIRE_WINDOW		  512
 /* Bytes of a body forwarded at most: a statement's text, with Parse's name before it. */
-#define WIRE_KEEP_SQL	     (CUSTOS_SQL_MAX + 256)
+#define WIRE_KEEP_SQL		  (CUSTOS_SQL_MAX + 256)
 /* Statement and portal names (Bind: up to the second NUL only), command tags. */
-#define WIRE_KEEP_NAMES	     64
-#define WIRE_KEEP_ERROR	     1024 /* a power of two: masks offsets into it */
+#define WIRE_KEEP_NAMES		  64
+#define WIRE_KEEP_ERROR		  1024 /* a power of two: masks offsets into it */
 /* The longest ErrorResponse field taken whole. */
-#define WIRE_ERROR_FIELD_MAX 256
-#define WIRE_KEEP_STARTUP    2048
+#define WIRE_ERROR_FIELD_MAX	  256
+#define WIRE_KEEP_STARTUP	  2048
 /* PostgreSQL: the longest startup packet a server accepts, a message's length at most. */
-#define PG_STARTUP_MAX	     10000
-#define PG_MESSAGE_MAX	     0x3fffffff
-#define PG_CODE_SSL	     80877103
-#define PG_CODE_GSSENC	     80877104
-#define PG_CODE_CANCEL	     80877102
-#define PG_PROTOCOL_3	     3
-#define TLS_HANDSHAKE	     0x16
+#define PG_STARTUP_MAX		  10000
+#define PG_MESSAGE_MAX		  0x3fffffff
+#define PG_CODE_SSL		  80877103
+#define PG_CODE_GSSENC		  80877104
+#define PG_CODE_CANCEL		  80877102
+#define PG_PROTOCOL_3		  3
+#define TLS_HANDSHAKE		  0x16
+/* MySQL: a packet's longest payload; one this long is continued by the next. */
+#define MY_PACKET_MAX		  0xffffff
+#define MY_HEADER		  4
+/* The bytes of an OK to a COM_STMT_PREPARE the walk reads: id, columns, parameters. */
+#define MY_PREPARE_OK		  9
+#define MY_KEEP_OK		  64
+#define MY_LOGIN_FIXED		  28 /* after the capabilities: up to the user name */
+#define MY_COM_QUIT		  0x01
+#define MY_COM_INIT_DB		  0x02
+#define MY_COM_QUERY		  0x03
+#define MY_COM_STATISTICS	  0x09
+#define MY_COM_PROCESS_KILL	  0x0c
+#define MY_COM_PING		  0x0e
+#define MY_COM_STMT_PREPARE	  0x16
+#define MY_COM_STMT_EXECUTE	  0x17
+#define MY_COM_STMT_SEND_LONG	  0x18
+#define MY_COM_STMT_CLOSE	  0x19
+#define MY_COM_STMT_RESET	  0x1a
+#define MY_COM_SET_OPTION	  0x1b
+#define MY_COM_STMT_FETCH	  0x1c
+#define MY_COM_RESET_CONNECTION	  0x1f
+#define MY_OK			  0x00
+#define MY_LOCAL_INFILE		  0xfb
+#define MY_EOF			  0xfe
+#define MY_ERR			  0xff
+#define MY_CLIENT_MYSQL		  0x1 /* unset by MariaDB clients: extended capabilities follow */
+#define MY_CLIENT_CONNECT_WITH_DB 0x8
+#define MY_CLIENT_COMPRESS	  0x20
+#define MY_CLIENT_PROTOCOL_41	  0x200
+#define MY_CLIENT_SSL		  0x800
+#define MY_CLIENT_SECURE_CONN	  0x8000
+#define MY_CLIENT_AUTH_LENENC	  (1U << 21)
+#define MY_CLIENT_DEPRECATE_EOF	  (1U << 24)
+#define MY_CLIENT_QUERY_ATTRS	  (1U << 27)
+#define MY_MARIADB_CACHE_METADATA (1U << 4) /* of the extended capabilities */
+#define MY_SSL_REQUEST_LEN	  32
 /* wire__walk_global's flag of a write, in the byte count's top bit. */
-#define WIRE_WRITE_BIT	     (1ULL << 63)
+#define WIRE_WRITE_BIT		  (1ULL << 63)
 /* Segments of a vectored call walked; a call with more (and bytes in them) is lost. */
-#define WIRE_IOV_MAX	     8
+#define WIRE_IOV_MAX		  8
 /* wire__walk_buffers's nvec for a struct msghdr (sendmsg, recvmsg). */
-#define WIRE_MSGHDR	     (-1)
+#define WIRE_MSGHDR		  (-1)
 
 /* Parsed connections, by the socket's struct file address. */
 struct {
@@ -61,11 +97,15 @@ struct wire_walk {
 	__u64 open_id;
 	__u32 len, off;
 	struct custos_wire_stream s;
-	__u8 hdr[32]; /* room to read a header into at any offset below 8 */
+	__u8 hdr[32]; /* room to read a header into at any offset below 16 */
 	__u8 stream;
 	__u8 flags;	 /* CUSTOS_WIRE_F_LIBRARY */
 	__u8 other_mode; /* set: the other stream's next mode (+1) */
-	__u8 pad[5];
+	__u8 protocol;	 /* enum custos_wire_protocol */
+	/* MySQL: the connection's command and answer state (struct custos_wire_conn) */
+	__u8 my_cmd, my_phase, my_flags;
+	__u8 pad;
+	__u32 my_left, my_next;
 	/*
 	 * The buffer's bytes from win_start, read once for the headers in
 	 * them: a read of user memory per row would cost more than the row's
@@ -154,13 +194,15 @@ static __always_inline __u32 wire__be32(const __u8 *p)
 /* Is the current message one of which only the leading names are forwarded (Bind)? */
 static __always_inline bool wire__names_only(const struct wire_walk *w)
 {
-	return w->stream == CUSTOS_WIRE_FRONTEND && w->s.type == 'B';
+	return w->protocol == CUSTOS_WIRE_POSTGRESQL && w->stream == CUSTOS_WIRE_FRONTEND &&
+	       w->s.type == 'B';
 }
 
 /* Is it an ErrorResponse, of which only some fields are forwarded? */
 static __always_inline bool wire__error_fields(const struct wire_walk *w)
 {
-	return w->stream == CUSTOS_WIRE_BACKEND && w->s.type == 'E';
+	return w->protocol == CUSTOS_WIRE_POSTGRESQL && w->stream == CUSTOS_WIRE_BACKEND &&
+	       w->s.type == 'E';
 }
 
 /* Is only a part of the current message's first bytes forwarded, and nothing after? */
@@ -228,6 +270,100 @@ static __always_inline __u32 wire__pg_error(struct custos_wire_msg *rec, __u64 s
 	return (pos & (WIRE_KEEP_ERROR - 1)) + 1;
 }
 
+/* MySQL: what is done with a command's body (the client's packets that start a command). */
+static __always_inline enum wire_keep wire__my_keep(__u8 cmd, __u8 flags)
+{
+	switch (cmd) {
+	case MY_COM_QUERY:
+		/* MySQL 8's query attributes come before the text: values, never read. */
+		return flags & CUSTOS_WIRE_MY_QUERY_ATTRS ? WIRE_NOTE : WIRE_BODY;
+	case MY_COM_STMT_PREPARE: /* the text */
+	case MY_COM_INIT_DB:	  /* the schema's name */
+	case MY_COM_STMT_EXECUTE: /* the statement's id (wire__my_cap: nothing after it) */
+	case MY_COM_STMT_CLOSE:
+	case MY_COM_STMT_RESET:
+	case MY_COM_STMT_FETCH: /* the statement's id, the rows asked for */
+		return WIRE_BODY;
+	case MY_COM_QUIT:
+	case MY_COM_STATISTICS:
+	case MY_COM_PROCESS_KILL:
+	case MY_COM_PING:
+	case MY_COM_SET_OPTION:
+	case MY_COM_RESET_CONNECTION:
+		return WIRE_NOTE;
+	}
+	return WIRE_SKIP; /* COM_STMT_SEND_LONG_DATA: a parameter's value */
+}
+
+static __always_inline __u32 wire__my_cap(__u8 stream, __u8 type)
+{
+	if (stream == CUSTOS_WIRE_FRONTEND) {
+		if (type == MY_COM_QUERY || type == MY_COM_STMT_PREPARE)
+			return WIRE_KEEP_SQL;
+		if (type == MY_COM_STMT_FETCH)
+			return 8;
+		return type == MY_COM_INIT_DB ? WIRE_KEEP_NAMES : 4;
+	}
+	return type == MY_ERR ? WIRE_KEEP_ERROR : MY_KEEP_OK;
+}
+
+static __always_inline __u32 wire__le16(const __u8 *p)
+{
+	return (__u32)p[0] | (__u32)p[1] << 8;
+}
+
+static __always_inline __u32 wire__le24(const __u8 *p)
+{
+	return (__u32)p[0] | (__u32)p[1] << 8 | (__u32)p[2] << 16;
+}
+
+static __always_inline __u32 wire__le32(const __u8 *p)
+{
+	return wire__le24(p) | (__u32)p[3] << 24;
+}
+
+/*
+ * The login's user and schema names, from the n bytes at src (the body
+ * after the capabilities, caps), into rec's data as two NUL-terminated
+ * strings: "user\0schema\0", or the user alone. The authentication
+ * response between them is skipped by its length, never read.
+ */
+static __always_inline __u32 wire__my_login(struct wire_walk *w, struct custos_wire_msg *rec,
+					    __u64 src, __u32 n, __u32 caps)
+{
+	__u32 limit, pos, ext = 0;
+	long user, schema;
+	__u8 auth = 0;
+
+	if (n <= MY_LOGIN_FIXED)
+		return 0;
+	if (!(caps & MY_CLIENT_MYSQL) && !bpf_probe_read_user(&ext, 4, (void *)(src + 24)) &&
+	    (ext & MY_MARIADB_CACHE_METADATA))
+		w->my_flags |= CUSTOS_WIRE_MY_CACHE_METADATA;
+	n -= MY_LOGIN_FIXED;
+	src += MY_LOGIN_FIXED;
+	limit = n < WIRE_KEEP_NAMES ? n : WIRE_KEEP_NAMES;
+	user = bpf_probe_read_user_str(rec->data, limit & (2 * WIRE_KEEP_NAMES - 1), (void *)src);
+	if (user <= 0 || (__u32)user >= limit)
+		return 0;
+	pos = user;
+	if (!(caps & MY_CLIENT_CONNECT_WITH_DB) ||
+	    !(caps & (MY_CLIENT_AUTH_LENENC | MY_CLIENT_SECURE_CONN)) ||
+	    bpf_probe_read_user(&auth, 1, (void *)(src + pos)) || auth >= MY_LOCAL_INFILE)
+		return user; /* no schema, or behind an authentication of a form not followed */
+	pos += 1 + auth;
+	if (pos >= n)
+		return user;
+	limit = n - pos < WIRE_KEEP_NAMES ? n - pos : WIRE_KEEP_NAMES;
+	asm volatile("" : "+r"(limit));
+	limit &= 2 * WIRE_KEEP_NAMES - 1;
+	schema = bpf_probe_read_user_str(rec->data + (user & (WIRE_KEEP_NAMES - 1)), limit,
+					 (void *)(src + pos));
+	if (schema <= 0 || (__u32)schema >= limit)
+		return user;
+	return user + schema;
+}
+
 /* A record of the stream's current message: data_len bytes at the walk's offset, if any. */
 __noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 {
@@ -266,6 +402,10 @@ __noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 		rec->flags |= CUSTOS_WIRE_F_LAST; /* nothing more of it follows */
 	} else if (wire__error_fields(w)) {
 		n = wire__pg_error(rec, w->buf + w->off, n);
+		rec->flags |= CUSTOS_WIRE_F_LAST;
+	} else if (w->protocol == CUSTOS_WIRE_MYSQL && w->stream == CUSTOS_WIRE_FRONTEND &&
+		   !w->s.type && event == CUSTOS_WIRE_MSG) {
+		n = n ? wire__my_login(w, rec, w->buf + w->off, n, aux) : 0;
 		rec->flags |= CUSTOS_WIRE_F_LAST;
 	} else if (n && bpf_probe_read_user(rec->data, n, (void *)(w->buf + w->off))) {
 		rec->event = CUSTOS_WIRE_LOST;
@@ -394,7 +534,7 @@ static __always_inline int wire__take(struct wire_walk *w, __u32 have, __u32 n)
 	for (i = 0; i < 8; i++) {
 		if (i >= n)
 			break;
-		w->hdr[(have + i) & 15] = w->win[(pos + i) & (2 * WIRE_WINDOW - 1)];
+		w->hdr[(have + i) & 31] = w->win[(pos + i) & (2 * WIRE_WINDOW - 1)];
 	}
 	return 0;
 }
@@ -416,6 +556,213 @@ static __always_inline void wire__body(struct wire_walk *w)
 }
 
 /*
+ * MySQL: the bytes of a packet's start the walk needs to know what it is:
+ * its 4-byte header, then its first byte (a command, or the kind of an
+ * answer), then, for an answer that opens a result set or a prepared
+ * statement, the counts of what follows. have: the bytes there are.
+ */
+static __always_inline __u32 wire__my_need(const struct wire_walk *w, __u32 have)
+{
+	const struct custos_wire_stream *s = &w->s;
+	__u32 len, count;
+	__u8 first;
+
+	if (have < MY_HEADER)
+		return MY_HEADER;
+	len = wire__le24(w->hdr);
+	if (s->cont || !len)
+		return MY_HEADER; /* the rest of a long packet: nothing to classify */
+	if (s->mode == CUSTOS_WIRE_UNTYPED && w->stream == CUSTOS_WIRE_FRONTEND)
+		return len >= 4 ? MY_HEADER + 4 : MY_HEADER; /* the login's capabilities */
+	if (have < MY_HEADER + 1)
+		return MY_HEADER + 1;
+	if (w->stream != CUSTOS_WIRE_BACKEND || s->mode != CUSTOS_WIRE_TYPED ||
+	    w->my_phase != CUSTOS_WIRE_MY_HEAD)
+		return MY_HEADER + 1;
+	first = w->hdr[MY_HEADER];
+	if (first == MY_OK)
+		count = w->my_cmd == MY_COM_STMT_PREPARE ? MY_PREPARE_OK : 1;
+	else if (first == MY_ERR || first == MY_EOF || first == MY_LOCAL_INFILE)
+		count = 1;
+	else /* a column count, length-encoded; MariaDB may add whether definitions follow */
+		count = (first == 0xfc	 ? 3
+			 : first == 0xfd ? 4
+					 : 1) +
+			!!(w->my_flags & CUSTOS_WIRE_MY_CACHE_METADATA);
+	return MY_HEADER + (len < count ? len : count);
+}
+
+/* MySQL: the next phase of a result set's definitions, of a prepared statement's. */
+static __always_inline void wire__my_definitions(struct wire_walk *w, __u32 params, __u32 columns)
+{
+	__u32 eof = !(w->my_flags & CUSTOS_WIRE_MY_DEPRECATE_EOF);
+
+	w->my_left = params ? params + eof : 0;
+	w->my_next = columns ? columns + eof : 0;
+	if (w->my_left) {
+		w->my_phase = CUSTOS_WIRE_MY_PARAMS;
+	} else if (w->my_next) {
+		w->my_left = w->my_next;
+		w->my_next = 0;
+		w->my_phase = CUSTOS_WIRE_MY_COLUMNS;
+	} else {
+		w->my_phase = CUSTOS_WIRE_MY_HEAD;
+	}
+}
+
+/* MySQL: the server's login answer. OK: commands follow, both ways. */
+static __always_inline long wire__my_auth(struct wire_walk *w)
+{
+	if (w->s.type != MY_OK)
+		return 0; /* an authentication switch or more data: skipped */
+	if (w->my_flags & CUSTOS_WIRE_MY_COMPRESS) {
+		w->other_mode = CUSTOS_WIRE_OFF + 1;
+		return wire__lose(w, CUSTOS_WIRE_LOST_COMPRESSED);
+	}
+	w->s.mode = CUSTOS_WIRE_TYPED;
+	w->other_mode = CUSTOS_WIRE_TYPED + 1;
+	w->my_phase = CUSTOS_WIRE_MY_HEAD;
+	return 0;
+}
+
+/* MySQL: a packet of the server's answer to the current command (type: its first byte). */
+static __always_inline enum wire_keep wire__my_answer(struct wire_walk *w, __u32 len, __u32 got)
+{
+	struct custos_wire_stream *s = &w->s;
+	const __u8 *p = w->hdr + MY_HEADER;
+	__u32 columns;
+
+	switch (w->my_phase) {
+	case CUSTOS_WIRE_MY_PARAMS:
+	case CUSTOS_WIRE_MY_COLUMNS:
+		if (w->my_left > 1) {
+			w->my_left--;
+		} else if (w->my_phase == CUSTOS_WIRE_MY_PARAMS && w->my_next) {
+			w->my_left = w->my_next;
+			w->my_next = 0;
+			w->my_phase = CUSTOS_WIRE_MY_COLUMNS;
+		} else {
+			w->my_phase = w->my_cmd == MY_COM_STMT_PREPARE ? CUSTOS_WIRE_MY_HEAD
+								       : CUSTOS_WIRE_MY_ROWS;
+		}
+		return WIRE_SKIP;
+	case CUSTOS_WIRE_MY_ROWS:
+		if (s->type == MY_ERR || (s->type == MY_EOF && len < MY_PACKET_MAX)) {
+			w->my_phase = CUSTOS_WIRE_MY_HEAD; /* the end of the rows */
+			return WIRE_BODY;
+		}
+		s->rows++;
+		return WIRE_ROW;
+	case CUSTOS_WIRE_MY_SKIP:
+		w->my_phase = CUSTOS_WIRE_MY_HEAD;
+		return WIRE_SKIP;
+	}
+	switch (s->type) {
+	case MY_OK:
+		if (w->my_cmd != MY_COM_STMT_PREPARE)
+			return WIRE_BODY;
+		if (got < MY_PREPARE_OK) {
+			wire__lose(w, CUSTOS_WIRE_LOST_PROTOCOL);
+			return WIRE_SKIP;
+		}
+		/* The statement's id, as aux; its definitions are skipped. */
+		wire__record(w, CUSTOS_WIRE_MSG, wire__le32(p + 1), 0);
+		wire__my_definitions(w, wire__le16(p + 7), wire__le16(p + 5));
+		return WIRE_SKIP;
+	case MY_ERR:
+	case MY_EOF:
+		return WIRE_BODY;
+	case MY_LOCAL_INFILE:
+		return WIRE_SKIP; /* the client sends a file, then the server its OK */
+	}
+	if (w->my_cmd == MY_COM_STATISTICS)
+		return WIRE_SKIP; /* a string, not a result set */
+	columns = p[0] == 0xfc ? wire__le16(p + 1) : p[0] == 0xfd ? wire__le24(p + 1) : p[0];
+	if ((w->my_flags & CUSTOS_WIRE_MY_CACHE_METADATA) && got >= 2 && !p[got - 1]) {
+		w->my_phase = CUSTOS_WIRE_MY_ROWS; /* the client has the definitions already */
+		return WIRE_SKIP;
+	}
+	wire__my_definitions(w, 0, columns); /* then the rows */
+	return WIRE_SKIP;
+}
+
+/* MySQL: the client starts a command (type: it). Its answer follows. */
+static __always_inline enum wire_keep wire__my_command(struct wire_walk *w)
+{
+	__u8 cmd = w->s.type;
+
+	w->my_cmd = cmd;
+	w->my_phase = cmd == MY_COM_STMT_FETCH ? CUSTOS_WIRE_MY_ROWS : CUSTOS_WIRE_MY_HEAD;
+	if (cmd == MY_COM_STATISTICS)
+		w->my_phase = CUSTOS_WIRE_MY_SKIP;
+	return wire__my_keep(cmd, w->my_flags);
+}
+
+/*
+ * MySQL: a whole header is in w->s.hdr (got: its bytes, the packet's
+ * header and first bytes): the packet starts.
+ */
+static __always_inline long wire__my_header(struct wire_walk *w, __u32 got)
+{
+	struct custos_wire_stream *s = &w->s;
+	__u32 len = wire__le24(w->hdr), caps, cap;
+	bool continued = s->cont;
+	enum wire_keep keep = WIRE_SKIP;
+	__u8 seq = w->hdr[3];
+
+	s->hdr_have = 0;
+	s->truncated = 0;
+	s->keep_left = 0;
+	s->cont = len == MY_PACKET_MAX;
+	got -= MY_HEADER;
+	s->body_len = s->remaining = len - got;
+	if (continued || !len)
+		return 0; /* the rest of a packet, already counted */
+	if (s->mode == CUSTOS_WIRE_UNTYPED) {
+		if (w->stream == CUSTOS_WIRE_BACKEND) {
+			s->mode = CUSTOS_WIRE_AUTH; /* the server's greeting */
+			return 0;
+		}
+		caps = wire__le32(w->hdr + MY_HEADER);
+		if (got < 4 || !(caps & MY_CLIENT_PROTOCOL_41))
+			return wire__lose(w, CUSTOS_WIRE_LOST_PROTOCOL);
+		if ((caps & MY_CLIENT_SSL) && len == MY_SSL_REQUEST_LEN)
+			return wire__encrypted(w);
+		w->my_flags = (caps & MY_CLIENT_DEPRECATE_EOF ? CUSTOS_WIRE_MY_DEPRECATE_EOF : 0) |
+			      (caps & MY_CLIENT_COMPRESS ? CUSTOS_WIRE_MY_COMPRESS : 0) |
+			      (caps & MY_CLIENT_QUERY_ATTRS ? CUSTOS_WIRE_MY_QUERY_ATTRS : 0);
+		s->mode = CUSTOS_WIRE_AUTH;
+		s->type = 0;
+		/* The names, when the whole login is in this buffer; never the authentication. */
+		wire__record(w, CUSTOS_WIRE_MSG, caps,
+			     w->len - w->off >= s->remaining ? s->remaining : 0);
+		return 0;
+	}
+	s->type = w->hdr[MY_HEADER];
+	if (s->mode == CUSTOS_WIRE_AUTH)
+		return w->stream == CUSTOS_WIRE_BACKEND ? wire__my_auth(w) : 0;
+	if (w->stream == CUSTOS_WIRE_FRONTEND) {
+		if (seq)
+			return 0;    /* within a command: a file sent for LOAD DATA LOCAL */
+		if (s->type == 0x11) /* COM_CHANGE_USER: a new authentication */
+			return wire__lose(w, CUSTOS_WIRE_LOST_PROTOCOL);
+		keep = wire__my_command(w);
+	} else {
+		keep = wire__my_answer(w, len, got);
+	}
+	if (s->mode == CUSTOS_WIRE_OFF || keep == WIRE_SKIP || keep == WIRE_ROW)
+		return s->mode == CUSTOS_WIRE_OFF;
+	if (keep == WIRE_NOTE || !s->body_len) {
+		wire__record(w, CUSTOS_WIRE_MSG, 0, 0);
+		return 0;
+	}
+	cap = wire__my_cap(w->stream, s->type);
+	s->keep_left = s->body_len < cap ? s->body_len : cap;
+	s->truncated = s->body_len > cap;
+	return 0;
+}
+
+/*
  * One step: the rest of a message's body, or a header and as much of its
  * body as the buffer holds (a row is one step). Non-zero: done.
  */
@@ -433,9 +780,12 @@ static __always_inline long wire__step(struct wire_walk *w)
 	if (s->mode == CUSTOS_WIRE_BYTE)
 		return wire__pg_answer(w);
 	left = w->len - w->off;
-	need = s->mode == CUSTOS_WIRE_UNTYPED ? 8 : 5;
-	have = s->hdr_have & 7;
-	if (have >= need)
+	have = s->hdr_have & 15;
+	if (w->protocol == CUSTOS_WIRE_MYSQL)
+		need = wire__my_need(w, have);
+	else
+		need = s->mode == CUSTOS_WIRE_UNTYPED ? 8 : 5;
+	if (have >= need || need - have > 8)
 		return wire__lose(w, CUSTOS_WIRE_LOST_FRAMING);
 	n = need - have < left ? need - have : left;
 	if (wire__take(w, have, n))
@@ -444,8 +794,15 @@ static __always_inline long wire__step(struct wire_walk *w)
 	s->hdr_have = have + n;
 	if (s->hdr_have < need)
 		return 0;
-	if (wire__pg_header(w))
+	if (w->protocol == CUSTOS_WIRE_MYSQL) {
+		/* What the first bytes are says how many more the header takes. */
+		if (wire__my_need(w, need) > need)
+			return 0;
+		if (wire__my_header(w, need))
+			return 1;
+	} else if (wire__pg_header(w)) {
 		return 1;
+	}
 	if (s->remaining && w->off < w->len && s->mode != CUSTOS_WIRE_OFF)
 		wire__body(w);
 	return 0;
@@ -548,7 +905,13 @@ static __always_inline struct wire_walk *wire__walk_begin(struct custos_wire_con
 	w->open_id = open_id;
 	w->stream = stream;
 	w->s = conn->stream[stream];
-	__builtin_memcpy(w->hdr, w->s.hdr, 8);
+	__builtin_memcpy(w->hdr, w->s.hdr, sizeof(w->s.hdr));
+	w->protocol = conn->protocol;
+	w->my_cmd = conn->my_cmd;
+	w->my_phase = conn->my_phase;
+	w->my_flags = conn->my_flags;
+	w->my_left = conn->my_left;
+	w->my_next = conn->my_next;
 	w->flags = write && db__in_call(current_task()) ? CUSTOS_WIRE_F_LIBRARY : 0;
 	w->other_mode = 0;
 	return w;
@@ -559,8 +922,13 @@ static __always_inline void wire__walk_end(struct custos_wire_conn *conn, struct
 {
 	__u8 stream = w->stream & 1;
 
-	__builtin_memcpy(w->s.hdr, w->hdr, 8);
+	__builtin_memcpy(w->s.hdr, w->hdr, sizeof(w->s.hdr));
 	conn->stream[stream] = w->s;
+	conn->my_cmd = w->my_cmd;
+	conn->my_phase = w->my_phase;
+	conn->my_flags = w->my_flags;
+	conn->my_left = w->my_left;
+	conn->my_next = w->my_next;
 	if (w->other_mode)
 		conn->stream[!stream].mode = w->other_mode - 1;
 }
@@ -620,6 +988,9 @@ static __always_inline void wire__start(__u64 file_addr, __u64 open_id, __u32 pr
 	};
 
 	conn.stream[CUSTOS_WIRE_FRONTEND].mode = CUSTOS_WIRE_UNTYPED;
+	/* MySQL's server speaks first: its greeting. */
+	if (protocol == CUSTOS_WIRE_MYSQL)
+		conn.stream[CUSTOS_WIRE_BACKEND].mode = CUSTOS_WIRE_UNTYPED;
 	bpf_map_update_elem(&wire_conns, &file_addr, &conn, BPF_ANY);
 }
 

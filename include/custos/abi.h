@@ -464,6 +464,7 @@ struct custos_endpoint_value {
 enum custos_wire_protocol {
 	CUSTOS_WIRE_NONE = 0,
 	CUSTOS_WIRE_POSTGRESQL = 1,
+	CUSTOS_WIRE_MYSQL = 2, /* MySQL and MariaDB's client/server protocol */
 };
 
 /* Where a stream of a parsed connection is (struct custos_wire_stream.mode). */
@@ -472,7 +473,24 @@ enum custos_wire_mode {
 	CUSTOS_WIRE_UNTYPED = 1, /* PostgreSQL's first messages: a length, then a code */
 	CUSTOS_WIRE_BYTE = 2,	 /* one byte: the answer to an SSLRequest or GSSENCRequest */
 	CUSTOS_WIRE_OFF = 3,	 /* not followed any more: encrypted, or lost */
+	CUSTOS_WIRE_AUTH = 4,	 /* MySQL: authentication, skipped until the server's OK */
 };
+
+/* MySQL: where the server's answer to the current command is (custos_wire_conn.my_phase). */
+enum custos_wire_my_phase {
+	CUSTOS_WIRE_MY_HEAD = 0,    /* its first packet: OK, ERR, EOF or a column count */
+	CUSTOS_WIRE_MY_PARAMS = 1,  /* a prepared statement's parameter definitions */
+	CUSTOS_WIRE_MY_COLUMNS = 2, /* column definitions (my_left of them, with an EOF) */
+	CUSTOS_WIRE_MY_ROWS = 3,    /* rows, until an EOF, OK or ERR packet */
+	CUSTOS_WIRE_MY_SKIP = 4,    /* one packet of no interest (COM_STATISTICS's answer) */
+};
+
+/* MySQL: the capabilities of a connection the kernel's walk depends on (my_flags). */
+#define CUSTOS_WIRE_MY_DEPRECATE_EOF  0x1 /* no EOF packets after definitions; OK ends rows */
+#define CUSTOS_WIRE_MY_COMPRESS	      0x2 /* compressed after authentication: not followed */
+#define CUSTOS_WIRE_MY_CACHE_METADATA 0x4 /* MariaDB: a column count may come without definitions \
+					   */
+#define CUSTOS_WIRE_MY_QUERY_ATTRS    0x8 /* MySQL 8: COM_QUERY starts with attribute values */
 
 /* The two streams of a connection: what the client sends, what the server sends. */
 #define CUSTOS_WIRE_FRONTEND 0
@@ -485,11 +503,13 @@ struct custos_wire_stream {
 	__u32 keep_left; /* of its body still to forward */
 	__u32 rows;	 /* row messages since the stream's last record */
 	__u32 code;	 /* an untyped message's code (startup, SSLRequest...) */
-	__u8 hdr[8];	 /* a header split between two calls */
+	__u8 hdr[16];	 /* a header split between two calls (MySQL: with its first bytes) */
 	__u8 hdr_have;
 	__u8 type; /* the current message's type; 0: untyped */
 	__u8 mode; /* enum custos_wire_mode */
 	__u8 truncated;
+	__u8 cont; /* MySQL: the current packet is 16 MiB - 1 long, the next one continues it */
+	__u8 pad[3];
 };
 
 /* Value of the wire_conns map, keyed by the socket's struct file address. */
@@ -498,7 +518,12 @@ struct custos_wire_conn {
 	struct custos_wire_stream stream[2]; /* CUSTOS_WIRE_FRONTEND, CUSTOS_WIRE_BACKEND */
 	__u32 protocol;			     /* enum custos_wire_protocol */
 	__u8 server;			     /* 1: accepted: it receives the frontend stream */
-	__u8 pad[3];
+	/* MySQL: the last command, and where the server's answer to it is. */
+	__u8 my_cmd;
+	__u8 my_phase; /* enum custos_wire_my_phase */
+	__u8 my_flags; /* CUSTOS_WIRE_MY_* */
+	__u32 my_left; /* definitions still to come in this phase */
+	__u32 my_next; /* a prepared statement's column definitions, after its parameters' */
 };
 
 /* What a wire record reports (struct custos_wire_msg.event). */
@@ -514,7 +539,8 @@ enum custos_wire_lost {
 	CUSTOS_WIRE_LOST_NO_BUFFER = 3,	 /* data moved without a buffer to read (io_uring,
 					    splice, sendfile, more iovecs than followed) */
 	CUSTOS_WIRE_LOST_UNREADABLE = 4, /* the buffer could not be read */
-	CUSTOS_WIRE_LOST_PROTOCOL = 5,	 /* an untyped message or answer this protocol has not */
+	CUSTOS_WIRE_LOST_PROTOCOL = 5,	 /* a message or answer the walk does not follow */
+	CUSTOS_WIRE_LOST_COMPRESSED = 6, /* MySQL: compression was agreed on */
 };
 
 /* Flags of struct custos_wire_msg. */
@@ -535,7 +561,8 @@ struct custos_wire_msg {
 	__u32 body_len; /* the message's body, after its type and length */
 	__u32 offset;	/* where data starts in the body */
 	__u32 rows;	/* the stream's row messages (DataRow, CopyData) since its last record */
-	__u32 aux;	/* an untyped message's code; LOST: enum custos_wire_lost */
+	__u32 aux;	/* an untyped message's code (MySQL: the login's capabilities, or the
+			   id of a prepared statement); LOST: enum custos_wire_lost */
 	__u16 data_len;
 	__u8 type;   /* the message's type byte; 0: untyped */
 	__u8 stream; /* CUSTOS_WIRE_FRONTEND, CUSTOS_WIRE_BACKEND */
@@ -696,8 +723,8 @@ CUSTOS_ABI_TASK_AFTER_HEADER(custos_net_connect);
 CUSTOS_ABI_SIZE(custos_inode_key, 16);
 CUSTOS_ABI_SIZE(custos_watch_value, 8);
 CUSTOS_ABI_SIZE(custos_open_file, 88);
-CUSTOS_ABI_SIZE(custos_wire_stream, 32);
-CUSTOS_ABI_SIZE(custos_wire_conn, 80);
+CUSTOS_ABI_SIZE(custos_wire_stream, 44);
+CUSTOS_ABI_SIZE(custos_wire_conn, 112);
 CUSTOS_ABI_RECORD(custos_wire_msg, 120);
 CUSTOS_ABI_DATA_AT_END(custos_wire_msg);
 CUSTOS_ABI_TASK_AFTER_HEADER(custos_wire_msg);

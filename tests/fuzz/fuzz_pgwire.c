@@ -47,7 +47,7 @@ static void note_text(struct seen *s, const uint8_t *body, size_t len, size_t of
 	s->len[s->n_texts++] = n;
 }
 
-static void on_statement(void *ctx, const struct pgwire_statement *st)
+static void on_statement(void *ctx, const struct wire_statement *st)
 {
 	struct seen *s = ctx;
 	size_t i;
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off + 6 <= size) {
 		const uint8_t *h = data + off;
 		size_t len = h[4] | (size_t)h[5] << 8;
-		struct pgwire_msg m = {
+		struct wire_msg m = {
 		    .stream = h[0] & 1 ? CUSTOS_WIRE_BACKEND : CUSTOS_WIRE_FRONTEND,
 		    .type = h[1],
 		    .code = h[1] ? 0 : 3 << 16,

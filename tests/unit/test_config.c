@@ -967,15 +967,20 @@ TEST(config_endpoints_parse)
 	if (cfg)
 		ASSERT_EQ(cfg->endpoints[0].parse, CONFIG_WIRE_NONE, "not parsed by default");
 	config_free(cfg);
-	EXPECT_ERROR(EP("'address': '::1', 'port': 3306, 'parse': 'mysql'"), 1, 114,
-		     "endpoints[0].parse: \"mysql\" (the MySQL wire protocol) is not supported yet "
-		     "(expected \"postgresql\")");
+	cfg = load_ok(EP("'address': '::1', 'port': 3306, 'parse': 'mysql'"));
+	if (cfg)
+		ASSERT_EQ(cfg->endpoints[0].parse, CONFIG_WIRE_MYSQL, "mysql");
+	config_free(cfg);
 	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': 'http'"), 1, 114,
 		     "endpoints[0].parse: \"http\" is not a database protocol (expected "
-		     "\"postgresql\")");
+		     "\"postgresql\" or \"mysql\")");
 	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': true"), 1, 114,
 		     "\"parse\" of endpoints[0] (\"e\") must be a string, not a boolean (expected "
-		     "\"postgresql\")");
+		     "\"postgresql\" or \"mysql\")");
+	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'udp', 'parse': 'mysql'"), 1, 114,
+		     "endpoints[0].parse: MySQL runs over TCP or a unix socket, and "
+		     "endpoints[0] (\"e\") is UDP (expected \"protocol\": \"tcp\", or no "
+		     "\"parse\")");
 	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'udp', 'parse': 'postgresql'"), 1, 119,
 		     "endpoints[0].parse: PostgreSQL runs over TCP or a unix socket, and "
 		     "endpoints[0] (\"e\") is UDP (expected \"protocol\": \"tcp\", or no "

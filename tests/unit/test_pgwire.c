@@ -23,7 +23,7 @@ struct got {
 	} s[GOT_MAX];
 };
 
-static void on_statement(void *ctx, const struct pgwire_statement *st)
+static void on_statement(void *ctx, const struct wire_statement *st)
 {
 	struct got *g = ctx;
 
@@ -49,7 +49,7 @@ static void feed(struct pgwire *c, struct got *g, char stream, char type, const 
 		 size_t len, uint32_t rows, bool library)
 {
 	static uint64_t t;
-	struct pgwire_msg m = {
+	struct wire_msg m = {
 	    .stream = stream == 'B' ? CUSTOS_WIRE_BACKEND : CUSTOS_WIRE_FRONTEND,
 	    .type = (uint8_t)type,
 	    .code = type ? 0 : 3 << 16,

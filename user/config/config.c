@@ -691,7 +691,7 @@ static int parse_protocol(struct parser *p, const struct where *w, json_t *obj,
 static int parse_wire(struct parser *p, const struct where *w, json_t *obj,
 		      struct config_endpoint *ep)
 {
-	static const char expected[] = "\"postgresql\"";
+	static const char expected[] = "\"postgresql\" or \"mysql\"";
 	json_t *v = json_object_get(obj, "parse");
 	char label[192], q[QUOTE_MAX];
 	const char *s;
@@ -704,21 +704,20 @@ static int parse_wire(struct parser *p, const struct where *w, json_t *obj,
 			    key_label(label, sizeof(label), w, "parse"), type_name(v), expected);
 	s = json_string_value(v);
 	item_label(label, sizeof(label), w, "parse", NO_INDEX);
-	if (!strcmp(s, "mysql"))
-		return fail(p, w, "parse", NO_INDEX, false,
-			    "%s: \"mysql\" (the MySQL wire protocol) is not supported yet "
-			    "(expected %s)",
-			    label, expected);
-	if (strcmp(s, "postgresql"))
+	if (!strcmp(s, "postgresql"))
+		ep->parse = CONFIG_WIRE_POSTGRESQL;
+	else if (!strcmp(s, "mysql"))
+		ep->parse = CONFIG_WIRE_MYSQL;
+	else
 		return fail(p, w, "parse", NO_INDEX, false,
 			    "%s: %s is not a database protocol (expected %s)", label, quote(q, s),
 			    expected);
 	if (ep->transport == IPPROTO_UDP)
 		return fail(p, w, "parse", NO_INDEX, false,
-			    "%s: PostgreSQL runs over TCP or a unix socket, and %s is UDP "
+			    "%s: %s runs over TCP or a unix socket, and %s is UDP "
 			    "(expected \"protocol\": \"tcp\", or no \"parse\")",
-			    label, w->label);
-	ep->parse = CONFIG_WIRE_POSTGRESQL;
+			    label, ep->parse == CONFIG_WIRE_MYSQL ? "MySQL" : "PostgreSQL",
+			    w->label);
 	return 0;
 }
 

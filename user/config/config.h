@@ -70,6 +70,7 @@ struct config_endpoint {
 enum config_wire {
 	CONFIG_WIRE_NONE = 0,
 	CONFIG_WIRE_POSTGRESQL = 1, /* the kernel's CUSTOS_WIRE_POSTGRESQL */
+	CONFIG_WIRE_MYSQL = 2,	    /* the kernel's CUSTOS_WIRE_MYSQL */
 };
 
 /* Database client probes (issue: every SQL statement, with the human behind it). */

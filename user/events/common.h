@@ -110,6 +110,8 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 /* The socket is released: statements still awaiting an outcome are reported, at boot_ns. */
 void events_wire_end(struct events *e, struct open_state *st, uint64_t boot_ns);
 void events_wire_free(struct wire_conn *w);
+/* The "protocol" of a parsed socket's events for a config's enum config_wire; NULL: none. */
+const char *wire_protocol_name(int parse);
 
 /* A statement to report, from a client library call or from the wire. */
 struct db_report {

@@ -103,8 +103,7 @@ void events_set_config(struct events *e, const struct config *cfg, const struct 
 	for (i = 0; i < cfg->n_endpoints; i++)
 		add_rule(e, gen | (cfg->n_rules + i), cfg->endpoints[i].name,
 			 cfg->endpoints[i].tags, cfg->endpoints[i].n_tags, true,
-			 cfg->endpoints[i].unix_path,
-			 cfg->endpoints[i].parse == CONFIG_WIRE_POSTGRESQL ? "postgresql" : NULL);
+			 cfg->endpoints[i].unix_path, wire_protocol_name(cfg->endpoints[i].parse));
 }
 
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx)

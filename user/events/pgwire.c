@@ -105,7 +105,7 @@ static void text_copy(struct pg_text *to, const struct pg_text *from)
 }
 
 /* The text at *off: up to its NUL, or to the end of what was forwarded (then cut). */
-static void text_take(struct pg_text *t, const struct pgwire_msg *m, size_t off)
+static void text_take(struct pg_text *t, const struct wire_msg *m, size_t off)
 {
 	size_t n = off < m->len ? m->len - off : 0;
 	const uint8_t *nul = n ? memchr(m->body + off, '\0', n) : NULL;
@@ -139,10 +139,10 @@ static void exec_free(struct pg_exec *x)
 	free(x);
 }
 
-static void exec_emit(const struct pg_exec *x, uint64_t end_ns, bool incomplete,
-		      pgwire_emit_fn emit, void *ctx)
+static void exec_emit(const struct pg_exec *x, uint64_t end_ns, bool incomplete, wire_emit_fn emit,
+		      void *ctx)
 {
-	struct pgwire_statement s = {
+	struct wire_statement s = {
 	    .text = x->t.text,
 	    .len = x->t.len,
 	    .truncated = x->t.truncated,
@@ -188,8 +188,7 @@ static struct pg_exec *pop(struct pgwire *c)
 	return x;
 }
 
-static struct pg_exec *exec_new(struct pgwire *c, enum pg_exec_kind kind,
-				const struct pgwire_msg *m)
+static struct pg_exec *exec_new(struct pgwire *c, enum pg_exec_kind kind, const struct wire_msg *m)
 {
 	struct pg_exec *x;
 
@@ -238,8 +237,8 @@ static void forget_prepared(struct pgwire *c, struct pg_prepared *p)
 }
 
 /* A portal's end: a cursor fetched in part is reported with the rows it gave. */
-static void forget_portal(struct pgwire *c, struct pg_portal *p, uint64_t end_ns,
-			  pgwire_emit_fn emit, void *ctx)
+static void forget_portal(struct pgwire *c, struct pg_portal *p, uint64_t end_ns, wire_emit_fn emit,
+			  void *ctx)
 {
 	if (p->suspended && !p->suspended->library)
 		exec_emit(p->suspended, end_ns, false, emit, ctx);
@@ -250,7 +249,7 @@ static void forget_portal(struct pgwire *c, struct pg_portal *p, uint64_t end_ns
 	*p = c->portals[--c->n_portals];
 }
 
-static void on_startup(struct pgwire *c, const struct pgwire_msg *m)
+static void on_startup(struct pgwire *c, const struct wire_msg *m)
 {
 	const char *key, *value;
 	size_t off = 0;
@@ -271,7 +270,7 @@ static void on_startup(struct pgwire *c, const struct pgwire_msg *m)
 		c->database = strdup(c->user); /* the server's default */
 }
 
-static void on_parse(struct pgwire *c, const struct pgwire_msg *m)
+static void on_parse(struct pgwire *c, const struct wire_msg *m)
 {
 	size_t off = 0;
 	const char *name = take_cstr(m->body, m->len, &off);
@@ -303,7 +302,7 @@ static void on_parse(struct pgwire *c, const struct pgwire_msg *m)
 	text_take(&p->t, m, off);
 }
 
-static void on_bind(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
+static void on_bind(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	size_t off = 0;
 	const char *portal = take_cstr(m->body, m->len, &off);
@@ -331,7 +330,7 @@ static void on_bind(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn
 		q->prepared_name = strdup(stmt);
 }
 
-static void on_execute(struct pgwire *c, const struct pgwire_msg *m)
+static void on_execute(struct pgwire *c, const struct wire_msg *m)
 {
 	size_t off = 0;
 	const char *portal = take_cstr(m->body, m->len, &off);
@@ -356,7 +355,7 @@ static void on_execute(struct pgwire *c, const struct pgwire_msg *m)
 	push(c, x);
 }
 
-static void on_close(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
+static void on_close(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	size_t off = 1;
 	const char *name;
@@ -371,8 +370,7 @@ static void on_close(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_f
 		forget_portal(c, q, m->time_ns, emit, ctx);
 }
 
-static void on_frontend(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit,
-			void *ctx)
+static void on_frontend(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x;
 
@@ -431,8 +429,7 @@ static int64_t tag_affected(const char *tag)
 	return n;
 }
 
-static void on_complete(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit,
-			void *ctx)
+static void on_complete(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x = c->head;
 	const char *tag;
@@ -467,7 +464,7 @@ static bool sqlstate_valid(const char *s)
 }
 
 /* ErrorResponse: fields by their type byte; the code and the message are kept. */
-static void on_error(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
+static void on_error(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x = c->head;
 	const char *value;
@@ -493,8 +490,7 @@ static void on_error(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_f
 }
 
 /* PortalSuspended: the rows so far wait in the portal for the next Execute. */
-static void on_suspended(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit,
-			 void *ctx)
+static void on_suspended(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x = c->head;
 	struct pg_portal *q;
@@ -516,7 +512,7 @@ static void on_suspended(struct pgwire *c, const struct pgwire_msg *m, pgwire_em
 }
 
 /* ReadyForQuery: everything up to the client's Sync (or its Query) is answered. */
-static void on_ready(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
+static void on_ready(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x;
 
@@ -535,7 +531,7 @@ static void on_ready(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_f
 			forget_portal(c, &c->portals[c->n_portals - 1], m->time_ns, emit, ctx);
 }
 
-static void on_backend(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
+static void on_backend(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x = c->head;
 
@@ -570,7 +566,7 @@ struct pgwire *pgwire_new(void)
 	return calloc(1, sizeof(struct pgwire));
 }
 
-void pgwire_message(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn emit, void *ctx)
+void pgwire_message(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
 	if (m->stream == CUSTOS_WIRE_FRONTEND)
 		on_frontend(c, m, emit, ctx);
@@ -578,7 +574,7 @@ void pgwire_message(struct pgwire *c, const struct pgwire_msg *m, pgwire_emit_fn
 		on_backend(c, m, emit, ctx);
 }
 
-void pgwire_free(struct pgwire *c, uint64_t end_ns, pgwire_emit_fn emit, void *ctx)
+void pgwire_free(struct pgwire *c, uint64_t end_ns, wire_emit_fn emit, void *ctx)
 {
 	struct pg_exec *x;
 

@@ -2,7 +2,7 @@
 /*
  * Database protocol messages of parsed sockets (endpoints marked "parse"):
  * the parts the kernel forwards are put together into whole messages, per
- * stream, and given to the protocol's parser (pgwire.c), whose statements
+ * stream, and given to the protocol's parser (pgwire.c, mywire.c), whose statements
  * become database events with custos.db.source "wire". A statement is
  * reported once: a statement sent from inside a probed client library call
  * is that probe's to report, and the server's side of a connection whose
@@ -16,6 +16,7 @@
 
 #include "kernel/dbprobe.h"
 #include "common.h"
+#include "mywire.h"
 #include "pgwire.h"
 
 /* The most of one message the kernel forwards is a statement's 4 KiB and a name. */
@@ -33,7 +34,9 @@ struct wire_part {
 };
 
 struct wire_conn {
+	/* The connection's parser: one of them. */
 	struct pgwire *pg;
+	struct mywire *my;
 	struct wire_part part[2]; /* by stream */
 	bool quiet;		  /* the server's side of a client parsed here: not reported */
 };
@@ -47,27 +50,71 @@ struct wire_emit {
 static const char *const lost_reasons[] = {
     [CUSTOS_WIRE_LOST_FRAMING] = "framing",	[CUSTOS_WIRE_LOST_STEPS] = "too_many_messages",
     [CUSTOS_WIRE_LOST_NO_BUFFER] = "no_buffer", [CUSTOS_WIRE_LOST_UNREADABLE] = "unreadable",
-    [CUSTOS_WIRE_LOST_PROTOCOL] = "protocol",
+    [CUSTOS_WIRE_LOST_PROTOCOL] = "protocol",	[CUSTOS_WIRE_LOST_COMPRESSED] = "compressed",
 };
+
+const char *wire_protocol_name(int parse)
+{
+	switch (parse) {
+	case CONFIG_WIRE_POSTGRESQL:
+		return "postgresql";
+	case CONFIG_WIRE_MYSQL:
+		return "mysql";
+	}
+	return NULL;
+}
+
+static const char *parser_user(const struct wire_conn *w)
+{
+	return w->my ? mywire_user(w->my) : pgwire_user(w->pg);
+}
+
+static const char *parser_database(const struct wire_conn *w)
+{
+	return w->my ? mywire_database(w->my) : pgwire_database(w->pg);
+}
+
+static uint64_t parser_dropped(const struct wire_conn *w)
+{
+	return w->my ? mywire_dropped(w->my) : pgwire_dropped(w->pg);
+}
+
+static void parser_message(struct wire_conn *w, const struct wire_msg *m, wire_emit_fn emit,
+			   void *ctx)
+{
+	if (w->my)
+		mywire_message(w->my, m, emit, ctx);
+	else
+		pgwire_message(w->pg, m, emit, ctx);
+}
+
+/* The parser's statements still waiting are emitted (if emit), and it is gone. */
+static void parser_free(struct wire_conn *w, uint64_t end_ns, wire_emit_fn emit, void *ctx)
+{
+	mywire_free(w->my, end_ns, emit, ctx);
+	pgwire_free(w->pg, end_ns, emit, ctx);
+	w->my = NULL;
+	w->pg = NULL;
+}
 
 void events_wire_free(struct wire_conn *w)
 {
 	if (!w)
 		return;
-	pgwire_free(w->pg, 0, NULL, NULL);
+	parser_free(w, 0, NULL, NULL);
 	free(w->part[0].buf);
 	free(w->part[1].buf);
 	free(w);
 }
 
-static void wire_statement(void *ctx, const struct pgwire_statement *s)
+static void wire_statement(void *ctx, const struct wire_statement *s)
 {
 	const struct wire_emit *we = ctx;
 	const struct open_state *st = we->st;
 	const struct event_net *net = &st->net;
 	char host[48], port[8];
 	struct db_report r = {
-	    .system = DBPROBE_POSTGRESQL,
+	    .system = st->wire->my ? DBPROBE_MYSQL : DBPROBE_POSTGRESQL,
 	    .text = s->text,
 	    .len = s->len,
 	    .truncated = s->truncated,
@@ -80,8 +127,8 @@ static void wire_statement(void *ctx, const struct pgwire_statement *s)
 	    .error = s->error,
 	    .start_ns = s->start_ns,
 	    .end_ns = s->end_ns,
-	    .user = pgwire_user(st->wire->pg),
-	    .namespace = pgwire_database(st->wire->pg),
+	    .user = parser_user(st->wire),
+	    .namespace = parser_database(st->wire),
 	    .source = "wire",
 	    .net = net,
 	    .endpoint = st->rule,
@@ -112,8 +159,7 @@ void events_wire_end(struct events *e, struct open_state *st, uint64_t boot_ns)
 
 	if (!st->wire)
 		return;
-	pgwire_free(st->wire->pg, boot_ns, wire_statement, &we);
-	st->wire->pg = NULL;
+	parser_free(st->wire, boot_ns, wire_statement, &we);
 	events_wire_free(st->wire);
 	st->wire = NULL;
 }
@@ -194,7 +240,7 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 	struct open_state *st;
 	struct wire_emit we;
 	struct wire_part *p;
-	struct pgwire_msg m;
+	struct wire_msg m;
 	uint64_t dropped;
 
 	if (!record_fits(size, sizeof(*rec), rec->data_len) || rec->stream > CUSTOS_WIRE_BACKEND ||
@@ -219,8 +265,11 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 		st->wire = calloc(1, sizeof(*st->wire));
 		if (!st->wire)
 			return -ENOMEM;
-		st->wire->pg = pgwire_new();
-		if (!st->wire->pg) {
+		if (!strcmp(st->net.protocol, "mysql"))
+			st->wire->my = mywire_new();
+		else
+			st->wire->pg = pgwire_new();
+		if (!st->wire->pg && !st->wire->my) {
 			events_wire_free(st->wire);
 			st->wire = NULL;
 			return -ENOMEM;
@@ -232,7 +281,7 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 	if (!wire_assemble(p, rec))
 		return 0;
 	p->active = false;
-	m = (struct pgwire_msg){
+	m = (struct wire_msg){
 	    .stream = rec->stream,
 	    .type = p->type,
 	    .code = p->code,
@@ -245,8 +294,8 @@ int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size
 	    .task = &p->task,
 	};
 	we = (struct wire_emit){.e = e, .st = st};
-	dropped = pgwire_dropped(st->wire->pg);
-	pgwire_message(st->wire->pg, &m, wire_statement, &we);
-	e->stats.wire_dropped += pgwire_dropped(st->wire->pg) - dropped;
+	dropped = parser_dropped(st->wire);
+	parser_message(st->wire, &m, wire_statement, &we);
+	e->stats.wire_dropped += parser_dropped(st->wire) - dropped;
 	return 0;
 }

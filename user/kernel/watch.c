@@ -415,7 +415,8 @@ static void sort_unique(struct watch_set *set)
 	set->n_items = o;
 }
 
-_Static_assert((int)CONFIG_WIRE_POSTGRESQL == (int)CUSTOS_WIRE_POSTGRESQL,
+_Static_assert((int)CONFIG_WIRE_POSTGRESQL == (int)CUSTOS_WIRE_POSTGRESQL &&
+		   (int)CONFIG_WIRE_MYSQL == (int)CUSTOS_WIRE_MYSQL,
 	       "config_wire is the kernel's");
 
 /* The trie's keys of endpoint i of cfg: one per resolved prefix and port (port 0: all). */

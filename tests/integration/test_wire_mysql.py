@@ -1,0 +1,158 @@
+"""The MySQL/MariaDB client/server protocol on endpoints marked "parse":
+statements and rows of clients that load no probed library (PyMySQL, node
+mysql2), seen in the kernel's walk of the packets on the socket."""
+
+import os
+
+import dbservers
+from itlib import PY, expect, expect_eq, expect_field, get, has, one, run
+from test_wire import skip_without, wire_statements
+
+PYMYSQL_CLIENT = r"""
+import sys, pymysql
+from pymysql.constants import CLIENT
+host, port = sys.argv[1], int(sys.argv[2])
+kw = dict(user="root", database="crm", client_flag=CLIENT.MULTI_STATEMENTS)
+if host.startswith("/"):
+    kw["unix_socket"] = host
+else:
+    kw["host"], kw["port"] = host, port
+c = pymysql.connect(**kw)
+cur = c.cursor()
+cur.execute("SELECT id, email FROM customers WHERE id <= %s ORDER BY id", (7,))
+print(len(cur.fetchall()), flush=True)
+cur.execute("UPDATE customers SET email = concat(email, '.') WHERE id <= 3")
+c.commit()
+try:
+    cur.execute("SELECT nosuchcolumn FROM customers WHERE email = 'x@example.com'")
+except Exception as e:
+    print("error", flush=True)
+try:
+    cur.execute("INSERT INTO customers VALUES (%s, %s)", (1, "dup@example.com"))
+except Exception as e:
+    print("duplicate", flush=True)
+cur.execute("SELECT 1; SELECT id FROM customers WHERE id <= 3")
+n = len(cur.fetchall())
+cur.nextset()
+print(n + len(cur.fetchall()), flush=True)
+cur.execute("SELECT id, email FROM customers")
+print(len(cur.fetchall()), flush=True)
+c.close()
+"""
+
+
+def client(t, name, code, *args, **kw):
+    """Runs a Python client from a file: its SQL stays out of process.args."""
+    path = t.path(name + ".py")
+    with open(path, "w") as f:
+        f.write(code)
+    return run([PY, path] + list(args), **kw)
+
+
+def my_endpoint(my, **extra):
+    e = {"name": "orders-db", "tags": ["customer-data"], "address": "127.0.0.1", "port": my.port,
+         "parse": "mysql"}
+    e.update(extra)
+    return e
+
+
+def config(t, *endpoints, **databases):
+    c = {"watch": [{"name": "crm", "paths": [t.mkdir("crm")]}], "endpoints": list(endpoints),
+         "heartbeat_interval": 0}
+    if databases:
+        c["databases"] = databases
+    return c
+
+
+def crm_server(t, rows=20):
+    my = dbservers.MariaDB(t).start().ready()
+    my.sql("CREATE DATABASE crm; CREATE TABLE crm.customers (id int PRIMARY KEY, email text);"
+           "INSERT INTO crm.customers SELECT seq, concat('c', seq, '@example.com') "
+           "FROM crm.seq_1_to_%d;" % rows)
+    return my
+
+
+def check_statement(e, text, op, rows=None, affected=None, outcome="success"):
+    expect_field(e, "event.action", "query")
+    expect_field(e, "event.outcome", outcome)
+    expect_field(e, "db.system", "mysql")
+    expect_field(e, "db.query.text", text)
+    expect_field(e, "db.operation.name", op)
+    expect_field(e, "db.namespace", "crm")
+    expect_field(e, "db.user", "root")
+    expect_field(e, "custos.db.source", "wire")
+    expect_field(e, "custos.rule", "orders-db")
+    expect_field(e, "custos.tags", ["customer-data"])
+    if rows is None:
+        expect(not has(e, "db.response.returned_rows"), "no rows for a statement without a result", e)
+    else:
+        expect_field(e, "db.response.returned_rows", rows)
+    if affected is None:
+        expect(not has(e, "custos.db.affected_rows"), "no affected rows", e)
+    else:
+        expect_field(e, "custos.db.affected_rows", affected)
+    d = get(e, "event.duration")
+    expect(isinstance(d, int) and 0 < d < 60 * 10**9, "event.duration is a duration in ns", e)
+
+
+def check_pymysql(evs, r, where):
+    expect_eq(r.out.split(), [b"7", b"error", b"duplicate", b"4", b"20"],
+              "the client's output (%s)" % where)
+    st = wire_statements(evs, pid=r.pid)
+    sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email FROM customers "
+                                                                    "WHERE")], "the SELECT", st)
+    check_statement(sel, "SELECT id, email FROM customers WHERE id <= ? ORDER BY id", "SELECT",
+                    rows=7)
+    expect_field(sel, "process.pid", r.pid)
+    upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
+    check_statement(upd, "UPDATE customers SET email = concat(email, ?) WHERE id <= ?", "UPDATE",
+                    affected=3)
+    bad = one([e for e in st if "nosuchcolumn" in get(e, "db.query.text")], "the failing SELECT", st)
+    check_statement(bad, "SELECT nosuchcolumn FROM customers WHERE email = ?", "SELECT",
+                    outcome="failure")
+    expect_field(bad, "error.code", "1054")
+    expect_field(bad, "error.message", "Unknown column '?' in '?'")
+    dup = one([e for e in st if get(e, "db.operation.name") == "INSERT"], "the INSERT", st)
+    check_statement(dup, "INSERT INTO customers VALUES (?, ?)", "INSERT", outcome="failure")
+    expect_field(dup, "error.code", "1062")
+    expect_field(dup, "error.message", "Duplicate entry '?' for key '?'")
+    multi = one([e for e in st if get(e, "db.query.text").startswith("SELECT ?;")], "the two", st)
+    check_statement(multi, "SELECT ?; SELECT id FROM customers WHERE id <= ?", "SELECT", rows=4)
+    full = one([e for e in st if get(e, "db.query.text") == "SELECT id, email FROM customers"],
+               "the full SELECT", st)
+    check_statement(full, "SELECT id, email FROM customers", "SELECT", rows=20)
+    expect_eq(len(st), 8, "statements: the six, the session's SET AUTOCOMMIT and the COMMIT", st)
+    raw = "\n".join(str(e) for e in evs)
+    for secret in ("c1@example.com", "c7@example.com", "x@example.com", "dup@example.com"):
+        expect(secret not in raw, "a row's or a literal's content in the stream: %s" % secret)
+    return st
+
+
+def test_wire_mysql_pymysql(t):
+    """PyMySQL (pure Python: no libmariadb) over TCP and over MariaDB's unix
+    socket, both parsed: each statement once, redacted, with its rows from
+    the kernel's count of row packets, affected rows from the OK packet,
+    failing statements with their error numbers and redacted messages,
+    several statements in one COM_QUERY with all their rows, user and schema
+    from the login; no row content and no literal anywhere."""
+    if skip_without("mysql"):
+        return
+    my = crm_server(t)
+    a = t.start_agent(config(t, my_endpoint(my),
+                             {"name": "orders-local", "tags": ["customer-data"],
+                              "unix": my.socket, "parse": "mysql"}))
+    r = client(t, "pymysql-tcp", PYMYSQL_CLIENT, "127.0.0.1", str(my.port))
+    u = client(t, "pymysql-unix", PYMYSQL_CLIENT, my.socket, "0")
+    evs = a.stop()
+    st = check_pymysql(evs, r, "TCP")
+    sel = st[0]
+    expect_field(sel, "server.address", "127.0.0.1")
+    expect_field(sel, "server.port", my.port)
+    expect_field(sel, "network.protocol", "mysql")
+    su = wire_statements(evs, pid=u.pid)
+    expect_eq(len(su), 8, "the unix socket's statements", su)
+    full = one([e for e in su if get(e, "db.query.text") == "SELECT id, email FROM customers"],
+               "the full SELECT over the unix socket", su)
+    expect_field(full, "db.response.returned_rows", 20)
+    expect_field(full, "custos.rule", "orders-local")
+    expect_field(full, "custos.db.socket", my.socket)
