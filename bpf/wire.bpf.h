@@ -364,7 +364,10 @@ static __always_inline __u32 wire__my_login(struct wire_walk *w, struct custos_w
 	return user + schema;
 }
 
-/* A record of the stream's current message: data_len bytes at the walk's offset, if any. */
+/*
+ * A record of the walk's current message (event, aux; n bytes of data at
+ * the walk's offset). A global function: its many callers share one check.
+ */
 __noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 {
 	struct custos_wire_msg *rec = record__scratch(CUSTOS_REC_WIRE);
@@ -418,21 +421,12 @@ __noinline int wire__record_global(__u32 event, __u32 aux, __u32 n)
 	return 0;
 }
 
-/*
- * A record of the walk's current message (event, aux; n bytes of data at
- * the walk's offset). A global function: its many callers share one check.
- */
-static __always_inline void wire__record(struct wire_walk *w, __u8 event, __u32 aux, __u32 n)
-{
-	wire__record_global(event, aux, n);
-}
-
 /* The walk gives up on the stream: reported once, then only counted. */
 static __always_inline long wire__lose(struct wire_walk *w, __u32 reason)
 {
 	w->s.mode = CUSTOS_WIRE_OFF;
 	w->s.remaining = 0;
-	wire__record(w, CUSTOS_WIRE_LOST, reason, 0);
+	wire__record_global(CUSTOS_WIRE_LOST, reason, 0);
 	return 1;
 }
 
@@ -441,7 +435,7 @@ static __always_inline long wire__encrypted(struct wire_walk *w)
 {
 	w->s.mode = CUSTOS_WIRE_OFF;
 	w->other_mode = CUSTOS_WIRE_OFF + 1;
-	wire__record(w, CUSTOS_WIRE_TLS, 0, 0);
+	wire__record_global(CUSTOS_WIRE_TLS, 0, 0);
 	return 1;
 }
 
@@ -493,7 +487,7 @@ static __always_inline long wire__pg_header(struct wire_walk *w)
 		}
 		/* A cancel request's body is the secret key: the code alone. */
 		if (!s->keep_left || !s->body_len)
-			wire__record(w, CUSTOS_WIRE_MSG, s->code, 0);
+			wire__record_global(CUSTOS_WIRE_MSG, s->code, 0);
 		return 0;
 	}
 	s->type = w->hdr[0];
@@ -506,7 +500,7 @@ static __always_inline long wire__pg_header(struct wire_walk *w)
 	if (keep == WIRE_ROW) {
 		s->rows++;
 	} else if (keep == WIRE_NOTE || (keep != WIRE_SKIP && !s->body_len)) {
-		wire__record(w, CUSTOS_WIRE_MSG, 0, 0);
+		wire__record_global(CUSTOS_WIRE_MSG, 0, 0);
 	} else if (keep != WIRE_SKIP) {
 		cap = wire__cap(w->stream, s->type);
 		s->keep_left = s->body_len < cap ? s->body_len : cap;
@@ -548,7 +542,7 @@ static __always_inline void wire__body(struct wire_walk *w)
 	n = s->remaining < left ? s->remaining : left;
 	if (s->keep_left) {
 		keep = n < s->keep_left ? n : s->keep_left;
-		wire__record(w, CUSTOS_WIRE_MSG, s->type ? 0 : s->code, keep);
+		wire__record_global(CUSTOS_WIRE_MSG, s->type ? 0 : s->code, keep);
 		s->keep_left = s->keep_left > keep && !wire__filtered(w) ? s->keep_left - keep : 0;
 	}
 	w->off += n;
@@ -666,7 +660,7 @@ static __always_inline enum wire_keep wire__my_answer(struct wire_walk *w, __u32
 			return WIRE_SKIP;
 		}
 		/* The statement's id, as aux; its definitions are skipped. */
-		wire__record(w, CUSTOS_WIRE_MSG, wire__le32(p + 1), 0);
+		wire__record_global(CUSTOS_WIRE_MSG, wire__le32(p + 1), 0);
 		wire__my_definitions(w, wire__le16(p + 7), wire__le16(p + 5));
 		return WIRE_SKIP;
 	case MY_ERR:
@@ -678,7 +672,7 @@ static __always_inline enum wire_keep wire__my_answer(struct wire_walk *w, __u32
 	if (w->my_cmd == MY_COM_STATISTICS)
 		return WIRE_SKIP; /* a string, not a result set */
 	columns = p[0] == 0xfc ? wire__le16(p + 1) : p[0] == 0xfd ? wire__le24(p + 1) : p[0];
-	if ((w->my_flags & CUSTOS_WIRE_MY_CACHE_METADATA) && got >= 2 && !p[got - 1]) {
+	if ((w->my_flags & CUSTOS_WIRE_MY_CACHE_METADATA) && got >= 2 && !p[(got - 1) & 15]) {
 		w->my_phase = CUSTOS_WIRE_MY_ROWS; /* the client has the definitions already */
 		return WIRE_SKIP;
 	}
@@ -734,8 +728,8 @@ static __always_inline long wire__my_header(struct wire_walk *w, __u32 got)
 		s->mode = CUSTOS_WIRE_AUTH;
 		s->type = 0;
 		/* The names, when the whole login is in this buffer; never the authentication. */
-		wire__record(w, CUSTOS_WIRE_MSG, caps,
-			     w->len - w->off >= s->remaining ? s->remaining : 0);
+		wire__record_global(CUSTOS_WIRE_MSG, caps,
+				    w->len - w->off >= s->remaining ? s->remaining : 0);
 		return 0;
 	}
 	s->type = w->hdr[MY_HEADER];
@@ -753,7 +747,7 @@ static __always_inline long wire__my_header(struct wire_walk *w, __u32 got)
 	if (s->mode == CUSTOS_WIRE_OFF || keep == WIRE_SKIP || keep == WIRE_ROW)
 		return s->mode == CUSTOS_WIRE_OFF;
 	if (keep == WIRE_NOTE || !s->body_len) {
-		wire__record(w, CUSTOS_WIRE_MSG, 0, 0);
+		wire__record_global(CUSTOS_WIRE_MSG, 0, 0);
 		return 0;
 	}
 	cap = wire__my_cap(w->stream, s->type);

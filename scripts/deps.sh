@@ -12,8 +12,9 @@ test_pkgs=(python3 util-linux coreutils procps postgresql postgresql-client mari
 	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev
 	libsqlite3-dev rsyslog dpkg-dev groff-base man-db)
 # Clients that load no probed library, for the wire protocol tests: pure-Python
-# pg8000, Go's lib/pq, PgJDBC (node's pg comes from the npm registry, below).
-test_pkgs+=(python3-pg8000 golang-go golang-github-lib-pq-dev libpostgresql-jdbc-java
+# pg8000 and PyMySQL, Go's lib/pq, PgJDBC (node's pg and mysql2 come from the npm
+# registry, below).
+test_pkgs+=(python3-pg8000 python3-pymysql golang-go golang-github-lib-pq-dev libpostgresql-jdbc-java
 	default-jdk-headless)
 # The fuzz targets: clang's libFuzzer and sanitizer runtimes.
 test_pkgs+=(libclang-rt-14-dev)
@@ -50,11 +51,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# node-postgres for test_wire_node_pg, where the test looks for it. Without
-# the registry the test says it is skipped.
-node_pg=/var/tmp/custos-it-node
-if [ "${1:-build}" = test ] && [ ! -d "$node_pg/node_modules/pg" ]; then
-	mkdir -p "$node_pg"
-	npm install --silent --no-audit --no-fund --prefix "$node_pg" pg@8 >/dev/null ||
-		echo "custos: npm install pg failed: test_wire_node_pg will be skipped" >&2
-fi
+# node-postgres and mysql2 for test_wire_node_pg and test_wire_mysql_node,
+# where the tests look for them. Without the registry they say they are skipped.
+node_modules=/var/tmp/custos-it-node
+for module in pg@8 mysql2@3; do
+	if [ "${1:-build}" = test ] && [ ! -d "$node_modules/node_modules/${module%@*}" ]; then
+		mkdir -p "$node_modules"
+		npm install --silent --no-audit --no-fund --prefix "$node_modules" "$module" \
+			>/dev/null || echo "custos: npm install $module failed: its test will be skipped" >&2
+	fi
+done

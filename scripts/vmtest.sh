@@ -57,6 +57,8 @@ TESTS=(
 	test_net.test_net_sendmmsg_recvmmsg
 	test_wire.test_wire_pg8000_tcp
 	test_wire.test_wire_bulk_select_and_copy
+	test_wire_mysql.test_wire_mysql_pymysql
+	test_wire_mysql.test_wire_mysql_bulk_and_library_clients
 	test_config.test_sighup_reload
 )
 

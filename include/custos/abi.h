@@ -486,11 +486,12 @@ enum custos_wire_my_phase {
 };
 
 /* MySQL: the capabilities of a connection the kernel's walk depends on (my_flags). */
-#define CUSTOS_WIRE_MY_DEPRECATE_EOF  0x1 /* no EOF packets after definitions; OK ends rows */
-#define CUSTOS_WIRE_MY_COMPRESS	      0x2 /* compressed after authentication: not followed */
-#define CUSTOS_WIRE_MY_CACHE_METADATA 0x4 /* MariaDB: a column count may come without definitions \
-					   */
-#define CUSTOS_WIRE_MY_QUERY_ATTRS    0x8 /* MySQL 8: COM_QUERY starts with attribute values */
+#define CUSTOS_WIRE_MY_DEPRECATE_EOF 0x1 /* no EOF packets after definitions; OK ends rows */
+#define CUSTOS_WIRE_MY_COMPRESS	     0x2 /* compressed after authentication: not followed */
+#define CUSTOS_WIRE_MY_CACHE_METADATA                                                          \
+	0x4			       /* MariaDB: a column count may come without definitions \
+					*/
+#define CUSTOS_WIRE_MY_QUERY_ATTRS 0x8 /* MySQL 8: COM_QUERY starts with attribute values */
 
 /* The two streams of a connection: what the client sends, what the server sends. */
 #define CUSTOS_WIRE_FRONTEND 0

@@ -3,6 +3,7 @@ statements and rows of clients that load no probed library (PyMySQL, node
 mysql2), seen in the kernel's walk of the packets on the socket."""
 
 import os
+import shutil
 
 import dbservers
 from itlib import PY, expect, expect_eq, expect_field, get, has, one, run
@@ -156,3 +157,124 @@ def test_wire_mysql_pymysql(t):
     expect_field(full, "db.response.returned_rows", 20)
     expect_field(full, "custos.rule", "orders-local")
     expect_field(full, "custos.db.socket", my.socket)
+
+
+BULK_CLIENT = r"""
+import sys, pymysql
+c = pymysql.connect(user="root", database="crm", host="127.0.0.1", port=int(sys.argv[1]))
+cur = c.cursor()
+cur.execute("SELECT seq, concat('c', seq, '@example.com') FROM seq_1_to_100000")
+print(len(cur.fetchall()), flush=True)
+c.close()
+"""
+
+
+def test_wire_mysql_bulk_and_library_clients(t):
+    """A 100,000-row SELECT through a parsed endpoint: the exact row count
+    (row packets counted in the kernel) and not one row in the stream. The
+    mariadb CLI (libmariadb, probed) over the same endpoint: its statements
+    once, by the library probe; with --compress, its connection's summary
+    says the kernel stopped following it because of compression."""
+    if skip_without("mysql"):
+        return
+    my = crm_server(t)
+    a = t.start_agent(config(t, my_endpoint(my)))
+    r = client(t, "bulk-client", BULK_CLIENT, str(my.port))
+    cli = run(my.cli(tcp=True, db="crm"), stdin=b"SELECT count(*) FROM customers;\n")
+    z = run(my.cli(tcp=True, db="crm") + ["--compress"],
+            stdin=b"SELECT id FROM customers WHERE id <= 5;\n")
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"100000"], "the bulk client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    big = one([e for e in st if "seq_1_to_100000" in get(e, "db.query.text")], "the SELECT", st)
+    expect_field(big, "db.response.returned_rows", 100000)
+    expect_field(big, "event.outcome", "success")
+    s = [e for e in evs if get(e, "custos.open_id", None) == get(big, "custos.open_id")
+         and get(e, "event.action", None) == "close"]
+    expect(s and not has(s[-1], "custos.net.parse_lost"), "the kernel followed every packet", s)
+
+    lib = [e for e in evs if get(e, "event.category", None) == "database"
+           and get(e, "process.pid", None) == cli.pid and "count(*)" in get(e, "db.query.text", "")]
+    expect_eq([get(e, "custos.db.source") for e in lib], ["library"],
+              "the CLI's statement reported once, by the library probe", lib)
+    expect_field(lib[0], "db.response.returned_rows", 1)
+
+    zs = [e for e in evs if get(e, "process.pid", None) == z.pid]
+    zq = [e for e in zs if get(e, "event.category", None) == "database"
+          and "customers" in get(e, "db.query.text", "")]
+    expect_eq([get(e, "custos.db.source") for e in zq], ["library"],
+              "the compressed connection's statement, by the library probe", zq)
+    summary = [e for e in zs if get(e, "event.action", None) == "close"
+               and get(e, "network.protocol", None) == "mysql"]
+    expect(summary, "the compressed connection's summary", zs)
+    expect_field(summary[-1], "custos.net.parse_lost", "compressed")
+    raw = "\n".join(str(e) for e in evs)
+    for secret in ("c99999@example.com", "c5@example.com"):
+        expect(secret not in raw, "a row's content in the stream: %s" % secret)
+
+
+NODE_CLIENT = r"""
+const mysql = require(process.argv[2] + "/node_modules/mysql2/promise");
+(async () => {
+  const c = await mysql.createConnection({host: "127.0.0.1", port: +process.argv[3], user: "root",
+                                          database: "crm"});
+  const [rows] = await c.execute("SELECT id, email FROM customers WHERE id <= ? ORDER BY id", [6]);
+  const [upd] = await c.execute("UPDATE customers SET email = concat(email, '!') WHERE id <= ?", [4]);
+  const [again] = await c.execute("SELECT id, email FROM customers WHERE id <= ? ORDER BY id", [9]);
+  let failed = "no";
+  try {
+    await c.execute("SELECT nosuchcolumn FROM customers WHERE id = ?", [1]);
+  } catch (e) { failed = "failed"; }
+  const [plain] = await c.query("SELECT count(*) AS n FROM customers");
+  console.log(rows.length, upd.affectedRows, again.length, failed, plain[0].n);
+  await c.end();
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+# Where scripts/deps.sh test installs node's mysql2 from the npm registry.
+NODE_MODULES = "/var/tmp/custos-it-node"
+
+
+def test_wire_mysql_node_prepared(t):
+    """node's mysql2 (pure JavaScript) with server-side prepared statements
+    (COM_STMT_PREPARE, then COM_STMT_EXECUTE with binary result sets): each
+    execution reported with the prepared text, its statement id, its rows or
+    affected rows; a statement the server refuses to prepare is a failure;
+    a plain query too. No parameter value in the stream."""
+    if skip_without("mysql"):
+        return
+    if not os.path.isdir(os.path.join(NODE_MODULES, "node_modules", "mysql2")) or \
+            not shutil.which("node"):
+        print("SKIPPED: not installed: node's mysql2 in %s (scripts/deps.sh test)" % NODE_MODULES)
+        return
+    my = crm_server(t)
+    script = t.path("client.js")
+    with open(script, "w") as f:
+        f.write(NODE_CLIENT)
+    a = t.start_agent(config(t, my_endpoint(my)))
+    r = run(["node", script, NODE_MODULES, str(my.port)])
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"6", b"4", b"9", b"failed", b"20"], "the client's output")
+
+    st = wire_statements(evs, pid=r.pid)
+    sels = [e for e in st if "ORDER BY" in get(e, "db.query.text")]
+    expect_eq([get(e, "db.response.returned_rows") for e in sels], [6, 9],
+              "the prepared SELECT's two executions", sels)
+    for e in sels:
+        check_statement(e, "SELECT id, email FROM customers WHERE id <= ? ORDER BY id", "SELECT",
+                        rows=get(e, "db.response.returned_rows"))
+    expect(get(sels[0], "custos.db.prepared_name") == get(sels[1], "custos.db.prepared_name"),
+           "one statement id for both executions", sels)
+    upd = one([e for e in st if get(e, "db.operation.name") == "UPDATE"], "the UPDATE", st)
+    check_statement(upd, "UPDATE customers SET email = concat(email, ?) WHERE id <= ?", "UPDATE",
+                    affected=4)
+    bad = one([e for e in st if "nosuchcolumn" in get(e, "db.query.text")], "the refused one", st)
+    check_statement(bad, "SELECT nosuchcolumn FROM customers WHERE id = ?", "SELECT",
+                    outcome="failure")
+    expect_field(bad, "error.code", "1054")
+    cnt = one([e for e in st if "count(*)" in get(e, "db.query.text")], "the plain query", st)
+    check_statement(cnt, "SELECT count(*) AS n FROM customers", "SELECT", rows=1)
+    raw = "\n".join(str(e) for e in evs)
+    for secret in ("c6@example.com", "c9@example.com"):
+        expect(secret not in raw, "a row's content in the stream: %s" % secret)

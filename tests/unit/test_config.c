@@ -977,7 +977,7 @@ TEST(config_endpoints_parse)
 	EXPECT_ERROR(EP("'address': '::1', 'port': 5432, 'parse': true"), 1, 114,
 		     "\"parse\" of endpoints[0] (\"e\") must be a string, not a boolean (expected "
 		     "\"postgresql\" or \"mysql\")");
-	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'udp', 'parse': 'mysql'"), 1, 114,
+	EXPECT_ERROR(EP("'address': '::1', 'protocol': 'udp', 'parse': 'mysql'"), 1, 119,
 		     "endpoints[0].parse: MySQL runs over TCP or a unix socket, and "
 		     "endpoints[0] (\"e\") is UDP (expected \"protocol\": \"tcp\", or no "
 		     "\"parse\")");
