@@ -52,6 +52,17 @@ def missing_servers(*which):
     return "; ".join(why) or None
 
 
+def self_signed(d, owner):
+    """A self-signed certificate and its key in d, readable by owner only: their paths."""
+    cert, key = os.path.join(d, "server.crt"), os.path.join(d, "server.key")
+    sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        "/CN=localhost", "-keyout", key, "-out", cert])
+    for f in (cert, key):
+        shutil.chown(f, owner)
+        os.chmod(f, 0o600)
+    return cert, key
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     for _ in range(200):
@@ -162,12 +173,7 @@ class Postgres:
         shutil.chown(self.sockdir, "postgres")
         extra = []
         if ssl:
-            cert, key = os.path.join(self.datadir, "server.crt"), os.path.join(self.datadir, "server.key")
-            sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                "/CN=localhost", "-keyout", key, "-out", cert])
-            for f in (cert, key):
-                shutil.chown(f, "postgres")
-                os.chmod(f, 0o600)
+            cert, key = self_signed(self.datadir, "postgres")
             extra = ["-c", "ssl=on", "-c", "ssl_cert_file=" + cert, "-c", "ssl_key_file=" + key]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
@@ -234,7 +240,8 @@ class MariaDB:
         self.log = t.path("my-run", "err.log")
         self.proc = None
 
-    def start(self):
+    def start(self, ssl=False):
+        """Starts the server; with ssl, TLS is offered with a self-signed certificate."""
         version = _version([MARIADBD, "--version"])
 
         def make(d):
@@ -247,12 +254,16 @@ class MariaDB:
         template = _cached("mariadb", version, make)
         _copy(os.path.join(template, "data"), self.datadir)
         shutil.chown(self.rundir, "mysql", "mysql")
+        extra = []
+        if ssl:
+            cert, key = self_signed(self.rundir, "mysql")
+            extra = ["--ssl-cert=" + cert, "--ssl-key=" + key]
         self.proc = subprocess.Popen(
             [MARIADBD, "--no-defaults", "--user=mysql", "--datadir=" + self.datadir,
              "--socket=" + self.socket, "--port=%d" % self.port, "--bind-address=127.0.0.1",
              "--pid-file=" + os.path.join(self.rundir, "pid"), "--log-error=" + self.log,
              "--innodb-log-file-size=4M", "--innodb-buffer-pool-size=16M", "--skip-log-bin",
-             "--innodb-flush-log-at-trx-commit=0", "--max-connections=60"],
+             "--innodb-flush-log-at-trx-commit=0", "--max-connections=60"] + extra,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         self.t.on_cleanup(lambda: _stop(self.proc, signal.SIGKILL, "mariadbd"),
                           rescue="pkill -KILL -f -- '--datadir=%s '" % self.datadir)

@@ -278,3 +278,63 @@ def test_wire_mysql_node_prepared(t):
     raw = "\n".join(str(e) for e in evs)
     for secret in ("c6@example.com", "c9@example.com"):
         expect(secret not in raw, "a row's content in the stream: %s" % secret)
+
+
+TLS_CLIENT = r"""
+import sys, pymysql
+c = pymysql.connect(user="root", database="crm", host="127.0.0.1", port=int(sys.argv[1]),
+                    ssl={"verify_mode": "none"})
+cur = c.cursor()
+cur.execute("SHOW STATUS LIKE 'Ssl_cipher'")
+print("tls" if cur.fetchone()[1] else "plain", flush=True)
+cur.execute("SELECT id FROM customers")
+print(len(cur.fetchall()), flush=True)
+c.close()
+"""
+
+
+def test_wire_mysql_server_side_and_tls(t):
+    """On the database server's host, a client the agent does not follow
+    (excluded here; on another host in production) is seen from the
+    server's side of the accepted connection: each statement with the
+    client's address, the server's process, the user and schema from the
+    login, and its rows. A client that asks for TLS (CLIENT_SSL): the
+    connection is marked TLS, its bytes counted, no statement guessed."""
+    if skip_without("mysql"):
+        return
+    my = dbservers.MariaDB(t).start(ssl=True).ready()
+    my.sql("CREATE DATABASE crm; CREATE TABLE crm.customers (id int PRIMARY KEY, email text);"
+           "INSERT INTO crm.customers SELECT seq, concat('c', seq, '@example.com') "
+           "FROM crm.seq_1_to_20;")
+    c = config(t, my_endpoint(my))
+    c["exclude"] = {"comm": ["python3"]}
+    a = t.start_agent(c)
+    r = client(t, "pymysql-tcp", PYMYSQL_CLIENT, "127.0.0.1", str(my.port))
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"7", b"error", b"duplicate", b"4", b"20"], "the client's output")
+    st = wire_statements(evs)
+    expect(st and all(get(e, "process.pid") != r.pid for e in st),
+           "statements, none from the excluded client's side", evs)
+    sel = one([e for e in st if get(e, "db.query.text").startswith("SELECT id, email FROM customers "
+                                                                    "WHERE")], "the SELECT", st)
+    check_statement(sel, "SELECT id, email FROM customers WHERE id <= ? ORDER BY id", "SELECT",
+                    rows=7)
+    expect_field(sel, "process.name", "mariadbd")
+    expect_field(sel, "network.direction", "ingress")
+    expect_field(sel, "source.ip", "127.0.0.1")
+    expect_field(sel, "server.port", my.port)
+    dup = one([e for e in st if get(e, "db.operation.name") == "INSERT"], "the INSERT", st)
+    expect_field(dup, "error.code", "1062")
+    expect_eq(len(st), 8, "the client's statements, from the server's side", st)
+
+    a = t.start_agent(config(t, my_endpoint(my)))
+    r = client(t, "tls-client", TLS_CLIENT, str(my.port))
+    evs = a.stop()
+    expect_eq(r.out.split(), [b"tls", b"20"], "the TLS client's output")
+    expect_eq(wire_statements(evs, pid=r.pid), [], "no statement read from TLS records")
+    s = [e for e in evs if get(e, "process.pid", None) == r.pid
+         and get(e, "event.action", None) == "close" and get(e, "network.protocol", None) == "mysql"]
+    expect(s, "a summary of the TLS connection", evs)
+    expect_field(s[-1], "custos.net.tls", True)
+    expect(not has(s[-1], "custos.net.parse_lost"), "TLS is not a loss of the parse", s)
+    expect(sum(get(e, "custos.io.bytes_received") for e in s) > 0, "TLS bytes counted", s)
