@@ -60,9 +60,23 @@ static __always_inline __u32 tty__dev(struct tty_struct *tty)
  * The process's name: its thread group leader's, so threads named by the
  * program and io_uring's worker threads (iou-wrk-N) report the process.
  */
+/*
+ * The process's name, zero after its end: a map key. Before 6.x the kernel
+ * copies a new name over the old without clearing the rest (5.10's
+ * strlcpy), so the bytes after the NUL can be an earlier name's.
+ */
 static __always_inline void task__comm(struct task_struct *task, char comm[CUSTOS_COMM_LEN])
 {
+	bool ended = false;
+	int i;
+
 	bpf_probe_read_kernel(comm, CUSTOS_COMM_LEN, KR(task, group_leader)->comm);
+	for (i = 0; i < CUSTOS_COMM_LEN; i++) {
+		if (ended)
+			comm[i] = 0;
+		else if (!comm[i])
+			ended = true;
+	}
 }
 
 static __always_inline void task__fill(struct custos_task *out, struct task_struct *task)
