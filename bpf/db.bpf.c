@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Database client libraries: libpq, libmariadb/libmysqlclient, libsqlite3.
+ * Database client libraries: libpq, libmariadb/libmysqlclient, libsqlite3;
+ * and libssl's SSL_read and SSL_write, whose plaintext the wire walk reads
+ * on parsed connections that turned to TLS (wire.bpf.h).
  * Why uprobes: the statement and the human behind it are both in the
  * client process, before TLS and before the server sees only its own user.
  * Two programs serve every probed function; the attach cookie says which
@@ -16,6 +18,7 @@
 #include "maps.bpf.h"
 #include "record.bpf.h"
 #include "task.bpf.h"
+#include "wire.bpf.h"
 #include <bpf/bpf_tracing.h>
 
 /* libpq's PGresult: ntups, resultStatus, cmdStatus[64] and errMsg (stable since 9.x). */
@@ -349,6 +352,12 @@ static __always_inline int db__entry(struct pt_regs *ctx, __u64 cookie)
 	/* A 7th argument is on the stack (mysql_real_connect's unix_socket, the tail). */
 	if (call.func == CUSTOS_DB_MY_REAL_CONNECT || call.func == CUSTOS_DB_SQ_LOCK_AND_PREPARE)
 		call.args[6] = db__user_u64(PT_REGS_SP(ctx) + 8);
+	if (wire__tls_func(call.func)) {
+		/* Not a database call: the thread's depth stays, its statements are the wire's. */
+		wire__tls_enter(call.args[0]);
+		bpf_map_update_elem(&db_calls, &key, &call, BPF_ANY);
+		return 0;
+	}
 	if (db__entry_only(call.func)) {
 		if (call.func == CUSTOS_DB_SQ_RESET || call.func == CUSTOS_DB_SQ_FINALIZE)
 			db__sqlite_done(task, &call, cookie);
@@ -401,6 +410,10 @@ static __always_inline int db__return(struct pt_regs *ctx, __u64 cookie)
 		return 0;
 	call = *found;
 	bpf_map_delete_elem(&db_calls, &key);
+	if (wire__tls_func(call.func)) {
+		wire__tls_return(call.func, call.args[0], call.args[1], call.args[3], (long)ret);
+		return 0;
+	}
 	depth = db__depth(task, false);
 	if (depth && *depth > 0)
 		__sync_fetch_and_add(depth, -1);
@@ -450,6 +463,8 @@ DB_PROBES(39) DB_PROBES(40) DB_PROBES(41) DB_ENTRY(42)
 /* libsqlite3 */
 DB_PROBES(64) DB_PROBES(65) DB_PROBES(66) DB_PROBES(67) DB_PROBES(68) DB_ENTRY(69) DB_ENTRY(70)
 DB_ENTRY(71) DB_PROBES(72)
+/* libssl */
+DB_PROBES(80) DB_PROBES(81) DB_PROBES(82) DB_PROBES(83)
 /* clang-format on */
 #endif
 

@@ -78,6 +78,8 @@
 #define MY_SSL_REQUEST_LEN	  32
 /* wire__walk_global's flag of a write, in the byte count's top bit. */
 #define WIRE_WRITE_BIT		  (1ULL << 63)
+/* And of bytes from libssl's buffers: the plaintext of a connection that turned to TLS. */
+#define WIRE_TLS_BIT		  (1ULL << 62)
 /* Segments of a vectored call walked; a call with more (and bytes in them) is lost. */
 #define WIRE_IOV_MAX		  8
 /* wire__walk_buffers's nvec for a struct msghdr (sendmsg, recvmsg). */
@@ -90,6 +92,36 @@ struct {
 	__type(key, __u64);
 	__type(value, struct custos_wire_conn);
 } wire_conns SEC(".maps");
+
+/* The libssl object (SSL *) of each thread inside SSL_read or SSL_write, by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_threads SEC(".maps");
+
+struct tls_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct tls_socket {
+	__u64 file_addr;
+	__u64 open_id;
+};
+
+/*
+ * The parsed socket under each libssl object, learnt from the socket call
+ * an SSL_read or SSL_write makes (a read from its buffer makes none).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tls_key);
+	__type(value, struct tls_socket);
+} tls_sockets SEC(".maps");
 
 /* One call's walk: the stream's state is copied in, walked, and copied back. */
 struct wire_walk {
@@ -104,7 +136,7 @@ struct wire_walk {
 	__u8 protocol;	 /* enum custos_wire_protocol */
 	/* MySQL: the connection's command and answer state (struct custos_wire_conn) */
 	__u8 my_cmd, my_phase, my_flags;
-	__u8 pad;
+	__u8 tls; /* the walk turned the connection to TLS */
 	__u32 my_left, my_next;
 	/*
 	 * The buffer's bytes from win_start, read once for the headers in
@@ -430,11 +462,22 @@ static __always_inline long wire__lose(struct wire_walk *w, __u32 reason)
 	return 1;
 }
 
-/* The stream turns to TLS (or GSSAPI encryption): both streams are only counted from here. */
+/*
+ * The connection turns to TLS (or GSSAPI encryption): the rest of this
+ * buffer and the socket's bytes from here are only counted. Its plaintext,
+ * where libssl carries it, starts again: the client's startup or login,
+ * the server's answers to it.
+ */
 static __always_inline long wire__encrypted(struct wire_walk *w)
 {
-	w->s.mode = CUSTOS_WIRE_OFF;
-	w->other_mode = CUSTOS_WIRE_OFF + 1;
+	__u8 backend = w->protocol == CUSTOS_WIRE_MYSQL ? CUSTOS_WIRE_AUTH : CUSTOS_WIRE_TYPED;
+
+	w->tls = 1;
+	w->off = w->len; /* the rest of the buffer: the request's rest, or ciphertext */
+	w->s.remaining = 0;
+	w->s.hdr_have = 0;
+	w->s.mode = w->stream == CUSTOS_WIRE_FRONTEND ? CUSTOS_WIRE_UNTYPED : backend;
+	w->other_mode = (w->stream == CUSTOS_WIRE_FRONTEND ? backend : CUSTOS_WIRE_UNTYPED) + 1;
 	wire__record_global(CUSTOS_WIRE_TLS, 0, 0);
 	return 1;
 }
@@ -882,13 +925,13 @@ static __always_inline __u64 wire__walk_buffers(__u64 buf, __s64 nvec, __u64 byt
  * connection's state; NULL if the socket is not parsed, or no longer.
  */
 static __always_inline struct wire_walk *wire__walk_begin(struct custos_wire_conn *conn,
-							  __u64 open_id, bool write)
+							  __u64 open_id, bool write, bool tls)
 {
 	__u32 zero = 0;
 	struct wire_walk *w;
 	__u8 stream;
 
-	if (!conn || conn->open_id != open_id)
+	if (!conn || conn->open_id != open_id || !!conn->tls != tls)
 		return NULL;
 	stream = (write != !!conn->server ? CUSTOS_WIRE_FRONTEND : CUSTOS_WIRE_BACKEND) & 1;
 	if (conn->stream[stream].mode == CUSTOS_WIRE_OFF)
@@ -906,6 +949,7 @@ static __always_inline struct wire_walk *wire__walk_begin(struct custos_wire_con
 	w->my_flags = conn->my_flags;
 	w->my_left = conn->my_left;
 	w->my_next = conn->my_next;
+	w->tls = 0;
 	w->flags = write && db__in_call(current_task()) ? CUSTOS_WIRE_F_LIBRARY : 0;
 	w->other_mode = 0;
 	return w;
@@ -923,8 +967,28 @@ static __always_inline void wire__walk_end(struct custos_wire_conn *conn, struct
 	conn->my_flags = w->my_flags;
 	conn->my_left = w->my_left;
 	conn->my_next = w->my_next;
+	if (w->tls)
+		conn->tls = 1;
 	if (w->other_mode)
 		conn->stream[!stream].mode = w->other_mode - 1;
+}
+
+/*
+ * A socket call inside an SSL_read or SSL_write, on a parsed connection
+ * that turned to TLS: the thread's libssl object is that socket's.
+ */
+static __always_inline void wire__tls_learn(__u64 file_addr, __u64 open_id)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct tls_socket sock = {.file_addr = file_addr, .open_id = open_id};
+	struct tls_key key = {.tgid = id >> 32};
+	__u64 *ssl = bpf_map_lookup_elem(&tls_threads, &tid);
+
+	if (!ssl)
+		return;
+	key.ssl = *ssl;
+	bpf_map_update_elem(&tls_sockets, &key, &sock, BPF_ANY);
 }
 
 /*
@@ -938,12 +1002,16 @@ __noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s6
 				 __u64 bytes_write)
 {
 	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
-	__u64 bytes = bytes_write & ~WIRE_WRITE_BIT, unwalked;
+	__u64 bytes = bytes_write & ~(WIRE_WRITE_BIT | WIRE_TLS_BIT), unwalked;
 	__u32 zero = 0;
 	struct wire_walk *w;
 
-	if (!wire__walk_begin(conn, open_id, bytes_write & WIRE_WRITE_BIT))
+	if (!wire__walk_begin(conn, open_id, bytes_write & WIRE_WRITE_BIT,
+			      bytes_write & WIRE_TLS_BIT)) {
+		if (conn && conn->tls && !(bytes_write & WIRE_TLS_BIT))
+			wire__tls_learn(file_addr, open_id);
 		return 0;
+	}
 	unwalked = wire__walk_buffers(buf, nvec, bytes);
 	w = bpf_map_lookup_elem(&wire_walks, &zero);
 	if (!w || !conn)
@@ -963,13 +1031,54 @@ __noinline int wire__walk_global(__u64 file_addr, __u64 open_id, __u64 buf, __s6
 __noinline int wire__unbuffered_global(__u64 file_addr, __u64 open_id, __u32 write)
 {
 	struct custos_wire_conn *conn = bpf_map_lookup_elem(&wire_conns, &file_addr);
-	struct wire_walk *w = wire__walk_begin(conn, open_id, write);
+	struct wire_walk *w = wire__walk_begin(conn, open_id, write, false);
 
 	if (!w || !conn)
 		return 0;
 	wire__lose(w, CUSTOS_WIRE_LOST_NO_BUFFER);
 	wire__walk_end(conn, w);
 	return 0;
+}
+
+/* The thread enters SSL_read or SSL_write on ssl: a socket call inside may say its socket. */
+static __always_inline void wire__tls_enter(__u64 ssl)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(&tls_threads, &tid, &ssl, BPF_ANY);
+}
+
+static __always_inline bool wire__tls_func(__u32 func)
+{
+	return func >= CUSTOS_DB_TLS_READ && func <= CUSTOS_DB_TLS_WRITE_EX;
+}
+
+/*
+ * An SSL_read or SSL_write (func: enum custos_db_func) on ssl returned ret:
+ * the plaintext it moved through buf (the _ex forms: as many bytes as
+ * *bytes_ptr says) is walked, when ssl's socket is a parsed connection.
+ */
+static __always_inline void wire__tls_return(__u32 func, __u64 ssl, __u64 buf, __u64 bytes_ptr,
+					     long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), bytes = 0, flags = WIRE_TLS_BIT;
+	struct tls_key key = {.ssl = ssl, .tgid = id >> 32};
+	__u32 tid = (__u32)id;
+	struct tls_socket *sock;
+
+	bpf_map_delete_elem(&tls_threads, &tid);
+	if (func == CUSTOS_DB_TLS_READ || func == CUSTOS_DB_TLS_WRITE) {
+		if ((int)ret <= 0)
+			return;
+		bytes = (__u32)(int)ret;
+	} else if ((int)ret != 1 || bpf_probe_read_user(&bytes, sizeof(bytes), (void *)bytes_ptr)) {
+		return;
+	}
+	if (func == CUSTOS_DB_TLS_WRITE || func == CUSTOS_DB_TLS_WRITE_EX)
+		flags |= WIRE_WRITE_BIT;
+	sock = bpf_map_lookup_elem(&tls_sockets, &key);
+	if (sock && bytes && bytes < (1ULL << 31))
+		wire__walk_global(sock->file_addr, sock->open_id, buf, 0, bytes | flags);
 }
 
 /* A socket of an endpoint marked "parse" is followed from its first byte. */

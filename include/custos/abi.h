@@ -368,6 +368,14 @@ enum custos_db_func {
 	 * prepares its statement again after a schema change (not reported).
 	 */
 	CUSTOS_DB_SQ_LOCK_AND_PREPARE = 72,
+	/*
+	 * libssl: the plaintext of a parsed connection that turned to TLS, no
+	 * record of their own (the wire walk reads the buffer at return).
+	 */
+	CUSTOS_DB_TLS_READ = 80,     /* SSL_read(ssl, buf, num) -> bytes */
+	CUSTOS_DB_TLS_WRITE = 81,    /* SSL_write(ssl, buf, num) -> bytes */
+	CUSTOS_DB_TLS_READ_EX = 82,  /* SSL_read_ex(ssl, buf, num, &bytes) -> 1 */
+	CUSTOS_DB_TLS_WRITE_EX = 83, /* SSL_write_ex(ssl, buf, num, &bytes) -> 1 */
 	CUSTOS_DB_FUNC_MAX = 96,
 };
 
@@ -525,6 +533,12 @@ struct custos_wire_conn {
 	__u8 my_flags; /* CUSTOS_WIRE_MY_* */
 	__u32 my_left; /* definitions still to come in this phase */
 	__u32 my_next; /* a prepared statement's column definitions, after its parameters' */
+	/*
+	 * 1: encrypted; the streams are the plaintext, walked in the buffers
+	 * of libssl's calls (SSL_read, SSL_write), not in the socket's.
+	 */
+	__u8 tls;
+	__u8 pad[7];
 };
 
 /* What a wire record reports (struct custos_wire_msg.event). */
@@ -725,7 +739,7 @@ CUSTOS_ABI_SIZE(custos_inode_key, 16);
 CUSTOS_ABI_SIZE(custos_watch_value, 8);
 CUSTOS_ABI_SIZE(custos_open_file, 88);
 CUSTOS_ABI_SIZE(custos_wire_stream, 44);
-CUSTOS_ABI_SIZE(custos_wire_conn, 112);
+CUSTOS_ABI_SIZE(custos_wire_conn, 120);
 CUSTOS_ABI_RECORD(custos_wire_msg, 120);
 CUSTOS_ABI_DATA_AT_END(custos_wire_msg);
 CUSTOS_ABI_TASK_AFTER_HEADER(custos_wire_msg);

@@ -282,11 +282,27 @@ def test_wire_unix_socket_vectored_and_garbage(t):
     expect_field(s[-1], "custos.net.parse_lost", "framing")
 
 
+TLS_CLIENT = r"""
+import sys, pg8000
+c = pg8000.connect(user="postgres", database="postgres", host="127.0.0.1", port=int(sys.argv[1]),
+                   ssl=True)
+cur = c.cursor()
+cur.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+print("tls" if cur.fetchone()[0] else "plain", flush=True)
+cur.execute("SELECT g FROM generate_series(1, 25) g WHERE g > %s", (0,))
+print(len(cur.fetchall()), flush=True)
+c.close()
+"""
+
+
 def test_wire_psql_once_and_tls(t):
     """psql (libpq, probed) over TCP to a parsed endpoint: each statement
     reported once, by the library probe, not again from the wire. With
-    sslmode=require the connection turns to TLS: the summary says so and
-    the bytes are still counted."""
+    sslmode=require the connection turns to TLS: the summary says so, the
+    bytes are still counted, and psql's statement is still reported once
+    (libssl's plaintext is read inside the probed libpq call). pg8000 over
+    TLS (Python's ssl module, on libssl): its statements from the plaintext
+    SSL_read and SSL_write carried, with their rows."""
     if skip_without("postgresql"):
         return
     pg = dbservers.Postgres(t).start(ssl=True).ready()
@@ -295,7 +311,20 @@ def test_wire_psql_once_and_tls(t):
             env=dict(os.environ, PGSSLMODE="disable"))
     r_tls = run(pg.psql(tcp=True), stdin=b"SELECT 3 AS three;\n",
                 env=dict(os.environ, PGSSLMODE="require"))
+    p_tls = client(t, "tls-client", TLS_CLIENT, str(pg.port))
     evs = a.stop()
+    expect_eq(p_tls.out.split(), [b"tls", b"25"], "the pg8000 TLS client's output")
+    st = wire_statements(evs, pid=p_tls.pid)
+    sel = one([e for e in st if "generate_series" in get(e, "db.query.text")],
+              "pg8000's SELECT over TLS", st)
+    expect_field(sel, "db.query.text", "SELECT g FROM generate_series(?, ?) g WHERE g > $1")
+    expect_field(sel, "db.response.returned_rows", 25)
+    expect_field(sel, "db.user", "postgres")
+    expect_field(sel, "db.namespace", "postgres")
+    ps = [e for e in evs if get(e, "process.pid", None) == p_tls.pid
+          and get(e, "event.action", None) == "close" and get(e, "network.protocol", None)]
+    expect(ps and get(ps[-1], "custos.net.tls", None) is True and
+           not has(ps[-1], "custos.net.parse_lost"), "pg8000's connection: TLS, followed", ps)
 
     dbs = [e for e in evs if get(e, "event.category", None) == "database"
            and get(e, "process.pid", None) == r.pid]
@@ -309,8 +338,13 @@ def test_wire_psql_once_and_tls(t):
     expect(s, "a summary of the TLS connection", evs)
     expect_field(s[-1], "custos.net.tls", True)
     expect(sum(get(e, "custos.io.bytes_received") for e in s) > 0, "TLS bytes counted", s)
-    expect_eq([e for e in evs if get(e, "custos.db.source", None) == "wire"], [],
-              "statements from the wire (all of them went through the probed libpq or TLS)")
+    tls_dbs = [e for e in evs if get(e, "event.category", None) == "database"
+               and get(e, "process.pid", None) == r_tls.pid]
+    expect_eq([(get(e, "db.query.text"), get(e, "custos.db.source")) for e in tls_dbs],
+              [("SELECT ? AS three;", "library")], "psql's statement over TLS, once", tls_dbs)
+    expect_eq([e for e in evs if get(e, "custos.db.source", None) == "wire"
+               and get(e, "process.pid", None) != p_tls.pid], [],
+              "statements from the wire of psql (all of them went through the probed libpq)")
 
 
 GO_CLIENT = r"""

@@ -53,6 +53,17 @@ static void on_exec(uint32_t tgid, const char *exe, void *ctx)
 	dbprobe_exec(a->dbprobe, tgid, exe);
 }
 
+/* Does an endpoint of cfg have its protocol parsed (then libssl is probed for its plaintext)? */
+static bool parses_endpoints(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_endpoints; i++)
+		if (cfg->endpoints[i].parse)
+			return true;
+	return false;
+}
+
 /* Probes the database clients the config asks for, in the files there are now. */
 void agent_start_db_probes(struct agent *a)
 {
@@ -60,11 +71,12 @@ void agent_start_db_probes(struct agent *a)
 	struct dbprobe_options o = {
 	    .enabled = {[DBPROBE_POSTGRESQL] = db->postgresql,
 			[DBPROBE_MYSQL] = db->mysql,
-			[DBPROBE_SQLITE] = db->sqlite},
+			[DBPROBE_SQLITE] = db->sqlite,
+			[DBPROBE_TLS] = parses_endpoints(a->cfg)},
 	    .sqlite_rows = db->sqlite_rows,
 	};
 
-	if (!db->postgresql && !db->mysql && !db->sqlite)
+	if (!db->postgresql && !db->mysql && !db->sqlite && !o.enabled[DBPROBE_TLS])
 		return;
 	a->dbprobe = dbprobe_new(a->loader, &o);
 	if (!a->dbprobe) {
@@ -247,6 +259,9 @@ void agent_reload(struct agent *a)
 		    cfg->databases.sqlite != old->databases.sqlite ||
 		    cfg->databases.sqlite_rows != old->databases.sqlite_rows))
 		log_warn("SIGHUP: the database clients probed change at restart");
+	if (cfg && parses_endpoints(cfg) != parses_endpoints(old))
+		log_warn("SIGHUP: libssl's probes (for TLS on endpoints marked \"parse\") change "
+			 "at restart");
 	if (cfg && reload_chain(a, cfg)) {
 		config_free(cfg);
 		reload_failed(a, "the chain key is refused");

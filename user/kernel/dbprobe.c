@@ -110,6 +110,19 @@ static const struct system_desc
 			},
 		    .funnel_func = CUSTOS_DB_SQ_LOCK_AND_PREPARE,
 		},
+	    [DBPROBE_TLS] =
+		{
+		    .name = "openssl",
+		    .marker = "SSL_read",
+		    .libs = {"libssl.so"},
+		    .fns =
+			{
+			    {"SSL_read", CUSTOS_DB_TLS_READ, true, 3},
+			    {"SSL_write", CUSTOS_DB_TLS_WRITE, true, 3},
+			    {"SSL_read_ex", CUSTOS_DB_TLS_READ_EX, true, 4},
+			    {"SSL_write_ex", CUSTOS_DB_TLS_WRITE_EX, true, 4},
+			},
+		},
 };
 
 static const char *const lib_dirs[] = {
@@ -412,8 +425,8 @@ static void check_static_client(struct dbprobe *p, const char *path, const char 
 	if (is_server(shown))
 		return;
 	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
-		if (!p->opts.enabled[s])
-			continue;
+		if (!p->opts.enabled[s] || !systems[s].static_marker[0])
+			continue; /* a TLS library linked in is no client of a database */
 		snprintf(marker, sizeof(marker), "%s%s", systems[s].static_marker[0],
 			 systems[s].static_marker[1]);
 		if (elfsym_contains(path, marker) && !needs_client_library(path, &systems[s]))

@@ -20,6 +20,7 @@ enum dbprobe_system {
 	DBPROBE_POSTGRESQL,
 	DBPROBE_MYSQL,
 	DBPROBE_SQLITE,
+	DBPROBE_TLS, /* libssl: the plaintext of parsed connections that turned to TLS */
 	DBPROBE_SYSTEMS,
 };
 
