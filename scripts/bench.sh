@@ -31,7 +31,7 @@ dir=/tmp/custos-bench
 bench=build/tests/bench/custos-bench
 agent=build/custos
 pg_dir=$dir/pg # the server's data, socket and log, owned by postgres
-pg_port=54987  # only names the socket file: no TCP
+pg_port=54987  # the socket file's name, and the TCP port on 127.0.0.1 (for TLS)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/bench.sh: the benchmark runs the agent, which loads BPF programs: run as root" >&2
@@ -119,7 +119,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# initdb and a server as postgres, on a unix socket in $pg_dir only; fsync off, it is scratch.
+# initdb and a server as postgres, on a unix socket in $pg_dir and on 127.0.0.1 with TLS (a
+# self-signed certificate); fsync off, it is scratch.
 start_server() {
 	mkdir -p -m 0755 "$dir"
 	install -d -o postgres -g postgres -m 0700 "$pg_dir"
@@ -129,8 +130,15 @@ start_server() {
 		echo "scripts/bench.sh: initdb failed" >&2
 		exit 1
 	fi
-	if ! pg_ctl -w -t 60 -l "$pg_dir/server.log" -o "-k $pg_dir -c listen_addresses='' \
-		-p $pg_port -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+	if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+		-keyout "$pg_dir/data/server.key" -out "$pg_dir/data/server.crt" >/dev/null 2>&1; then
+		echo "scripts/bench.sh: openssl could not make the server's certificate" >&2
+		exit 1
+	fi
+	chown postgres: "$pg_dir/data/server.key" "$pg_dir/data/server.crt"
+	chmod 0600 "$pg_dir/data/server.key"
+	if ! pg_ctl -w -t 60 -l "$pg_dir/server.log" -o "-k $pg_dir -c listen_addresses=127.0.0.1 \
+		-p $pg_port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on" \
 		start >/dev/null; then
 		cat "$pg_dir/server.log" >&2
 		echo "scripts/bench.sh: the PostgreSQL server did not start" >&2
@@ -155,6 +163,7 @@ else
 	start_server
 	if [ "${BENCH_DB_ONLY:-0}" = 1 ]; then args+=(--db-only); fi
 	args+=(--pg "host=$pg_dir port=$pg_port user=postgres dbname=postgres")
+	args+=(--pg-tls "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres sslmode=require")
 	if [ -n "${BENCH_DB_ROUNDS:-}" ]; then args+=(--db-rounds "$BENCH_DB_ROUNDS"); fi
 	if [ -n "${BENCH_DB_QUERIES:-}" ]; then args+=(--db-queries "$BENCH_DB_QUERIES"); fi
 fi

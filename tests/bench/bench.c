@@ -1035,8 +1035,8 @@ static void usage(FILE *f)
 		"  custos-bench count                     count the agent's JSON lines on stdin\n"
 		"  custos-bench suite [--agent PATH] [--dir DIR] [--rounds R] [--n N]\n"
 		"                     [--rate RATE] [--seconds S] [--cpu CPU] [--wall]\n"
-		"                     [--no-db | [--db-only] [--pg CONNINFO] [--db-rounds R]\n"
-		"                     [--db-queries Q]]\n"
+		"                     [--no-db | [--db-only] [--pg CONNINFO] [--pg-tls CONNINFO]\n"
+		"                     [--db-rounds R] [--db-queries Q]]\n"
 		"PATH may be a directory (its file " OPEN_FILE " is used). The suite (root) runs\n"
 		"the agent (default " DEFAULT_AGENT ") and compares each workload without and\n"
 		"with it over R rounds (default %d, N=%d), then counts what the agent writes\n"
@@ -1045,7 +1045,8 @@ static void usage(FILE *f)
 		"the measuring thread's CPU time (--wall: the wall clock, preemption by the\n"
 		"agent's threads included). Then its database part: Q queries\n"
 		"(default %d) through libpq to the PostgreSQL server CONNINFO names (none\n"
-		"without --pg) and through SQLite, over --db-rounds rounds (default R);\n"
+		"without --pg), over TLS to the one --pg-tls names, and through SQLite, over\n"
+		"--db-rounds rounds (default R);\n"
 		"--db-only runs that part alone.\n",
 		DEFAULT_ROUNDS, DEFAULT_N, DEFAULT_RATE, DEFAULT_SECONDS, DB_DEFAULT_QUERIES);
 }
@@ -1081,6 +1082,7 @@ static bool parse_suite(int argc, char **argv, struct suite *s, const char **dir
 	    {"no-db", no_argument, NULL, 'x'},
 	    {"db-only", no_argument, NULL, 'o'},
 	    {"pg", required_argument, NULL, 'p'},
+	    {"pg-tls", required_argument, NULL, 'T'},
 	    {"db-rounds", required_argument, NULL, 'D'},
 	    {"db-queries", required_argument, NULL, 'Q'},
 	    {},
@@ -1121,6 +1123,9 @@ static bool parse_suite(int argc, char **argv, struct suite *s, const char **dir
 			break;
 		case 'p':
 			s->pg = optarg;
+			break;
+		case 'T':
+			s->pg_tls = optarg;
 			break;
 		case 'D':
 			s->db_rounds = parse_long(optarg, "--db-rounds", 1, ROUNDS_MAX);

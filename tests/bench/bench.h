@@ -46,7 +46,8 @@ struct suite {
 	bool db;      /* run the database part */
 	bool db_only; /* and nothing else */
 	long db_rounds, db_queries;
-	const char *pg; /* libpq connection string of the server to query, or NULL */
+	const char *pg;	    /* libpq connection string of the server to query, or NULL */
+	const char *pg_tls; /* the same server over TCP and TLS, or NULL */
 };
 
 struct agent {

@@ -58,7 +58,7 @@ static const char lite_schema[] =
     CUSTOMERS_TABLE "; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
 		    "100000) INSERT INTO customers SELECT i, " CUSTOMERS_ROW " FROM n";
 
-enum { DB_PG, DB_LOOKUP, DB_SCAN, DB_PG_BULK, DB_WORKLOADS };
+enum { DB_PG, DB_LOOKUP, DB_SCAN, DB_PG_BULK, DB_PG_TLS, DB_WORKLOADS };
 /*
  * Without the agent, with it (rows counted), with it and "sqlite_rows": false,
  * then the empty probes on a copy of the sites of the agent of ROWS, of NO_ROWS;
@@ -91,6 +91,7 @@ struct dbb {
 	char norows[PATH_MAX + 32]; /* the agent's config without row counting */
 	char wire[PATH_MAX + 32];   /* the agent's config parsing the server's socket */
 	const char *pg;		    /* libpq conninfo, or NULL: no libpq workload */
+	const char *pg_tls;	    /* the same over TCP and TLS, or NULL */
 	int pg_version;
 	sqlite3 *lite;
 	long n, warm;
@@ -180,10 +181,10 @@ static void pg_query(PGconn *c, long i)
 	PQclear(r);
 }
 
-/* The point queries over a fresh connection, after a warm-up; µs per query. */
-static double bench_pg(struct dbb *d)
+/* The point queries over a fresh connection (to conninfo), after a warm-up; µs per query. */
+static double bench_pg(struct dbb *d, const char *conninfo, int workload)
 {
-	PGconn *c = pg_connect(d->pg);
+	PGconn *c = pg_connect(conninfo);
 	struct prog_counts c0;
 	uint64_t t0 = 0;
 	long i;
@@ -196,7 +197,7 @@ static double bench_pg(struct dbb *d)
 		pg_query(c, i);
 	}
 	t0 = now_ns() - t0;
-	count_stop(d, DB_PG, &c0);
+	count_stop(d, workload, &c0);
 	PQfinish(c);
 	d->sent.pg += d->warm + d->n;
 	return t0 / 1e3 / d->n;
@@ -228,10 +229,13 @@ static double bench_pg_bulk(struct dbb *d)
 	return (double)t0 / BULK_QUERIES / BULK_ROWS;
 }
 
-/* The config of the WIRE phase: the server's unix socket an endpoint to parse. */
+/*
+ * The config of the WIRE phase: the server's unix socket an endpoint to
+ * parse, and its TCP port (over TLS: read through libssl's probes).
+ */
 static void write_wire_config(struct dbb *d)
 {
-	PGconn *c = pg_connect(d->pg);
+	PGconn *c = pg_connect(d->pg), *t = d->pg_tls ? pg_connect(d->pg_tls) : NULL;
 	FILE *f = fopen(d->wire, "w");
 
 	if (!f)
@@ -240,9 +244,17 @@ static void write_wire_config(struct dbb *d)
 		"{\"watch\": [{\"name\": \"bench\", \"paths\": [\"%s/watched\"]}],\n"
 		" \"databases\": {\"postgresql\": false},\n"
 		" \"endpoints\": [{\"name\": \"bench-db\", \"unix\": \"%s/.s.PGSQL.%s\", "
-		"\"parse\": \"postgresql\"}]}\n",
+		"\"parse\": \"postgresql\"}",
 		d->s->dir, PQhost(c), PQport(c));
+	if (t)
+		fprintf(f,
+			",\n   {\"name\": \"bench-db-tls\", \"address\": \"%s\", \"port\": %s, "
+			"\"parse\": \"postgresql\"}",
+			PQhost(t), PQport(t));
+	fprintf(f, "]}\n");
 	PQfinish(c);
+	if (t)
+		PQfinish(t);
 	if (fclose(f))
 		fail("cannot write %s: %s", d->wire, strerror(errno));
 }
@@ -346,8 +358,10 @@ static double bench_scan(struct dbb *d)
 static void measure(struct dbb *d, double *t, bool pg)
 {
 	if (pg && d->pg) {
-		t[DB_PG] = bench_pg(d);
+		t[DB_PG] = bench_pg(d, d->pg, DB_PG);
 		t[DB_PG_BULK] = bench_pg_bulk(d);
+		if (d->pg_tls)
+			t[DB_PG_TLS] = bench_pg(d, d->pg_tls, DB_PG_TLS);
 	}
 	t[DB_LOOKUP] = bench_lookup(d);
 	t[DB_SCAN] = bench_scan(d);
@@ -466,7 +480,16 @@ static const struct {
     {"libpq 100,000-row SELECT", "ns/row", DB_PG_BULK, ROWS, EMPTY, 1},
     {"point query, wire", "us/query", DB_PG, WIRE, WIRE, 1e3},
     {"100,000 rows, wire", "ns/row", DB_PG_BULK, WIRE, WIRE, 1},
+    {"point query, wire, TLS", "us/query", DB_PG_TLS, WIRE, WIRE, 1e3},
 };
+
+/* Was workload w run (the PostgreSQL ones need their server)? */
+static bool measured(const struct dbb *d, int w)
+{
+	if (w == DB_PG_TLS)
+		return d->pg_tls != NULL;
+	return d->pg || (w != DB_PG && w != DB_PG_BULK);
+}
 
 static void print_header(const struct dbb *d)
 {
@@ -478,7 +501,9 @@ static void print_header(const struct dbb *d)
 		    "  libpq   %ld point queries (PQexec), one connection, PostgreSQL %d.%d on a "
 		    "unix socket\n",
 		    d->n, d->pg_version / 10000, d->pg_version % 10000);
-	else
+	if (d->pg_tls)
+		printf("          and over TCP and TLS (sslmode=require) to the same server\n");
+	if (!d->pg)
 		printf("  libpq   not measured (no --pg)\n");
 	printf("  SQLite  %s in memory: %ld point lookups (prepare, step, finalize), %d scans of "
 	       "%d rows\n",
@@ -501,7 +526,7 @@ static void print_overhead(const struct dbb *d)
 	printf("\n%-22s %-9s %9s %9s %9s %7s %14s\n", "workload", "unit", "without", "with",
 	       "overhead", "ratio", "(min-max)");
 	for (k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
-		if ((table[k].w == DB_PG || table[k].w == DB_PG_BULK) && !d->pg)
+		if (!measured(d, table[k].w))
 			continue;
 		for (i = 0; i < rounds; i++) {
 			const struct db_round *r = &d->rounds[i];
@@ -683,7 +708,7 @@ static void print_split(const struct dbb *d)
 	printf("%-22s %-9s %9s %8s %8s %17s %8s %8s %9s %9s\n", "workload", "unit", "overhead",
 	       "entries", "returns", "hits x price", "empty", "stepped", "programs", "rest");
 	for (k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
-		if ((table[k].w == DB_PG || table[k].w == DB_PG_BULK) && !d->pg)
+		if (!measured(d, table[k].w))
 			continue;
 		over = median_of(d, k, overhead_of);
 		e = median_of(d, k, entries_of);
@@ -812,6 +837,7 @@ void db_bench(const struct suite *s)
 
 	d.s = s;
 	d.pg = s->pg;
+	d.pg_tls = s->pg ? s->pg_tls : NULL;
 	d.n = s->db_queries;
 	d.warm = s->db_queries / 10;
 	snprintf(own_pid, sizeof(own_pid), "\"process\":{\"pid\":%d,", getpid());
