@@ -40,9 +40,10 @@ int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 {
 	struct task_struct *task = current_task();
 	struct net_ends ends = {}, named = {};
+	__u64 file_addr, open_id, sk_addr;
 	struct pt_regs *regs;
 	struct sock *sk;
-	__u64 file_addr;
+	__s32 error;
 	__s64 fd;
 
 	/* A connect already under way, or made: asked again (polled), it is no new connection. */
@@ -75,10 +76,47 @@ int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 	ends.family = named.family;
 	ends.remote_port = named.remote_port;
 	__builtin_memcpy(ends.remote_addr, named.remote_addr, 16);
-	net__watch(
-	    task, file_addr, fd, ctx->ret < 0 ? -ctx->ret : 0, false, false,
+	error = ctx->ret < 0 ? -ctx->ret : 0;
+	if (error == EINPROGRESS && ends.transport == IPPROTO_TCP)
+		error = net__connect_state(sk);
+	open_id = net__watch(
+	    task, file_addr, fd, error, false, false,
 	    net__endpoint(ends.transport, named.family, named.remote_addr, named.remote_port),
 	    &ends);
+	/* Its end comes later (tp_btf/inet_sock_set_state). */
+	if (open_id && error == EINPROGRESS) {
+		sk_addr = (__u64)sk;
+		bpf_map_update_elem(&net_connecting, &sk_addr, &open_id, BPF_ANY);
+	}
+	return 0;
+}
+
+/*
+ * A TCP socket leaves SYN_SENT: the end of a non-blocking connect to a
+ * watched endpoint, if it is one (net_connecting), established or failed.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_btf__inet_sock_set_state, const struct sock *sk, const int oldstate,
+	     const int newstate)
+{
+	struct custos_net_connected *rec;
+	__u64 key = (__u64)sk, *open_id;
+	__s32 err;
+
+	if (oldstate != TCP_SYN_SENT)
+		return 0;
+	open_id = bpf_map_lookup_elem(&net_connecting, &key);
+	if (!open_id)
+		return 0;
+	rec = record__reserve(CUSTOS_REC_NET_CONNECTED, sizeof(*rec));
+	if (rec) {
+		err = KR(sk, sk_err);
+		rec->open_id = *open_id;
+		rec->error = newstate == TCP_ESTABLISHED ? 0 : err > 0 ? err : ECONNABORTED;
+		rec->pad = 0;
+		record__submit(rec);
+	}
+	bpf_map_delete_elem(&net_connecting, &key);
 	return 0;
 }
 

@@ -17,10 +17,21 @@
 #define EINPROGRESS  115
 #define EALREADY     114
 #define EISCONN	     106
+#define ECONNREFUSED 111
+#define ECONNABORTED 103
+#define IPPROTO_TCP  6
 #define S_IFSOCK     0140000
 #define MSG_PEEK     2
 /* Messages of one sendmmsg or recvmmsg whose bytes are counted. */
 #define NET_MMSG_MAX 64
+
+/* Non-blocking connects under way to watched endpoints: struct sock address -> open id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} net_connecting SEC(".maps");
 
 /* A socket's addresses, as the record carries them. */
 struct net_ends {
@@ -156,10 +167,10 @@ static __always_inline void net__ends(struct sock *sk, struct net_ends *ends)
  * endpoint marked "parse" is followed from its first byte (wire.bpf.h); one
  * open before the agent started is in mid-stream, and is only counted.
  */
-static __always_inline void net__record(struct task_struct *task, __u64 file_addr, __s32 fd,
-					__s32 error, bool accepted, bool existing,
-					const struct custos_endpoint_value *ep,
-					const struct net_ends *ends)
+static __always_inline __u64 net__record(struct task_struct *task, __u64 file_addr, __s32 fd,
+					 __s32 error, bool accepted, bool existing,
+					 const struct custos_endpoint_value *ep,
+					 const struct net_ends *ends)
 {
 	struct inode *inode = KR(kptr(struct file, file_addr), f_inode);
 	__u32 dev = KR(inode, i_sb, s_dev), rule = ep->rule;
@@ -174,7 +185,7 @@ static __always_inline void net__record(struct task_struct *task, __u64 file_add
 	}
 	rec = record__reserve(CUSTOS_REC_NET_CONNECT, sizeof(*rec));
 	if (!rec)
-		return;
+		return open_id;
 	task__fill(&rec->task, task);
 	rec->open_id = open_id;
 	rec->ino = KR(inode, i_ino);
@@ -192,16 +203,40 @@ static __always_inline void net__record(struct task_struct *task, __u64 file_add
 	__builtin_memcpy(rec->local_addr, ends->local_addr, 16);
 	__builtin_memcpy(rec->remote_addr, ends->remote_addr, 16);
 	record__submit(rec);
+	return open_id;
 }
 
-/* Tracks and reports the socket if ep is an endpoint the task is not excluded from. */
-static __always_inline void net__watch(struct task_struct *task, __u64 file_addr, __s32 fd,
-				       __s32 error, bool accepted, bool existing,
-				       const struct custos_endpoint_value *ep,
-				       const struct net_ends *ends)
+/*
+ * Tracks and reports the socket if ep is an endpoint the task is not
+ * excluded from: its open id, 0 if not tracked.
+ */
+static __always_inline __u64 net__watch(struct task_struct *task, __u64 file_addr, __s32 fd,
+					__s32 error, bool accepted, bool existing,
+					const struct custos_endpoint_value *ep,
+					const struct net_ends *ends)
 {
 	if (ep && !exclude__task(task, ep->rule))
-		net__record(task, file_addr, fd, error, accepted, existing, ep, ends);
+		return net__record(task, file_addr, fd, error, accepted, existing, ep, ends);
+	return 0;
+}
+
+/*
+ * A TCP connect that returned EINPROGRESS, as it stands at the syscall's
+ * exit: over loopback the handshake is often over already (0), or refused
+ * (its error); else still under way (EINPROGRESS).
+ */
+static __always_inline __s32 net__connect_state(struct sock *sk)
+{
+	__s32 err;
+
+	switch (KR(sk, __sk_common.skc_state)) {
+	case TCP_ESTABLISHED:
+		return 0;
+	case TCP_CLOSE:
+		err = KR(sk, sk_err);
+		return err > 0 ? err : ECONNREFUSED;
+	}
+	return EINPROGRESS;
 }
 
 /*

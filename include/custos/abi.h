@@ -52,20 +52,21 @@
 
 /* Record types; the comment says what each reports. */
 enum custos_record_type {
-	CUSTOS_REC_FILE_OPEN = 1,    /* a watched file was opened */
-	CUSTOS_REC_FILE_CLOSE = 2,   /* summary of an open watched file */
-	CUSTOS_REC_FILE_DENIED = 3,  /* an open failed with EACCES/EPERM; userspace decides */
-	CUSTOS_REC_PROC_EXEC = 4,    /* a process executed a program */
-	CUSTOS_REC_PROC_EXIT = 5,    /* a process (thread group) exited */
-	CUSTOS_REC_CGROUP_MKDIR = 6, /* a cgroup v2 was created: its id and path */
-	CUSTOS_REC_FILE_SHARED = 7,  /* a process other than the opener used an open file */
-	CUSTOS_REC_FILE_MMAP = 8,    /* a watched file was mapped */
-	CUSTOS_REC_FILE_CHANGE = 9,  /* truncate, chmod, chown through a watched open file */
-	CUSTOS_REC_PATH_CHANGE = 10, /* changes by name; userspace decides */
-	CUSTOS_REC_DB_CALL = 11,     /* a database client library call returned */
-	CUSTOS_REC_NET_CONNECT = 12, /* a connect to, or an accept on, a watched endpoint */
-	CUSTOS_REC_WIRE = 13,	     /* a database protocol message on a parsed socket */
-	CUSTOS_REC_TYPE_MAX = 14,
+	CUSTOS_REC_FILE_OPEN = 1,      /* a watched file was opened */
+	CUSTOS_REC_FILE_CLOSE = 2,     /* summary of an open watched file */
+	CUSTOS_REC_FILE_DENIED = 3,    /* an open failed with EACCES/EPERM; userspace decides */
+	CUSTOS_REC_PROC_EXEC = 4,      /* a process executed a program */
+	CUSTOS_REC_PROC_EXIT = 5,      /* a process (thread group) exited */
+	CUSTOS_REC_CGROUP_MKDIR = 6,   /* a cgroup v2 was created: its id and path */
+	CUSTOS_REC_FILE_SHARED = 7,    /* a process other than the opener used an open file */
+	CUSTOS_REC_FILE_MMAP = 8,      /* a watched file was mapped */
+	CUSTOS_REC_FILE_CHANGE = 9,    /* truncate, chmod, chown through a watched open file */
+	CUSTOS_REC_PATH_CHANGE = 10,   /* changes by name; userspace decides */
+	CUSTOS_REC_DB_CALL = 11,       /* a database client library call returned */
+	CUSTOS_REC_NET_CONNECT = 12,   /* a connect to, or an accept on, a watched endpoint */
+	CUSTOS_REC_WIRE = 13,	       /* a database protocol message on a parsed socket */
+	CUSTOS_REC_NET_CONNECTED = 14, /* a non-blocking connect to a watched endpoint ended */
+	CUSTOS_REC_TYPE_MAX = 15,
 };
 
 #ifndef __bpf__
@@ -99,6 +100,8 @@ static inline const char *custos_record_type_name(unsigned int type)
 		return "net_connect";
 	case CUSTOS_REC_WIRE:
 		return "wire";
+	case CUSTOS_REC_NET_CONNECTED:
+		return "net_connected";
 	}
 	return "unknown";
 }
@@ -434,6 +437,17 @@ struct custos_net_connect {
 	__u8 local_addr[16], remote_addr[16]; /* IPv4: the first 4 bytes */
 };
 
+/*
+ * The end of a non-blocking connect whose record said EINPROGRESS: the
+ * handshake finished (error 0) or failed (a positive errno).
+ */
+struct custos_net_connected {
+	struct custos_rec_hdr hdr;
+	__u64 open_id;
+	__s32 error;
+	__u32 pad;
+};
+
 enum custos_net_family {
 	CUSTOS_NET_UNIX = 1, /* a unix socket: no addresses; the endpoint names its path */
 	CUSTOS_NET_IPV4 = 4,
@@ -718,6 +732,7 @@ _Static_assert(__builtin_offsetof(struct custos_cgroup_mkdir, path) ==
 	       "custos_cgroup_mkdir ends in implicit padding");
 CUSTOS_ABI_RECORD(custos_db_call, 152);
 CUSTOS_ABI_RECORD(custos_net_connect, 168);
+CUSTOS_ABI_RECORD(custos_net_connected, 32);
 CUSTOS_ABI_SIZE(custos_endpoint_key, 24);
 CUSTOS_ABI_SIZE(custos_endpoint_value, 8);
 CUSTOS_ABI_DATA_AT_END(custos_db_call);

@@ -105,6 +105,8 @@ struct open_state *events_open_state_new(struct events *e, uint64_t open_id,
 /* net.c: sockets to watched endpoints */
 int events_net_connect(struct events *e, const struct custos_net_connect *rec, size_t size);
 
+int events_net_connected(struct events *e, const struct custos_net_connected *rec, size_t size);
+
 /* wire.c: database protocol messages of parsed sockets */
 int events_wire(struct events *e, const struct custos_wire_msg *rec, size_t size);
 /* The socket is released: statements still awaiting an outcome are reported, at boot_ns. */

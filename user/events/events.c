@@ -221,6 +221,9 @@ int events_record(struct events *e, const void *data, size_t size)
 	case CUSTOS_REC_WIRE:
 		ret = events_wire(e, data, size);
 		break;
+	case CUSTOS_REC_NET_CONNECTED:
+		ret = events_net_connected(e, data, size);
+		break;
 	case CUSTOS_REC_PROC_EXEC:
 		ret = on_proc_exec(e, data, size);
 		break;

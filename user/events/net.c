@@ -22,13 +22,37 @@ static void net_from_record(struct event_net *net, const struct custos_net_conne
 	memcpy(net->remote_addr, rec->remote_addr, sizeof(net->remote_addr));
 }
 
+/* A connect or accept event: its outcome from error (EINPROGRESS: still under way). */
+static void emit_connect(struct events *e, uint64_t ktime_ns, const struct event_net *net,
+			 const struct custos_task *task, const struct event_rule *rule,
+			 uint64_t open_id, int32_t error)
+{
+	bool failed = error && error != EINPROGRESS;
+	char code[16];
+	struct event ev;
+
+	events_event_init(e, &ev, EVENT_NET_CONNECT, ktime_ns, "network", "connection,start",
+			  net->accepted ? "accept" : "connect",
+			  failed	     ? "failure"
+			  : net->in_progress ? "unknown"
+					     : "success");
+	ev.net = net;
+	ev.who = events_who(e, task);
+	ev.rule = rule;
+	ev.open_id = open_id;
+	if (failed) {
+		ev.error_code = encode_errno_name(error, code);
+		ev.error_message = strerror(error);
+		ev.error_message_len = strlen(ev.error_message);
+	}
+	events_emit(e, &ev);
+}
+
 int events_net_connect(struct events *e, const struct custos_net_connect *rec, size_t size)
 {
 	bool failed = rec->error && rec->error != EINPROGRESS;
 	struct open_state *st = NULL;
 	struct event_net net;
-	char code[16];
-	struct event ev;
 
 	if (size < sizeof(*rec) ||
 	    (rec->family != CUSTOS_NET_IPV4 && rec->family != CUSTOS_NET_IPV6 &&
@@ -50,20 +74,26 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 		st->sock_ino = rec->ino;
 		st->peer_ino = rec->peer_ino;
 	}
-	events_event_init(e, &ev, EVENT_NET_CONNECT, rec->hdr.ktime_ns, "network",
-			  "connection,start", rec->accepted ? "accept" : "connect",
-			  failed	    ? "failure"
-			  : net.in_progress ? "unknown"
-					    : "success");
-	ev.net = &net;
-	ev.who = events_who(e, &rec->task);
-	ev.rule = events_rule(e, rec->rule);
-	ev.open_id = rec->open_id;
-	if (failed) {
-		ev.error_code = encode_errno_name(rec->error, code);
-		ev.error_message = strerror(rec->error);
-		ev.error_message_len = strlen(ev.error_message);
-	}
-	events_emit(e, &ev);
+	emit_connect(e, rec->hdr.ktime_ns, &net, &rec->task, events_rule(e, rec->rule),
+		     rec->open_id, rec->error);
+	return 0;
+}
+
+/*
+ * A non-blocking connect reported under way ended: a second connect event,
+ * with its outcome, for the same open.
+ */
+int events_net_connected(struct events *e, const struct custos_net_connected *rec, size_t size)
+{
+	struct open_state *st;
+
+	if (size < sizeof(*rec) || rec->error < 0 || rec->error == EINPROGRESS)
+		return -EINVAL;
+	st = hashmap_get(&e->opens, rec->open_id);
+	if (!st || !st->socket || !st->net.in_progress)
+		return 0; /* closed already, or its connect record was lost */
+	st->net.in_progress = false;
+	emit_connect(e, rec->hdr.ktime_ns, &st->net, &st->opener, st->rule, rec->open_id,
+		     rec->error);
 	return 0;
 }

@@ -153,6 +153,9 @@ static const struct hook_def hook_defs[] = {
      ONE("tp__syscalls__sys_exit_sendmmsg")},
     {TP("sys_exit_recvmmsg"), HOOK_CAP_NETWORK, false, NULL,
      ONE("tp__syscalls__sys_exit_recvmmsg")},
+    /* The end of a non-blocking connect: without it, its outcome stays "unknown". */
+    {"tp_btf/inet_sock_set_state", HOOK_CAP_NETWORK, false, NULL,
+     ONE("tp_btf__inet_sock_set_state")},
 };
 
 const struct hook_cap_def *hook_cap(enum hook_cap cap)
