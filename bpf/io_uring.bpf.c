@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * io_uring: reads, writes, opens and closes that never enter the read,
- * write, open or close syscalls. Why these tracepoints: io_uring_complete
- * fires with the request and its result (bytes, or the new fd) while the
- * request still holds its file; io_uring_submit_req fires while a close's
- * fd still leads to its file. Completions run in the submitting process
- * (its thread, an io-wq worker or the SQPOLL thread: the same fd table).
- * Not seen: requests with IOSQE_CQE_SKIP_SUCCESS (no completion event on
- * success), opens into direct descriptors, refused opens.
+ * io_uring: reads, writes, sends, receives, opens and closes that never
+ * enter the read, write, send, receive, open or close syscalls. Why these tracepoints:
+ * io_uring_complete fires with the request and its result (bytes, or the new fd) while the request
+ * still holds its file; io_uring_submit_req fires while a close's fd still leads to its file.
+ * Completions run in the submitting process (its thread, an io-wq worker or the SQPOLL thread: the
+ * same fd table). Not seen: requests with IOSQE_CQE_SKIP_SUCCESS (no completion event on success),
+ * opens into direct descriptors, refused opens.
  */
 #include "common.bpf.h"
 #include "maps.bpf.h"
@@ -20,6 +19,12 @@
 #define IORING_OP_WRITEV       2
 #define IORING_OP_READ_FIXED   4
 #define IORING_OP_WRITE_FIXED  5
+#define IORING_OP_SENDMSG      9
+#define IORING_OP_RECVMSG      10
+#define IORING_OP_SEND	       26
+#define IORING_OP_RECV	       27
+#define IORING_OP_SEND_ZC      47
+#define IORING_OP_SENDMSG_ZC   48
 #define IORING_OP_OPENAT       18
 #define IORING_OP_CLOSE	       19
 #define IORING_OP_READ	       22
@@ -36,13 +41,14 @@
 static __always_inline bool uring__is_read(__u8 op)
 {
 	return op == IORING_OP_READ || op == IORING_OP_READV || op == IORING_OP_READ_FIXED ||
-	       op == IORING_OP_READV_FIXED;
+	       op == IORING_OP_READV_FIXED || op == IORING_OP_RECV || op == IORING_OP_RECVMSG;
 }
 
 static __always_inline bool uring__is_write(__u8 op)
 {
 	return op == IORING_OP_WRITE || op == IORING_OP_WRITEV || op == IORING_OP_WRITE_FIXED ||
-	       op == IORING_OP_WRITEV_FIXED;
+	       op == IORING_OP_WRITEV_FIXED || op == IORING_OP_SEND || op == IORING_OP_SENDMSG ||
+	       op == IORING_OP_SEND_ZC || op == IORING_OP_SENDMSG_ZC;
 }
 
 /* What a completion needs of its request. */

@@ -56,6 +56,7 @@ TESTS=(
 	test_net.test_net_unix_sockets
 	test_net.test_net_sendmmsg_recvmmsg
 	test_net.test_net_nonblocking_connect_ends_later
+	test_net.test_net_io_uring_send_recv
 	test_wire.test_wire_pg8000_tcp
 	test_wire.test_wire_bulk_select_and_copy
 	test_wire_mysql.test_wire_mysql_pymysql

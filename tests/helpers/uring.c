@@ -19,6 +19,10 @@
  *                                            no fd), IORING_OP_READ with
  *                                            IOSQE_FIXED_FILE to EOF, IORING_OP_CLOSE
  *   uring [OPTS] openat-close FILE           IORING_OP_OPENAT, then IORING_OP_CLOSE
+ *   uring [OPTS] send-recv PORT              connect(2) to 127.0.0.1:PORT, then
+ *                                            IORING_OP_SEND of 600 bytes,
+ *                                            IORING_OP_SENDMSG of 424 (one iovec),
+ *                                            IORING_OP_RECV to 500 bytes received
  *
  * Reads stop early at EOF (a read returning 0). Options:
  *   -a      set IOSQE_ASYNC on every request (always punted to io-wq workers)
@@ -42,7 +46,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -272,6 +279,58 @@ static int uring_read(struct ring *r, int opcode, int fd, int fixed, size_t chun
 	return submit_wait(r);
 }
 
+/* IORING_OP_SEND, IORING_OP_SENDMSG or IORING_OP_RECV of len bytes of buf on fd. */
+static int uring_sendrecv(struct ring *r, int opcode, int fd, size_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	static struct iovec iov;
+	static struct msghdr msg;
+
+	sqe->opcode = opcode;
+	sqe->fd = fd;
+	if (opcode == IORING_OP_SENDMSG) {
+		iov.iov_base = buf;
+		iov.iov_len = len;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		sqe->addr = (uintptr_t)&msg;
+		sqe->len = 1;
+	} else {
+		sqe->addr = (uintptr_t)buf;
+		sqe->len = len;
+	}
+	return submit_wait(r);
+}
+
+/* A TCP connection to 127.0.0.1:port: 1,024 bytes sent, 500 received, through io_uring. */
+static int send_recv(struct ring *r, struct result *res, int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int ret;
+
+	res->fd = socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (res->fd < 0 || connect(res->fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return -errno;
+	memset(buf, 'u', 1024);
+	ret = uring_sendrecv(r, IORING_OP_SEND, res->fd, 600);
+	if (ret != 600)
+		return ret < 0 ? ret : -EIO;
+	ret = uring_sendrecv(r, IORING_OP_SENDMSG, res->fd, 424);
+	if (ret != 424)
+		return ret < 0 ? ret : -EIO;
+	res->bytes = 0;
+	while (res->bytes < 500) {
+		ret = uring_sendrecv(r, IORING_OP_RECV, res->fd, 500 - res->bytes);
+		if (ret <= 0)
+			return ret < 0 ? ret : -EPIPE;
+		res->bytes += ret;
+	}
+	close(res->fd);
+	return 0;
+}
+
 static int fail(const struct result *res, const char *step, int err)
 {
 	printf("op=%s bytes=%lld fd=%d pid=%d step=%s error=%d\n", res->op, res->bytes, res->fd,
@@ -302,7 +361,8 @@ static void usage(void)
 	fprintf(stderr, "usage: uring [-a] [-s] [-w MS] read|readv|read-fixed FILE CHUNK COUNT\n"
 			"       uring [-a] [-s] [-w MS] openat-read|openat2-read|openat-direct "
 			"FILE CHUNK\n"
-			"       uring [-a] [-s] [-w MS] openat-close FILE\n");
+			"       uring [-a] [-s] [-w MS] openat-close FILE\n"
+			"       uring [-a] [-s] [-w MS] send-recv PORT\n");
 	exit(2);
 }
 
@@ -361,7 +421,7 @@ int main(int argc, char **argv)
 		if (argc - optind != 3)
 			usage();
 		chunk = parse_chunk(argv[optind + 2]);
-	} else if (!strcmp(cmd, "openat-close")) {
+	} else if (!strcmp(cmd, "openat-close") || !strcmp(cmd, "send-recv")) {
 		if (argc - optind != 2)
 			usage();
 	} else {
@@ -426,6 +486,10 @@ int main(int argc, char **argv)
 		ret = uring_close(&ring, -1, res.slot);
 		if (ret < 0)
 			return fail(&res, "close", ret);
+	} else if (!strcmp(cmd, "send-recv")) {
+		ret = send_recv(&ring, &res, atoi(path));
+		if (ret < 0)
+			return fail(&res, "send-recv", ret);
 	} else {
 		ret = uring_openat(&ring, path, 0, 0);
 		if (ret < 0)

@@ -5,7 +5,7 @@ import socket
 import threading
 
 import dbservers
-from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
+from itlib import PY, expect, expect_eq, expect_field, fail, get, has, helper, one, py, run
 
 CLIENT = r"""
 import os, socket, sys
@@ -470,3 +470,21 @@ def test_net_sendmmsg_recvmmsg(t):
     expect_eq(r.out.split(), [b"2", b"500"], "the client's output")
     c = one(net_events(evs, pid=r.pid, action="connect"), "the client's connect", evs)
     check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500, send_calls=1)
+
+
+def test_net_io_uring_send_recv(t):
+    """A socket to a watched endpoint used through io_uring (IORING_OP_SEND,
+    IORING_OP_SENDMSG, IORING_OP_RECV, inline and forced to io-wq workers):
+    its bytes and calls counted as the syscalls' are."""
+    for opts in ([], ["-a"]):
+        srv = Server().start()
+        a = t.start_agent(config(t, endpoint("ring", "127.0.0.1", srv.port)))
+        r = run([helper("uring")] + opts + ["send-recv", str(srv.port)], check=False)
+        srv.close()
+        evs = a.stop()
+        if r.rc == 77:
+            fail("io_uring is not available here: %r" % r)
+        expect_eq(r.rc, 0, "uring send-recv %s succeeded: %r" % (opts, r))
+        c = one(net_events(evs, pid=r.pid, action="connect"), "the connect", evs)
+        s = check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500, send_calls=2)
+        expect(sum(get(e, "custos.io.recv_calls") for e in s) >= 1, "receive calls", s)
