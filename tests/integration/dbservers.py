@@ -263,7 +263,8 @@ class MariaDB:
              "--socket=" + self.socket, "--port=%d" % self.port, "--bind-address=127.0.0.1",
              "--pid-file=" + os.path.join(self.rundir, "pid"), "--log-error=" + self.log,
              "--innodb-log-file-size=4M", "--innodb-buffer-pool-size=16M", "--skip-log-bin",
-             "--innodb-flush-log-at-trx-commit=0", "--max-connections=60"] + extra,
+             "--innodb-flush-log-at-trx-commit=0", "--max-connections=60",
+             "--max-allowed-packet=64M"] + extra,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         self.t.on_cleanup(lambda: _stop(self.proc, signal.SIGKILL, "mariadbd"),
                           rescue="pkill -KILL -f -- '--datadir=%s '" % self.datadir)

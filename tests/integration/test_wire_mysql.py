@@ -165,13 +165,23 @@ c = pymysql.connect(user="root", database="crm", host="127.0.0.1", port=int(sys.
 cur = c.cursor()
 cur.execute("SELECT seq, concat('c', seq, '@example.com') FROM seq_1_to_100000")
 print(len(cur.fetchall()), flush=True)
+# Packets of 16 MiB and more, continued by the next: a row sent by the server, a
+# statement sent by the client.
+cur.execute("SELECT repeat('x', 17000000) AS big UNION ALL SELECT 'small'")
+print([len(r[0]) for r in cur.fetchall()], flush=True)
+cur.execute("SELECT length('" + "y" * 17000000 + "') AS n")
+print(cur.fetchone()[0], flush=True)
+cur.execute("SELECT count(*) FROM customers")
+print(cur.fetchone()[0], flush=True)
 c.close()
 """
 
 
 def test_wire_mysql_bulk_and_library_clients(t):
     """A 100,000-row SELECT through a parsed endpoint: the exact row count
-    (row packets counted in the kernel) and not one row in the stream. The
+    (row packets counted in the kernel) and not one row in the stream; a
+    17 MB row and a 17 MB statement (packets continued past 16 MiB): counted
+    once, and the walk goes on after them. The
     mariadb CLI (libmariadb, probed) over the same endpoint: its statements
     once, by the library probe; with --compress, its connection's summary
     says the kernel stopped following it because of compression."""
@@ -184,12 +194,21 @@ def test_wire_mysql_bulk_and_library_clients(t):
     z = run(my.cli(tcp=True, db="crm") + ["--compress"],
             stdin=b"SELECT id FROM customers WHERE id <= 5;\n")
     evs = a.stop()
-    expect_eq(r.out.split(), [b"100000"], "the bulk client's output")
+    expect_eq(r.out.split(b"\n")[:4], [b"100000", b"[17000000, 5]", b"17000000", b"20"],
+              "the bulk client's output")
 
     st = wire_statements(evs, pid=r.pid)
     big = one([e for e in st if "seq_1_to_100000" in get(e, "db.query.text")], "the SELECT", st)
     expect_field(big, "db.response.returned_rows", 100000)
     expect_field(big, "event.outcome", "success")
+    two = one([e for e in st if "repeat" in get(e, "db.query.text")], "the 17 MB row", st)
+    expect_field(two, "db.response.returned_rows", 2)
+    long = one([e for e in st if get(e, "db.query.text", "").startswith("SELECT length(")],
+               "the 17 MB statement", st)
+    expect_field(long, "custos.db.query_truncated", True)
+    expect_field(long, "db.response.returned_rows", 1)
+    cnt = one([e for e in st if "count(*)" in get(e, "db.query.text")], "the count after", st)
+    expect_field(cnt, "db.response.returned_rows", 1)
     s = [e for e in evs if get(e, "custos.open_id", None) == get(big, "custos.open_id")
          and get(e, "event.action", None) == "close"]
     expect(s and not has(s[-1], "custos.net.parse_lost"), "the kernel followed every packet", s)
