@@ -6,8 +6,8 @@ import os
 import shutil
 
 import dbservers
-from itlib import PY, expect, expect_eq, expect_field, get, has, one, run
-from test_wire import skip_without, wire_statements
+from itlib import expect, expect_eq, expect_field, get, has, one, run
+from test_wire import client, config, skip_without, wire_statements
 
 PYMYSQL_CLIENT = r"""
 import sys, pymysql
@@ -42,14 +42,6 @@ c.close()
 """
 
 
-def client(t, name, code, *args, **kw):
-    """Runs a Python client from a file: its SQL stays out of process.args."""
-    path = t.path(name + ".py")
-    with open(path, "w") as f:
-        f.write(code)
-    return run([PY, path] + list(args), **kw)
-
-
 def my_endpoint(my, **extra):
     e = {"name": "orders-db", "tags": ["customer-data"], "address": "127.0.0.1", "port": my.port,
          "parse": "mysql"}
@@ -57,16 +49,8 @@ def my_endpoint(my, **extra):
     return e
 
 
-def config(t, *endpoints, **databases):
-    c = {"watch": [{"name": "crm", "paths": [t.mkdir("crm")]}], "endpoints": list(endpoints),
-         "heartbeat_interval": 0}
-    if databases:
-        c["databases"] = databases
-    return c
-
-
-def crm_server(t, rows=20):
-    my = dbservers.MariaDB(t).start().ready()
+def crm_server(t, rows=20, ssl=False):
+    my = dbservers.MariaDB(t).start(ssl=ssl).ready()
     my.sql("CREATE DATABASE crm; CREATE TABLE crm.customers (id int PRIMARY KEY, email text);"
            "INSERT INTO crm.customers SELECT seq, concat('c', seq, '@example.com') "
            "FROM crm.seq_1_to_%d;" % rows)
@@ -321,10 +305,7 @@ def test_wire_mysql_server_side_and_tls(t):
     connection is marked TLS, its bytes counted, no statement guessed."""
     if skip_without("mysql"):
         return
-    my = dbservers.MariaDB(t).start(ssl=True).ready()
-    my.sql("CREATE DATABASE crm; CREATE TABLE crm.customers (id int PRIMARY KEY, email text);"
-           "INSERT INTO crm.customers SELECT seq, concat('c', seq, '@example.com') "
-           "FROM crm.seq_1_to_20;")
+    my = crm_server(t, ssl=True)
     c = config(t, my_endpoint(my))
     c["exclude"] = {"comm": ["python3"]}
     a = t.start_agent(c)

@@ -52,7 +52,6 @@ struct my_cmd {
 	char *error_code, *error;
 	uint64_t start_ns;
 	struct custos_task task;
-	struct my_cmd *next;
 };
 
 struct my_prepared {
@@ -67,8 +66,7 @@ struct mywire {
 	uint32_t caps;
 	struct my_prepared prepared[PREPARED_MAX];
 	size_t n_prepared;
-	struct my_cmd *head, *tail;
-	size_t n_pending;
+	struct wire_queue pending;
 	uint64_t dropped;
 };
 
@@ -152,29 +150,18 @@ static void cmd_emit(const struct my_cmd *x, uint64_t end_ns, bool incomplete, w
 		emit(ctx, &s);
 }
 
+/* x waits for its answer; lost (freed) if it cannot be queued. */
 static void push(struct mywire *c, struct my_cmd *x)
 {
-	x->next = NULL;
-	if (c->tail)
-		c->tail->next = x;
-	else
-		c->head = x;
-	c->tail = x;
-	c->n_pending++;
+	if (!wire_queue_push(&c->pending, x)) {
+		c->dropped++;
+		cmd_free(x);
+	}
 }
 
 static struct my_cmd *pop(struct mywire *c)
 {
-	struct my_cmd *x = c->head;
-
-	if (!x)
-		return NULL;
-	c->head = x->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->n_pending--;
-	x->next = NULL;
-	return x;
+	return wire_queue_pop(&c->pending);
 }
 
 /* The head command is answered in full: reported, and gone. */
@@ -192,7 +179,7 @@ static struct my_cmd *cmd_new(struct mywire *c, enum my_cmd_kind kind, const str
 {
 	struct my_cmd *x;
 
-	if (c->n_pending >= PENDING_MAX) {
+	if (c->pending.n >= PENDING_MAX) {
 		c->dropped++;
 		return NULL;
 	}
@@ -268,7 +255,7 @@ static void on_execute(struct mywire *c, const struct wire_msg *m)
 /* COM_STMT_FETCH: a cursor opened by the EXECUTE still waiting goes on giving rows. */
 static void on_fetch(struct mywire *c, const struct wire_msg *m)
 {
-	struct my_cmd *x = c->tail;
+	struct my_cmd *x = wire_queue_tail(&c->pending);
 
 	if (m->len >= 4 && x && x->kind == CMD_EXECUTE && x->stmt_id == le32(m->body))
 		x->cursor = true;
@@ -353,7 +340,7 @@ static unsigned ok_status(const struct wire_msg *m, uint64_t *affected)
 
 static void on_ok(struct mywire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct my_cmd *x = c->head;
+	struct my_cmd *x = wire_queue_head(&c->pending);
 	uint64_t affected = 0;
 	unsigned status;
 
@@ -375,7 +362,7 @@ static void on_ok(struct mywire *c, const struct wire_msg *m, wire_emit_fn emit,
 /* ERR: the error number, the SQLSTATE after '#' (protocol 4.1), the message. */
 static void on_err(struct mywire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct my_cmd *x = c->head;
+	struct my_cmd *x = wire_queue_head(&c->pending);
 	unsigned code;
 	size_t off = 2;
 	char num[8];
@@ -399,7 +386,7 @@ static void on_err(struct mywire *c, const struct wire_msg *m, wire_emit_fn emit
 /* The end of a result set's rows: an EOF packet, or an OK one without them. */
 static void on_end_of_rows(struct mywire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct my_cmd *x = c->head;
+	struct my_cmd *x = wire_queue_head(&c->pending);
 	uint64_t affected = 0;
 	unsigned status = 0;
 
@@ -418,7 +405,7 @@ static void on_end_of_rows(struct mywire *c, const struct wire_msg *m, wire_emit
 
 static void on_backend(struct mywire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct my_cmd *x = c->head;
+	struct my_cmd *x = wire_queue_head(&c->pending);
 
 	if (!x)
 		return;
@@ -462,6 +449,7 @@ void mywire_free(struct mywire *c, uint64_t end_ns, wire_emit_fn emit, void *ctx
 	}
 	while (c->n_prepared)
 		forget_prepared(c, &c->prepared[c->n_prepared - 1]);
+	wire_queue_free(&c->pending);
 	free(c->user);
 	free(c->database);
 	free(c);

@@ -48,7 +48,6 @@ struct pg_exec {
 	char *sqlstate, *error;
 	uint64_t start_ns;
 	struct custos_task task;
-	struct pg_exec *next;
 };
 
 struct pg_portal {
@@ -64,8 +63,7 @@ struct pgwire {
 	size_t n_prepared;
 	struct pg_portal portals[PORTALS_MAX];
 	size_t n_portals;
-	struct pg_exec *head, *tail;
-	size_t n_pending;
+	struct wire_queue pending;
 	uint64_t dropped; /* executions not followed: PENDING_MAX were waiting */
 };
 
@@ -163,36 +161,25 @@ static void exec_emit(const struct pg_exec *x, uint64_t end_ns, bool incomplete,
 		emit(ctx, &s);
 }
 
+/* x waits for its answer; lost (freed) if it cannot be queued. */
 static void push(struct pgwire *c, struct pg_exec *x)
 {
-	x->next = NULL;
-	if (c->tail)
-		c->tail->next = x;
-	else
-		c->head = x;
-	c->tail = x;
-	c->n_pending++;
+	if (!wire_queue_push(&c->pending, x)) {
+		c->dropped++;
+		exec_free(x);
+	}
 }
 
 static struct pg_exec *pop(struct pgwire *c)
 {
-	struct pg_exec *x = c->head;
-
-	if (!x)
-		return NULL;
-	c->head = x->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->n_pending--;
-	x->next = NULL;
-	return x;
+	return wire_queue_pop(&c->pending);
 }
 
 static struct pg_exec *exec_new(struct pgwire *c, enum pg_exec_kind kind, const struct wire_msg *m)
 {
 	struct pg_exec *x;
 
-	if (c->n_pending >= PENDING_MAX) {
+	if (c->pending.n >= PENDING_MAX) {
 		c->dropped++;
 		return NULL;
 	}
@@ -431,7 +418,7 @@ static int64_t tag_affected(const char *tag)
 
 static void on_complete(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct pg_exec *x = c->head;
+	struct pg_exec *x = wire_queue_head(&c->pending);
 	const char *tag;
 	size_t off = 0;
 	int64_t n;
@@ -466,7 +453,7 @@ static bool sqlstate_valid(const char *s)
 /* ErrorResponse: fields by their type byte; the code and the message are kept. */
 static void on_error(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct pg_exec *x = c->head;
+	struct pg_exec *x = wire_queue_head(&c->pending);
 	const char *value;
 	size_t off = 0;
 	uint8_t field;
@@ -492,7 +479,7 @@ static void on_error(struct pgwire *c, const struct wire_msg *m, wire_emit_fn em
 /* PortalSuspended: the rows so far wait in the portal for the next Execute. */
 static void on_suspended(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct pg_exec *x = c->head;
+	struct pg_exec *x = wire_queue_head(&c->pending);
 	struct pg_portal *q;
 
 	if (!x || x->kind != EXEC_EXECUTE)
@@ -533,7 +520,7 @@ static void on_ready(struct pgwire *c, const struct wire_msg *m, wire_emit_fn em
 
 static void on_backend(struct pgwire *c, const struct wire_msg *m, wire_emit_fn emit, void *ctx)
 {
-	struct pg_exec *x = c->head;
+	struct pg_exec *x = wire_queue_head(&c->pending);
 
 	if (m->rows && x && (x->kind == EXEC_QUERY || x->kind == EXEC_EXECUTE))
 		x->rows = (x->rows < 0 ? 0 : x->rows) + m->rows;
@@ -589,6 +576,7 @@ void pgwire_free(struct pgwire *c, uint64_t end_ns, wire_emit_fn emit, void *ctx
 		forget_portal(c, &c->portals[c->n_portals - 1], end_ns, emit, ctx);
 	while (c->n_prepared)
 		forget_prepared(c, &c->prepared[c->n_prepared - 1]);
+	wire_queue_free(&c->pending);
 	free(c->user);
 	free(c->database);
 	free(c);

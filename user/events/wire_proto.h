@@ -46,4 +46,22 @@ struct wire_statement {
 
 typedef void (*wire_emit_fn)(void *ctx, const struct wire_statement *s);
 
+/*
+ * What a connection sent and awaits the answer to, first in first out
+ * (the servers answer in order): a ring of pointers that grows.
+ */
+struct wire_queue {
+	void **items;
+	size_t first, n, cap;
+};
+
+/* false: out of memory (x is not queued). */
+bool wire_queue_push(struct wire_queue *q, void *x);
+/* The oldest, taken out; NULL if empty. */
+void *wire_queue_pop(struct wire_queue *q);
+/* The oldest and the newest, left in; NULL if empty. */
+void *wire_queue_head(const struct wire_queue *q);
+void *wire_queue_tail(const struct wire_queue *q);
+void wire_queue_free(struct wire_queue *q);
+
 #endif /* CUSTOS_WIRE_PROTO_H */
