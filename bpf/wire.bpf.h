@@ -23,7 +23,7 @@
 #define WIRE_STEPS		  65536
 #define WIRE_STEPS_COMPAT	  4096
 /* Bytes of the caller's buffer read at once for the headers in them. */
-#define WIRE_WINDOW		  512
+#define WIRE_WINDOW		  2048
 /* Bytes of a body forwarded at most: a statement's text, with Parse's name before it. */
 #define WIRE_KEEP_SQL		  (CUSTOS_SQL_MAX + 256)
 /* Statement and portal names (Bind: up to the second NUL only), command tags. */

@@ -70,3 +70,24 @@ TEST(prologue_final_call)
 	ASSERT_TRUE(prologue_emulated((const uint8_t[]){0x41, 0x57}, 2), "push %r15");
 	ASSERT_TRUE(!prologue_emulated((const uint8_t[]){0x48, 0x83, 0xec, 0x10}, 4), "sub");
 }
+
+TEST(prologue_first_call)
+{
+	/* libssl 3.0's SSL_read_ex at 0x354c0: sub $0x8,%rsp; call ssl_read_internal (0x35290) */
+	static const uint8_t read_ex[] = {0x48, 0x83, 0xec, 0x08, 0xe8, 0xc7, 0xfd, 0xff,
+					  0xff, 0x31, 0xd2, 0x85, 0xc0, 0x0f, 0x48, 0xc2};
+	/* SSL_read at 0x35430 calls it at 0x3544e, after setting up its stack protector */
+	static const uint8_t read[] = {0x48, 0x83, 0xec, 0x18, 0x64, 0x48, 0x8b, 0x04, 0x25,
+				       0x28, 0,	   0,	 0,    0x48, 0x89, 0x44, 0x24, 0x08,
+				       0x31, 0xc0, 0x48, 0x89, 0xe1, 0x90, 0x90, 0x90, 0x90,
+				       0x90, 0x90, 0x90, 0xe8, 0x3d, 0xfe, 0xff, 0xff};
+	int64_t callee = 0;
+
+	ASSERT_TRUE(prologue_first_call(read_ex, sizeof(read_ex), &callee), "SSL_read_ex");
+	ASSERT_EQ(callee, 0x35290 - 0x354c0, "ssl_read_internal, relative to SSL_read_ex");
+	ASSERT_TRUE(!prologue_first_call(read, sizeof(read), &callee),
+		    "SSL_read has no such shape");
+	ASSERT_TRUE(prologue_calls(read, sizeof(read), 0x35290 - 0x35430), "but calls it");
+	ASSERT_TRUE(!prologue_calls(read, sizeof(read), 0x35290 - 0x35430 + 1), "not elsewhere");
+	ASSERT_TRUE(!prologue_calls(read, sizeof(read) - 1, 0x35290 - 0x35430), "a call cut short");
+}

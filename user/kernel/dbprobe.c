@@ -19,10 +19,10 @@
 
 struct probe_fn {
 	const char *name;
-	uint32_t func;	/* enum custos_db_func */
-	bool at_return; /* its return is probed too */
-	uint8_t nargs;	/* integer arguments: the registers its entry probe reads */
-	bool funneled;	/* a wrapper of the system's funnel function */
+	uint32_t func;	 /* enum custos_db_func */
+	bool at_return;	 /* its return is probed too */
+	uint8_t nargs;	 /* integer arguments: the registers its entry probe reads */
+	uint32_t funnel; /* a wrapper of this funnel function (enum custos_db_func), 0: none */
 };
 
 struct system_desc {
@@ -33,12 +33,14 @@ struct system_desc {
 	const char *const libs[4]; /* library file name prefixes */
 	struct probe_fn fns[FNS_MAX];
 	/*
-	 * The internal function every funneled wrapper ends by calling (enum
-	 * custos_db_func, 0: none): when the wrappers agree on it, it is probed
-	 * in their place, as one breakpoint the kernel emulates instead of
-	 * several it single-steps (sqlite3_prepare_v2 begins with a sub).
+	 * The internal functions the funneled wrappers call (enum
+	 * custos_db_func, 0: none): when a funnel's wrappers agree on it, it is
+	 * probed in their place, as one breakpoint the kernel emulates instead
+	 * of several it single-steps (sqlite3_prepare_v2 and SSL_read begin
+	 * with a sub). A funnel that is also a wrapper's own function
+	 * (SSL_read_ex's) takes the wrapper's arguments and result.
 	 */
-	uint32_t funnel_func;
+	uint32_t funnels[2];
 };
 
 static const struct system_desc
@@ -100,15 +102,17 @@ static const struct system_desc
 			{
 			    {"sqlite3_open", CUSTOS_DB_SQ_OPEN, true, 2},
 			    {"sqlite3_open_v2", CUSTOS_DB_SQ_OPEN_V2, true, 4},
-			    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true, 5, true},
-			    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true, 6, true},
+			    {"sqlite3_prepare_v2", CUSTOS_DB_SQ_PREPARE_V2, true, 5,
+			     CUSTOS_DB_SQ_LOCK_AND_PREPARE},
+			    {"sqlite3_prepare_v3", CUSTOS_DB_SQ_PREPARE_V3, true, 6,
+			     CUSTOS_DB_SQ_LOCK_AND_PREPARE},
 			    {"sqlite3_step", CUSTOS_DB_SQ_STEP, true, 1},
 			    {"sqlite3_reset", CUSTOS_DB_SQ_RESET, false, 1},
 			    {"sqlite3_finalize", CUSTOS_DB_SQ_FINALIZE, false, 1},
 			    {"sqlite3_close", CUSTOS_DB_SQ_CLOSE, false, 1},
 			    {"sqlite3_close_v2", CUSTOS_DB_SQ_CLOSE, false, 1},
 			},
-		    .funnel_func = CUSTOS_DB_SQ_LOCK_AND_PREPARE,
+		    .funnels = {CUSTOS_DB_SQ_LOCK_AND_PREPARE},
 		},
 	    [DBPROBE_TLS] =
 		{
@@ -117,11 +121,14 @@ static const struct system_desc
 		    .libs = {"libssl.so"},
 		    .fns =
 			{
-			    {"SSL_read", CUSTOS_DB_TLS_READ, true, 3},
-			    {"SSL_write", CUSTOS_DB_TLS_WRITE, true, 3},
-			    {"SSL_read_ex", CUSTOS_DB_TLS_READ_EX, true, 4},
-			    {"SSL_write_ex", CUSTOS_DB_TLS_WRITE_EX, true, 4},
+			    /* Both call OpenSSL's ssl_read_internal(ssl, buf, num, &bytes). */
+			    {"SSL_read", CUSTOS_DB_TLS_READ, true, 3, CUSTOS_DB_TLS_READ_EX},
+			    {"SSL_read_ex", CUSTOS_DB_TLS_READ_EX, true, 4, CUSTOS_DB_TLS_READ_EX},
+			    {"SSL_write", CUSTOS_DB_TLS_WRITE, true, 3, CUSTOS_DB_TLS_WRITE_EX},
+			    {"SSL_write_ex", CUSTOS_DB_TLS_WRITE_EX, true, 4,
+			     CUSTOS_DB_TLS_WRITE_EX},
 			},
+		    .funnels = {CUSTOS_DB_TLS_READ_EX, CUSTOS_DB_TLS_WRITE_EX},
 		},
 };
 
@@ -173,8 +180,9 @@ void dbprobe_each_function(void (*fn)(uint32_t func, bool at_return, void *ctx),
 	for (s = 0; s < DBPROBE_SYSTEMS; s++) {
 		for (i = 0; i < FNS_MAX && systems[s].fns[i].name; i++)
 			fn(systems[s].fns[i].func, systems[s].fns[i].at_return, ctx);
-		if (systems[s].funnel_func)
-			fn(systems[s].funnel_func, true, ctx);
+		/* A funnel that is no function of the list of its own (SQLite's). */
+		if (systems[s].funnels[0] == CUSTOS_DB_SQ_LOCK_AND_PREPARE)
+			fn(systems[s].funnels[0], true, ctx);
 	}
 }
 
@@ -282,33 +290,43 @@ static void place_probes(const struct system_desc *d, int fd, const uint64_t *of
 }
 
 /*
- * The offset of the system's funnel function, if every funneled wrapper the
- * file has ends by calling the same function and it begins with an
- * instruction the kernel emulates; else 0.
+ * The offset of funnel, a function the system's wrappers of it call: one
+ * wrapper's shape names it (it ends by calling it, or begins with a sub
+ * and a call to it), every other wrapper the file has calls it too, and it
+ * begins with an instruction the kernel emulates; else 0.
  */
-static uint64_t find_funnel(const struct system_desc *d, int fd, const uint64_t *offsets)
+static uint64_t find_funnel(const struct system_desc *d, int fd, const uint64_t *offsets,
+			    uint32_t funnel)
 {
-	uint64_t funnel = 0, target;
-	uint8_t code[48];
+	uint64_t found = 0, target;
+	uint8_t code[64];
 	int64_t callee;
 	ssize_t n;
 	int i;
 
-	if (!d->funnel_func || fd < 0)
+	if (!funnel || fd < 0)
 		return 0;
 	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
-		if (!d->fns[i].funneled)
+		if (d->fns[i].funnel != funnel || !offsets[i])
 			continue;
-		n = offsets[i] ? pread(fd, code, sizeof(code), offsets[i]) : -1;
-		if (n <= 0 || !prologue_final_call(code, n, &callee))
-			return 0;
-		target = offsets[i] + callee;
-		if (funnel && target != funnel)
-			return 0;
-		funnel = target;
+		n = pread(fd, code, sizeof(code), offsets[i]);
+		if (n > 0 && (prologue_final_call(code, n, &callee) ||
+			      prologue_first_call(code, n, &callee))) {
+			target = offsets[i] + callee;
+			if (found && target != found)
+				return 0;
+			found = target;
+		}
 	}
-	n = funnel ? pread(fd, code, 16, funnel) : -1;
-	return n > 0 && prologue_emulated(code, n) ? funnel : 0;
+	for (i = 0; found && i < FNS_MAX && d->fns[i].name; i++) {
+		if (d->fns[i].funnel != funnel || !offsets[i])
+			continue;
+		n = pread(fd, code, sizeof(code), offsets[i]);
+		if (n <= 0 || !prologue_calls(code, n, (int64_t)(found - offsets[i])))
+			return 0;
+	}
+	n = found ? pread(fd, code, 16, found) : -1;
+	return n > 0 && prologue_emulated(code, n) ? found : 0;
 }
 
 static void probe_system(struct dbprobe *p, enum dbprobe_system system, const char *path,
@@ -316,27 +334,30 @@ static void probe_system(struct dbprobe *p, enum dbprobe_system system, const ch
 {
 	const struct system_desc *d = &systems[system];
 	uint64_t flags = layout_flags(system, path);
-	uint64_t entry_off[FNS_MAX + 1], entry_fn[FNS_MAX + 1], ret_off[FNS_MAX + 1],
-	    ret_fn[FNS_MAX + 1];
-	size_t n_entry = 0, n_ret = 0;
+	uint64_t entry_off[FNS_MAX + 2], entry_fn[FNS_MAX + 2], ret_off[FNS_MAX + 2],
+	    ret_fn[FNS_MAX + 2];
+	size_t n_entry = 0, n_ret = 0, f;
 	json_t *fns = json_array();
-	uint64_t offsets[FNS_MAX], funnel;
+	uint64_t offsets[FNS_MAX], funnel[2];
 	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
 
 	place_probes(d, fd, found, offsets);
-	funnel = find_funnel(d, fd, found);
+	for (f = 0; f < 2; f++) {
+		funnel[f] = find_funnel(d, fd, found, d->funnels[f]);
+		if (funnel[f]) {
+			entry_off[n_entry] = ret_off[n_ret] = funnel[f];
+			entry_fn[n_entry++] = ret_fn[n_ret++] = d->funnels[f] | flags;
+		}
+	}
 	if (fd >= 0)
 		close(fd);
-	if (funnel) {
-		entry_off[n_entry] = ret_off[n_ret] = funnel;
-		entry_fn[n_entry++] = ret_fn[n_ret++] = d->funnel_func | flags;
-	}
 	for (i = 0; i < FNS_MAX && d->fns[i].name; i++) {
 		const struct probe_fn *fn = &d->fns[i];
 
 		if (!offsets[i] || (fn->func == CUSTOS_DB_SQ_STEP && !p->opts.sqlite_rows))
 			continue;
-		if (funnel && fn->funneled) {
+		if (fn->funnel && ((fn->funnel == d->funnels[0] && funnel[0]) ||
+				   (fn->funnel == d->funnels[1] && funnel[1]))) {
 			json_array_append_new(fns,
 					      json_string(fn->name)); /* seen through the funnel */
 			continue;

@@ -98,6 +98,32 @@ bool prologue_final_call(const uint8_t *code, size_t len, int64_t *callee)
 	return false;
 }
 
+bool prologue_first_call(const uint8_t *code, size_t len, int64_t *callee)
+{
+	int32_t rel;
+
+	if (len < 9 || code[0] != 0x48 || code[1] != 0x83 || code[2] != 0xec || code[4] != 0xe8)
+		return false;
+	memcpy(&rel, code + 5, sizeof(rel));
+	*callee = 9 + (int64_t)rel;
+	return true;
+}
+
+bool prologue_calls(const uint8_t *code, size_t len, int64_t callee)
+{
+	int32_t rel;
+	size_t i;
+
+	for (i = 0; i + 5 <= len; i++) {
+		if (code[i] != 0xe8)
+			continue;
+		memcpy(&rel, code + i + 1, sizeof(rel));
+		if ((int64_t)(i + 5) + rel == callee)
+			return true;
+	}
+	return false;
+}
+
 size_t prologue_probe_offset(const uint8_t *code, size_t len, unsigned nargs)
 {
 	size_t off = 0, n;
@@ -122,6 +148,22 @@ bool prologue_emulated(const uint8_t *code, size_t len)
 }
 
 bool prologue_final_call(const uint8_t *code, size_t len, int64_t *callee)
+{
+	(void)code;
+	(void)len;
+	(void)callee;
+	return false;
+}
+
+bool prologue_first_call(const uint8_t *code, size_t len, int64_t *callee)
+{
+	(void)code;
+	(void)len;
+	(void)callee;
+	return false;
+}
+
+bool prologue_calls(const uint8_t *code, size_t len, int64_t callee)
 {
 	(void)code;
 	(void)len;

@@ -37,4 +37,13 @@ bool prologue_emulated(const uint8_t *code, size_t len);
  */
 bool prologue_final_call(const uint8_t *code, size_t len, int64_t *callee);
 
+/*
+ * A wrapper that begins by reserving stack and calling another function
+ * (sub $imm8,%rsp; call rel32): the callee's address relative to code's.
+ */
+bool prologue_first_call(const uint8_t *code, size_t len, int64_t *callee);
+
+/* Does some call rel32 in the first len bytes of code land on callee (relative to code)? */
+bool prologue_calls(const uint8_t *code, size_t len, int64_t callee);
+
 #endif /* CUSTOS_PROLOGUE_H */
