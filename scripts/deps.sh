@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
 	libssl-dev libcurl4-openssl-dev)
 # Real database servers and clients: the database probes are tested against them.
-test_pkgs=(python3 util-linux coreutils procps postgresql postgresql-client mariadb-server
+test_pkgs=(python3 util-linux coreutils procps curl postgresql postgresql-client mariadb-server
 	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev
 	libsqlite3-dev rsyslog dpkg-dev groff-base man-db)
 # Clients that load no probed library, for the wire protocol tests: pure-Python

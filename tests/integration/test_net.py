@@ -491,3 +491,50 @@ def test_net_io_uring_send_recv(t):
         c = one(net_events(evs, pid=r.pid, action="connect"), "the connect", evs)
         s = check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500, send_calls=2)
         expect(sum(get(e, "custos.io.recv_calls") for e in s) >= 1, "receive calls", s)
+
+
+class HttpServer(Server):
+    """A plain HTTP/1.0 server on loopback: one request read to its blank
+    line, a response of a known size written; self.received counts the
+    request's bytes."""
+
+    BODY = b"x" * 123456
+
+    def serve(self):
+        conn, _ = self.sock.accept()
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            request += chunk
+        self.received = len(request)
+        self.response = (b"HTTP/1.0 200 OK\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n"
+                         % len(self.BODY)) + self.BODY
+        conn.sendall(self.response)
+        conn.close()
+
+
+def test_net_curl_http(t):
+    """curl fetching a file from a plain HTTP server on a watched endpoint:
+    its connect with the process and the human, the request's and the
+    response's exact bytes in its summaries; a second endpoint nobody
+    connects to stays silent."""
+    srv = HttpServer().start()
+    idle = Server()
+    a = t.start_agent(config(t, endpoint("crm-api", "127.0.0.1", srv.port),
+                             endpoint("idle", "127.0.0.1", idle.port)))
+    r = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}",
+             "http://127.0.0.1:%d/customers.csv" % srv.port])
+    srv.close()
+    idle.sock.close()
+    evs = a.stop()
+    expect_eq(r.out, b"123456", "curl's download")
+    c = one(net_events(evs, pid=r.pid, action="connect"), "curl's connect", evs)
+    expect_field(c, "process.name", "curl")
+    expect_field(c, "event.outcome", "success")
+    expect_field(c, "custos.rule", "crm-api")
+    expect_field(c, "destination.port", srv.port)
+    check_summary_bytes(evs, get(c, "custos.open_id"), srv.received, len(srv.response))
+    expect_eq([e for e in net_events(evs) if get(e, "custos.rule", None) == "idle"], [],
+              "the endpoint nobody connected to")
