@@ -92,9 +92,53 @@ static __always_inline struct sock *net__sock(struct file *file)
 	return KR(sock, sk);
 }
 
+/* An abstract name's bytes, read at once for hashing. */
+struct net_unix_name {
+	char path[128]; /* sun_path's 108 bytes, and room for a masked index */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct net_unix_name);
+} net_unix_names SEC(".maps");
+
+/*
+ * The endpoint of an abstract unix socket name sk is bound to (no file: a
+ * NUL, then the name, in its address), by the FNV-1a hash of the name.
+ */
+static __always_inline struct custos_endpoint_value *net__unix_abstract(struct sock *sk)
+{
+	struct custos_inode_key key = {.dev = CUSTOS_UNIX_ABSTRACT_DEV};
+	struct unix_address *addr = KR(kptr(struct unix_sock, (__u64)sk), addr);
+	__u64 hash = CUSTOS_FNV_OFFSET;
+	struct net_unix_name *name;
+	__u32 zero = 0, n, i;
+	int len;
+
+	name = bpf_map_lookup_elem(&net_unix_names, &zero);
+	if (!addr || !name)
+		return NULL;
+	/* len counts sun_family (2 bytes) and sun_path: a NUL, then the name. */
+	len = KR(addr, len);
+	if (len < 4 || len > 2 + CUSTOS_UNIX_NAME_MAX + 1 ||
+	    bpf_probe_read_kernel(name->path, CUSTOS_UNIX_NAME_MAX + 1, &addr->name[0].sun_path) ||
+	    name->path[0])
+		return NULL;
+	n = len - 3;
+	for (i = 0; i < CUSTOS_UNIX_NAME_MAX; i++) {
+		if (i >= n)
+			break;
+		hash = (hash ^ (__u8)name->path[(i + 1) & 127]) * CUSTOS_FNV_PRIME;
+	}
+	key.ino = hash;
+	return bpf_map_lookup_elem(&unix_endpoints, &key);
+}
+
 /*
  * The unix socket endpoint sk is bound to (an accepted socket carries its
- * listener's path), by its socket file's identity.
+ * listener's path), by its socket file's identity, or an abstract name's.
  */
 static __always_inline struct custos_endpoint_value *net__unix_endpoint(struct sock *sk)
 {
@@ -105,7 +149,7 @@ static __always_inline struct custos_endpoint_value *net__unix_endpoint(struct s
 		return NULL;
 	dentry = KR(kptr(struct unix_sock, (__u64)sk), path.dentry);
 	if (!dentry)
-		return NULL;
+		return net__unix_abstract(sk);
 	key.ino = KR(dentry, d_inode, i_ino);
 	key.dev = KR(dentry, d_sb, s_dev);
 	return bpf_map_lookup_elem(&unix_endpoints, &key);

@@ -601,6 +601,16 @@ struct custos_wire_msg {
 	char data[];
 };
 
+/*
+ * An abstract unix socket's name (no file: "@name" in the config) in the
+ * unix endpoints map: its FNV-1a hash as the inode, on this device.
+ */
+#define CUSTOS_UNIX_ABSTRACT_DEV 0xffffffffu
+#define CUSTOS_FNV_OFFSET	 0xcbf29ce484222325ULL
+#define CUSTOS_FNV_PRIME	 0x100000001b3ULL
+/* Bytes of an abstract name: sun_path's 108, less its leading NUL. */
+#define CUSTOS_UNIX_NAME_MAX	 107
+
 /* Key of the watch and exe-exclusion maps. */
 struct custos_inode_key {
 	__u64 ino;

@@ -341,7 +341,8 @@ def test_net_connected_before_start(t):
 UNIX_CLIENT = r"""
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
+# "@name": an abstract name, a NUL first in the address
+s.connect("\0" + sys.argv[1][1:] if sys.argv[1].startswith("@") else sys.argv[1])
 s.send(b"u" * 1024)
 got = 0
 while got < 500:
@@ -355,7 +356,7 @@ class UnixServer(Server):
 
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
+        self.sock.bind("\0" + path[1:] if path.startswith("@") else path)
         self.sock.listen(8)
         self.kind = socket.SOCK_STREAM
         self.received = 0
@@ -365,15 +366,30 @@ class UnixServer(Server):
 def test_net_unix_sockets(t):
     """A unix socket endpoint is matched by its socket file: a client's
     connect and the server's accept, with exact bytes; a unix socket
-    elsewhere is not reported."""
+    elsewhere is not reported. An abstract name ("@name") is matched by
+    name: connect and accept; another abstract name is not reported."""
     path, other = t.path("api.sock"), t.path("other.sock")
+    abstract = "@custos-it-%d-api" % os.getpid()
     srv, srv_other = UnixServer(path).start(), UnixServer(other).start()
-    a = t.start_agent(config(t, {"name": "api", "tags": ["customer-data"], "unix": path}))
+    srv_abs, srv_abs_other = UnixServer(abstract).start(), UnixServer(abstract + "x").start()
+    a = t.start_agent(config(t, {"name": "api", "tags": ["customer-data"], "unix": path},
+                             {"name": "api-abstract", "unix": abstract}))
     r = py(UNIX_CLIENT, path)
     r_other = py(UNIX_CLIENT, other)
-    srv.close()
-    srv_other.close()
+    r_abs = py(UNIX_CLIENT, abstract)
+    r_abs_other = py(UNIX_CLIENT, abstract + "x")
+    for s in (srv, srv_other, srv_abs, srv_abs_other):
+        s.close()
     evs = a.stop()
+
+    ca = one(net_events(evs, pid=r_abs.pid, action="connect"), "the abstract connect", evs)
+    expect_field(ca, "custos.rule", "api-abstract")
+    expect_field(ca, "custos.net.unix", abstract)
+    check_summary_bytes(evs, get(ca, "custos.open_id"), 1024, 500)
+    aa = one([e for e in net_events(evs, action="accept")
+              if get(e, "custos.rule", None) == "api-abstract"], "the abstract accept", evs)
+    check_summary_bytes(evs, get(aa, "custos.open_id"), 500, 1024)
+    expect_eq(net_events(evs, pid=r_abs_other.pid), [], "another abstract name")
 
     c = one(net_events(evs, pid=r.pid, action="connect"), "the client's connect", evs)
     expect_field(c, "custos.rule", "api")
@@ -384,7 +400,8 @@ def test_net_unix_sockets(t):
            "a unix socket has no IP ends", c)
     s = check_summary_bytes(evs, get(c, "custos.open_id"), 1024, 500)
     expect_field(s[-1], "custos.net.unix", path)
-    acc = one(net_events(evs, action="accept"), "the server's accept", evs)
+    acc = one([e for e in net_events(evs, action="accept") if get(e, "custos.rule", None) == "api"],
+              "the server's accept", evs)
     expect_field(acc, "custos.net.unix", path)
     expect_field(acc, "network.direction", "ingress")
     check_summary_bytes(evs, get(acc, "custos.open_id"), 500, 1024)

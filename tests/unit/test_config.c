@@ -1001,9 +1001,14 @@ TEST(config_endpoints_unix)
 		     "endpoints[0] (\"e\") has both \"unix\" and \"port\" (expected a unix socket, "
 		     "or an address with its port and protocol)");
 	EXPECT_ERROR(EP("'unix': 'relative.sock'"), 1, 81,
-		     "is not usable (expected the absolute path of a unix socket, at most 107 "
-		     "bytes)");
+		     "is not usable (expected the absolute path of a unix socket, or '@' and an "
+		     "abstract name, at most 107 bytes)");
+	EXPECT_ERROR(EP("'unix': '@'"), 1, 81, "is not usable");
 	EXPECT_ERROR(EP("'unix': 5"), 1, 81, "must be a string, not a number");
+	cfg = load_ok(EP("'unix': '@custos-api'"));
+	if (cfg)
+		ASSERT_STREQ(cfg->endpoints[0].unix_path, "@custos-api", "an abstract name");
+	config_free(cfg);
 }
 
 TEST(config_endpoints_keys)

@@ -729,7 +729,8 @@ static int parse_wire(struct parser *p, const struct where *w, json_t *obj,
 static int parse_unix(struct parser *p, const struct where *w, json_t *obj,
 		      struct config_endpoint *ep)
 {
-	static const char expected[] = "the absolute path of a unix socket, at most 107 bytes";
+	static const char expected[] =
+	    "the absolute path of a unix socket, or '@' and an abstract name, at most 107 bytes";
 	static const char *const other[] = {"address", "port", "protocol"};
 	json_t *v = json_object_get(obj, "unix");
 	char label[192];
@@ -750,7 +751,7 @@ static int parse_unix(struct parser *p, const struct where *w, json_t *obj,
 	s = json_string_value(v);
 	len = json_string_length(v);
 	item_label(label, sizeof(label), w, "unix", NO_INDEX);
-	if (s[0] != '/' || len > 107 || strlen(s) != len)
+	if ((s[0] != '/' && (s[0] != '@' || len < 2)) || len > 107 || strlen(s) != len)
 		return fail(p, w, "unix", NO_INDEX, false, "%s is not usable (expected %s)", label,
 			    expected);
 	ep->unix_path = strdup(s);

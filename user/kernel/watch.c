@@ -419,6 +419,16 @@ _Static_assert((int)CONFIG_WIRE_POSTGRESQL == (int)CUSTOS_WIRE_POSTGRESQL &&
 		   (int)CONFIG_WIRE_MYSQL == (int)CUSTOS_WIRE_MYSQL,
 	       "config_wire is the kernel's");
 
+/* An abstract unix socket's name as the kernel hashes it (net__unix_endpoint). */
+static uint64_t unix_abstract_hash(const char *name)
+{
+	uint64_t h = CUSTOS_FNV_OFFSET;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * CUSTOS_FNV_PRIME;
+	return h;
+}
+
 /* The trie's keys of endpoint i of cfg: one per resolved prefix and port (port 0: all). */
 static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 {
@@ -431,13 +441,16 @@ static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 
 	if (ep->unix_path) {
 		struct watch_unix *u;
+		bool abstract = ep->unix_path[0] == '@';
 
-		if (stat(ep->unix_path, &st))
+		if (abstract)
+			memset(&st, 0, sizeof(st));
+		else if (stat(ep->unix_path, &st))
 			return warn(b,
 				    "endpoint \"%s\": %s: %s (not watched until it exists and is "
 				    "rescanned)",
 				    ep->name, ep->unix_path, strerror(errno));
-		if (!S_ISSOCK(st.st_mode))
+		if (!abstract && !S_ISSOCK(st.st_mode))
 			return warn(b, "endpoint \"%s\": %s is not a socket: not watched", ep->name,
 				    ep->unix_path);
 		ret = grow((void **)&set->unix_endpoints, &b->unix_cap, set->n_unix_endpoints,
@@ -446,8 +459,8 @@ static int add_endpoint(struct builder *b, const struct config *cfg, size_t i)
 			return ret;
 		u = &set->unix_endpoints[set->n_unix_endpoints++];
 		memset(u, 0, sizeof(*u));
-		u->key.ino = st.st_ino;
-		u->key.dev = watch_kernel_dev(st.st_dev);
+		u->key.ino = abstract ? unix_abstract_hash(ep->unix_path + 1) : st.st_ino;
+		u->key.dev = abstract ? CUSTOS_UNIX_ABSTRACT_DEV : watch_kernel_dev(st.st_dev);
 		u->rule = cfg->n_rules + i;
 		u->parse = ep->parse;
 		return 0;
