@@ -780,10 +780,15 @@ static __always_inline long wire__my_header(struct wire_walk *w, __u32 got)
 		return w->stream == CUSTOS_WIRE_BACKEND ? wire__my_auth(w) : 0;
 	if (w->stream == CUSTOS_WIRE_FRONTEND) {
 		if (seq)
-			return 0;    /* within a command: a file sent for LOAD DATA LOCAL */
-		if (s->type == 0x11) /* COM_CHANGE_USER: a new authentication */
-			return wire__lose(w, CUSTOS_WIRE_LOST_PROTOCOL);
+			return 0; /* within a command: a file sent for LOAD DATA LOCAL */
 		keep = wire__my_command(w);
+		/*
+		 * COM_CHANGE_USER (a new authentication), a replica's binlog
+		 * dump, and every command whose answer the walk cannot follow:
+		 * lost, not guessed at.
+		 */
+		if (keep == WIRE_SKIP && s->type != MY_COM_STMT_SEND_LONG)
+			return wire__lose(w, CUSTOS_WIRE_LOST_PROTOCOL);
 	} else {
 		keep = wire__my_answer(w, len, got);
 	}

@@ -158,6 +158,14 @@ print(cur.fetchone()[0], flush=True)
 cur.execute("SELECT count(*) FROM customers")
 print(cur.fetchone()[0], flush=True)
 c.close()
+# A command whose answer the walk does not follow (COM_FIELD_LIST: column
+# definitions, then EOF): that connection is lost, nothing is guessed after it.
+d = pymysql.connect(user="root", database="crm", host="127.0.0.1", port=int(sys.argv[1]))
+d._execute_command(pymysql.constants.COMMAND.COM_FIELD_LIST, "customers\0")
+while not d._read_packet().is_eof_packet():
+    pass
+d.cursor().execute("SELECT id FROM customers WHERE id = 3")
+d.close()
 """
 
 
@@ -196,6 +204,12 @@ def test_wire_mysql_bulk_and_library_clients(t):
     s = [e for e in evs if get(e, "custos.open_id", None) == get(big, "custos.open_id")
          and get(e, "event.action", None) == "close"]
     expect(s and not has(s[-1], "custos.net.parse_lost"), "the kernel followed every packet", s)
+    lost = [e for e in evs if get(e, "process.pid", None) == r.pid
+            and get(e, "event.action", None) == "close" and has(e, "custos.net.parse_lost")]
+    expect_eq([get(e, "custos.net.parse_lost") for e in lost], ["protocol"],
+              "the connection that sent COM_FIELD_LIST", lost)
+    expect_eq([e for e in st if "id = ?" in get(e, "db.query.text")], [],
+              "nothing guessed after the walk lost it")
 
     lib = [e for e in evs if get(e, "event.category", None) == "database"
            and get(e, "process.pid", None) == cli.pid and "count(*)" in get(e, "db.query.text", "")]
