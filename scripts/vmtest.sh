@@ -59,7 +59,6 @@ TESTS=(
 	test_net.test_net_io_uring_send_recv
 	test_wire.test_wire_pg8000_tcp
 	test_wire.test_wire_bulk_select_and_copy
-	test_wire_mysql.test_wire_mysql_pymysql
 	test_wire_mysql.test_wire_mysql_server_side_and_tls
 	test_config.test_sighup_reload
 )
