@@ -57,10 +57,8 @@ TESTS=(
 	test_net.test_net_sendmmsg_recvmmsg
 	test_net.test_net_nonblocking_connect_ends_later
 	test_net.test_net_io_uring_send_recv
-	test_wire.test_wire_pg8000_tcp
 	test_wire.test_wire_bulk_select_and_copy
 	test_wire_mysql.test_wire_mysql_server_side_and_tls
-	test_config.test_sighup_reload
 )
 
 CACHE=${CUSTOS_VMTEST_CACHE:-/var/cache/custos-vmtest}
