@@ -76,7 +76,7 @@ def _lifecycle(t, sig):
     expect_field(stop, "custos.stats.records.file_close", 1)
     record_types = ["file_open", "file_close", "file_denied", "proc_exec", "proc_exit",
                     "cgroup_mkdir", "file_shared", "file_mmap", "file_change", "path_change",
-                    "db_call", "net_connect", "wire"]
+                    "db_call", "net_connect", "wire", "net_connected"]
     expect_eq(sorted(get(stop, "custos.stats.records")), sorted(record_types),
               "custos.stats.records names every record type", stop)
     expect_eq(sorted(get(stop, "custos.stats.ringbuf_drops_by_type")),
