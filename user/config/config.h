@@ -143,6 +143,146 @@ struct config_chain {
 	char *key_file; /* NULL: no chain */
 };
 
+/*
+ * Detection rules ("rules"): evaluated by the agent over the typed events
+ * (rules/). A where is a conjunction of its members; a list member matches
+ * when any of its entries does; an empty member matches everything.
+ */
+enum config_detect_kind {
+	CONFIG_DETECT_THRESHOLD,  /* a measure over a sliding window reaches a value */
+	CONFIG_DETECT_FIRST_SEEN, /* a key not seen before, after a learning period */
+	CONFIG_DETECT_MATCH,	  /* every matching event */
+	CONFIG_DETECT_SEQUENCE,	  /* steps in order, by the same group, within a time */
+};
+
+/* The fields rules group, key and count by, by their ECS names. */
+enum config_field {
+	CONFIG_FIELD_USER_NAME,	   /* user.name */
+	CONFIG_FIELD_AUDIT_NAME,   /* user.audit.name: the login user; else user.name */
+	CONFIG_FIELD_UID,	   /* user.id */
+	CONFIG_FIELD_PID,	   /* process.pid */
+	CONFIG_FIELD_COMM,	   /* process.name */
+	CONFIG_FIELD_EXE,	   /* process.executable */
+	CONFIG_FIELD_SESSION,	   /* process.session_id: the audit session */
+	CONFIG_FIELD_RULE,	   /* custos.rule: the watch rule or endpoint */
+	CONFIG_FIELD_FILE_PATH,	   /* file.path */
+	CONFIG_FIELD_TABLE,	   /* custos.db.tables: each table of a statement */
+	CONFIG_FIELD_DB_NAMESPACE, /* db.namespace */
+	CONFIG_FIELD_DESTINATION,  /* destination.ip:port, or the unix socket's path */
+	CONFIG_FIELD_MAX,
+};
+
+/* What a threshold rule adds up over its window. */
+enum config_measure {
+	CONFIG_MEASURE_COUNT,	      /* events */
+	CONFIG_MEASURE_ROWS_OR_BYTES, /* rows of statements, bytes read from files and sockets */
+	CONFIG_MEASURE_ROWS,	      /* db.response.returned_rows */
+	CONFIG_MEASURE_BYTES_READ,    /* custos.io.bytes_read and bytes_received */
+	CONFIG_MEASURE_BYTES_WRITTEN, /* custos.io.bytes_written and bytes_sent */
+	CONFIG_MEASURE_DISTINCT,      /* distinct values of a field (distinct_field) */
+};
+
+/* event.category values a where may name (bits). */
+#define CONFIG_CATEGORY_FILE	 (1u << 0)
+#define CONFIG_CATEGORY_DATABASE (1u << 1)
+#define CONFIG_CATEGORY_NETWORK	 (1u << 2)
+
+/* Actions a where may name (bits): event.action values, and read/write. */
+enum config_action {
+	CONFIG_ACTION_OPEN,
+	CONFIG_ACTION_CLOSE,
+	CONFIG_ACTION_FLUSH,
+	CONFIG_ACTION_MMAP,
+	CONFIG_ACTION_TRUNCATE,
+	CONFIG_ACTION_CHMOD,
+	CONFIG_ACTION_CHOWN,
+	CONFIG_ACTION_UNLINK,
+	CONFIG_ACTION_RENAME,
+	CONFIG_ACTION_QUERY,
+	CONFIG_ACTION_CONNECT,
+	CONFIG_ACTION_ACCEPT,
+	/* An event that reads: a file opened for reading or a summary with bytes read, an
+	 * mmap with PROT_READ, a statement that returns rows or is a SELECT/COPY TO, bytes
+	 * received on a socket. */
+	CONFIG_ACTION_READ,
+	/* An event that writes: opened for writing, bytes written or sent, a statement that
+	 * changes data (INSERT, UPDATE, DELETE, ...). */
+	CONFIG_ACTION_WRITE,
+	CONFIG_ACTION_MAX,
+};
+
+enum config_endpoint_match {
+	CONFIG_ENDPOINT_ANY,
+	CONFIG_ENDPOINT_WATCHED,   /* a configured endpoint */
+	CONFIG_ENDPOINT_UNWATCHED, /* a connection of a session that read customer data to
+				      an endpoint nobody configured (egress) */
+};
+
+/* Hours of the week: "08:00-19:00 Mon-Fri" in a time zone. */
+struct config_hours {
+	bool set;
+	bool outside;		   /* outside_hours (else inside_hours) */
+	uint16_t from_min, to_min; /* minutes since midnight; to < from wraps past midnight */
+	uint8_t days;		   /* bit 0 Monday .. bit 6 Sunday */
+	char *tz;		   /* an IANA zone ("Europe/Berlin"); NULL: the host's */
+};
+
+struct config_where {
+	uint32_t categories; /* CONFIG_CATEGORY_*; 0: any */
+	uint32_t actions;    /* 1 << enum config_action; 0: any */
+	char **tags;	     /* custos.tags has one of these */
+	size_t n_tags;
+	char **rules; /* custos.rule is one of these */
+	size_t n_rules;
+	char **users; /* user.name (or user.id as a number) */
+	size_t n_users;
+	char **login_users; /* user.audit.name (or user.audit.id) */
+	size_t n_login_users;
+	char **comms; /* process.name, exact */
+	size_t n_comms;
+	char **exes; /* process.executable: absolute paths or globs */
+	size_t n_exes;
+	char **tables; /* a table the statement names: names or globs, as databases.tables */
+	size_t n_tables;
+	char **operations; /* db.operation.name, upper case: SELECT, COPY... */
+	size_t n_operations;
+	enum config_endpoint_match endpoint;
+	bool outside_watch; /* a file event outside every watched tree (egress) */
+	struct config_hours hours;
+};
+
+/* One step of a sequence rule. */
+struct config_step {
+	struct config_where where;
+};
+
+#define CONFIG_DETECT_RULES_MAX	 256
+#define CONFIG_DETECT_GROUP_MAX	 4 /* fields in group_by, key or by */
+#define CONFIG_DETECT_STEPS_MAX	 8
+#define CONFIG_DETECT_WINDOW_MAX (31LL * 86400) /* over, within: at most 31 days */
+#define CONFIG_DETECT_LEARN_MAX	 (365LL * 86400)
+
+struct config_detect_rule {
+	char *name;    /* unique; also names a built-in rule it replaces */
+	bool disabled; /* "enabled": false: removes the built-in rule of that name */
+	enum config_detect_kind kind;
+	char *description;	   /* rule.description; NULL: a default from the kind */
+	char *technique;	   /* threat.technique.id: "T1213"; NULL: none */
+	char *severity;		   /* "low", "medium", "high", "critical"; NULL: "medium" */
+	struct config_where where; /* threshold, first_seen, match */
+	enum config_field group_by[CONFIG_DETECT_GROUP_MAX]; /* threshold: group_by; first_seen:
+								 key; sequence: by */
+	size_t n_group_by;
+	enum config_measure measure;	  /* threshold */
+	enum config_field distinct_field; /* CONFIG_MEASURE_DISTINCT */
+	uint64_t at_least;		  /* threshold: the value that fires */
+	int64_t window_s;		  /* threshold: over; sequence: within */
+	char *window_text;		  /* as configured: "10m" */
+	int64_t learn_s;	   /* first_seen: keys seen in this first period are learned */
+	struct config_step *steps; /* sequence */
+	size_t n_steps;
+};
+
 struct config {
 	char *source;	 /* file name, "<built-in>" or "<command line>" (trace --path) */
 	char digest[65]; /* SHA-256 of the text, hex; "" for trace --path */
@@ -160,6 +300,9 @@ struct config {
 	size_t n_outputs;
 	struct config_spool spool;
 	struct config_chain chain;
+	struct config_detect_rule *detect; /* "rules": the built-in pack merged with the config's */
+	size_t n_detect;
+	bool no_builtin_rules; /* "builtin_rules": false */
 };
 
 struct config_error {

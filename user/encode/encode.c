@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "encode/alert.h"
 #include "encode/encode.h"
 #include "encode/jsonstr.h"
 #include "encode/sql.h"
@@ -458,6 +459,13 @@ static void write_event_meta(struct jsonw *w, const struct event *ev)
 		jsonw_string(w, "dataset", ev->dataset);
 	if (ev->kind == EVENT_DB_STATEMENT && ev->db.duration_ns)
 		jsonw_int(w, "duration", (int64_t)ev->db.duration_ns);
+	if (ev->kind == EVENT_ALERT) {
+		if (ev->alert_info.start_ns)
+			write_time(w, "start", ev->alert_info.start_ns);
+		if (ev->alert_info.end_ns)
+			write_time(w, "end", ev->alert_info.end_ns);
+		jsonw_int(w, "severity", encode_alert_severity(ev->alert_info.severity));
+	}
 	jsonw_end(w);
 }
 
@@ -825,6 +833,9 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 	case EVENT_DB_STATEMENT:
 		write_custos_db(w, &ev->db, tables_escape);
 		break;
+	case EVENT_ALERT:
+		encode_alert_custos(w, &ev->alert_info);
+		break;
 	case EVENT_AGENT:
 		break;
 	}
@@ -871,6 +882,10 @@ int encode_event(struct jsonw *w, const struct event *ev)
 		write_file(w, ev->file);
 	if (ev->who)
 		jsonw_paste(w, &ev->who->json);
+	else if (ev->kind == EVENT_ALERT)
+		encode_alert_grouped_who(w, &ev->alert_info);
+	if (ev->kind == EVENT_ALERT)
+		encode_alert_rule(w, &ev->alert_info);
 	if (ev->net)
 		write_net(w, ev->net);
 	if (ev->kind == EVENT_DB_STATEMENT)

@@ -26,6 +26,7 @@ enum event_kind {
 	EVENT_DB_STATEMENT, /* one SQL statement executed */
 	EVENT_NET_CONNECT,  /* a connect to, or an accept on, a watched endpoint */
 	EVENT_AGENT,	    /* the agent's own: start, heartbeat, gap, reload, stop */
+	EVENT_ALERT,	    /* a detection rule fired (rules/) */
 };
 
 /*
@@ -134,6 +135,31 @@ struct event_db {
 	bool incomplete;      /* the connection ended before the statement's outcome came */
 };
 
+/* A field a rule grouped by, and its value, as text. */
+struct event_alert_field {
+	const char *name; /* ECS name: "user.audit.name" */
+	const char *value;
+};
+
+#define EVENT_ALERT_EVIDENCE_MAX 32 /* seq numbers listed; count says how many there were */
+
+struct event_alert {
+	const char *rule_name, *rule_id, *description, *severity;
+	const char *rule_kind; /* threshold, first_seen, match, sequence */
+	const char *technique_id, *technique_name, *tactic_id, *tactic_name; /* NULL: none */
+	int64_t start_ns, end_ns; /* the window the value was taken over (real time) */
+	const char *window;	  /* as configured ("10m"); NULL: none */
+	bool has_value;
+	uint64_t value, threshold;
+	const struct event_alert_field *group;
+	size_t n_group;
+	const uint64_t *evidence; /* seq numbers of the events behind it, at most
+				     EVENT_ALERT_EVIDENCE_MAX */
+	size_t n_evidence;
+	uint64_t evidence_count;
+	uint64_t suppressed; /* alerts of this rule and group not sent since the last one */
+};
+
 struct event {
 	enum event_kind kind;
 	uint64_t seq;
@@ -156,6 +182,7 @@ struct event {
 		struct event_change change;
 		struct event_db db;
 		json_t *agent; /* the agent's custos.* members */
+		struct event_alert alert_info;
 	};
 };
 
