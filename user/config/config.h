@@ -218,6 +218,8 @@ enum config_endpoint_match {
 				      an endpoint nobody configured (egress) */
 };
 
+struct tz;
+
 /* Hours of the week: "08:00-19:00 Mon-Fri" in a time zone. */
 struct config_hours {
 	bool set;
@@ -248,6 +250,7 @@ struct config_where {
 	size_t n_operations;
 	enum config_endpoint_match endpoint;
 	bool outside_watch; /* a file event outside every watched tree (egress) */
+	bool removable;	    /* a file event on a removable device */
 	struct config_hours hours;
 };
 
