@@ -23,6 +23,9 @@ static void on_event(const struct event *ev, void *ctx)
 	struct agent *a = ctx;
 	int err = output_event(a->out, ev);
 
+	/* Alerts come from the rules, inside this call, and go out right after what fired them. */
+	rules_event(a->rules, ev);
+
 	if (err && !a->output_error) {
 		a->output_error = err;
 		a->stop = true;
@@ -121,6 +124,7 @@ static void on_tick(struct agent *a, uint64_t tick)
 	if (tick % TICKS_PER_SEC)
 		return;
 	events_tick(a->events);
+	agent_tick_rules(a);
 	agent_check_losses(a);
 	if (a->sinks) {
 		sinks_take_gaps(a->sinks, agent_emit_output_gap, a);
@@ -306,6 +310,8 @@ static int start(struct agent *a)
 	}
 	events_set_config(a->events, a->cfg, &a->watches);
 	agent_start_db_probes(a);
+	if (agent_start_rules(a))
+		return -ENOMEM;
 	if (reader_start(&a->reader)) {
 		log_error("cannot start the ring buffer reader thread");
 		return -ENOMEM;
@@ -329,6 +335,7 @@ int agent_run(struct agent_options *opts)
 		reader_destroy(&a.reader);
 	notify_free(a.notify);
 	dbprobe_free(a.dbprobe);
+	rules_free(a.rules);
 	if (a.wake_fd >= 0)
 		close(a.wake_fd);
 	if (a.out)

@@ -21,6 +21,7 @@
 #include "kernel/watch.h"
 #include "output/chain.h"
 #include "output/sink.h"
+#include "rules/rules.h"
 
 #define TICK_MS		  100 /* timers (flush, stats, rescan) run on this tick */
 #define DRAIN_CHUNKS	  16  /* queue chunks turned into events between looks at signals */
@@ -48,6 +49,7 @@ struct agent {
 	struct watch_maps maps;
 	struct notify *notify;	 /* directories of the configured paths */
 	struct dbprobe *dbprobe; /* database client libraries; NULL when none is to be probed */
+	struct rules *rules;	 /* detection rules; NULL when there are none */
 	bool rescan_pending;	 /* they changed: resolve again at the next tick */
 	struct reader reader;
 	bool reader_ready; /* reader_init done */
@@ -68,6 +70,8 @@ void agent_start_db_probes(struct agent *a);
 void agent_log_db_warnings(struct agent *a);
 void agent_rescan(struct agent *a);
 void agent_reload(struct agent *a);
+int agent_start_rules(struct agent *a);
+void agent_tick_rules(struct agent *a);
 
 /* report.c */
 int agent_losses_init(struct agent *a);

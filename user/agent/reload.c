@@ -290,6 +290,8 @@ void agent_reload(struct agent *a)
 		return;
 	}
 	a->generation++;
+	if (cfg && agent_start_rules(a))
+		log_error("SIGHUP: cannot start the detection rules: %s", strerror(ENOMEM));
 	if (cfg)
 		config_free(old);
 	notify_set(a->notify, a->cfg);
@@ -298,4 +300,47 @@ void agent_reload(struct agent *a)
 	    a->events, "agent-reload", "change", "success", false,
 	    json_pack("{s:{s:I}}", "agent", "watched_inodes", (json_int_t)a->watches.n_items));
 	log_info("configuration reloaded from %s", a->cfg->source);
+}
+
+static void emit_alert(struct event *alert, void *ctx)
+{
+	struct agent *a = ctx;
+
+	events_emit_alert(a->events, alert);
+}
+
+/*
+ * The detection rules of the running config, after those of the one before
+ * (their first_seen state saved). custos trace learns nothing it keeps:
+ * only custos run has a state directory.
+ */
+int agent_start_rules(struct agent *a)
+{
+	const char *state_dir = a->cfg->state_dir ?: CONFIG_STATE_DIR_DEFAULT;
+	const char *warning;
+
+	rules_free(a->rules);
+	a->rules = NULL;
+	if (!a->cfg->n_detect)
+		return 0;
+	a->rules =
+	    rules_new(a->cfg, strcmp(a->opts->mode, "run") ? NULL : state_dir, emit_alert, a);
+	if (!a->rules)
+		return -ENOMEM;
+	warning = rules_take_warning(a->rules);
+	if (warning)
+		log_warn("%s", warning);
+	return 0;
+}
+
+void agent_tick_rules(struct agent *a)
+{
+	const char *warning;
+
+	if (!a->rules)
+		return;
+	rules_tick(a->rules, encode_clock_now_real());
+	warning = rules_take_warning(a->rules);
+	if (warning)
+		log_warn("%s", warning);
 }

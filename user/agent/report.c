@@ -87,6 +87,18 @@ static json_t *stats_json(struct agent *a)
 	add_process_figures(a, stats);
 	if (a->sinks)
 		json_object_set_new(stats, "outputs", sinks_stats(a->sinks));
+	if (a->rules) {
+		const struct rules_stats *rs = rules_stats(a->rules);
+
+		json_object_set_new(
+		    stats, "rules",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "rules",
+			      (json_int_t)rules_count(a->rules), "events", (json_int_t)rs->events,
+			      "alerts", (json_int_t)rs->alerts, "suppressed",
+			      (json_int_t)rs->suppressed, "evicted", (json_int_t)rs->evicted,
+			      "groups", (json_int_t)rs->groups, "state_errors",
+			      (json_int_t)rs->state_errors));
+	}
 	return stats;
 }
 

@@ -61,7 +61,7 @@ static const char default_text[] =
 static const char *const top_keys[] = {
     "watch",	      "endpoints", "exclude",	"flush_interval", "heartbeat_interval",
     "ring_buffer_mb", "queue_mb",  "databases", "outputs",	  "spool",
-    "chain",	      NULL,
+    "chain",	      "state_dir", NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
@@ -983,6 +983,29 @@ static int parse_chain(struct parser *p, json_t *root, struct config_chain *chai
 	return chain->key_file ? 0 : fail_nomem(p);
 }
 
+/* "state_dir": where the agent keeps what it learns (first_seen rules). */
+static int parse_state_dir(struct parser *p, json_t *root, struct config *cfg)
+{
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	json_t *dir = json_object_get(root, "state_dir");
+	int r;
+
+	if (!dir)
+		return 0;
+	if (!json_is_string(dir))
+		return fail(
+		    p, &top, "state_dir", NO_INDEX, false,
+		    "\"state_dir\" must be a string, not %s (expected an absolute path such "
+		    "as \"" CONFIG_STATE_DIR_DEFAULT "\")",
+		    type_name(dir));
+	r = check_item(p, &top, "state_dir", NO_INDEX, ITEM_PATH, json_string_value(dir));
+	if (r < 0)
+		return r;
+	free(cfg->state_dir);
+	cfg->state_dir = strdup(json_string_value(dir));
+	return cfg->state_dir ? 0 : fail_nomem(p);
+}
+
 static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 {
 	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
@@ -1026,6 +1049,9 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 	if (r < 0)
 		return r;
 	r = parse_outputs(p, root, cfg);
+	if (r < 0)
+		return r;
+	r = parse_state_dir(p, root, cfg);
 	if (r < 0)
 		return r;
 	return parse_chain(p, root, &cfg->chain);
@@ -1414,6 +1440,7 @@ void config_free(struct config *cfg)
 	strv_free(cfg->databases.tags, cfg->databases.n_tags);
 	outputs_free(cfg);
 	free(cfg->chain.key_file);
+	free(cfg->state_dir);
 	free(cfg->source);
 	free(cfg);
 }

@@ -107,6 +107,7 @@ enum config_http_format {
 #define CONFIG_HTTP_TIMEOUT_DEFAULT    10
 #define CONFIG_SPOOL_DIR_DEFAULT       "/var/lib/custos/spool"
 #define CONFIG_SPOOL_MAX_DEFAULT       (1ULL << 30)
+#define CONFIG_STATE_DIR_DEFAULT       "/var/lib/custos"
 #define CONFIG_SYSLOG_FACILITY_DEFAULT 10 /* authpriv: readable by root only on Debian */
 
 struct config_output {
@@ -306,6 +307,7 @@ struct config {
 	struct config_detect_rule *detect; /* "rules": the built-in pack merged with the config's */
 	size_t n_detect;
 	bool no_builtin_rules; /* "builtin_rules": false */
+	char *state_dir;       /* NULL: CONFIG_STATE_DIR_DEFAULT */
 };
 
 struct config_error {

@@ -28,6 +28,11 @@ static int64_t clock_ns(clockid_t id)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+int64_t encode_clock_now_real(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
 int64_t encode_clock_now_boot(void)
 {
 	return clock_ns(CLOCK_BOOTTIME);

@@ -27,6 +27,7 @@ struct encode_clock {
 
 void encode_clock_sync(struct encode_clock *clock);
 int64_t encode_clock_now_boot(void);
+int64_t encode_clock_now_real(void); /* nanoseconds since the epoch */
 static inline int64_t encode_clock_real(const struct encode_clock *clock, uint64_t boot_ns)
 {
 	return (int64_t)boot_ns + clock->boot_to_real_ns;

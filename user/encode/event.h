@@ -83,6 +83,7 @@ struct event_file {
 	bool deleted;
 	bool has_size;
 	uint64_t size;
+	bool removable; /* on a removable device */
 };
 
 struct event_open {
@@ -165,7 +166,8 @@ struct event {
 	uint64_t seq;
 	int64_t time_ns; /* since the epoch */
 	const char *category, *type /* "access,denied" */, *action, *outcome, *dataset;
-	bool alert; /* event.kind "alert" instead of "event" (gap events) */
+	bool alert;  /* event.kind "alert" instead of "event" (gap events) */
+	bool egress; /* a socket or file outside every watch, of a session that read watched data */
 	const char *host;
 	const char *chain; /* custos.chain until the output seals the line; NULL: no chain */
 	const struct event_who *who;

@@ -56,6 +56,11 @@ void events_emit(struct events *e, struct event *ev)
 	e->emit(ev, e->emit_ctx);
 }
 
+void events_emit_alert(struct events *e, struct event *ev)
+{
+	events_emit(e, ev);
+}
+
 void events_emit_agent(struct events *e, const char *action, const char *type, const char *outcome,
 		       bool alert, json_t *custos)
 {

@@ -71,6 +71,8 @@ void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx);
  */
 void events_emit_agent(struct events *e, const char *action, const char *type, const char *outcome,
 		       bool alert, json_t *custos);
+/* Emits an alert of the rules (kind EVENT_ALERT), in the same sequence and chain. */
+void events_emit_alert(struct events *e, struct event *ev);
 /* Every event gets custos.chain = CHAIN_PLACEHOLDER, for the output to seal (see chain.h). */
 void events_set_chained(struct events *e, bool chained);
 

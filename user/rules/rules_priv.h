@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The engine's state, shared by rules.c (matching, windows, alerts) and first_seen.c. */
+#ifndef CUSTOS_RULES_PRIV_H
+#define CUSTOS_RULES_PRIV_H
+
+#include "rules/attack.h"
+#include "rules/groups.h"
+#include "rules/rules.h"
+
+struct rule {
+	const struct config_detect_rule *cfg;
+	const struct attack_technique *technique;
+	char id[80];		/* rule.id */
+	struct groups groups;	/* threshold windows, sequences, keys seen, suppression */
+	int64_t bucket_ns;	/* threshold: the width of one of a window's buckets */
+	int64_t learn_until_ns; /* first_seen: keys seen before this are learned silently */
+	int64_t learn_since_ns; /* first_seen: when learning began (persisted) */
+};
+
+struct rules {
+	struct rule *rules;
+	size_t n_rules;
+	char *state_file; /* first_seen state; NULL: none */
+	bool state_dirty;
+	char warning[512];
+	bool has_warning;
+	rules_alert_fn alert;
+	void *ctx;
+	struct rules_stats stats;
+};
+
+/* first_seen.c */
+void first_seen_load(struct rules *rs, int64_t now_ns);
+void first_seen_save(struct rules *rs);
+
+void rules_warn(struct rules *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* CUSTOS_RULES_PRIV_H */
