@@ -3,6 +3,7 @@
 #include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "output/chain.h"
@@ -21,6 +22,7 @@ struct output {
 	enum output_format format;
 	struct output_filter filter;
 	bool utf8;
+	bool tty; /* a terminal: alerts are highlighted */
 	int error;
 	struct sinks *sinks;	 /* JSON lines go there instead of f, in batches */
 	struct line_batch batch; /* the JSON lines, written straight into it, with their seqs */
@@ -63,6 +65,7 @@ struct output *output_new(FILE *f, enum output_format format, const struct outpu
 	if (filter)
 		o->filter = *filter;
 	o->utf8 = codeset && !strcmp(codeset, "UTF-8");
+	o->tty = isatty(fileno(f));
 	return o;
 }
 
@@ -92,8 +95,8 @@ static bool keep(const struct output *o, const struct event *ev)
 {
 	const struct event_who *who = ev->who;
 
-	if (ev->kind == EVENT_AGENT)
-		return true; /* the agent's own events always pass */
+	if (ev->kind == EVENT_AGENT || (ev->kind == EVENT_ALERT && !who))
+		return true; /* the agent's own events, and alerts about many processes, always pass */
 	if (!o->filter.pid && !o->filter.comm && !o->filter.user)
 		return true;
 	if (!who)
@@ -206,9 +209,45 @@ void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 		put_safe(buf, cap, o, NULL);
 }
 
+/* "ALERT bulk-read user.audit.name=alice 12000>=10000 over 10m T1213 Data from ...". */
+static void human_alert_line(const struct event *ev, char *buf, size_t cap)
+{
+	const struct event_alert *a = &ev->alert_info;
+	char ts[40];
+	size_t o, i;
+
+	encode_time(ev->time_ns, ts);
+	o = snprintf(buf, cap, "%.12s ALERT ", ts + 11);
+	o = put_safe(buf, cap, o, a->rule_name);
+	for (i = 0; i < a->n_group && o < cap; i++) {
+		o += snprintf(buf + o, cap - o, " %s=", a->group[i].name);
+		o = put_safe(buf, cap, o, a->group[i].value);
+	}
+	if (a->has_value && o < cap)
+		o += snprintf(buf + o, cap - o, " %llu>=%llu", (unsigned long long)a->value,
+			      (unsigned long long)a->threshold);
+	if (a->window && o < cap)
+		o += snprintf(buf + o, cap - o, " within %s", a->window);
+	if (ev->who && o < cap) {
+		o += snprintf(buf + o, cap - o, " pid %u ", ev->who->task.tgid);
+		o = put_safe_n(buf, cap, o, ev->who->task.comm,
+			       strnlen(ev->who->task.comm, sizeof(ev->who->task.comm)));
+	}
+	if (a->technique_id && o < cap)
+		snprintf(buf + o, cap - o, " [%s%s%s]", a->technique_id, a->technique_name ? " " : "",
+			 a->technique_name ? a->technique_name : "");
+}
+
 static int write_human(struct output *o, const struct event *ev)
 {
 	char line[8192];
+
+	if (ev->kind == EVENT_ALERT) {
+		/* Highlighted on a terminal: bold red. */
+		human_alert_line(ev, line, sizeof(line));
+		fprintf(o->f, o->tty ? "\033[1;31m%s\033[0m\n" : "%s\n", line);
+		return 0;
+	}
 
 	if (ev->kind == EVENT_AGENT) {
 		/* Agent events: a short note, not a data line. */
