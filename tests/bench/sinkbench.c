@@ -35,6 +35,7 @@
 #include "lib/log.h"
 #include "output/output.h"
 #include "output/sink.h"
+#include "rules/rules.h"
 
 /* A typical open of a customer-data file, as the agent's typed event. */
 struct sample {
@@ -275,10 +276,23 @@ static void measure_statements(long n, const char *part, size_t max)
 	fclose(null);
 }
 
-/* Events a second through one output, and CPU seconds per 100k events. */
-static void measure(const char *label, struct config_output *o, const char *spool, long n,
-		    bool hmac)
+static void count_alert(struct event *alert, void *ctx)
 {
+	(void)alert;
+	++*(long *)ctx;
+}
+
+/*
+ * Events a second through one output, and CPU seconds per 100k events; with
+ * rules, each event also goes through the detection rules of the built-in
+ * config, as in the agent.
+ */
+static void measure(const char *label, struct config_output *o, const char *spool, long n,
+		    bool hmac, bool with_rules)
+{
+	struct config *defaults = with_rules ? config_load_default() : NULL;
+	long alerts = 0;
+	struct rules *rules = defaults ? rules_new(defaults, NULL, count_alert, &alerts) : NULL;
 	struct config cfg = {.outputs = o, .n_outputs = 1, .spool = {.dir = (char *)spool}};
 	static const unsigned char key[32] = "custos-sinkbench-key-0123456789";
 	struct sample sample;
@@ -293,7 +307,7 @@ static void measure(const char *label, struct config_output *o, const char *spoo
 	cfg.spool.max_bytes = 8ULL << 30;
 	s = sinks_new(&cfg, "bench", err, sizeof(err));
 	sample_init(&sample, hmac);
-	if (!out || !s || (hmac && !chain)) {
+	if (!out || !s || (hmac && !chain) || (with_rules && !rules)) {
 		fprintf(stderr, "custos-sinkbench: %s\n", s ? "setup failed" : err);
 		exit(1);
 	}
@@ -304,6 +318,7 @@ static void measure(const char *label, struct config_output *o, const char *spoo
 	for (i = 1; i <= n; i++) {
 		sample.ev.seq = i;
 		output_event(out, &sample.ev);
+		rules_event(rules, &sample.ev);
 		/* The queue is the agent's buffer, not the output: do not outrun the measure. */
 		if (i % 10000 == 0)
 			while (i - (long)delivered(s, o->name) > 100000)
@@ -316,10 +331,14 @@ static void measure(const char *label, struct config_output *o, const char *spoo
 	c1 = cpu_seconds();
 	printf("%-34s %10.0f events/s   %6.2f CPU s per 100k events\n", label,
 	       n / ((t1 - t0) / 1e9), (c1 - c0) * 100000.0 / n);
+	if (rules)
+		printf("%-34s %10zu rules, %ld alerts\n", "", rules_count(rules), alerts);
 	sinks_stop(s, 5000);
 	output_free(out);
 	chain_free(chain);
 	sample_free(&sample);
+	rules_free(rules);
+	config_free(defaults);
 }
 
 int main(int argc, char **argv)
@@ -377,11 +396,13 @@ int main(int argc, char **argv)
 					    .queue_bytes = 1ULL << 30};
 
 		if (!only || !strcmp(only, "file"))
-			measure(hmac ? "file, HMAC chain" : "file", &file, spool, n, hmac);
+			measure(hmac ? "file, HMAC chain" : "file", &file, spool, n, hmac, false);
+		if ((!only || !strcmp(only, "file")) && !hmac)
+			measure("file, built-in rules", &file, spool, n, false, true);
 		if (!only || !strcmp(only, "syslog"))
 			measure(hmac ? "syslog over TCP (spooled), HMAC chain"
 				     : "syslog over TCP (spooled)",
-				&tcp, spool, n, hmac);
+				&tcp, spool, n, hmac, false);
 	}
 	kill(receiver, SIGTERM);
 	waitpid(receiver, NULL, 0);

@@ -379,6 +379,9 @@ class Agent:
         self.t = t
         self.mode = mode
         self.config_path = None
+        if isinstance(config, dict) and "state_dir" not in config:
+            # What first_seen rules learn stays with the test, not in /var/lib/custos.
+            config = dict(config, state_dir=t.path("state"))
         if isinstance(config, (dict, list)):
             self.config_path = t.config_file(config)
         elif isinstance(config, str):

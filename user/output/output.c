@@ -96,7 +96,8 @@ static bool keep(const struct output *o, const struct event *ev)
 	const struct event_who *who = ev->who;
 
 	if (ev->kind == EVENT_AGENT || (ev->kind == EVENT_ALERT && !who))
-		return true; /* the agent's own events, and alerts about many processes, always pass */
+		return true; /* the agent's own events, and alerts about many processes, always pass
+			      */
 	if (!o->filter.pid && !o->filter.comm && !o->filter.user)
 		return true;
 	if (!who)
@@ -234,8 +235,8 @@ static void human_alert_line(const struct event *ev, char *buf, size_t cap)
 			       strnlen(ev->who->task.comm, sizeof(ev->who->task.comm)));
 	}
 	if (a->technique_id && o < cap)
-		snprintf(buf + o, cap - o, " [%s%s%s]", a->technique_id, a->technique_name ? " " : "",
-			 a->technique_name ? a->technique_name : "");
+		snprintf(buf + o, cap - o, " [%s%s%s]", a->technique_id,
+			 a->technique_name ? " " : "", a->technique_name ? a->technique_name : "");
 }
 
 static int write_human(struct output *o, const struct event *ev)
