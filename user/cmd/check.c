@@ -166,6 +166,36 @@ static void print_endpoint(const struct config_endpoint *ep)
 	printf("\n  %s\n", ports_text(ep, buf, sizeof(buf)));
 }
 
+static const char *detect_kind_name(enum config_detect_kind kind)
+{
+	switch (kind) {
+	case CONFIG_DETECT_THRESHOLD:
+		return "threshold";
+	case CONFIG_DETECT_FIRST_SEEN:
+		return "first_seen";
+	case CONFIG_DETECT_MATCH:
+		return "match";
+	default:
+		return "sequence";
+	}
+}
+
+/* "detection rules: bulk-read-rows (threshold), new-reader (first_seen)..." */
+static void print_detection(const struct config *cfg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->n_detect; i++)
+		n += !cfg->detect[i].disabled;
+	printf("%zu detection rule(s)%s", n, n ? ":" : "\n");
+	for (i = 0, n = 0; i < cfg->n_detect; i++)
+		if (!cfg->detect[i].disabled)
+			printf("%s %s (%s)", n++ ? "," : "", cfg->detect[i].name,
+			       detect_kind_name(cfg->detect[i].kind));
+	if (n)
+		printf("\n");
+}
+
 static void print_config(const struct check_config *c)
 {
 	const struct config *cfg = c->cfg;
@@ -192,6 +222,7 @@ static void print_config(const struct check_config *c)
 	for (i = 0; i < cfg->n_endpoints; i++)
 		print_endpoint(&cfg->endpoints[i]);
 	print_exclude("every rule", &cfg->exclude);
+	print_detection(cfg);
 	for (i = 0; i < c->set.n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
 }
@@ -249,7 +280,7 @@ static json_t *endpoints_json(const struct config *cfg)
 static json_t *config_json(const struct check_config *c)
 {
 	const struct config *cfg = c->cfg;
-	json_t *rules, *rule, *watched;
+	json_t *rules, *rule, *watched, *detection;
 	size_t i, r;
 
 	if (!cfg)
@@ -271,9 +302,15 @@ static json_t *config_json(const struct check_config *c)
 			      watched, "exclude", exclude_json(&cfg->rules[r].exclude));
 		json_array_append_new(rules, rule);
 	}
-	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o}", "valid", 1, "source", cfg->source,
+	detection = json_array();
+	for (i = 0; detection && i < cfg->n_detect; i++)
+		if (!cfg->detect[i].disabled)
+			json_array_append_new(
+			    detection, json_pack("{s:s, s:s}", "name", cfg->detect[i].name, "kind",
+						 detect_kind_name(cfg->detect[i].kind)));
+	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:o}", "valid", 1, "source", cfg->source,
 			 "rules", rules, "endpoints", endpoints_json(cfg), "exclude",
-			 exclude_json(&cfg->exclude), "warnings",
+			 exclude_json(&cfg->exclude), "detection", detection, "warnings",
 			 strings_json(c->set.warnings, c->set.n_warnings));
 }
 
