@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
+#include "detect.h"
 #include "outputs.h"
 #include "parse.h"
 #include "json_locate.h"
@@ -59,9 +60,20 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch",	      "endpoints", "exclude",	"flush_interval", "heartbeat_interval",
-    "ring_buffer_mb", "queue_mb",  "databases", "outputs",	  "spool",
-    "chain",	      NULL,
+    "watch",
+    "endpoints",
+    "exclude",
+    "flush_interval",
+    "heartbeat_interval",
+    "ring_buffer_mb",
+    "queue_mb",
+    "databases",
+    "outputs",
+    "spool",
+    "chain",
+    "rules",
+    "builtin_rules",
+    NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
@@ -1028,7 +1040,11 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 	r = parse_outputs(p, root, cfg);
 	if (r < 0)
 		return r;
-	return parse_chain(p, root, &cfg->chain);
+	r = parse_chain(p, root, &cfg->chain);
+	if (r < 0)
+		return r;
+	/* last: a rule's where names the watch rules, endpoints and tags above */
+	return parse_detect(p, root, cfg);
 }
 
 /* jansson reports a duplicate key just after it: point at its opening quote instead. */
@@ -1413,6 +1429,7 @@ void config_free(struct config *cfg)
 	strv_free(cfg->databases.tables, cfg->databases.n_tables);
 	strv_free(cfg->databases.tags, cfg->databases.n_tags);
 	outputs_free(cfg);
+	detect_free(cfg);
 	free(cfg->chain.key_file);
 	free(cfg->source);
 	free(cfg);
