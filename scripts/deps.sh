@@ -7,6 +7,8 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libjansson-dev
 	libssl-dev libcurl4-openssl-dev)
+# The time zones of detection rules' hours (/usr/share/zoneinfo): read by the agent and the unit tests.
+build_pkgs+=(tzdata)
 # Real database servers and clients: the database probes are tested against them.
 test_pkgs=(python3 util-linux coreutils procps curl postgresql postgresql-client mariadb-server
 	mariadb-client sqlite3 python3-psycopg2 python3-mysqldb libpq-dev libmariadb-dev

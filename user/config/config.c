@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
+#include "detect.h"
 #include "outputs.h"
 #include "parse.h"
 #include "json_locate.h"
@@ -59,9 +60,21 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch",	      "endpoints", "exclude",	"flush_interval", "heartbeat_interval",
-    "ring_buffer_mb", "queue_mb",  "databases", "outputs",	  "spool",
-    "chain",	      "state_dir", NULL,
+    "watch",
+    "endpoints",
+    "exclude",
+    "flush_interval",
+    "heartbeat_interval",
+    "ring_buffer_mb",
+    "queue_mb",
+    "databases",
+    "outputs",
+    "spool",
+    "chain",
+    "rules",
+    "builtin_rules",
+    "state_dir",
+    NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
@@ -1054,7 +1067,11 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 	r = parse_state_dir(p, root, cfg);
 	if (r < 0)
 		return r;
-	return parse_chain(p, root, &cfg->chain);
+	r = parse_chain(p, root, &cfg->chain);
+	if (r < 0)
+		return r;
+	/* last: a rule's where names the watch rules, endpoints and tags above */
+	return parse_detect(p, root, cfg);
 }
 
 /* jansson reports a duplicate key just after it: point at its opening quote instead. */
@@ -1439,6 +1456,7 @@ void config_free(struct config *cfg)
 	strv_free(cfg->databases.tables, cfg->databases.n_tables);
 	strv_free(cfg->databases.tags, cfg->databases.n_tags);
 	outputs_free(cfg);
+	detect_free(cfg);
 	free(cfg->chain.key_file);
 	free(cfg->state_dir);
 	free(cfg->source);

@@ -228,7 +228,20 @@ struct config_hours {
 	uint16_t from_min, to_min; /* minutes since midnight; to < from wraps past midnight */
 	uint8_t days;		   /* bit 0 Monday .. bit 6 Sunday */
 	char *tz;		   /* an IANA zone ("Europe/Berlin"); NULL: the host's */
+	struct tz *zone;	   /* tz loaded with the config (the host's /etc/localtime for
+				      NULL, UTC without one); NULL when built by hand: the host's */
 };
+
+/*
+ * Whether the instant real_ns (CLOCK_REALTIME, ns) is within h's days and
+ * times in h's zone: from_min <= local minute < to_min on one of the days, or
+ * when to_min < from_min, from from_min to midnight on one of the days and
+ * on to to_min the next day (the night belongs to the day it starts on).
+ * Ignores h->set and h->outside.
+ */
+bool config_hours_contains(const struct config_hours *h, int64_t real_ns);
+/* What a where's hours ask of real_ns: true without hours, else contained, or not with outside. */
+bool config_hours_match(const struct config_hours *h, int64_t real_ns);
 
 struct config_where {
 	uint32_t categories; /* CONFIG_CATEGORY_*; 0: any */
@@ -323,6 +336,9 @@ void config_error_format(const struct config_error *err, char *buf, size_t len);
 /* Parse and validate; NULL with *err filled (and errno set) on failure. */
 struct config *config_load_file(const char *path, struct config_error *err);
 struct config *config_load_string(const char *text, const char *source, struct config_error *err);
+
+/* The built-in detection rules ("rules" of a config is merged with them), as JSON text. */
+const char *config_builtin_rules_text(void);
 
 /* The compiled-in configuration, and its text (documented in README.md). */
 const char *config_default_text(void);

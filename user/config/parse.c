@@ -4,12 +4,49 @@
  * outputs.c): errors that name file, line and column, and the checks every
  * object gets.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "parse.h"
+
+/* s appended at o of buf (size bytes), cut to fit; the new end. */
+static size_t append(char *buf, size_t size, size_t o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (o + 1 >= size)
+		return o;
+	if (n > size - 1 - o)
+		n = size - 1 - o;
+	memcpy(buf + o, s, n);
+	buf[o + n] = '\0';
+	return o + n;
+}
+
+void where_child(struct where *child, const struct where *parent, const char *key, size_t index)
+{
+	char brackets[24] = "";
+	size_t o;
+
+	assert(parent->depth + 1 + (index != NO_INDEX) <= WHERE_DEPTH_MAX);
+	memset(child, 0, sizeof(*child));
+	memcpy(child->path, parent->path, parent->depth * sizeof(*child->path));
+	child->depth = parent->depth;
+	child->path[child->depth++] = JSON_KEY(key);
+	if (index != NO_INDEX) {
+		child->path[child->depth++] = JSON_INDEX(index);
+		snprintf(brackets, sizeof(brackets), "[%zu]", index);
+	}
+	o = append(child->dotted, sizeof(child->dotted), 0, parent->dotted);
+	if (o)
+		o = append(child->dotted, sizeof(child->dotted), o, ".");
+	o = append(child->dotted, sizeof(child->dotted), o, key);
+	append(child->dotted, sizeof(child->dotted), o, brackets);
+	append(child->label, sizeof(child->label), 0, child->dotted);
+}
 
 void parse_error_init(struct config_error *err, const char *source)
 {
@@ -53,7 +90,7 @@ int __attribute__((format(printf, 6, 7)))
 fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
      const char *fmt, ...)
 {
-	struct json_step path[5];
+	struct json_step path[WHERE_DEPTH_MAX + 2];
 	struct json_pos pos;
 	size_t n = w->depth;
 	va_list ap;

@@ -18,8 +18,10 @@
 #define STR_(x) #x
 #define STR(x)	STR_(x)
 
-#define NO_INDEX  ((size_t)-1)
-#define QUOTE_MAX 96 /* a quoted string in a message, with its NUL */
+#define NO_INDEX	((size_t)-1)
+#define QUOTE_MAX	96 /* a quoted string in a message, with its NUL */
+/* The deepest object checked: rules[2].steps[1].where (fail() adds a key and an index). */
+#define WHERE_DEPTH_MAX 6
 
 struct parser {
 	const char *text;
@@ -29,11 +31,18 @@ struct parser {
 
 /* An object being checked: where it is in the text, and how messages name it. */
 struct where {
-	struct json_step path[3];
+	struct json_step path[WHERE_DEPTH_MAX];
 	size_t depth;
-	char dotted[48]; /* "", "exclude", "watch[3]", "watch[3].exclude" */
-	char label[128]; /* "the top level", "exclude", "watch[3] (\"crm\")", "watch[3].exclude" */
+	char dotted[64]; /* "", "exclude", "watch[3]", "watch[3].exclude", "rules[2].steps[1].where"
+			  */
+	char label[160]; /* "the top level", "exclude", "watch[3] (\"crm\")", "watch[3].exclude" */
 };
+
+/*
+ * child: the member key of parent, or (index not NO_INDEX) the element index
+ * of that array member; labelled by its dotted path. The depth must fit.
+ */
+void where_child(struct where *child, const struct where *parent, const char *key, size_t index);
 
 void parse_error_init(struct config_error *err, const char *source);
 /* An error without a position; returns r. */
