@@ -585,7 +585,8 @@ TEST(report_text)
 	ASSERT_HAS(text, "\nalice             5.0 KiB      0 B        0      0     2      0      0",
 		   "alice's row");
 	ASSERT_HAS(text, "\n1234                  0 B      0 B        7      2", "1234's row");
-	ASSERT_HAS(text, "    programs: /usr/bin/cat, /usr/bin/rm, python3\n", "alice's programs");
+	ASSERT_HAS(text, "    programs: /usr/bin/cat, /usr/bin/rm, python3\n    refused: 1 open\n",
+		   "alice's programs, her refused open");
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "    programs", 12) && !strstr(line, "ev\\x1b"))
 			ASSERT_TRUE(strlen(line) <= 80, line);

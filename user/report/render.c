@@ -484,6 +484,9 @@ static void details(struct text *x, const struct report *r, struct group *const 
 			name_list(x, r, "users", &g->users);
 		if (r->opt.by != REPORT_BY_PROCESS)
 			name_list(x, r, "programs", &g->programs);
+		if (g->denied)
+			fprintf(x->f, "    refused: %llu open%s\n", (unsigned long long)g->denied,
+				g->denied == 1 ? "" : "s");
 	}
 }
 
