@@ -63,7 +63,8 @@ struct group **report_sorted_groups(const struct report *r)
 
 	if (!v)
 		return NULL;
-	memcpy(v, r->groups, r->n_groups * sizeof(*v));
+	if (r->n_groups)
+		memcpy(v, r->groups, r->n_groups * sizeof(*v));
 	qsort_r(v, r->n_groups, sizeof(*v), by_data, (void *)&r->names);
 	return v;
 }

@@ -451,7 +451,8 @@ static int event_keys(struct report *r, const struct who *who, struct sv rule)
 	}
 	if (idbuf_reserve(&r->keys, r->tables.n))
 		return -ENOMEM;
-	memcpy(r->keys.v, r->tables.v, r->tables.n * sizeof(*r->keys.v));
+	if (r->tables.n)
+		memcpy(r->keys.v, r->tables.v, r->tables.n * sizeof(*r->keys.v));
 	r->keys.n = r->tables.n;
 	return 0;
 }
