@@ -428,9 +428,11 @@ TEST(report_skips_bad_lines)
 	}
 	note = report_skip_note(r, REPORT_SKIP_NOT_JSON);
 	ASSERT_STREQ(note->file, "unit", "note: file");
+	ASSERT_EQ(report_add_line(r, "{\"a\"\0:1}", 8, "unit", 1), 1, "a NUL byte");
+	ASSERT_EQ(report_input(r)->skipped_by[REPORT_SKIP_NOT_JSON], 5, "a NUL byte: not JSON");
 	ASSERT_OK(add(r, ""), "an empty line");
 	report_skip_line(r, REPORT_SKIP_TOO_LONG, "unit", 99);
-	ASSERT_EQ(report_input(r)->skipped, sizeof(bad) / sizeof(bad[0]) + 1, "skipped");
+	ASSERT_EQ(report_input(r)->skipped, sizeof(bad) / sizeof(bad[0]) + 2, "skipped");
 	ASSERT_EQ(report_input(r)->ignored, 1, "the empty line is ignored");
 	ASSERT_EQ(report_skip_note(r, REPORT_SKIP_TOO_LONG)->line, 99, "too long: its line");
 	report_sums(r, &after);
@@ -590,6 +592,17 @@ TEST(report_text)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "    programs", 12) && !strstr(line, "ev\\x1b"))
 			ASSERT_TRUE(strlen(line) <= 80, line);
+	free(text);
+	report_free(r);
+
+	/* Nothing to sum: said, not an empty table. */
+	r = report_new(&all_by_user);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	report_print_text(r, f, false);
+	fclose(f);
+	ASSERT_HAS(text, "\nno file, database or network event, no alert\n", "an empty report");
+	ASSERT_FALSE(strstr(text, "READ"), "an empty report has no table");
 	free(text);
 	report_free(r);
 }

@@ -597,8 +597,12 @@ void report_print_text(const struct report *r, FILE *f, bool utf8)
 		fputs("(out of memory)\n", f);
 		return;
 	}
-	fprintf(f, "\n%-*s %8s %8s %8s %6s %5s %6s %6s %6s\n", KEY_COLS, by_titles[r->opt.by],
-		"READ", "SENT", "ROWS", "STMTS", "FILES", "TABLES", "ENDPTS", "ALERTS");
+	if (!r->n_groups)
+		fputs("\nno file, database or network event, no alert\n", f);
+	else
+		fprintf(f, "\n%-*s %8s %8s %8s %6s %5s %6s %6s %6s\n", KEY_COLS,
+			by_titles[r->opt.by], "READ", "SENT", "ROWS", "STMTS", "FILES", "TABLES",
+			"ENDPTS", "ALERTS");
 	for (i = 0; i < r->n_groups; i++)
 		table_row(&x, r, sorted[i], NULL);
 	if (r->n_groups > 1) {

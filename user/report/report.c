@@ -728,6 +728,7 @@ static int take_object(struct report *r, json_t *root, const char *file, uint64_
 int report_add_line(struct report *r, const char *line, size_t len, const char *file,
 		    uint64_t line_no)
 {
+	const char *nul;
 	json_error_t err;
 	json_t *root;
 	int ret;
@@ -741,6 +742,10 @@ int report_add_line(struct report *r, const char *line, size_t len, const char *
 	if (len > REPORT_LINE_MAX)
 		return skip(r, REPORT_SKIP_TOO_LONG, file, line_no, "%s",
 			    report_skip_text(REPORT_SKIP_TOO_LONG));
+	nul = memchr(line, '\0', len);
+	if (nul)
+		return skip(r, REPORT_SKIP_NOT_JSON, file, line_no, "a NUL byte (byte %zu)",
+			    (size_t)(nul - line) + 1);
 	/* Strings may hold \u0000 (SQL text is bytes); a name is then kept with its length. */
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 	if (!root && json_error_code(&err) == json_error_premature_end_of_input)
