@@ -47,8 +47,9 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS
 BENCH	  := $(BUILD)/tests/bench/custos-bench
 SINKBENCH := $(BUILD)/tests/bench/custos-sinkbench
 SQLBENCH  := $(BUILD)/tests/bench/custos-sqlbench
+REPORTBENCH := $(BUILD)/tests/bench/custos-reportbench
 
-.PHONY: all deps run check unit vmtest fuzz fuzz-build bench bench-sql format format-check install uninstall deb clean FORCE
+.PHONY: all deps run check unit vmtest fuzz fuzz-build bench bench-sql bench-report format format-check install uninstall deb clean FORCE
 
 all: $(BUILD)/custos
 
@@ -171,6 +172,16 @@ $(BUILD)/tests/bench/sqlbench.o $(BUILD)/tests/bench/sql_ref.o:
 bench-sql: $(SQLBENCH)
 	$(SQLBENCH)
 
+# How fast custos report reads stored events: a stream it writes, plain and gzip.
+$(REPORTBENCH): tests/bench/reportbench.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# The report part of make bench alone: no root, no BPF.
+bench-report: all $(REPORTBENCH)
+	$(REPORTBENCH) -a $(BUILD)/custos -d /tmp/custos-reportbench
+
 # Fuzz targets (tests/fuzz): every parser of untrusted bytes, with clang's
 # libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, linked with the
 # agent's own code built the same way.
@@ -221,12 +232,13 @@ vmtest:
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/vmtest.sh
 
-tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH) $(SQLBENCH) $(FUZZERS)
+tests-build: all $(BUILD)/tests/unit-tests $(HELPERS) $(BENCH) $(SINKBENCH) $(SQLBENCH) $(REPORTBENCH) \
+	$(FUZZERS)
 
 # Test deps: the bench links libpq and SQLite, and runs a PostgreSQL server.
 bench:
 	$(Q)scripts/deps.sh test
-	$(Q)$(MAKE) --no-print-directory all $(BENCH) $(SINKBENCH) $(SQLBENCH)
+	$(Q)$(MAKE) --no-print-directory all $(BENCH) $(SINKBENCH) $(SQLBENCH) $(REPORTBENCH)
 	$(Q)scripts/bench.sh
 
 format:

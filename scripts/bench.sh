@@ -4,8 +4,9 @@
 # at 100,000 watched opens a second; then what its database client probes cost
 # libpq and SQLite statements, and how much of that the probe hits themselves
 # are; then the outputs' throughput, and how fast SQL text is redacted and
-# described (custos-sqlbench; alone, without root: make bench-sql). Numbers,
-# never pass/fail. Needs root.
+# described (custos-sqlbench; alone, without root: make bench-sql), and how
+# fast custos report reads stored events (custos-reportbench; alone: make
+# bench-report). Numbers, never pass/fail. Needs root.
 #
 # The measuring and the agent's start and stop are in tests/bench/bench.c and
 # dbbench.c (custos-bench suite); this script checks, passes the settings on,
@@ -24,6 +25,7 @@
 #   BENCH_DB_ROUNDS   rounds of the database part (default: BENCH_ROUNDS)
 #   BENCH_DB_QUERIES  libpq queries and SQLite lookups per round and phase (default 10000)
 #   BENCH_SINK_EVENTS events through each output in the outputs' part (default 300000)
+#   BENCH_REPORT_MB   megabytes of stored events custos report reads (default 256)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +39,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/bench.sh: the benchmark runs the agent, which loads BPF programs: run as root" >&2
 	exit 1
 fi
-for f in "$bench" "$agent" build/tests/bench/custos-sinkbench build/tests/bench/custos-sqlbench; do
+for f in "$bench" "$agent" build/tests/bench/custos-sinkbench build/tests/bench/custos-sqlbench \
+	build/tests/bench/custos-reportbench; do
 	if [ ! -x "$f" ]; then
 		echo "scripts/bench.sh: $f is missing: run make bench" >&2
 		exit 1
@@ -178,3 +181,8 @@ build/tests/bench/custos-sinkbench -n "${BENCH_SINK_EVENTS:-300000}" -d "$dir/si
 # SQL redaction and description on one core, against the two passes they replaced.
 echo
 build/tests/bench/custos-sqlbench
+
+# custos report on a stream of stored events, plain and gzip.
+echo
+mkdir -p "$dir"
+build/tests/bench/custos-reportbench -a "$agent" -d "$dir/report" -m "${BENCH_REPORT_MB:-256}"

@@ -12,7 +12,7 @@ import subprocess
 from itlib import ROOT, expect, expect_eq, fail, sh
 
 MAN_PAGES = ["man8/custos.8", "man8/custos-run.8", "man8/custos-trace.8", "man8/custos-check.8",
-             "man8/custos-verify.8", "man5/custos.json.5"]
+             "man8/custos-verify.8", "man8/custos-report.8", "man5/custos.json.5"]
 CONFIG = "/etc/custos/custos.json"
 
 

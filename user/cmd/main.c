@@ -29,6 +29,7 @@ static const struct cmd cmds[] = {
     {"trace", cmd_trace, "watch accesses live, one line each, no config file needed"},
     {"check", cmd_check, "validate a config; show what it watches and what this kernel offers"},
     {"verify", cmd_verify, "check the hash chain of stored events: edited, missing, reordered"},
+    {"report", cmd_report, "how much customer data each human accessed, from stored events"},
     {"version", cmd_version, "print the version and build details (also --version)"},
     {"help", cmd_help, "show this help, or a command's (custos help run)"},
 };
@@ -46,21 +47,21 @@ static void usage(FILE *f)
 		   "COMMANDS\n");
 	for (i = 0; i < N_CMDS; i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(
-	    f,
-	    "\n"
-	    "OPTIONS\n"
-	    "  -h, --help     this help\n"
-	    "  --version      the version and build details\n"
-	    "\n"
-	    "See custos(8), and custos-COMMAND(8) for each command.\n"
-	    "\n"
-	    "EXAMPLES\n"
-	    "  sudo custos run                          # built-in default watches\n"
-	    "  sudo custos run --config /etc/custos/custos.json >> /var/log/custos.jsonl\n"
-	    "  sudo custos trace --path /srv/crm        # live, human-readable\n"
-	    "  sudo custos check --config /etc/custos/custos.json   # before deploying\n"
-	    "  sudo custos verify $(ls -tr /var/log/custos/events.ndjson*)  # tamper evidence\n");
+	fprintf(f,
+		"\n"
+		"OPTIONS\n"
+		"  -h, --help     this help\n"
+		"  --version      the version and build details\n"
+		"\n"
+		"See custos(8), and custos-COMMAND(8) for each command.\n"
+		"\n"
+		"EXAMPLES\n"
+		"  sudo custos run                          # built-in default watches\n"
+		"  sudo custos run --config /etc/custos/custos.json >> /var/log/custos.jsonl\n"
+		"  sudo custos trace --path /srv/crm        # live, human-readable\n"
+		"  sudo custos check --config /etc/custos/custos.json   # before deploying\n"
+		"  sudo custos verify $(ls -tr /var/log/custos/events.ndjson*)  # tamper evidence\n"
+		"  sudo custos report --since 7d /var/log/custos/events.ndjson*   # per human\n");
 }
 
 static const struct cmd *find(const char *name)

@@ -9,17 +9,16 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <zlib.h>
 
 #include "output/chain.h"
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "encode/jsonstr.h"
+#include "output/stream_read.h"
 
 #define DEFAULT_CONFIG "/etc/custos/custos.json"
 #define KEYS_MAX       16
-#define CHUNK	       (256 << 10) /* read at once */
-#define OPT_PARTIAL    256	   /* --partial: no short form */
+#define OPT_PARTIAL    256 /* --partial: no short form */
 
 enum verify_status {
 	VERIFY_INTACT = 0,
@@ -29,11 +28,8 @@ enum verify_status {
 
 struct verify {
 	struct chain_verifier *v;
-	char *buf; /* the line being read, begun in this file or an earlier one */
-	size_t len, cap;
-	struct chain_where start; /* where that line begins */
-	uint64_t files;
-	char error[1024]; /* why the stream or the key cannot be read */
+	struct stream_reader reader; /* the files as one stream */
+	char error[1024];	     /* why the stream or the key cannot be read */
 };
 
 static const char *const problem_names[] = {
@@ -136,125 +132,39 @@ static void describe(const struct chain_verify_result *res, char *buf, size_t le
 	}
 }
 
-static gzFile open_stream(const char *path)
-{
-	int fd;
-	gzFile gz;
+static const enum chain_line_end chain_end[] = {
+    [STREAM_LINE_NEWLINE] = CHAIN_LINE_NEWLINE,
+    [STREAM_LINE_EOF] = CHAIN_LINE_EOF,
+    [STREAM_LINE_CUT] = CHAIN_LINE_EOF, /* what follows in the next file cannot continue it */
+    [STREAM_LINE_LONG] = CHAIN_LINE_LONG,
+};
 
-	if (strcmp(path, "-"))
-		return gzopen(path, "rbe");
-	fd = dup(STDIN_FILENO);
-	if (fd < 0)
-		return NULL;
-	gz = gzdopen(fd, "rb");
-	if (!gz)
-		close(fd);
-	return gz;
+static int verify_line(void *ctx, char *line, size_t len, enum stream_line_end end,
+		       const struct stream_where *where)
+{
+	struct verify *vr = ctx;
+	struct chain_where at = {.file = where->file, .line = where->line};
+
+	return chain_verify_line(vr->v, line, len, chain_end[end], &at);
 }
 
-static int reserve(struct verify *vr)
-{
-	size_t cap = vr->cap ? vr->cap : 4 * CHUNK;
-	char *buf;
-
-	while (cap < vr->len + CHUNK)
-		cap *= 2;
-	if (cap == vr->cap)
-		return 0;
-	buf = realloc(vr->buf, cap);
-	if (!buf)
-		return -ENOMEM;
-	vr->buf = buf;
-	vr->cap = cap;
-	return 0;
-}
-
-/* Verifies the whole lines in the buffer; keeps the start of the next one. */
-static int take_lines(struct verify *vr, size_t scanned, const char *path, uint64_t *lineno)
-{
-	char *line = vr->buf, *end = vr->buf + vr->len, *nl;
-	int r;
-
-	while ((nl = memchr(line + scanned, '\n', end - line - scanned))) {
-		r = chain_verify_line(
-		    vr->v, line, nl - line,
-		    nl - line > CHAIN_LINE_MAX ? CHAIN_LINE_LONG : CHAIN_LINE_NEWLINE, &vr->start);
-		if (r)
-			return r;
-		line = nl + 1;
-		scanned = 0;
-		vr->start = (struct chain_where){.file = path, .line = ++*lineno};
-	}
-	vr->len = end - line;
-	memmove(vr->buf, line, vr->len);
-	if (vr->len > CHAIN_LINE_MAX)
-		return chain_verify_line(vr->v, vr->buf, vr->len, CHAIN_LINE_LONG, &vr->start);
-	return 0;
-}
-
-/* gzip data that ends early: what follows in the next file cannot continue its last line. */
-static int cut_short(struct verify *vr, const char *path, uint64_t lineno)
-{
-	if (vr->len == 0)
-		vr->start = (struct chain_where){.file = path, .line = lineno};
-	return chain_verify_line(vr->v, vr->buf, vr->len, CHAIN_LINE_EOF, &vr->start);
-}
-
-/* 0 to go on, 1 at a problem, or -errno with vr->error set. */
-static int verify_file(struct verify *vr, const char *path)
-{
-	gzFile gz = open_stream(path);
-	uint64_t lineno = 1;
-	size_t scanned;
-	int n, r = 0, zerr;
-
-	if (!gz) {
-		r = errno ?: ENOMEM; /* zlib itself fails only without memory */
-		snprintf(vr->error, sizeof(vr->error), "%s: cannot open: %s", path, strerror(r));
-		return -r;
-	}
-	gzbuffer(gz, CHUNK);
-	vr->files++;
-	if (vr->len == 0)
-		vr->start = (struct chain_where){.file = path, .line = 1};
-	while (r == 0) {
-		r = reserve(vr);
-		if (r)
-			break;
-		n = gzread(gz, vr->buf + vr->len, CHUNK);
-		if (n < 0) {
-			const char *msg = gzerror(gz, &zerr);
-
-			snprintf(vr->error, sizeof(vr->error), "%s: cannot read line %llu: %s",
-				 path, (unsigned long long)lineno,
-				 zerr == Z_ERRNO ? strerror(errno) : msg);
-			r = -EIO;
-		}
-		if (n <= 0)
-			break;
-		scanned = vr->len;
-		vr->len += n;
-		r = take_lines(vr, scanned, path, &lineno);
-	}
-	if (r == 0 && (gzerror(gz, &zerr), zerr == Z_BUF_ERROR))
-		r = cut_short(vr, path, lineno);
-	gzclose_r(gz);
-	return r;
-}
-
+/* The files as one stream: 0 when it is read through, 1 at a problem, or -errno. */
 static int verify_stream(struct verify *vr, char *const *files, size_t n_files)
 {
 	size_t i;
 	int r = 0;
 
 	for (i = 0; i < n_files && r == 0; i++)
-		r = verify_file(vr, files[i]);
-	if (r == 0 && vr->len)
-		r = chain_verify_line(vr->v, vr->buf, vr->len, CHAIN_LINE_EOF, &vr->start);
+		r = stream_read_file(&vr->reader, files[i], verify_line, vr);
+	if (r == 0)
+		r = stream_read_end(&vr->reader, verify_line, vr);
 	if (r == 0)
 		r = chain_verify_end(vr->v);
-	if (r == -ENOMEM && !vr->error[0])
-		snprintf(vr->error, sizeof(vr->error), "out of memory");
+	if (r < 0)
+		snprintf(vr->error, sizeof(vr->error), "%s",
+			 vr->reader.error[0] ? vr->reader.error
+			 : r == -ENOMEM	     ? "out of memory"
+					     : strerror(-r));
 	return r;
 }
 
@@ -477,18 +387,19 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (r == 0) {
 		chain_verifier_set_partial(vr.v, partial);
+		stream_reader_init(&vr.reader, CHAIN_LINE_MAX, true);
 		r = verify_stream(&vr, argv + optind, argc - optind);
 	}
 	if (r < 0) {
 		r = fail_error(json, vr.error[0] ? vr.error : strerror(-r));
 	} else if (json) {
-		print_json(chain_verifier_result(vr.v), vr.files);
+		print_json(chain_verifier_result(vr.v), vr.reader.files);
 	} else {
-		print_text(chain_verifier_result(vr.v), vr.files);
+		print_text(chain_verifier_result(vr.v), vr.reader.files);
 	}
 	chain_verifier_free(vr.v);
 	for (i = 0; i < n_keys; i++)
 		chain_free(keys[i]);
-	free(vr.buf);
+	stream_reader_release(&vr.reader);
 	return r;
 }

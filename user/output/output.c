@@ -109,8 +109,7 @@ static bool keep(const struct output *o, const struct event *ev)
 	return !o->filter.user || user_matches(who, o->filter.user);
 }
 
-/* Appends s, escaping what a terminal would interpret: C0/C1 controls and bidi overrides. */
-static size_t put_safe_n(char *buf, size_t cap, size_t o, const char *s, size_t len)
+size_t output_safe_text(char *buf, size_t cap, size_t o, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
@@ -138,7 +137,8 @@ static size_t put_safe_n(char *buf, size_t cap, size_t o, const char *s, size_t 
 
 static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
 {
-	return s ? put_safe_n(buf, cap, o, s, strlen(s)) : put_safe_n(buf, cap, o, "-", 1);
+	return s ? output_safe_text(buf, cap, o, s, strlen(s))
+		 : output_safe_text(buf, cap, o, "-", 1);
 }
 
 /* BYTES: read since the last line of this open file; ROWS of a statement; the error if it failed.
@@ -176,8 +176,8 @@ void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 	o += snprintf(buf + o, cap - o, "%s", utf8 ? "→" : "->");
 	o = put_safe(buf, cap, o, who && who->user_name ? who->user_name : user);
 	o += snprintf(buf + o, cap - o, " %u ", who ? who->task.tgid : 0);
-	o = who ? put_safe_n(buf, cap, o, who->task.comm,
-			     strnlen(who->task.comm, sizeof(who->task.comm)))
+	o = who ? output_safe_text(buf, cap, o, who->task.comm,
+				   strnlen(who->task.comm, sizeof(who->task.comm)))
 		: put_safe(buf, cap, o, NULL);
 	o += snprintf(buf + o, cap - o, " %s %s ", ev->action ? ev->action : "-", num);
 	if (ev->net) { /* the peer: "10.1.2.3:5432", "[::1]:5432" */
@@ -196,7 +196,7 @@ void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 	}
 	if (ev->kind != EVENT_DB_STATEMENT) {
 		if (ev->file && ev->file->path_len)
-			put_safe_n(buf, cap, o, ev->file->path, ev->file->path_len);
+			output_safe_text(buf, cap, o, ev->file->path, ev->file->path_len);
 		else
 			put_safe(buf, cap, o, NULL);
 		return;
@@ -205,7 +205,7 @@ void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 	o = put_safe(buf, cap, o, ev->db.system);
 	o += snprintf(buf + o, cap - o, ": ");
 	if (ev->db.text)
-		put_safe_n(buf, cap, o, ev->db.text, ev->db.text_len);
+		output_safe_text(buf, cap, o, ev->db.text, ev->db.text_len);
 	else
 		put_safe(buf, cap, o, NULL);
 }

@@ -48,6 +48,15 @@ struct chain;
 /* Each JSON line is sealed with chain (see chain.h) as it is written; NULL: none. */
 void output_set_chain(struct output *o, struct chain *chain);
 
+/*
+ * Appends len bytes of s to buf at o (NUL-terminated), escaping what a
+ * terminal would interpret: C0 controls, DEL and bytes that are not UTF-8
+ * as \xNN, C1 controls and bidi overrides as \uXXXX. Stops short of cap
+ * (more than o + 8); 4 * len + 9 bytes from o hold it all. Returns the new
+ * length.
+ */
+size_t output_safe_text(char *buf, size_t cap, size_t o, const char *s, size_t len);
+
 /* The human-readable line for an event (no newline); terminal control bytes are escaped. */
 void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap);
 
