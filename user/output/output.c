@@ -231,8 +231,8 @@ static void human_alert_line(const struct event *ev, char *buf, size_t cap)
 		o += snprintf(buf + o, cap - o, " within %s", a->window);
 	if (ev->who && o < cap) {
 		o += snprintf(buf + o, cap - o, " pid %u ", ev->who->task.tgid);
-		o = put_safe_n(buf, cap, o, ev->who->task.comm,
-			       strnlen(ev->who->task.comm, sizeof(ev->who->task.comm)));
+		o = output_safe_text(buf, cap, o, ev->who->task.comm,
+				     strnlen(ev->who->task.comm, sizeof(ev->who->task.comm)));
 	}
 	if (a->technique_id && o < cap)
 		snprintf(buf + o, cap - o, " [%s%s%s]", a->technique_id,
