@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 
 #include "encode/encode.h"
-#include "lib/tz.h"
 #include "rules/facts.h"
 
 static const char *const field_names[CONFIG_FIELD_MAX] = {
@@ -382,9 +381,7 @@ bool rule_where_matches(const struct config_where *w, const struct rule_facts *f
 		return false;
 	if (w->removable && !(ev->file && !ev->net && ev->file->removable))
 		return false;
-	if (w->hours.set && config_hours_contains(&w->hours, ev->time_ns) == w->hours.outside)
-		return false;
-	return true;
+	return config_hours_match(&w->hours, ev->time_ns);
 }
 
 uint64_t rule_facts_measure(const struct rule_facts *f, enum config_measure m)
