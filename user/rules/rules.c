@@ -89,6 +89,20 @@ static const char *kind_name(enum config_detect_kind kind)
 	return names[kind];
 }
 
+/* rule.description of a rule that has none of its own. */
+static const char *default_description(enum config_detect_kind kind)
+{
+	static const char *const text[] = {
+	    [CONFIG_DETECT_THRESHOLD] = "What one group's matching events add up to within the "
+					"window reached the rule's threshold",
+	    [CONFIG_DETECT_FIRST_SEEN] = "A key the rule had not seen before",
+	    [CONFIG_DETECT_MATCH] = "An event matched the rule",
+	    [CONFIG_DETECT_SEQUENCE] = "Events of one group matched the rule's steps, in order, "
+				       "within its time",
+	};
+	return text[kind];
+}
+
 static int64_t window_ns(const struct rule *r)
 {
 	if (r->cfg->kind == CONFIG_DETECT_MATCH && !r->cfg->window_s)
@@ -266,7 +280,7 @@ static void send_alert(struct rules *rs, const struct rule *r, const struct rule
 	ev.alert_info = (struct event_alert){
 	    .rule_name = r->cfg->name,
 	    .rule_id = r->id,
-	    .description = r->cfg->description,
+	    .description = r->cfg->description ?: default_description(r->cfg->kind),
 	    .severity = r->cfg->severity,
 	    .rule_kind = kind_name(r->cfg->kind),
 	    .technique_id = r->cfg->technique,
