@@ -342,8 +342,8 @@ static void write_path(struct jsonw *w, const char *path, size_t len, const char
 
 	if (slash)
 		jsonw_bytes(w, "name", name_field, slash + 1, len - (slash - path) - 1);
-	else
-		jsonw_bytes(w, "name", name_field, path, len);
+	else /* the path is its own name: escaped, it is listed as the path */
+		jsonw_bytes(w, "name", path_field, path, len);
 	if (len)
 		jsonw_bytes(w, "path", path_field, path, len);
 	if (slash)
