@@ -93,7 +93,7 @@ TEST(config_outputs_defaults)
 	ASSERT_STREQ(o->name, "http:http://127.0.0.1:8088/services/collector/event", "3 name");
 	ASSERT_STREQ(o->url, "http://127.0.0.1:8088/services/collector/event", "3 url");
 	ASSERT_EQ(o->n_headers, 0, "3 n_headers");
-	ASSERT_EQ(o->format, CONFIG_HTTP_NDJSON, "3 format (ndjson)");
+	ASSERT_EQ(o->framing, CONFIG_HTTP_NDJSON, "3 format (ndjson)");
 	ASSERT_NULL(o->ca_file, "3 ca_file");
 	ASSERT_TRUE(o->tls_verify, "3 tls_verify");
 	ASSERT_EQ(o->timeout_s, 10, "3 timeout_seconds");
@@ -169,19 +169,19 @@ TEST(config_outputs_full)
 		ASSERT_STREQ(o->headers[0], "Authorization: Splunk TOKEN", "4 header 0");
 		ASSERT_STREQ(o->headers[1], "X-Tenant: a b", "4 header 1");
 	}
-	ASSERT_EQ(o->format, CONFIG_HTTP_HEC, "4 format hec");
+	ASSERT_EQ(o->framing, CONFIG_HTTP_HEC, "4 format hec");
 	ASSERT_STREQ(o->ca_file, "/etc/ssl/ca.pem", "4 ca_file");
 	ASSERT_FALSE(o->tls_verify, "4 tls_verify");
 	ASSERT_EQ(o->timeout_s, 600, "4 timeout_seconds (the maximum)");
 	ASSERT_EQ(o->queue_bytes, 16ULL << 30, "4 queue_bytes (the maximum)");
 
 	o = &cfg->outputs[5];
-	ASSERT_EQ(o->format, CONFIG_HTTP_BULK, "5 format bulk");
+	ASSERT_EQ(o->framing, CONFIG_HTTP_BULK, "5 format bulk");
 	ASSERT_EQ(o->timeout_s, 1, "5 timeout_seconds (the minimum)");
 	ASSERT_TRUE(o->tls_verify, "5 tls_verify default");
 
 	o = &cfg->outputs[6];
-	ASSERT_EQ(o->format, CONFIG_HTTP_NDJSON, "6 format ndjson");
+	ASSERT_EQ(o->framing, CONFIG_HTTP_NDJSON, "6 format ndjson");
 	ASSERT_EQ(o->n_headers, 0, "6 n_headers");
 
 	ASSERT_STREQ(cfg->spool.dir, "/srv/spool", "spool.dir");
@@ -266,7 +266,7 @@ TEST(config_outputs_unknown_key)
 		     "unknown key \"pth\" in outputs[1]",
 		     "(expected one of: type, name, queue_bytes, drop, path, rotate_bytes, "
 		     "rotate_seconds, keep, mode, url, facility, headers, format, ca_file, "
-		     "tls_verify, timeout_seconds)");
+		     "tls_verify, timeout_seconds, framing)");
 	EXPECT_ERROR(j(W "'spool': {'dir': '/s', 'size': 1}}"), 1, 68,
 		     "unknown key \"size\" in spool (expected one of: dir, max_bytes)");
 }
@@ -281,8 +281,66 @@ TEST(config_outputs_key_of_another_type)
 		     "\"headers\" does not apply to an output of type \"stdout\"");
 	EXPECT_ERROR(OUTS("{'type': 'http', 'url': 'http://h/', 'facility': 'user'}"), 1, 94,
 		     "\"facility\" does not apply to an output of type \"http\"");
-	EXPECT_ERROR(OUTS("{'type': 'syslog', 'url': 'udp://h:1', 'format': 'hec'}"), 1, 96,
-		     "\"format\" does not apply to an output of type \"syslog\"");
+	EXPECT_ERROR(OUTS("{'type': 'syslog', 'url': 'udp://h:1', 'framing': 'hec'}"), 1, 96,
+		     "\"framing\" does not apply to an output of type \"syslog\"");
+}
+
+/* "format": ECS by default, OCSF for any type; http's framing as "framing" or, as before, "format".
+ */
+TEST(config_outputs_format)
+{
+	struct config *cfg = load_ok(
+	    OUTS("{'type': 'stdout'},\n"
+		 " {'type': 'file', 'path': '/o.ndjson', 'format': 'ocsf'},\n"
+		 " {'type': 'syslog', 'url': 'udp://h:1', 'format': 'ocsf'},\n"
+		 " {'type': 'http', 'url': 'http://h/a', 'format': 'ocsf', 'framing': 'hec'},\n"
+		 " {'type': 'http', 'url': 'http://h/b', 'format': 'bulk'},\n"
+		 " {'type': 'http', 'url': 'http://h/c', 'format': 'ecs', 'framing': 'bulk'},\n"
+		 " {'type': 'file', 'path': '/e.ndjson', 'format': 'ecs'},\n"
+		 " {'type': 'http', 'url': 'http://h/d'}"));
+
+	if (!cfg)
+		return;
+	if (!ASSERT_EQ(cfg->n_outputs, 8, "n_outputs"))
+		goto out;
+	ASSERT_EQ(cfg->outputs[0].format, CONFIG_FORMAT_ECS, "stdout: ecs by default");
+	ASSERT_EQ(cfg->outputs[1].format, CONFIG_FORMAT_OCSF, "file ocsf");
+	ASSERT_EQ(cfg->outputs[2].format, CONFIG_FORMAT_OCSF, "syslog ocsf");
+	ASSERT_EQ(cfg->outputs[3].format, CONFIG_FORMAT_OCSF, "http ocsf");
+	ASSERT_EQ(cfg->outputs[3].framing, CONFIG_HTTP_HEC, "http ocsf framed for hec");
+	ASSERT_EQ(cfg->outputs[4].format, CONFIG_FORMAT_ECS, "\"format\": \"bulk\" is ecs");
+	ASSERT_EQ(cfg->outputs[4].framing, CONFIG_HTTP_BULK, "... in _bulk framing");
+	ASSERT_EQ(cfg->outputs[5].format, CONFIG_FORMAT_ECS, "http ecs");
+	ASSERT_EQ(cfg->outputs[5].framing, CONFIG_HTTP_BULK, "http framing bulk");
+	ASSERT_EQ(cfg->outputs[6].format, CONFIG_FORMAT_ECS, "file ecs");
+	ASSERT_EQ(cfg->outputs[7].format, CONFIG_FORMAT_ECS, "http: ecs by default");
+	ASSERT_EQ(cfg->outputs[7].framing, CONFIG_HTTP_NDJSON, "http: ndjson by default");
+out:
+	config_free(cfg);
+}
+
+TEST(config_outputs_format_refused)
+{
+	EXPECT_ERROR(OUTS("{'type': 'file', 'path': '/x', 'format': 'xml'}"), 1, 98,
+		     "\"format\" of outputs[0] (file) is \"xml\"",
+		     "(expected one of \"ecs\", \"ocsf\")");
+	/* A framing is an http output's only. */
+	EXPECT_ERROR(OUTS("{'type': 'syslog', 'url': 'udp://h:1', 'format': 'hec'}"), 1, 106,
+		     "\"format\" of outputs[0] (syslog) is \"hec\"",
+		     "(expected one of \"ecs\", \"ocsf\")");
+	EXPECT_ERROR(OUTS("{'type': 'stdout', 'format': 1}"), 1, 86,
+		     "\"format\" of outputs[0] (stdout) must be a string, not a number");
+	EXPECT_ERROR(OUTS("{'type': 'http', 'url': 'http://h/', 'format': 'OCSF'}"), 1, 104,
+		     "\"format\" of outputs[0] (http) is \"OCSF\"",
+		     "(expected one of \"ecs\", \"ocsf\", \"ndjson\", \"hec\", \"bulk\")");
+	EXPECT_ERROR(OUTS("{'type': 'http', 'url': 'http://h/', 'framing': 'ocsf'}"), 1, 105,
+		     "\"framing\" of outputs[0] (http) is \"ocsf\"",
+		     "(expected one of \"ndjson\", \"hec\", \"bulk\")");
+	/* Two framings: which one was meant? */
+	EXPECT_ERROR(
+	    OUTS("{'type': 'http', 'url': 'http://h/', 'format': 'hec', 'framing': 'bulk'}"), 1,
+	    104, "\"format\" of outputs[0] (http) is \"hec\", a framing, and \"framing\" is given",
+	    "expected \"format\": \"ecs\" or \"ocsf\" with \"framing\"");
 }
 
 TEST(config_outputs_type)

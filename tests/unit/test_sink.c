@@ -260,7 +260,7 @@ TEST(sink_file_writes_batches)
 		goto out;
 	for (i = 0; i < 30; i += 10) {
 		make_batch(&b, i, 10);
-		sinks_write(s, &b);
+		sinks_write(s, CONFIG_FORMAT_ECS, &b);
 	}
 	wait_stat(s, "file", "out", 30);
 	ASSERT_EQ(stat_of(s, "file", "in"), 30, "in");
@@ -309,12 +309,12 @@ static void file_down(bool drop_oldest)
 		goto out;
 	/* The first batch fails: the next try is a second away, and every batch is in the list. */
 	make_batch(&b, 0, 10);
-	sinks_write(s, &b);
+	sinks_write(s, CONFIG_FORMAT_ECS, &b);
 	if (!wait_down(s, "file"))
 		goto stop;
 	for (i = 10; i < 150; i += 10) {
 		make_batch(&b, i, 10);
-		sinks_write(s, &b);
+		sinks_write(s, CONFIG_FORMAT_ECS, &b);
 	}
 	ASSERT_EQ(stat_of(s, "file", "in"), 150, "in");
 	ASSERT_EQ(stat_of(s, "file", "out"), 0, "out");
@@ -386,13 +386,13 @@ static void spool_full(bool drop_oldest)
 		goto out;
 	for (i = 0; i < 1000; i += 50) {
 		make_batch(&b, i, 50);
-		sinks_write(s, &b);
+		sinks_write(s, CONFIG_FORMAT_ECS, &b);
 	}
 	line_batch_reset(&b);
 	memset(big, 'x', sizeof(big));
 	big[sizeof(big) - 1] = '\n';
 	line_batch_add(&b, big, sizeof(big), 777777);
-	sinks_write(s, &b);
+	sinks_write(s, CONFIG_FORMAT_ECS, &b);
 	wait_stat(s, "siem", "queued_bytes", 0); /* everything spooled, or dropped */
 	ASSERT_EQ(stat_of(s, "siem", "in"), 1001, "in");
 	ASSERT_EQ(stat_of(s, "siem", "out"), 0, "out");

@@ -93,7 +93,14 @@ enum config_output_type {
 	CONFIG_OUTPUT_HTTP,
 };
 
-enum config_http_format {
+/* How an output writes each event: the schema of its JSON lines. */
+enum config_output_format {
+	CONFIG_FORMAT_ECS,  /* ECS field names (docs/schema.md) */
+	CONFIG_FORMAT_OCSF, /* OCSF class objects (docs/schema.md, "OCSF") */
+};
+
+/* How an http output puts event lines in a request body. */
+enum config_http_framing {
 	CONFIG_HTTP_NDJSON, /* the event lines as they are */
 	CONFIG_HTTP_HEC,    /* Splunk HTTP Event Collector: {"event": EVENT, ...} */
 	CONFIG_HTTP_BULK,   /* Elasticsearch _bulk: {"create": {}} before each event */
@@ -115,6 +122,7 @@ struct config_output {
 	char *name;	      /* "stdout", "file:PATH", "syslog:URL", "http:URL" */
 	uint64_t queue_bytes; /* events waiting for this output, in memory */
 	bool drop_oldest;     /* when a bound is hit; else the newest are dropped */
+	enum config_output_format format;
 	/* file */
 	char *path;
 	uint64_t rotate_bytes;	 /* 0: never by size */
@@ -127,7 +135,7 @@ struct config_output {
 	/* http */
 	char **headers; /* "Name: value" */
 	size_t n_headers;
-	enum config_http_format format;
+	enum config_http_framing framing;
 	char *ca_file;
 	bool tls_verify;
 	uint32_t timeout_s;

@@ -18,17 +18,17 @@
 #define HTTP_TIMEOUT_MAX 600
 
 static const char *const output_keys[] = {
-    "type",   "name",	      "queue_bytes",	"drop",
-    "path",   "rotate_bytes", "rotate_seconds", "keep",
-    "mode",   "url",	      "facility",	"headers",
-    "format", "ca_file",      "tls_verify",	"timeout_seconds",
-    NULL,
+    "type",    "name",	       "queue_bytes",	 "drop",
+    "path",    "rotate_bytes", "rotate_seconds", "keep",
+    "mode",    "url",	       "facility",	 "headers",
+    "format",  "ca_file",      "tls_verify",	 "timeout_seconds",
+    "framing", NULL,
 };
 /* Which keys each type takes, besides type, name, queue_bytes and drop. */
 static const char *const file_keys[] = {"path", "rotate_bytes", "rotate_seconds",
 					"keep", "mode",		NULL};
 static const char *const syslog_keys[] = {"url", "facility", NULL};
-static const char *const http_keys[] = {"url",	      "headers",	 "format", "ca_file",
+static const char *const http_keys[] = {"url",	      "headers",	 "framing", "ca_file",
 					"tls_verify", "timeout_seconds", NULL};
 static const char *const spool_keys[] = {"dir", "max_bytes", NULL};
 
@@ -45,10 +45,23 @@ static const char *const facilities[] = {
     "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
 };
 
-static const char *const http_formats[] = {
+static const char *const http_framings[] = {
     [CONFIG_HTTP_NDJSON] = "ndjson",
     [CONFIG_HTTP_HEC] = "hec",
     [CONFIG_HTTP_BULK] = "bulk",
+};
+
+/*
+ * "format": the lines' schema. An http output also takes a framing there, as
+ * before "framing" was its own key: ECS lines in that framing.
+ */
+#define FORMAT_FRAMING 2 /* formats[FORMAT_FRAMING + f] is framing f */
+static const char *const formats[] = {
+    [CONFIG_FORMAT_ECS] = "ecs",
+    [CONFIG_FORMAT_OCSF] = "ocsf",
+    [FORMAT_FRAMING + CONFIG_HTTP_NDJSON] = "ndjson",
+    [FORMAT_FRAMING + CONFIG_HTTP_HEC] = "hec",
+    [FORMAT_FRAMING + CONFIG_HTTP_BULK] = "bulk",
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -288,7 +301,8 @@ static int set_name(struct parser *p, struct config_output *out)
 static int parse_output(struct parser *p, json_t *obj, size_t index, struct config_output *out)
 {
 	struct where w = {.path = {JSON_KEY("outputs"), JSON_INDEX(index)}, .depth = 2};
-	int type = -1, drop = 0, format = CONFIG_HTTP_NDJSON, facility = out->facility;
+	int type = -1, drop = 0, format = CONFIG_FORMAT_ECS, framing = CONFIG_HTTP_NDJSON;
+	int facility = out->facility;
 	static const char *const drops[] = {"newest", "oldest"};
 	char label[192];
 	int r;
@@ -341,7 +355,17 @@ static int parse_output(struct parser *p, json_t *obj, size_t index, struct conf
 	if (r == 0)
 		r = parse_headers(p, &w, obj, out);
 	if (r == 0)
-		r = parse_choice(p, &w, obj, "format", http_formats, N_OF(http_formats), &format);
+		r = parse_choice(p, &w, obj, "format", formats,
+				 type == CONFIG_OUTPUT_HTTP ? N_OF(formats) : FORMAT_FRAMING,
+				 &format);
+	if (r == 0)
+		r = parse_choice(p, &w, obj, "framing", http_framings, N_OF(http_framings),
+				 &framing);
+	if (r == 0 && format >= FORMAT_FRAMING && json_object_get(obj, "framing"))
+		return fail(p, &w, "format", NO_INDEX, false,
+			    "%s is \"%s\", a framing, and \"framing\" is given too (expected "
+			    "\"format\": \"ecs\" or \"ocsf\" with \"framing\")",
+			    key_label(label, sizeof(label), &w, "format"), formats[format]);
 	if (r == 0)
 		r = parse_string(p, &w, obj, "ca_file", "an absolute path", &out->ca_file);
 	if (r == 0)
@@ -353,7 +377,12 @@ static int parse_output(struct parser *p, json_t *obj, size_t index, struct conf
 		return r;
 	out->drop_oldest = drop == 1;
 	out->facility = facility;
+	if (format >= FORMAT_FRAMING) {
+		framing = format - FORMAT_FRAMING;
+		format = CONFIG_FORMAT_ECS;
+	}
 	out->format = format;
+	out->framing = framing;
 	if (type == CONFIG_OUTPUT_FILE && (!out->path || out->path[0] != '/'))
 		return fail(p, &w, out->path ? "path" : NULL, NO_INDEX, false,
 			    "%s needs \"path\", an absolute path (expected "

@@ -13,6 +13,7 @@
 
 #include "encode/alert.h"
 #include "encode/encode.h"
+#include "encode/encode_priv.h"
 #include "encode/jsonstr.h"
 #include "encode/sql.h"
 #include "lib/proc.h"
@@ -78,7 +79,7 @@ void encode_time(int64_t real_ns, char out[40])
 }
 
 /* pts/N, ttyN, ttySN for the common tty majors; NULL for others. */
-static const char *tty_name(uint32_t major, uint32_t minor, char buf[32])
+const char *encode_tty_name(uint32_t major, uint32_t minor, char buf[32])
 {
 	if (major >= 136 && major <= 143)
 		snprintf(buf, 32, "pts/%u", (major - 136) * 256 + minor);
@@ -123,56 +124,83 @@ static ssize_t sql_in_arg(const char *arg, size_t n)
 	return -1;
 }
 
-/* The statement in an argument, its literals redacted as query text is. */
-static void redacted_arg(struct jsonw *w, const char *arg, size_t n, size_t at, bool escape)
+/*
+ * One argument as it is written: an SQL statement in it with its literals
+ * redacted as query text is (*redacted set), then in escaped form when escape
+ * (all of argv is, if any of it is not UTF-8). out has room for 4 * n + 4
+ * bytes, tmp for n + 1. Returns the length of out, valid UTF-8.
+ */
+static size_t arg_text(const char *arg, size_t n, bool escape, char *out, char *tmp, bool *redacted)
 {
-	char *out = malloc(n + 1);
-	size_t len;
+	ssize_t at = raw_sql_args ? -1 : sql_in_arg(arg, n);
+	const char *src = arg;
+	size_t len = n;
 
-	if (!out) {
-		w->err = -ENOMEM;
-		return;
+	if (at >= 0) {
+		memcpy(tmp, arg, at);
+		len = at + sql_redact(SQL_POSTGRESQL, arg + at, n - at, tmp + at, n - at + 1);
+		src = tmp;
+		*redacted = true;
 	}
-	memcpy(out, arg, at);
-	len = at + sql_redact(SQL_POSTGRESQL, arg + at, n - at, out + at, n - at + 1);
 	if (escape)
-		jsonw_bytes_escaped(w, NULL, out, len);
-	else if (utf8_valid(out, len))
-		jsonw_stringn(w, NULL, out, len);
-	else
-		jsonw_string(w, NULL, "?");
-	free(out);
+		return jsonstr_escape(src, len, out);
+	if (at >= 0 && !utf8_valid(src, len)) {
+		out[0] = '?';
+		return 1;
+	}
+	memcpy(out, src, len);
+	return len;
+}
+
+int encode_args(const struct proc_info *proc, struct encode_args *args)
+{
+	size_t i, o = 0, n;
+
+	memset(args, 0, sizeof(*args));
+	args->escaped = !utf8_valid(proc->args, proc->args_len);
+	args->text = malloc(4 * proc->args_len + 4);
+	args->tmp = malloc(proc->args_len + 1);
+	args->ends = malloc((proc->args_len + 1) * sizeof(*args->ends));
+	if (!args->text || !args->tmp || !args->ends) {
+		encode_args_free(args);
+		return -ENOMEM;
+	}
+	for (i = 0; i < proc->args_len; args->count++) {
+		const char *arg = proc->args + i;
+
+		n = strnlen(arg, proc->args_len - i);
+		o += arg_text(arg, n, args->escaped, args->text + o, args->tmp, &args->redacted);
+		args->ends[args->count] = o;
+		i += n + 1;
+	}
+	return 0;
+}
+
+void encode_args_free(struct encode_args *args)
+{
+	free(args->text);
+	free(args->tmp);
+	free(args->ends);
+	memset(args, 0, sizeof(*args));
 }
 
 /* argv: if any argument is not UTF-8, all are escaped, so one rule decodes the array. */
-static void write_args(struct jsonw *w, const struct proc_info *proc, bool *redacted)
+static void write_args(struct jsonw *w, const struct encode_args *args)
 {
-	size_t i, count = 0;
-	bool escape = !utf8_valid(proc->args, proc->args_len);
+	size_t i, start = 0;
 
 	jsonw_array(w, "args");
-	for (i = 0; i < proc->args_len; count++) {
-		const char *arg = proc->args + i;
-		size_t n = strnlen(arg, proc->args_len - i);
-		ssize_t at = raw_sql_args ? -1 : sql_in_arg(arg, n);
-
-		if (at >= 0) {
-			redacted_arg(w, arg, n, at, escape);
-			*redacted = true;
-		} else if (escape) {
-			jsonw_bytes_escaped(w, NULL, arg, n);
-		} else {
-			jsonw_stringn(w, NULL, arg, n);
-		}
-		i += n + 1;
+	for (i = 0; i < args->count; i++) {
+		jsonw_stringn(w, NULL, args->text + start, args->ends[i] - start);
+		start = args->ends[i];
 	}
 	jsonw_end(w);
-	if (escape)
+	if (args->escaped)
 		jsonw_mark_escaped(w, "process.args");
-	jsonw_int(w, "args_count", count);
+	jsonw_int(w, "args_count", args->count);
 }
 
-static void write_time(struct jsonw *w, const char *key, int64_t real_ns)
+void encode_write_time(struct jsonw *w, const char *key, int64_t real_ns)
 {
 	char buf[40];
 
@@ -193,7 +221,7 @@ static char *dup_or_null(const char *s)
 
 static void write_process(struct jsonw *w, const struct encode_clock *clock,
 			  const struct custos_task *task, const struct proc_info *proc,
-			  bool *redacted)
+			  const struct encode_args *args)
 {
 	char buf[32];
 
@@ -205,15 +233,15 @@ static void write_process(struct jsonw *w, const struct encode_clock *clock,
 	jsonw_bytes(w, "name", "process.name", task->comm, strnlen(task->comm, sizeof(task->comm)));
 	if (proc && proc->exe)
 		jsonw_bytes(w, "executable", "process.executable", proc->exe, proc->exe_len);
-	if (proc && proc->args)
-		write_args(w, proc, redacted);
-	write_time(w, "start", (int64_t)task->start_ns + clock->boot_to_real_ns);
+	if (args)
+		write_args(w, args);
+	encode_write_time(w, "start", (int64_t)task->start_ns + clock->boot_to_real_ns);
 	jsonw_object(w, "parent");
 	jsonw_int(w, "pid", task->ppid);
 	jsonw_end(w);
 	if (task->tty_dev) {
 		uint32_t major = task->tty_dev >> 20, minor = task->tty_dev & 0xfffff;
-		const char *name = tty_name(major, minor, buf);
+		const char *name = encode_tty_name(major, minor, buf);
 
 		jsonw_object(w, "tty");
 		jsonw_object(w, "char_device");
@@ -263,17 +291,24 @@ void encode_who_free(struct event_who *who)
 	free(who->audit_name);
 	jsonw_fragment_free(&who->json);
 	jsonw_fragment_free(&who->custos_process);
+	jsonw_fragment_free(&who->ocsf_actor);
+	jsonw_fragment_free(&who->ocsf_unmapped);
 }
 
 int encode_who(struct event_who *who, const struct encode_clock *clock,
 	       const struct custos_task *task, const struct proc_info *proc,
 	       const char *container_id, struct users *users)
 {
+	struct encode_args args, *a = NULL;
 	struct jsonw w = {0};
-	bool redacted = false;
 	int err;
 
 	memset(who, 0, sizeof(*who));
+	if (proc && proc->args) {
+		if (encode_args(proc, &args))
+			return -ENOMEM;
+		a = &args;
+	}
 	who->task = *task;
 	who->user_name = dup_or_null(users_name(users, task->uid));
 	if (task->auid != USERS_UNSET)
@@ -287,10 +322,11 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 		}
 	}
 	jsonw_reset(&w);
-	write_process(&w, clock, task, proc, &redacted);
+	write_process(&w, clock, task, proc, a);
 	write_users(&w, task, users);
 	if (!container_id && proc)
 		container_id = proc->container_id;
+	who->container = container_id != NULL;
 	if (container_id) {
 		jsonw_object(&w, "container");
 		jsonw_string(&w, "id", container_id);
@@ -300,14 +336,18 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 	if (!err) {
 		jsonw_object(&w, "process");
 		jsonw_int(&w, "cgroup_id", (int64_t)task->cgroup_id);
-		if (redacted)
+		if (a && a->redacted)
 			jsonw_bool(&w, "args_redacted", true);
 		if (proc && proc->args && proc->args_truncated)
 			jsonw_bool(&w, "args_truncated", true);
 		jsonw_end(&w);
 		err = jsonw_take_fragment(&w, &who->custos_process);
 	}
+	if (!err)
+		err = ocsf_who(who, clock, proc, a, container_id, users);
 	jsonw_free(&w);
+	if (a)
+		encode_args_free(a);
 	if (err)
 		encode_who_free(who);
 	return err;
@@ -466,9 +506,9 @@ static void write_event_meta(struct jsonw *w, const struct event *ev)
 		jsonw_int(w, "duration", (int64_t)ev->db.duration_ns);
 	if (ev->kind == EVENT_ALERT) {
 		if (ev->alert_info.start_ns)
-			write_time(w, "start", ev->alert_info.start_ns);
+			encode_write_time(w, "start", ev->alert_info.start_ns);
 		if (ev->alert_info.end_ns)
-			write_time(w, "end", ev->alert_info.end_ns);
+			encode_write_time(w, "end", ev->alert_info.end_ns);
 		jsonw_int(w, "severity", encode_alert_severity(ev->alert_info.severity));
 	}
 	jsonw_end(w);
@@ -489,7 +529,7 @@ static void write_tables(struct jsonw *w, const struct sql_info *info, bool esca
 	}
 }
 
-static bool tables_escaped(const struct sql_info *info)
+bool encode_tables_escaped(const struct sql_info *info)
 {
 	size_t i;
 
@@ -679,7 +719,7 @@ const char *encode_net_addr(uint8_t family, const uint8_t addr[16], char buf[48]
 	return buf;
 }
 
-static bool net_end_known(const uint8_t addr[16], uint16_t port)
+bool encode_net_end_known(const uint8_t addr[16], uint16_t port)
 {
 	static const uint8_t zero[16];
 
@@ -691,7 +731,7 @@ static void write_net_end(struct jsonw *w, const char *key, uint8_t family, cons
 {
 	char ip[48];
 
-	if (!net_end_known(addr, port))
+	if (!encode_net_end_known(addr, port))
 		return; /* a connect that failed before the socket had a local address */
 	jsonw_object(w, key);
 	jsonw_string(w, "ip", encode_net_addr(family, addr, ip));
@@ -714,12 +754,17 @@ static void write_net(struct jsonw *w, const struct event_net *n)
 			write_net_end(w, "destination", n->family, n->remote_addr, n->remote_port);
 		}
 	}
+	encode_network(w, n);
+}
+
+void encode_network(struct jsonw *w, const struct event_net *n)
+{
 	jsonw_object(w, "network");
 	if (n->transport == IPPROTO_TCP || n->transport == IPPROTO_UDP)
 		jsonw_string(w, "transport", n->transport == IPPROTO_TCP ? "tcp" : "udp");
 	if (n->protocol)
 		jsonw_string(w, "protocol", n->protocol);
-	if (ip)
+	if (n->family == CUSTOS_NET_IPV4 || n->family == CUSTOS_NET_IPV6)
 		jsonw_string(w, "type", n->family == CUSTOS_NET_IPV4 ? "ipv4" : "ipv6");
 	jsonw_string(w, "direction", n->accepted ? "ingress" : "egress");
 	jsonw_end(w);
@@ -788,7 +833,7 @@ static void write_change(struct jsonw *w, const struct event_change *c)
 	jsonw_end(w);
 }
 
-static void write_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
+void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
 {
 	const struct event_file *f = ev->file;
 	size_t i;
@@ -878,10 +923,10 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 int encode_event(struct jsonw *w, const struct event *ev)
 {
 	/* A statement's tables are all escaped if one is not UTF-8, in both places they go. */
-	bool tables_escape = ev->kind == EVENT_DB_STATEMENT && tables_escaped(ev->db.info);
+	bool tables_escape = ev->kind == EVENT_DB_STATEMENT && encode_tables_escaped(ev->db.info);
 
 	jsonw_object(w, NULL);
-	write_time(w, "@timestamp", ev->time_ns);
+	encode_write_time(w, "@timestamp", ev->time_ns);
 	write_event_meta(w, ev);
 	if (ev->file)
 		write_file(w, ev->file);
@@ -907,7 +952,7 @@ int encode_event(struct jsonw *w, const struct event *ev)
 	jsonw_object(w, "host");
 	jsonw_bytes(w, "name", "host.name", ev->host, strlen(ev->host));
 	jsonw_end(w);
-	write_custos(w, ev, tables_escape);
+	encode_custos(w, ev, tables_escape);
 	jsonw_end(w);
 	return jsonw_error(w);
 }

@@ -33,7 +33,8 @@ enum event_kind {
  * Who did it: a thread's identity and the names it resolves to. Built once
  * per identity and shared by its events (encode_who()): json holds its
  * process.*, user.*, group.*, container.* members and custos_process the
- * members of custos.process, written once.
+ * members of custos.process, written once; ocsf_actor and ocsf_unmapped the
+ * same in OCSF's shape (ocsf.h).
  */
 struct event_who {
 	struct custos_task task;
@@ -42,6 +43,9 @@ struct event_who {
 	char *user_name, *audit_name; /* NULL: unknown */
 	struct jsonw_fragment json;
 	struct jsonw_fragment custos_process;
+	/* OCSF: the members of actor (process, user), and those of unmapped (user, process). */
+	struct jsonw_fragment ocsf_actor, ocsf_unmapped;
+	bool container; /* has a container id (OCSF's container profile) */
 };
 
 /* The rule that matched, and its tags; name NULL when the rule is unknown (null in JSON). */

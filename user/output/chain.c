@@ -55,6 +55,22 @@ void chain_free(struct chain *c)
 	free(c);
 }
 
+struct chain *chain_dup(const struct chain *c)
+{
+	struct chain *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->mac = EVP_MAC_CTX_dup(c->mac);
+	if (!d->mac) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(d->prev, c->prev, sizeof(d->prev));
+	return d;
+}
+
 void chain_continue(struct chain *c, const struct chain *from)
 {
 	memcpy(c->prev, from->prev, sizeof(c->prev));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Tamper evidence: every event line carries custos.chain, 64 lowercase hex
- * digits of
+ * Tamper evidence: every event line carries custos.chain (an OCSF line:
+ * unmapped.custos.chain, its stream sealed by a chain of its own under the
+ * same key), 64 lowercase hex digits of
  *
  *   chain[i] = HMAC-SHA-256(key, chain[i-1] || line[i])
  *
@@ -42,6 +43,9 @@ struct chain *chain_open(const char *key_file, char *err, size_t len);
 /* A key in memory; NULL with errno set. */
 struct chain *chain_new(const void *key, size_t key_len);
 void chain_free(struct chain *c);
+
+/* Another chain with c's key, where c is: for a second stream of the same records. NULL: ENOMEM. */
+struct chain *chain_dup(const struct chain *c);
 
 /* Go on from where another chain is: a new key seals the records after from's last one. */
 void chain_continue(struct chain *c, const struct chain *from);

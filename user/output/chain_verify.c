@@ -194,7 +194,10 @@ static enum chain_problem parse_record(const char *line, size_t len, struct reco
 		snprintf(detail, detail_len, "%.160s (column %d)", err.text, err.column);
 		return CHAIN_NOT_JSON;
 	}
+	/* An OCSF line has the custos object under unmapped, its action as metadata.event_code. */
 	custos = json_object_get(root, "custos");
+	if (!custos)
+		custos = json_object_get(json_object_get(root, "unmapped"), "custos");
 	seq = json_object_get(custos, "seq");
 	chain = json_object_get(custos, "chain");
 	if (!json_is_object(root)) {
@@ -206,6 +209,9 @@ static enum chain_problem parse_record(const char *line, size_t len, struct reco
 		rec->seq = json_integer_value(seq);
 		action =
 		    json_string_value(json_object_get(json_object_get(root, "event"), "action"));
+		if (!action)
+			action = json_string_value(
+			    json_object_get(json_object_get(root, "metadata"), "event_code"));
 		rec->start = action && !strcmp(action, "agent-start");
 		rec->stop = action && !strcmp(action, "agent-stop");
 		at = chain_find(line, len);

@@ -8,6 +8,7 @@
 
 #include "output/chain.h"
 #include "encode/encode.h"
+#include "encode/ocsf.h"
 #include "output/line_batch.h"
 #include "encode/jsonstr.h"
 #include "encode/jsonw.h"
@@ -27,6 +28,13 @@ struct output {
 	struct sinks *sinks;	 /* JSON lines go there instead of f, in batches */
 	struct line_batch batch; /* the JSON lines, written straight into it, with their seqs */
 	struct chain *chain;	 /* seals each JSON line; NULL: none */
+	/*
+	 * OCSF lines, for the outputs that want them (only then written): a
+	 * batch of their own, sealed by a chain of their own under the same key.
+	 */
+	bool ecs, ocsf;
+	struct line_batch ocsf_batch;
+	struct chain *ocsf_chain;
 	/* Events that could not be written since the last output_take_unwritable, and their seqs.
 	 */
 	uint64_t unwritable, unwritable_first, unwritable_last;
@@ -60,6 +68,7 @@ struct output *output_new(FILE *f, enum output_format format, const struct outpu
 		return NULL;
 	o->f = f;
 	o->format = format;
+	o->ecs = true;
 	/* Lines are flushed at the end of each batch; in between, few large writes. */
 	setvbuf(f, NULL, _IOFBF, OUTPUT_BUFFER);
 	if (filter)
@@ -74,6 +83,8 @@ void output_free(struct output *o)
 	if (!o)
 		return;
 	line_batch_free(&o->batch);
+	line_batch_free(&o->ocsf_batch);
+	chain_free(o->ocsf_chain);
 	free(o);
 }
 
@@ -264,35 +275,56 @@ static int write_human(struct output *o, const struct event *ev)
 /* Lines go to the outputs a batch at a time: one copy and one wakeup for many events. */
 static void flush_batch(struct output *o)
 {
-	if (!o->batch.n)
-		return;
-	if (o->sinks)
-		sinks_write(o->sinks, &o->batch);
+	if (o->sinks && o->batch.n)
+		sinks_write(o->sinks, CONFIG_FORMAT_ECS, &o->batch);
+	if (o->sinks && o->ocsf_batch.n)
+		sinks_write(o->sinks, CONFIG_FORMAT_OCSF, &o->ocsf_batch);
 	line_batch_reset(&o->batch);
+	line_batch_reset(&o->ocsf_batch);
 }
 
 /*
- * The event's JSON line, written once, straight into the batch: sealed by
- * the chain as written (before its newline). An event that cannot be
- * written whole is not written at all (never half a line): it is counted.
+ * The event's line in one schema, written straight into that schema's batch
+ * and sealed by its chain as written (before its newline). 0, or the
+ * writer's error: then nothing of it stays in the batch (never half a line).
+ */
+static int write_line(struct line_batch *b, struct chain *chain, bool sealed,
+		      int (*encode)(struct jsonw *w, const struct event *ev),
+		      const struct event *ev)
+{
+	struct jsonw *w = &b->text;
+	size_t start = line_batch_begin(b);
+
+	encode(w, ev);
+	if (!jsonw_error(w) && sealed &&
+	    (!chain || chain_seal(chain, w->buf + start, w->len - start)))
+		w->err = -EINVAL;
+	jsonw_char(w, '\n');
+	return line_batch_end(b, start, ev->seq);
+}
+
+/*
+ * The event's JSON line, written once per schema an output wants (ECS, and
+ * OCSF only if an output takes it), whatever the number of outputs. An event
+ * that cannot be written whole in one of them is counted, once.
  */
 static void write_json(struct output *o, const struct event *ev)
 {
 	struct jsonw *w = &o->batch.text;
-	size_t start = line_batch_begin(&o->batch);
+	size_t start = w->len;
+	bool lost = false;
 
-	encode_event(w, ev);
-	if (!jsonw_error(w) && o->chain && chain_seal(o->chain, w->buf + start, w->len - start))
-		w->err = -EINVAL;
-	jsonw_char(w, '\n');
-	if (line_batch_end(&o->batch, start, ev->seq)) {
+	if (o->ecs || !o->sinks)
+		lost = write_line(&o->batch, o->chain, o->chain != NULL, encode_event, ev) != 0;
+	if (o->ocsf && o->sinks &&
+	    write_line(&o->ocsf_batch, o->ocsf_chain, o->chain != NULL, encode_ocsf, ev))
+		lost = true;
+	if (lost)
 		lost_event(o, ev->seq);
-		return;
-	}
 	if (!o->sinks) {
 		fwrite(w->buf + start, 1, w->len - start, o->f);
 		line_batch_reset(&o->batch);
-	} else if (w->len >= OUTPUT_BATCH) {
+	} else if (w->len >= OUTPUT_BATCH || o->ocsf_batch.text.len >= OUTPUT_BATCH) {
 		flush_batch(o);
 	}
 }
@@ -314,12 +346,23 @@ int output_event(struct output *o, const struct event *ev)
 
 void output_set_sinks(struct output *o, struct sinks *sinks)
 {
+	unsigned int formats = sinks ? sinks_formats(sinks) : 1U << CONFIG_FORMAT_ECS;
+
 	flush_batch(o);
 	o->sinks = sinks;
+	o->ecs = formats & (1U << CONFIG_FORMAT_ECS);
+	o->ocsf = formats & (1U << CONFIG_FORMAT_OCSF);
 }
 
 void output_set_chain(struct output *o, struct chain *chain)
 {
+	/* The OCSF lines' chain: the same key; from where the one it replaces is. */
+	struct chain *ocsf = chain ? chain_dup(chain) : NULL;
+
+	if (ocsf && o->ocsf_chain)
+		chain_continue(ocsf, o->ocsf_chain);
+	chain_free(o->ocsf_chain);
+	o->ocsf_chain = ocsf; /* NULL without memory: its lines are then counted unwritable */
 	o->chain = chain;
 }
 

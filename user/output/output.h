@@ -45,7 +45,12 @@ struct sinks;
 void output_set_sinks(struct output *o, struct sinks *sinks);
 
 struct chain;
-/* Each JSON line is sealed with chain (see chain.h) as it is written; NULL: none. */
+/*
+ * Each JSON line is sealed with chain (see chain.h) as it is written; NULL:
+ * none. OCSF lines are sealed by a chain of their own under the same key
+ * (custos verify checks either stream); a new chain (SIGHUP) goes on from
+ * where the old one of each stream is, as chain_continue says.
+ */
 void output_set_chain(struct output *o, struct chain *chain);
 
 /*

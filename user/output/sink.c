@@ -49,6 +49,7 @@ struct sent {
 
 struct sink {
 	char *name;
+	enum config_output_format format; /* the lines it takes */
 	struct transport *t;
 	struct spool *spool; /* a network output's; NULL for a local one */
 	bool on_disk;	     /* the spool outlives the agent */
@@ -143,7 +144,7 @@ static struct batch *batch_copy(const struct line_batch *b)
 	return q;
 }
 
-void sinks_write(struct sinks *s, const struct line_batch *b)
+void sinks_write(struct sinks *s, enum config_output_format format, const struct line_batch *b)
 {
 	size_t i;
 
@@ -151,8 +152,12 @@ void sinks_write(struct sinks *s, const struct line_batch *b)
 		return;
 	for (i = 0; i < s->n; i++) {
 		struct sink *k = &s->v[i];
-		struct batch *q = batch_copy(b);
+		struct batch *q;
 		bool was_empty;
+
+		if (k->format != format)
+			continue;
+		q = batch_copy(b);
 
 		pthread_mutex_lock(&k->lock);
 		k->in += b->n;
@@ -580,6 +585,7 @@ static int sink_init(struct sink *k, const struct config_output *o, const struct
 	char dir[4096];
 
 	k->name = strdup(o->name);
+	k->format = o->format;
 	k->queue_max = o->queue_bytes;
 	k->drop_oldest = o->drop_oldest;
 	if (!k->name || pthread_mutex_init(&k->lock, NULL) || pthread_cond_init(&k->wake, NULL)) {
@@ -779,6 +785,16 @@ json_t *sinks_stats(struct sinks *s)
 		json_object_set_new(all, k->name, o);
 	}
 	return all;
+}
+
+unsigned int sinks_formats(const struct sinks *s)
+{
+	unsigned int formats = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		formats |= 1U << s->v[i].format;
+	return formats;
 }
 
 json_t *sinks_names(struct sinks *s)

@@ -33,8 +33,13 @@ struct sinks *sinks_new(const struct config *cfg, const char *host, char *err, s
 /* Delivers what it can within deadline_ms, spools the rest, and frees everything. */
 void sinks_stop(struct sinks *s, int deadline_ms);
 
-/* Queues a copy of b's lines, with their seqs, for every output; never blocks. */
-void sinks_write(struct sinks *s, const struct line_batch *b);
+/*
+ * Queues a copy of b's lines, with their seqs, for every output whose
+ * "format" is format (the lines are in that schema); never blocks.
+ */
+void sinks_write(struct sinks *s, enum config_output_format format, const struct line_batch *b);
+/* The formats the outputs want: a bit (1 << CONFIG_FORMAT_...) for each. */
+unsigned int sinks_formats(const struct sinks *s);
 
 /* Calls fn for each output's drops since the last call. */
 void sinks_take_gaps(struct sinks *s,

@@ -22,7 +22,7 @@ struct http_transport {
 	struct transport t;
 	CURL *curl;
 	struct curl_slist *headers;
-	enum config_http_format format;
+	enum config_http_framing framing;
 	char *url, *host_json;
 	char *body;
 	size_t body_cap;
@@ -38,7 +38,7 @@ static int http_open(struct transport *t)
 	return 0;
 }
 
-/* "@timestamp" of an event line as seconds since the epoch, for HEC's "time". */
+/* "@timestamp" (ECS) or "time_dt" (OCSF) of an event line as seconds since the epoch, for HEC. */
 static double line_time(const char *line, size_t len)
 {
 	const char *ts = memmem(line, len, "\"@timestamp\":\"", 14);
@@ -46,9 +46,13 @@ static double line_time(const char *line, size_t len)
 	const char *rest;
 	double frac = 0;
 
+	if (ts)
+		ts += 14;
+	else if ((ts = memmem(line, len, "\"time_dt\":\"", 11)))
+		ts += 11;
 	if (!ts)
 		return (double)time(NULL);
-	rest = strptime(ts + 14, "%Y-%m-%dT%H:%M:%S", &tm);
+	rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (rest && *rest == '.')
 		frac = strtod(rest, NULL);
 	return (double)timegm(&tm) + frac;
@@ -59,7 +63,7 @@ static int build_body(struct http_transport *h, const char *buf, size_t len, siz
 {
 	size_t need = len, start = 0, o = 0, lines = 0, i;
 
-	if (h->format == CONFIG_HTTP_NDJSON) {
+	if (h->framing == CONFIG_HTTP_NDJSON) {
 		*out = len;
 		return 0;
 	}
@@ -78,7 +82,7 @@ static int build_body(struct http_transport *h, const char *buf, size_t len, siz
 		const char *nl = memchr(buf + start, '\n', len - start);
 		size_t n = nl - (buf + start);
 
-		if (h->format == CONFIG_HTTP_BULK)
+		if (h->framing == CONFIG_HTTP_BULK)
 			o += sprintf(h->body + o, "{\"create\":{}}\n");
 		else
 			o += sprintf(
@@ -87,7 +91,7 @@ static int build_body(struct http_transport *h, const char *buf, size_t len, siz
 			    line_time(buf + start, n), h->host_json);
 		memcpy(h->body + o, buf + start, n);
 		o += n;
-		if (h->format == CONFIG_HTTP_HEC)
+		if (h->framing == CONFIG_HTTP_HEC)
 			h->body[o++] = '}';
 		h->body[o++] = '\n';
 		start += n + 1;
@@ -107,7 +111,7 @@ static int http_send(struct transport *t, const char *buf, size_t len)
 	if (r)
 		return r;
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS,
-			 h->format == CONFIG_HTTP_NDJSON ? buf : h->body);
+			 h->framing == CONFIG_HTTP_NDJSON ? buf : h->body);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
 	c = curl_easy_perform(h->curl);
 	if (c != CURLE_OK) {
@@ -175,14 +179,14 @@ struct transport *transport_http(const struct config_output *o, const char *host
 	h->t.ops = &http_ops;
 	h->t.acked = true;
 	h->t.spooled = true;
-	h->format = o->format;
+	h->framing = o->framing;
 	h->url = strdup(o->url);
 	h->host_json = json_dumps(name, JSON_ENCODE_ANY);
 	json_decref(name);
 	h->curl = curl_easy_init();
 	ok = h->url && h->host_json && h->curl &&
-	     add_header(h, o->format == CONFIG_HTTP_HEC ? "Content-Type: application/json"
-							: "Content-Type: application/x-ndjson");
+	     add_header(h, o->framing == CONFIG_HTTP_HEC ? "Content-Type: application/json"
+							 : "Content-Type: application/x-ndjson");
 	for (i = 0; ok && i < o->n_headers; i++)
 		ok = add_header(h, o->headers[i]);
 	if (!ok) {

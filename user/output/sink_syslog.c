@@ -184,14 +184,28 @@ static bool peer_gone(int fd)
 	       recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) <= 0;
 }
 
+/*
+ * Where the event's action is in a line: event.action of ECS, metadata.event_code of OCSF.
+ * A key with its quotes cannot be inside a string value, whose quotes are escaped.
+ */
+static const char *action_at(const char *line, size_t len)
+{
+	const char *a = memmem(line, len, "\"action\":\"", 10);
+
+	if (a)
+		return a + 10;
+	a = memmem(line, len, "\"event_code\":\"", 14);
+	return a ? a + 14 : NULL;
+}
+
 /* The event's action, as an RFC 5424 MSGID: printable ASCII, at most 32. */
 static void msgid(const char *line, size_t len, char out[33])
 {
-	const char *a = memmem(line, len, "\"action\":\"", 10);
+	const char *a = action_at(line, len);
 	size_t i = 0;
 
 	if (a) {
-		for (a += 10; i < 32 && a < line + len && *a != '"'; a++)
+		for (; i < 32 && a < line + len && *a != '"'; a++)
 			out[i++] = *a > ' ' && *a < 0x7f && *a != '\\' ? *a : '_';
 	}
 	if (!i)
@@ -201,7 +215,8 @@ static void msgid(const char *line, size_t len, char out[33])
 
 static size_t header(struct syslog_transport *s, const char *line, size_t len, char *buf)
 {
-	int severity = memmem(line, len, "\"action\":\"gap\"", 14) ? 4 : 6;
+	const char *action = action_at(line, len);
+	int severity = action && line + len - action > 4 && !memcmp(action, "gap\"", 4) ? 4 : 6;
 	struct timespec ts;
 	char id[33], when[40];
 	struct tm tm;

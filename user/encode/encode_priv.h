@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the ECS encoder (encode.c) and the OCSF one (ocsf.c) share: the same
+ * values, written once by the same code, whichever schema a line is in.
+ */
+#ifndef CUSTOS_ENCODE_PRIV_H
+#define CUSTOS_ENCODE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encode/encode.h"
+
+struct proc_info;
+struct users;
+
+/* A process's argv as written: each argument redacted and escaped as the rules say. */
+struct encode_args {
+	char *text;   /* the arguments back to back, each valid UTF-8 */
+	size_t *ends; /* ends[i]: where argument i ends in text */
+	size_t count;
+	bool escaped;  /* argv was not UTF-8: every argument is in escaped form */
+	bool redacted; /* an argument's SQL literals were redacted */
+	char *tmp;
+};
+
+int encode_args(const struct proc_info *proc, struct encode_args *args);
+void encode_args_free(struct encode_args *args);
+
+/* "pts/3" for a tty's numbers; NULL for majors it does not name. */
+const char *encode_tty_name(uint32_t major, uint32_t minor, char buf[32]);
+/* An RFC 3339 time with nanoseconds, as key. */
+void encode_write_time(struct jsonw *w, const char *key, int64_t real_ns);
+/* A statement's tables are all escaped when one of them is not UTF-8. */
+bool encode_tables_escaped(const struct sql_info *info);
+/* A socket end the kernel gave an address or port. */
+bool encode_net_end_known(const uint8_t addr[16], uint16_t port);
+/* ECS network.* of a socket. */
+void encode_network(struct jsonw *w, const struct event_net *n);
+/* The custos object: custos.seq, .chain, .rule, .tags, .io, ... and .escaped (last). */
+void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape);
+
+/* The OCSF members of who (ocsf.c): its actor's, and what OCSF has no place for. */
+int ocsf_who(struct event_who *who, const struct encode_clock *clock, const struct proc_info *proc,
+	     const struct encode_args *args, const char *container_id, struct users *users);
+
+#endif /* CUSTOS_ENCODE_PRIV_H */
