@@ -1,12 +1,15 @@
 """Detection rules: the real agent, real processes run by real login users,
 and the alerts that come out in the same stream, checked field by field."""
 
+import json
 import os
 import pwd
 import shutil
 import stat
+import subprocess
 
 from itlib import (CUSTOS, check_seq, expect, expect_eq, expect_field, fail, get, run, sh)
+from test_ocsf import check_ocsf_line
 
 
 def human(t, name):
@@ -65,6 +68,7 @@ def test_rules_bulk_read_and_many_files(t):
                       "tables": ["customers"], "tags": ["customer-data"]},
         "heartbeat_interval": 0,
         "builtin_rules": False,
+        "outputs": [{"type": "stdout"}, {"type": "file", "path": t.path("ocsf.ndjson"), "format": "ocsf"}],
         "rules": [
             {"name": "bulk-read", "kind": "threshold", "where": {"tags": ["customer-data"], "category": "file"},
              "group_by": ["user.audit.name"], "sum": "custos.io.bytes_read", "over": "10m",
@@ -128,6 +132,27 @@ def test_rules_bulk_read_and_many_files(t):
     stop = [e for e in evs if get(e, "event.action") == "agent-stop"][0]
     expect_field(stop, "custos.stats.rules.alerts", 3, "agent-stop")
     expect_field(stop, "custos.stats.rules.rules", 3, "agent-stop: builtin_rules false")
+
+    # The OCSF twin of each alert: a Detection Finding that validates, same seq, same rule.
+    with open(t.path("ocsf.ndjson")) as f:
+        ocsf = {get(o, "metadata.sequence"): o for o in map(json.loads, f)}
+    for a_ in alerts(evs):
+        o = ocsf.get(get(a_, "custos.seq"))
+        expect(o is not None and o["class_uid"] == 2004, "the OCSF line of alert %s is a Detection Finding"
+               % get(a_, "custos.seq"), o)
+        expect_eq(check_ocsf_line(o), [], "OCSF problems of the alert", o)
+        expect_eq(get(o, "finding_info.analytic.name"), get(a_, "rule.name"), "OCSF analytic name", o)
+
+    # custos report over the stream: alice's alerts, none of bob's.
+    stream = t.write("events.ndjson", b"".join(json.dumps(e).encode() + b"\n" for e in evs))
+    r = subprocess.run([CUSTOS, "report", "--json", stream], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    expect_eq(r.returncode, 0, "custos report: exit status", r.stderr)
+    rep = json.loads(r.stdout)
+    expect_eq(get(rep, "alerts.count"), 3, "custos report: alerts", rep)
+    groups = {g["key"]: g for g in rep["groups"]}
+    expect_eq((groups[alice]["alerts"], groups[bob]["alerts"]), (3, 0), "custos report: alerts per human", rep)
+    expect_eq(groups[alice]["bytes_read"], 60 * 2048, "custos report: alice's bytes", groups[alice])
+    expect_eq(groups[alice]["rows"], 120000, "custos report: alice's rows", groups[alice])
 
 
 def test_rules_new_reader_once_and_after_restart(t):
@@ -194,3 +219,60 @@ def test_rules_match_and_suppression(t):
     expect("tac-reads process.pid=%d" % r.pid in al[0] and "pid %d tac" % r.pid in al[0],
            "the ALERT line names the rule and the process", al)
     expect("\x1b[" not in al[0], "no colour when stdout is not a terminal", al)
+
+
+BROKEN_RULES = [
+    # (text of the rule, needle marking where the error is, words the message must have)
+    ('{"name": "x", "kind": "threshold", "where": {"category": "file"}, "group_by": ["user.name"],'
+     ' "sum": "db.response.returned_rows", "over": "10m", "at_least": 5}', '"db.response.returned_rows"',
+     ["rows"]),
+    ('{"name": "x", "kind": "threshold", "where": {"category": "file"}, "group_by": ["user.name"],'
+     ' "over": "10 minutes", "at_least": 5}', '"10 minutes"', ["over"]),
+    ('{"name": "x", "kind": "sequence", "by": ["process.pid"], "within": "2m",'
+     ' "steps": [{"where": {"category": ["file", "printer"]}}, {"where": {"category": "network"}}]}',
+     '"printer"', ["printer"]),
+    ('{"name": "x", "kind": "match", "where": {"comm": "tac", "outside_hours": "08:00-19:00 Mon-Fri",'
+     ' "tz": "Mars/Olympus"}}', '"Mars/Olympus"', ["Mars/Olympus"]),
+]
+
+
+def test_rules_broken_rule_refused_with_position(t):
+    """A config with a broken detection rule is refused by custos check and
+    custos run, with the line and column of the broken value; SIGHUP with
+    one keeps the running rules, and a good one replaces them."""
+    from test_config import pos
+    d, files = crm_files(t, 1, 10)
+    for rule, needle, words in BROKEN_RULES:
+        text = ('{\n  "watch": [{"name": "crm", "tags": ["customer-data"], "paths": ["%s"]}],\n'
+                '  "rules": [\n    %s\n  ]\n}\n' % (d, rule))
+        path = t.config_file(text)
+        line, col = pos(text, needle)
+        for argv in ([CUSTOS, "check", "--config", path], [CUSTOS, "run", "--config", path]):
+            r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            err = r.stderr.decode()
+            expect(r.returncode != 0, "%s accepted a broken rule" % argv[1], text)
+            expect("%s:%d:%d:" % (path, line, col) in err, "%s: the error is at %d:%d" % (argv[1], line, col),
+                   err, text)
+            for w in words:
+                expect(w in err, "%s: the message names %r" % (argv[1], w), err)
+    # SIGHUP: a broken rule is refused and the running rule stays; a new one takes over.
+    cfg = {"watch": [{"name": "crm", "tags": ["customer-data"], "paths": [d]}], "heartbeat_interval": 0,
+           "builtin_rules": False,
+           "rules": [{"name": "tac-reads", "kind": "match", "where": {"comm": "tac", "action": "open"}}]}
+    a = t.agent(cfg)
+    a.start()
+    with open(a.config_path) as f:
+        good = f.read()
+    with open(a.config_path, "w") as f:
+        f.write(good.replace('"tac"', '"tac", "a-name-longer-than-fifteen"'))
+    a.hup(expect_outcome="failure")
+    r1 = run(["tac", files[0]])
+    a.wait_for(lambda e: get(e, "rule.name", None) == "tac-reads", "the alert of the running rule")
+    with open(a.config_path, "w") as f:
+        f.write(good.replace('"tac-reads"', '"head-reads"').replace('"tac"', '"head"'))
+    a.hup()
+    run(["tac", files[0]])
+    r2 = run(["head", files[0]])
+    evs = a.stop()
+    expect_eq([(get(e, "rule.name"), get(e, "process.pid")) for e in alerts(evs)],
+              [("tac-reads", r1.pid), ("head-reads", r2.pid)], "alerts before and after the reload", alerts(evs))
