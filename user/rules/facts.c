@@ -41,9 +41,25 @@ static void set_str(struct rule_value *v, const char *s)
 		set(v, s, strlen(s));
 }
 
-static void set_number(struct rule_value *v, char *buf, size_t cap, uint32_t n)
+/* n in decimal, without printf's cost: it runs for every event. */
+static size_t utoa(char *buf, uint32_t n)
 {
-	set(v, buf, (size_t)snprintf(buf, cap, "%u", n));
+	char tmp[10];
+	size_t len = 0, i;
+
+	do {
+		tmp[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	for (i = 0; i < len; i++)
+		buf[i] = tmp[len - 1 - i];
+	buf[len] = '\0';
+	return len;
+}
+
+static void set_number(struct rule_value *v, char *buf, uint32_t n)
+{
+	set(v, buf, utoa(buf, n));
 }
 
 static bool is_read_op(const char *op)
@@ -171,7 +187,7 @@ static void who_fields(struct rule_facts *f, const struct event_who *who)
 {
 	const struct custos_task *t = &who->task;
 
-	set_number(&f->field[CONFIG_FIELD_UID], f->uid, sizeof(f->uid), t->uid);
+	set_number(&f->field[CONFIG_FIELD_UID], f->uid, t->uid);
 	if (who->user_name)
 		set_str(&f->field[CONFIG_FIELD_USER_NAME], who->user_name);
 	else
@@ -182,18 +198,18 @@ static void who_fields(struct rule_facts *f, const struct event_who *who)
 	else if (who->audit_name)
 		set_str(&f->field[CONFIG_FIELD_AUDIT_NAME], who->audit_name);
 	else
-		set_number(&f->field[CONFIG_FIELD_AUDIT_NAME], f->audit, sizeof(f->audit), t->auid);
-	set_number(&f->field[CONFIG_FIELD_PID], f->pid, sizeof(f->pid), t->tgid);
+		set_number(&f->field[CONFIG_FIELD_AUDIT_NAME], f->audit, t->auid);
+	set_number(&f->field[CONFIG_FIELD_PID], f->pid, t->tgid);
 	set(&f->field[CONFIG_FIELD_COMM], t->comm, strnlen(t->comm, sizeof(t->comm)));
 	if (who->exe)
 		set(&f->field[CONFIG_FIELD_EXE], who->exe, who->exe_len);
 	/* Without an audit session, a process is its own: sequences follow it alone. */
-	if (t->sessionid != UINT32_MAX)
-		set_number(&f->field[CONFIG_FIELD_SESSION], f->session, sizeof(f->session),
-			   t->sessionid);
-	else
-		set(&f->field[CONFIG_FIELD_SESSION], f->session,
-		    (size_t)snprintf(f->session, sizeof(f->session), "p%u", t->tgid));
+	if (t->sessionid != UINT32_MAX) {
+		set_number(&f->field[CONFIG_FIELD_SESSION], f->session, t->sessionid);
+	} else {
+		f->session[0] = 'p';
+		set(&f->field[CONFIG_FIELD_SESSION], f->session, 1 + utoa(f->session + 1, t->tgid));
+	}
 }
 
 static void net_destination(struct rule_facts *f, const struct event_net *n)
@@ -349,15 +365,58 @@ static bool user_matches(char *const *list, size_t n, const struct rule_value *n
 	return in_list(list, n, name) || in_list(list, n, id);
 }
 
-bool rule_where_matches(const struct config_where *w, const struct rule_facts *f)
+void rule_where_init(struct rule_where *w, const struct config_where *cfg, struct rule_tags *tags)
 {
+	size_t i, j;
+
+	w->cfg = cfg;
+	w->tag_bits = 0;
+	w->tags_by_name = false;
+	for (i = 0; i < cfg->n_tags; i++) {
+		for (j = 0; j < tags->n && strcmp(tags->names[j], cfg->tags[i]); j++)
+			;
+		if (j == tags->n && tags->n < RULE_TAG_BITS)
+			tags->names[tags->n++] = cfg->tags[i];
+		if (j < tags->n)
+			w->tag_bits |= 1ULL << j;
+		else
+			w->tags_by_name = true;
+	}
+}
+
+static void add_tag_bits(struct rule_facts *f, const struct rule_tags *tags, char *const *names,
+			 size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < tags->n; j++)
+			if (!strcmp(names[i], tags->names[j]))
+				f->tag_bits |= 1ULL << j;
+}
+
+void rule_facts_tag_bits(struct rule_facts *f, const struct rule_tags *tags)
+{
+	const struct event *ev = f->ev;
+
+	f->tag_bits = 0;
+	if (ev->rule)
+		add_tag_bits(f, tags, ev->rule->tags, ev->rule->n_tags);
+	if (ev->kind == EVENT_DB_STATEMENT && ev->db.customer_data)
+		add_tag_bits(f, tags, ev->db.tags, ev->db.n_tags);
+}
+
+bool rule_where_matches(const struct rule_where *rw, const struct rule_facts *f)
+{
+	const struct config_where *w = rw->cfg;
 	const struct event *ev = f->ev;
 
 	if (w->categories && !(w->categories & f->category))
 		return false;
 	if (w->actions && !(w->actions & f->actions))
 		return false;
-	if (w->n_tags && !has_tag(ev, w->tags, w->n_tags))
+	if (w->n_tags && !(f->tag_bits & rw->tag_bits) &&
+	    !(rw->tags_by_name && has_tag(ev, w->tags, w->n_tags)))
 		return false;
 	if (w->n_rules && !in_list(w->rules, w->n_rules, &f->field[CONFIG_FIELD_RULE]))
 		return false;

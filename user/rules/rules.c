@@ -19,7 +19,6 @@
 
 #define WINDOW_BUCKETS	     60		 /* a threshold's window slides in steps of 1/60 of it */
 #define MATCH_WINDOW_DEFAULT (10LL * 60) /* match rules: one alert per group in this */
-#define KEY_MAX		     8192
 #define NS		     1000000000LL
 
 struct window {
@@ -110,11 +109,36 @@ static int64_t window_ns(const struct rule *r)
 	return r->cfg->window_s * NS;
 }
 
+/* Rules that group by the same fields share the slot their key is computed in. */
+static int assign_key_slots(struct rules *rs)
+{
+	size_t i, j, n = 0;
+
+	rs->key_slots = calloc(rs->n_rules + 1, sizeof(*rs->key_slots));
+	if (!rs->key_slots)
+		return -ENOMEM;
+	rs->key_scratch = &rs->key_slots[rs->n_rules];
+	for (i = 0; i < rs->n_rules; i++) {
+		const struct config_detect_rule *c = rs->rules[i].cfg;
+
+		for (j = 0; j < i; j++) {
+			const struct config_detect_rule *o = rs->rules[j].cfg;
+
+			if (o->n_group_by == c->n_group_by &&
+			    !memcmp(o->group_by, c->group_by,
+				    c->n_group_by * sizeof(c->group_by[0])))
+				break;
+		}
+		rs->rules[i].key_slot = j < i ? rs->rules[j].key_slot : n++;
+	}
+	return 0;
+}
+
 struct rules *rules_new(const struct config *cfg, const char *state_dir, rules_alert_fn alert,
 			void *ctx)
 {
 	struct rules *rs = calloc(1, sizeof(*rs));
-	size_t i;
+	size_t i, j;
 
 	if (!rs)
 		return NULL;
@@ -136,9 +160,14 @@ struct rules *rules_new(const struct config *cfg, const char *state_dir, rules_a
 		groups_init(&r->groups,
 			    c->kind == CONFIG_DETECT_FIRST_SEEN ? RULES_KEYS_MAX : RULES_GROUPS_MAX,
 			    c->kind == CONFIG_DETECT_THRESHOLD ? release_window : NULL);
+		rule_where_init(&r->where, &c->where, &rs->tags);
+		for (j = 0; j < c->n_steps && j < CONFIG_DETECT_STEPS_MAX; j++)
+			rule_where_init(&r->steps[j], &c->steps[j].where, &rs->tags);
 		if (c->kind == CONFIG_DETECT_THRESHOLD)
 			r->bucket_ns = (c->window_s * NS + WINDOW_BUCKETS - 1) / WINDOW_BUCKETS;
 	}
+	if (assign_key_slots(rs))
+		goto err_free;
 	if (state_dir && asprintf(&rs->state_file, "%s/first_seen.json", state_dir) < 0) {
 		rs->state_file = NULL;
 		goto err_free;
@@ -162,6 +191,7 @@ void rules_free(struct rules *rs)
 	for (i = 0; i < rs->n_rules; i++)
 		groups_clear(&rs->rules[i].groups);
 	free(rs->rules);
+	free(rs->key_slots);
 	free(rs->state_file);
 	free(rs);
 }
@@ -187,8 +217,8 @@ const struct rules_stats *rules_stats(const struct rules *rs)
 
 /*
  * The group of an event: its values of the rule's fields, each with its length
- * in front so that no value can pass for two. table: which of a statement's
- * tables a custos.db.tables field takes. false: the event lacks one.
+ * (4 bytes) in front so that no value can pass for two. table: which of a
+ * statement's tables a custos.db.tables field takes. false: the event lacks one.
  */
 static bool group_key(const struct rule *r, const struct rule_facts *f, size_t table, char *buf,
 		      size_t *len)
@@ -199,23 +229,45 @@ static bool group_key(const struct rule *r, const struct rule_facts *f, size_t t
 		enum config_field field = r->cfg->group_by[i];
 		const char *s = f->field[field].s;
 		size_t n = f->field[field].len;
-		int w;
+		uint32_t n32;
 
 		if (field == CONFIG_FIELD_TABLE && s) {
 			s = rule_facts_table(f, table);
 			n = strlen(s);
 		}
-		if (!s)
+		if (!s || at + sizeof(n32) + n > KEY_MAX)
 			return false;
-		w = snprintf(buf + at, KEY_MAX - at, "%zu:", n);
-		if (w < 0 || at + (size_t)w + n > KEY_MAX)
-			return false;
-		at += (size_t)w;
+		n32 = (uint32_t)n;
+		memcpy(buf + at, &n32, sizeof(n32));
+		at += sizeof(n32);
 		memcpy(buf + at, s, n);
 		at += n;
 	}
 	*len = at;
 	return true;
+}
+
+/*
+ * The key of an event's group for rule r, computed once per event for all
+ * the rules that group by the same fields. NULL: the event lacks a field.
+ */
+static const char *rule_key(struct rules *rs, const struct rule *r, const struct rule_facts *f,
+			    size_t table, size_t *len)
+{
+	struct rule_key_slot *slot = &rs->key_slots[r->key_slot];
+
+	if (table) {
+		slot = rs->key_scratch;
+		slot->stamp = 0;
+	} else if (slot->stamp == rs->stamp) {
+		*len = slot->len;
+		return slot->ok ? slot->buf : NULL;
+	} else {
+		slot->stamp = rs->stamp;
+	}
+	slot->ok = group_key(r, f, table, slot->buf, &slot->len);
+	*len = slot->len;
+	return slot->ok ? slot->buf : NULL;
 }
 
 static bool groups_by_table(const struct rule *r)
@@ -363,13 +415,13 @@ static void threshold_event(struct rules *rs, struct rule *r, const struct rule_
 	const struct config_detect_rule *c = r->cfg;
 	int64_t now = f->ev->time_ns, id = now / r->bucket_ns;
 	uint64_t amount = rule_facts_measure(f, c->measure), value;
-	char key[KEY_MAX];
+	const char *key;
 	struct window *w;
 	size_t len;
 
 	if (c->measure == CONFIG_MEASURE_DISTINCT ? !f->field[c->distinct_field].s : !amount)
 		return;
-	if (!group_key(r, f, table, key, &len))
+	if (!(key = rule_key(rs, r, f, table, &len)))
 		return;
 	w = (struct window *)groups_get(&r->groups, key, len, sizeof(*w), now);
 	if (!w)
@@ -409,11 +461,11 @@ static void match_event(struct rules *rs, struct rule *r, const struct rule_fact
 {
 	int64_t now = f->ev->time_ns;
 	struct suppression *s;
-	char key[KEY_MAX];
+	const char *key;
 	size_t len;
 	uint64_t seq = f->ev->seq;
 
-	if (!group_key(r, f, table, key, &len))
+	if (!(key = rule_key(rs, r, f, table, &len)))
 		return;
 	s = (struct suppression *)groups_get(&r->groups, key, len, sizeof(*s), now);
 	if (!s)
@@ -440,10 +492,10 @@ static void first_seen_event(struct rules *rs, struct rule *r, const struct rule
 	int64_t now = f->ev->time_ns;
 	uint64_t seq = f->ev->seq;
 	struct group *g;
-	char key[KEY_MAX];
+	const char *key;
 	size_t len;
 
-	if (!group_key(r, f, table, key, &len))
+	if (!(key = rule_key(rs, r, f, table, &len)))
 		return;
 	if (groups_get(&r->groups, key, len, 0, now))
 		return; /* seen before: now more recently */
@@ -469,16 +521,19 @@ static void sequence_event(struct rules *rs, struct rule *r, const struct rule_f
 	const struct config_detect_rule *c = r->cfg;
 	int64_t now = f->ev->time_ns, within = c->window_s * NS;
 	struct sequence *s;
-	char key[KEY_MAX];
+	const char *key;
 	size_t len;
-	bool first = rule_where_matches(&c->steps[0].where, f);
+	bool first = rule_where_matches(&r->steps[0], f), later = false;
+	size_t k;
 
-	if (!group_key(r, f, 0, key, &len))
+	for (k = 1; k < c->n_steps && !later; k++)
+		later = rule_where_matches(&r->steps[k], f);
+	if ((!first && !later) || !(key = rule_key(rs, r, f, 0, &len)))
 		return;
 	s = (struct sequence *)groups_find(&r->groups, key, len);
 	if (s && s->next && now - s->start_ns > within)
 		s->next = 0; /* too late: start again */
-	if (s && s->next && rule_where_matches(&c->steps[s->next].where, f)) {
+	if (s && s->next && rule_where_matches(&r->steps[s->next], f)) {
 		s->seqs[s->next++] = f->ev->seq;
 		s->g.used_ns = now;
 		if (s->next < c->n_steps)
@@ -517,7 +572,7 @@ static void rule_event(struct rules *rs, struct rule *r, const struct rule_facts
 		sequence_event(rs, r, f);
 		return;
 	}
-	if (!rule_where_matches(&r->cfg->where, f))
+	if (!rule_where_matches(&r->where, f))
 		return;
 	/* Grouped by table, a statement counts for each table it names. */
 	if (groups_by_table(r)) {
@@ -550,6 +605,8 @@ void rules_event(struct rules *rs, const struct event *ev)
 	if (!rs || !rs->n_rules || !rule_facts_init(&f, ev))
 		return;
 	rs->stats.events++;
+	rs->stamp++;
+	rule_facts_tag_bits(&f, &rs->tags);
 	for (i = 0; i < rs->n_rules; i++)
 		rule_event(rs, &rs->rules[i], &f);
 }

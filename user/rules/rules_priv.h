@@ -4,8 +4,19 @@
 #define CUSTOS_RULES_PRIV_H
 
 #include "rules/attack.h"
+#include "rules/facts.h"
 #include "rules/groups.h"
 #include "rules/rules.h"
+
+#define KEY_MAX 8192 /* a group's key: its values with their lengths */
+
+/* The key of the event being matched, for the rules that group by the same fields. */
+struct rule_key_slot {
+	uint64_t stamp; /* rules.stamp of the event it was computed for */
+	bool ok;	/* the event has every field */
+	size_t len;
+	char buf[KEY_MAX];
+};
 
 struct rule {
 	const struct config_detect_rule *cfg;
@@ -15,6 +26,9 @@ struct rule {
 	int64_t bucket_ns;	/* threshold: the width of one of a window's buckets */
 	int64_t learn_until_ns; /* first_seen: keys seen before this are learned silently */
 	int64_t learn_since_ns; /* first_seen: when learning began (persisted) */
+	size_t key_slot;	/* rules.key_slots[]: shared by rules of the same group_by */
+	struct rule_where where;
+	struct rule_where steps[CONFIG_DETECT_STEPS_MAX];
 };
 
 struct rules {
@@ -24,6 +38,10 @@ struct rules {
 	bool state_dirty;
 	char warning[512];
 	bool has_warning;
+	struct rule_key_slot *key_slots,
+	    *key_scratch; /* scratch: keys of a statement's nth table */
+	uint64_t stamp;	  /* events matched so far */
+	struct rule_tags tags;
 	rules_alert_fn alert;
 	void *ctx;
 	struct rules_stats stats;
