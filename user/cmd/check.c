@@ -191,6 +191,13 @@ static void print_config(const struct check_config *c)
 	}
 	for (i = 0; i < cfg->n_endpoints; i++)
 		print_endpoint(&cfg->endpoints[i]);
+	if (cfg->egress_window_s)
+		printf("egress: for %u s after a session opens a watched file to read it, its "
+		       "connections to\n  other endpoints (needs network) and the files it "
+		       "writes anew outside the\n  watched trees (bytes: needs file-write)\n",
+		       cfg->egress_window_s);
+	else
+		printf("egress: off\n");
 	print_exclude("every rule", &cfg->exclude);
 	for (i = 0; i < c->set.n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
@@ -271,8 +278,9 @@ static json_t *config_json(const struct check_config *c)
 			      watched, "exclude", exclude_json(&cfg->rules[r].exclude));
 		json_array_append_new(rules, rule);
 	}
-	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o}", "valid", 1, "source", cfg->source,
-			 "rules", rules, "endpoints", endpoints_json(cfg), "exclude",
+	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o}", "valid", 1, "source",
+			 cfg->source, "rules", rules, "endpoints", endpoints_json(cfg), "egress",
+			 "window", (int)cfg->egress_window_s, "exclude",
 			 exclude_json(&cfg->exclude), "warnings",
 			 strings_json(c->set.warnings, c->set.n_warnings));
 }

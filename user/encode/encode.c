@@ -603,6 +603,19 @@ static void write_rule(struct jsonw *w, const struct event *ev)
 	for (i = 0; i < ev->rule->n_tags; i++)
 		jsonw_string(w, NULL, ev->rule->tags[i]);
 	jsonw_end(w);
+	if (!ev->rule->egress)
+		return;
+	/* No rule: a session that read customer data, to an unwatched endpoint or a new file. */
+	jsonw_bool(w, "egress", true);
+	if (ev->egress && ev->egress->read_rule) {
+		jsonw_object(w, "egress_after");
+		if (ev->egress->read_rule->name)
+			jsonw_string(w, "rule", ev->egress->read_rule->name);
+		else
+			jsonw_null(w, "rule");
+		write_time(w, "read_at", ev->egress->read_ns);
+		jsonw_end(w);
+	}
 }
 
 static void write_open(struct jsonw *w, const struct event_open *open)
@@ -828,7 +841,7 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 	case EVENT_AGENT:
 		break;
 	}
-	if (f && (!f->path_len || f->path_truncated || f->deleted)) {
+	if (f && (!f->path_len || f->path_truncated || f->deleted || f->removable)) {
 		jsonw_object(w, "file");
 		if (!f->path_len)
 			jsonw_bool(w, "path_unknown", true);
@@ -836,6 +849,8 @@ static void write_custos(struct jsonw *w, const struct event *ev, bool tables_es
 			jsonw_bool(w, "path_truncated", true);
 		if (f->deleted)
 			jsonw_bool(w, "deleted", true);
+		if (f->removable)
+			jsonw_bool(w, "removable", true);
 		jsonw_end(w);
 	}
 	if (ev->who)
