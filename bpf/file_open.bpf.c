@@ -116,10 +116,38 @@ static __always_inline void file_open__egress(struct task_struct *task, __u64 fi
 }
 
 /*
+ * The task read customer data: if its standard output is a file it has
+ * open for writing outside every watched tree, that file takes what it
+ * read (`cat W > F`, `sort W > F`: the shell opened F before the process
+ * ran, so before its session read anything). Egress, if empty still.
+ */
+static __always_inline void file_open__egress_stdout(struct task_struct *task)
+{
+	struct custos_watch_value watch;
+	__u64 file_addr = task__fd_file(task, 1);
+	struct inode *inode;
+	struct file *file;
+	__u32 fmode, mode;
+
+	if (!file_addr)
+		return;
+	file = kptr(struct file, file_addr);
+	inode = KR(file, f_inode);
+	fmode = KR(file, f_mode);
+	mode = KR(inode, i_mode);
+	if (!(fmode & FMODE_WRITE) || (fmode & FMODE_PATH) || (mode & S_IFMT) != S_IFREG ||
+	    bpf_map_lookup_elem(&open_files, &file_addr) || watch__decide_file(file, &watch))
+		return;
+	file_open__egress(task, file_addr, file, inode, KR(inode, i_sb, s_dev), mode, 1,
+			  KR(file, f_flags), CUSTOS_OPEN_STDOUT);
+}
+
+/*
  * A new fd of the task: is its file watched? Then track it and tell the
- * agent, and if it may be read, its session has read customer data. If
- * not, a file opened for writing may be egress. An open for reading of a
- * file nobody watches costs nothing more than the watch decision.
+ * agent, and if it may be read, its session has read customer data (and
+ * its standard output may be egress). If not, a file opened for writing
+ * may be egress. An open for reading of a file nobody watches costs
+ * nothing more than the watch decision.
  */
 static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __u32 flags,
 					  __u32 via)
@@ -152,6 +180,8 @@ static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __
 	file_open__record(task, file, fd, flags,
 			  open_file__track(task, file_addr, inode, dev, watch.rule, 0), watch.rule,
 			  via, NULL);
+	if ((fmode & FMODE_READ) && egress__on())
+		file_open__egress_stdout(task);
 }
 
 static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)

@@ -121,6 +121,12 @@ enum custos_open_via {
 	CUSTOS_OPEN_SYSCALL = 0,
 	CUSTOS_OPEN_IO_URING = 1, /* IORING_OP_OPENAT(2) */
 	CUSTOS_OPEN_EXISTING = 2, /* open before the agent started (found at start) */
+	/*
+	 * Egress: the standard output of a process, open already for writing to
+	 * an empty file, when the process read customer data (`cat W > F`: the
+	 * shell opened F first).
+	 */
+	CUSTOS_OPEN_STDOUT = 3,
 };
 
 enum custos_change_op {

@@ -247,6 +247,31 @@ TEST(output_human_line_escapes_terminal_controls)
 		     "line");
 }
 
+TEST(output_human_line_egress)
+{
+	const char path[] = "/media/usb/x.csv";
+	struct event_rule egress = {.egress = true};
+	struct event_file file = {.path = path, .path_len = sizeof(path) - 1};
+	struct event_who who = {.task = {.tgid = 42, .uid = 0, .auid = 1000},
+				.user_name = "root",
+				.audit_name = "alice"};
+	struct event ev = {.kind = EVENT_FILE_SUMMARY,
+			   .time_ns = 1764317359123456789LL,
+			   .category = "file",
+			   .action = "close",
+			   .outcome = "success",
+			   .who = &who,
+			   .rule = &egress,
+			   .file = &file,
+			   .summary = {.since = {.bytes_read = 3, .bytes_written = 4096}}};
+	char line[512];
+
+	memcpy(who.task.comm, "cp", 3);
+	output_human_line(&ev, false, line, sizeof(line));
+	ASSERT_STREQ(line, "08:09:19.123 alice->root 42 cp close 4096 /media/usb/x.csv (egress)",
+		     "an egress file's summary: bytes written");
+}
+
 static json_t *at(json_t *v, const char *a, const char *b)
 {
 	return json_object_get(json_object_get(v, a), b);

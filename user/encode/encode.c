@@ -634,6 +634,8 @@ static void write_open(struct jsonw *w, const struct event_open *open)
 	}
 	if (open->via == CUSTOS_OPEN_IO_URING)
 		jsonw_string(w, "via", "io_uring");
+	else if (open->via == CUSTOS_OPEN_STDOUT)
+		jsonw_string(w, "via", "stdout");
 	else if (open->via == CUSTOS_OPEN_EXISTING)
 		jsonw_bool(w, "existing", true);
 	jsonw_end(w);
