@@ -26,6 +26,7 @@
 
 #define S_IFMT	   0170000
 #define S_IFDIR	   0040000
+#define S_IFREG	   0100000
 #define S_ISDIR(m) (((m)&S_IFMT) == S_IFDIR)
 
 #define O_WRONLY     00000001

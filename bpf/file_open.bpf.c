@@ -6,6 +6,7 @@
  * task's saved registers, so one hook per syscall is enough.
  */
 #include "common.bpf.h"
+#include "egress.bpf.h"
 #include "maps.bpf.h"
 #include "net.bpf.h"
 #include "open_file.bpf.h"
@@ -55,12 +56,15 @@ static __always_inline void file_open__denied(struct task_struct *task, long err
 
 static __always_inline void file_open__fill(struct custos_file_open *rec, __u32 slot,
 					    struct task_struct *task, struct file *file, __s32 fd,
-					    __u32 flags, __u64 open_id, __u32 rule, __u32 via)
+					    __u32 flags, __u64 open_id, __u32 rule, __u32 via,
+					    const struct custos_egress_taint *taint)
 {
 	struct inode *inode = KR(file, f_inode);
 
 	task__fill(&rec->task, task);
 	rec->open_id = open_id;
+	rec->egress_read_ns = taint ? taint->ktime_ns : 0;
+	rec->egress_read_rule = taint ? taint->rule : 0;
 	rec->ino = KR(inode, i_ino);
 	rec->dev = KR(inode, i_sb, s_dev);
 	rec->size = KR(inode, i_size);
@@ -76,41 +80,108 @@ static __always_inline void file_open__fill(struct custos_file_open *rec, __u32 
 }
 
 static __always_inline void file_open__record(struct task_struct *task, struct file *file, __s32 fd,
-					      __u32 flags, __u64 open_id, __u32 rule, __u32 via)
+					      __u32 flags, __u64 open_id, __u32 rule, __u32 via,
+					      const struct custos_egress_taint *taint)
 {
 	struct custos_file_open *rec = record__scratch(CUSTOS_REC_FILE_OPEN);
 
 	if (!rec)
 		return;
-	file_open__fill(rec, SCRATCH_TRACE, task, file, fd, flags, open_id, rule, via);
+	file_open__fill(rec, SCRATCH_TRACE, task, file, fd, flags, open_id, rule, via, taint);
 	record__output(rec, sizeof(*rec) + rec->path.len);
 }
 
-/* A new fd of the task: is its file watched? Then track it and tell the agent. */
+/*
+ * An open for writing of a file outside every watched tree: egress if it is
+ * a regular file, empty once open (this open created or truncated it, or it
+ * was empty: whatever it will hold is this writer's), not on a filesystem
+ * of kernel interfaces, and the task's session read customer data within
+ * the window. Then it is tracked and reported like a watched file, so its
+ * summaries say what was written. A file opened to append to its content,
+ * or to change it in place, is not.
+ */
+static __always_inline void file_open__egress(struct task_struct *task, __u64 file_addr,
+					      struct file *file, struct inode *inode, __u32 dev,
+					      __u32 mode, __s32 fd, __u32 flags, __u32 via)
+{
+	struct custos_egress_taint taint;
+
+	if (!egress__on() || (mode & S_IFMT) != S_IFREG || KR(inode, i_size) != 0 ||
+	    !egress__tainted(task, &taint) || egress__pseudo_fs(inode) ||
+	    exclude__task(task, CUSTOS_RULE_EGRESS))
+		return;
+	file_open__record(task, file, fd, flags,
+			  open_file__track(task, file_addr, inode, dev, CUSTOS_RULE_EGRESS, 0),
+			  CUSTOS_RULE_EGRESS, via, &taint);
+}
+
+/*
+ * The task read customer data: if its standard output is a file it has
+ * open for writing outside every watched tree, that file takes what it
+ * read (`cat W > F`, `sort W > F`: the shell opened F before the process
+ * ran, so before its session read anything). Egress, if empty still.
+ */
+static __always_inline void file_open__egress_stdout(struct task_struct *task)
+{
+	struct custos_watch_value watch;
+	__u64 file_addr = task__fd_file(task, 1);
+	struct inode *inode;
+	struct file *file;
+	__u32 fmode, mode;
+
+	if (!file_addr)
+		return;
+	file = kptr(struct file, file_addr);
+	inode = KR(file, f_inode);
+	fmode = KR(file, f_mode);
+	mode = KR(inode, i_mode);
+	if (!(fmode & FMODE_WRITE) || (fmode & FMODE_PATH) || (mode & S_IFMT) != S_IFREG ||
+	    bpf_map_lookup_elem(&open_files, &file_addr) || watch__decide_file(file, &watch))
+		return;
+	file_open__egress(task, file_addr, file, inode, KR(inode, i_sb, s_dev), mode, 1,
+			  KR(file, f_flags), CUSTOS_OPEN_STDOUT);
+}
+
+/*
+ * A new fd of the task: is its file watched? Then track it and tell the
+ * agent, and if it may be read, its session has read customer data (and
+ * its standard output may be egress). If not, a file opened for writing
+ * may be egress. An open for reading of a file nobody watches costs
+ * nothing more than the watch decision.
+ */
 static __always_inline void file_open__fd(struct task_struct *task, __s64 fd, __u32 flags,
 					  __u32 via)
 {
 	struct custos_watch_value watch;
 	struct inode *inode;
 	struct file *file;
+	__u32 dev, fmode, mode;
 	__u64 file_addr;
-	__u32 dev;
 
 	file_addr = task__fd_file(task, fd);
 	if (!file_addr)
 		return;
 	file = kptr(struct file, file_addr);
 	inode = KR(file, f_inode);
-	if ((KR(file, f_mode) & FMODE_PATH) || S_ISDIR(KR(inode, i_mode)))
+	fmode = KR(file, f_mode);
+	mode = KR(inode, i_mode);
+	if ((fmode & FMODE_PATH) || S_ISDIR(mode))
 		return;
 	dev = KR(inode, i_sb, s_dev);
-	if (!watch__decide_file(file, &watch))
+	if (!watch__decide_file(file, &watch)) {
+		if (fmode & FMODE_WRITE)
+			file_open__egress(task, file_addr, file, inode, dev, mode, fd, flags, via);
 		return;
+	}
 	if (exclude__task(task, watch.rule))
 		return;
+	if (fmode & FMODE_READ)
+		egress__taint(task, watch.rule);
 	file_open__record(task, file, fd, flags,
 			  open_file__track(task, file_addr, inode, dev, watch.rule, 0), watch.rule,
-			  via);
+			  via, NULL);
+	if ((fmode & FMODE_READ) && egress__on())
+		file_open__egress_stdout(task);
 }
 
 static __always_inline int file_open__exit(long ret, __u32 flags, __s32 dirfd, const char *uname)
@@ -210,6 +281,8 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 		return 0;
 	if (exclude__task(task, watch.rule))
 		return 0;
+	if (KR(file, f_mode) & FMODE_READ)
+		egress__taint(task, watch.rule);
 	/* Inherited or duplicated: the first task seen owns it; the others show up when they read.
 	 */
 	if (bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
@@ -221,14 +294,14 @@ int iter__task_file(struct bpf_iter__task_file *ctx)
 	if (!rec)
 		return 0;
 	file_open__fill(rec, SCRATCH_ITER, task, file, ctx->fd, KR(file, f_flags), open_id,
-			watch.rule, CUSTOS_OPEN_EXISTING);
+			watch.rule, CUSTOS_OPEN_EXISTING, NULL);
 	record__output(rec, sizeof(*rec) + rec->path.len);
 #else
 	rec = record__reserve(CUSTOS_REC_FILE_OPEN, sizeof(*rec) + CUSTOS_PATH_MAX);
 	if (!rec)
 		return 0;
 	file_open__fill(rec, SCRATCH_ITER, task, file, ctx->fd, KR(file, f_flags), open_id,
-			watch.rule, CUSTOS_OPEN_EXISTING);
+			watch.rule, CUSTOS_OPEN_EXISTING, NULL);
 	rec->hdr.size = sizeof(*rec) + rec->path.len;
 	record__submit(rec);
 #endif

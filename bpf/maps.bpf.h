@@ -99,6 +99,20 @@ struct {
 	__type(value, struct custos_endpoint_value);
 } unix_endpoints SEC(".maps");
 
+/*
+ * Sessions that read customer data: audit session id (or process, see
+ * CUSTOS_EGRESS_KEY_PROCESS) -> its last read-open of a watched file. Written
+ * only by watched opens; read by connects, and by unwatched opens for
+ * writing, while egress is on (state.egress_window_ns). The least recently
+ * used session goes first when it is full.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CUSTOS_EGRESS_TAINTS_MAX);
+	__type(key, __u64);
+	__type(value, struct custos_egress_taint);
+} egress_taints SEC(".maps");
+
 /* Other processes' use of a watched open file (inherited, passed): their own counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

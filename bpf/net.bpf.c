@@ -7,7 +7,10 @@
  * go (close, exit, exec, dup over it) summarizes it. Why sys_exit: the
  * result of the connect, and the accepted fd, exist only then. Unwatched
  * sockets cost one lookup in the endpoints trie at connect and accept, and
- * nothing at all while no endpoint is configured.
+ * nothing at all while no endpoint is configured; with egress on, a connect
+ * also costs one lookup of the caller's session (egress.bpf.h): an IP
+ * socket of a session that read customer data, to an endpoint no rule
+ * names, is tracked as egress.
  */
 #include "net.bpf.h"
 
@@ -34,22 +37,34 @@ static __always_inline bool net__sockaddr(__u64 uaddr, __u64 len, struct net_end
 	return true;
 }
 
-/* connect(fd, addr, len): to a watched endpoint, whatever came of it. */
+/*
+ * connect(fd, addr, len): to a watched endpoint, whatever came of it; else,
+ * by a session that read customer data (an IP socket), egress.
+ */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 {
+	struct custos_endpoint_value egress = {.rule = CUSTOS_RULE_EGRESS}, *ep = NULL;
 	struct task_struct *task = current_task();
 	struct net_ends ends = {}, named = {};
+	struct custos_egress_taint taint = {};
 	__u64 file_addr, open_id, sk_addr;
+	bool endpoints, tainted = false;
 	struct pt_regs *regs;
 	struct sock *sk;
 	__s32 error;
 	__s64 fd;
 
 	/* A connect already under way, or made: asked again (polled), it is no new connection. */
-	if (!STATE(endpoint_keys) || ctx->ret == -EALREADY || ctx->ret == -EISCONN ||
-	    task__is_agent(task))
+	if (ctx->ret == -EALREADY || ctx->ret == -EISCONN || task__is_agent(task))
 		return 0;
+	/* Without endpoints, only a tainted session's connect goes on. */
+	endpoints = STATE(endpoint_keys) != 0;
+	if (!endpoints) {
+		tainted = egress__tainted(task, &taint);
+		if (!tainted)
+			return 0;
+	}
 	regs = syscall__regs(ctx->nr);
 	if (!regs)
 		return 0;
@@ -61,12 +76,14 @@ int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 	if (!sk)
 		return 0;
 	if (net__is_unix(sk)) {
-		/* By the socket file its peer is bound to: a failed connect has none to identify.
+		/*
+		 * By the socket file its peer is bound to: a failed connect has none to
+		 * identify. A unix socket stays on this host: never egress.
 		 */
 		ends.family = CUSTOS_NET_UNIX;
-		if (ctx->ret == 0)
+		if (ctx->ret == 0 && endpoints)
 			net__watch(task, file_addr, fd, 0, false, false,
-				   net__unix_endpoint(net__unix_peer(sk)), &ends);
+				   net__unix_endpoint(net__unix_peer(sk)), &ends, NULL);
 		return 0;
 	}
 	if (!net__sockaddr(syscall_arg2(regs), syscall_arg3(regs), &named))
@@ -79,10 +96,19 @@ int tp__syscalls__sys_exit_connect(struct syscall_trace_exit *ctx)
 	error = ctx->ret < 0 ? -ctx->ret : 0;
 	if (error == EINPROGRESS && ends.transport == IPPROTO_TCP)
 		error = net__connect_state(sk);
-	open_id = net__watch(
-	    task, file_addr, fd, error, false, false,
-	    net__endpoint(ends.transport, named.family, named.remote_addr, named.remote_port),
-	    &ends);
+	if (endpoints)
+		ep = net__endpoint(ends.transport, named.family, named.remote_addr,
+				   named.remote_port);
+	if (!ep) {
+		/* Without endpoints, the taint was looked up above. */
+		if (endpoints)
+			tainted = egress__tainted(task, &taint);
+		if (!tainted)
+			return 0;
+		ep = &egress;
+	}
+	open_id = net__watch(task, file_addr, fd, error, false, false, ep, &ends,
+			     ep == &egress ? &taint : NULL);
 	/* Its end comes later (tp_btf/inet_sock_set_state). */
 	if (open_id && error == EINPROGRESS) {
 		sk_addr = (__u64)sk;
@@ -147,7 +173,7 @@ static __always_inline int net__accepted(long ret)
 			return 0;
 		ep = net__endpoint(ends.transport, ends.family, ends.local_addr, ends.local_port);
 	}
-	net__watch(task, file_addr, ret, 0, true, false, ep, &ends);
+	net__watch(task, file_addr, ret, 0, true, false, ep, &ends, NULL);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "common.bpf.h"
 #include <bpf/bpf_endian.h>
+#include "egress.bpf.h"
 #include "maps.bpf.h"
 #include "open_file.bpf.h"
 #include "record.bpf.h"
@@ -210,11 +211,13 @@ static __always_inline void net__ends(struct sock *sk, struct net_ends *ends)
  * EINPROGRESS), and reports it. A connection of this run to or from an
  * endpoint marked "parse" is followed from its first byte (wire.bpf.h); one
  * open before the agent started is in mid-stream, and is only counted.
+ * taint: for egress (rule CUSTOS_RULE_EGRESS), the read it follows.
  */
 static __always_inline __u64 net__record(struct task_struct *task, __u64 file_addr, __s32 fd,
 					 __s32 error, bool accepted, bool existing,
 					 const struct custos_endpoint_value *ep,
-					 const struct net_ends *ends)
+					 const struct net_ends *ends,
+					 const struct custos_egress_taint *taint)
 {
 	struct inode *inode = KR(kptr(struct file, file_addr), f_inode);
 	__u32 dev = KR(inode, i_sb, s_dev), rule = ep->rule;
@@ -234,6 +237,9 @@ static __always_inline __u64 net__record(struct task_struct *task, __u64 file_ad
 	rec->open_id = open_id;
 	rec->ino = KR(inode, i_ino);
 	rec->peer_ino = ends->peer_ino;
+	rec->egress_read_ns = taint ? taint->ktime_ns : 0;
+	rec->egress_read_rule = taint ? taint->rule : 0;
+	rec->pad = 0;
 	rec->dev = dev;
 	rec->rule = rule;
 	rec->fd = fd;
@@ -257,10 +263,11 @@ static __always_inline __u64 net__record(struct task_struct *task, __u64 file_ad
 static __always_inline __u64 net__watch(struct task_struct *task, __u64 file_addr, __s32 fd,
 					__s32 error, bool accepted, bool existing,
 					const struct custos_endpoint_value *ep,
-					const struct net_ends *ends)
+					const struct net_ends *ends,
+					const struct custos_egress_taint *taint)
 {
 	if (ep && !exclude__task(task, ep->rule))
-		return net__record(task, file_addr, fd, error, accepted, existing, ep, ends);
+		return net__record(task, file_addr, fd, error, accepted, existing, ep, ends, taint);
 	return 0;
 }
 
@@ -323,7 +330,7 @@ static __always_inline void net__existing(struct task_struct *task, struct file 
 		}
 	}
 	if (!bpf_map_lookup_elem(&open_files, &(__u64){(__u64)file}))
-		net__watch(task, (__u64)file, fd, 0, accepted, true, ep, &ends);
+		net__watch(task, (__u64)file, fd, 0, accepted, true, ep, &ends, NULL);
 }
 
 #endif /* CUSTOS_NET_BPF_H */

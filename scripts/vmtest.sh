@@ -59,6 +59,9 @@ TESTS=(
 	test_net.test_net_io_uring_send_recv
 	test_wire.test_wire_bulk_select_and_copy
 	test_wire_mysql.test_wire_mysql_server_side_and_tls
+	test_egress.test_egress_network
+	test_egress.test_egress_new_files
+	test_egress.test_egress_window
 )
 
 CACHE=${CUSTOS_VMTEST_CACHE:-/var/cache/custos-vmtest}

@@ -45,6 +45,16 @@
 #define CUSTOS_RULE_ALL		  63
 #define CUSTOS_RULE_INDEX_BITS	  6
 #define CUSTOS_RULE_INDEX(id)	  ((id) & ((1U << CUSTOS_RULE_INDEX_BITS) - 1))
+/*
+ * The rule id of egress: a socket to an endpoint no rule names, or a file
+ * written anew outside every watched tree, by a session that read customer
+ * data (struct custos_egress_taint). No configured rule has it: rules are
+ * indices 0-62 of configs of generation 1 and up, this is index 63 of
+ * generation 0. Its bit in exclusion masks is CUSTOS_RULE_ALL's, so only
+ * the exclusions of every rule (the top-level "exclude") apply to it.
+ * Never reused for anything else.
+ */
+#define CUSTOS_RULE_EGRESS	  63
 /* File descriptors scanned at exit and exec (in 64-fd words). */
 #define CUSTOS_FD_WORDS_MAX	  1024
 /* The same in the compat object: the first 1024 descriptors. */
@@ -111,6 +121,12 @@ enum custos_open_via {
 	CUSTOS_OPEN_SYSCALL = 0,
 	CUSTOS_OPEN_IO_URING = 1, /* IORING_OP_OPENAT(2) */
 	CUSTOS_OPEN_EXISTING = 2, /* open before the agent started (found at start) */
+	/*
+	 * Egress: the standard output of a process, open already for writing to
+	 * an empty file, when the process read customer data (`cat W > F`: the
+	 * shell opened F first).
+	 */
+	CUSTOS_OPEN_STDOUT = 3,
 };
 
 enum custos_change_op {
@@ -186,18 +202,19 @@ struct custos_file_open {
 	struct custos_task task;
 	__u64 open_id; /* unique per watched open; links summaries to it */
 	__u64 ino;
-	__u64 size;  /* i_size at open */
-	__u32 dev;   /* kernel encoding (major << 20 | minor) */
-	__u32 rule;  /* index of the watch rule that matched */
-	__u32 flags; /* open(2) flags */
+	__u64 size;	      /* i_size at open */
+	__u64 egress_read_ns; /* rule CUSTOS_RULE_EGRESS: the session's last read (taint); else 0 */
+	__u32 dev;	      /* kernel encoding (major << 20 | minor) */
+	__u32 rule;	      /* index of the watch rule that matched */
+	__u32 flags;	      /* open(2) flags */
 	__s32 fd;
 	__u32 mode; /* i_mode */
 	__u32 owner_uid;
 	__u32 owner_gid;
 	__u32 via; /* enum custos_open_via */
 	struct custos_path_info path;
-	__u32 pad;
-	char data[]; /* path names */
+	__u32 egress_read_rule; /* rule CUSTOS_RULE_EGRESS: the rule id of that read; else 0 */
+	char data[];		/* path names */
 };
 
 struct custos_file_close {
@@ -422,18 +439,21 @@ struct custos_db_call {
 struct custos_net_connect {
 	struct custos_rec_hdr hdr;
 	struct custos_task task;
-	__u64 open_id;	/* 0: not tracked (the connect failed) */
-	__u64 ino;	/* the socket's inode */
-	__u64 peer_ino; /* an accepted unix socket: its client's socket inode; else 0 */
+	__u64 open_id;	      /* 0: not tracked (the connect failed) */
+	__u64 ino;	      /* the socket's inode */
+	__u64 peer_ino;	      /* an accepted unix socket: its client's socket inode; else 0 */
+	__u64 egress_read_ns; /* rule CUSTOS_RULE_EGRESS: the session's last read (taint); else 0 */
 	__u32 dev;
-	__u32 rule; /* the endpoint's rule id */
+	__u32 rule; /* the endpoint's rule id, or CUSTOS_RULE_EGRESS */
 	__s32 fd;
-	__s32 error;	/* positive errno; 0 connected; EINPROGRESS: non-blocking, under way */
-	__u8 family;	/* CUSTOS_NET_IPV4, CUSTOS_NET_IPV6 */
-	__u8 transport; /* IPPROTO_TCP, IPPROTO_UDP */
-	__u8 accepted;	/* 1: accepted on a listening socket; 0: a connect */
-	__u8 existing;	/* 1: connected before the agent started (found at start) */
-	__u16 local_port, remote_port;	      /* host byte order; 0: unknown */
+	__s32 error; /* positive errno; 0 connected; EINPROGRESS: non-blocking, under way */
+	__u32 egress_read_rule; /* rule CUSTOS_RULE_EGRESS: the rule id of that read; else 0 */
+	__u32 pad;
+	__u8 family;		       /* CUSTOS_NET_IPV4, CUSTOS_NET_IPV6 */
+	__u8 transport;		       /* IPPROTO_TCP, IPPROTO_UDP */
+	__u8 accepted;		       /* 1: accepted on a listening socket; 0: a connect */
+	__u8 existing;		       /* 1: connected before the agent started (found at start) */
+	__u16 local_port, remote_port; /* host byte order; 0: unknown */
 	__u8 local_addr[16], remote_addr[16]; /* IPv4: the first 4 bytes */
 };
 
@@ -611,6 +631,22 @@ struct custos_wire_msg {
 /* Bytes of an abstract name: sun_path's 108, less its leading NUL. */
 #define CUSTOS_UNIX_NAME_MAX	 107
 
+/*
+ * Sessions that read customer data (the egress_taints map): a read-open of
+ * a watched file marks the caller's audit session, or outside any session
+ * ((__u32)-1) its process, with CUSTOS_EGRESS_KEY_PROCESS set so the two
+ * cannot meet. For state.egress_window_ns after it, the session's egress
+ * is tracked (CUSTOS_RULE_EGRESS).
+ */
+#define CUSTOS_EGRESS_KEY_PROCESS (1ULL << 32)
+#define CUSTOS_EGRESS_TAINTS_MAX  16384
+
+struct custos_egress_taint {
+	__u64 ktime_ns; /* CLOCK_BOOTTIME of the session's last read-open of a watched file */
+	__u32 rule;	/* its rule id */
+	__u32 pad;
+};
+
 /* Key of the watch and exe-exclusion maps. */
 struct custos_inode_key {
 	__u64 ino;
@@ -695,6 +731,12 @@ struct custos_bpf_state {
 	 * of everything below it); a rename within one directory does not.
 	 */
 	__u64 verdict_epoch;
+	/*
+	 * How long after a session read customer data its egress is tracked
+	 * (the config's egress.window); 0: egress is off, and reads of watched
+	 * files mark nothing.
+	 */
+	__u64 egress_window_ns;
 	__u32 file_watches; /* entries of kind CUSTOS_WATCH_FILE in watch_inodes */
 	/* Entries in the exclusion maps; 0 skips their lookups. */
 	__u32 exclude_comm_count;
@@ -721,7 +763,7 @@ CUSTOS_ABI_SIZE(custos_rec_hdr, 16);
 CUSTOS_ABI_SIZE(custos_task, 72);
 CUSTOS_ABI_SIZE(custos_path_info, 4);
 CUSTOS_ABI_SIZE(custos_io, 32);
-CUSTOS_ABI_RECORD(custos_file_open, 152);
+CUSTOS_ABI_RECORD(custos_file_open, 160);
 CUSTOS_ABI_DATA_AT_END(custos_file_open);
 CUSTOS_ABI_RECORD(custos_file_close, 160);
 CUSTOS_ABI_RECORD(custos_file_shared, 120);
@@ -741,7 +783,7 @@ _Static_assert(__builtin_offsetof(struct custos_cgroup_mkdir, path) ==
 		   sizeof(struct custos_cgroup_mkdir),
 	       "custos_cgroup_mkdir ends in implicit padding");
 CUSTOS_ABI_RECORD(custos_db_call, 152);
-CUSTOS_ABI_RECORD(custos_net_connect, 168);
+CUSTOS_ABI_RECORD(custos_net_connect, 184);
 CUSTOS_ABI_RECORD(custos_net_connected, 32);
 CUSTOS_ABI_SIZE(custos_endpoint_key, 24);
 CUSTOS_ABI_SIZE(custos_endpoint_value, 8);
@@ -772,6 +814,7 @@ CUSTOS_ABI_SIZE(custos_reader_key, 16);
 CUSTOS_ABI_SIZE(custos_reader, 40);
 CUSTOS_ABI_SIZE(custos_drops, 8 * (CUSTOS_REC_TYPE_MAX + 2));
 CUSTOS_ABI_SIZE(custos_bpf_config, 16);
-CUSTOS_ABI_SIZE(custos_bpf_state, 56);
+CUSTOS_ABI_SIZE(custos_bpf_state, 64);
+CUSTOS_ABI_SIZE(custos_egress_taint, 16);
 
 #endif /* CUSTOS_ABI_H */

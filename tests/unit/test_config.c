@@ -762,6 +762,58 @@ TEST(config_chain)
 		     "unknown key \"cain\" at the top level", ", chain");
 }
 
+TEST(config_egress)
+{
+	struct config *cfg;
+
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}]}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, CONFIG_EGRESS_WINDOW_DEFAULT, "default window");
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'egress': {'window': 60}}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, 60, "window");
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'egress': {'window': 0}}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, 0, "window 0: off");
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'egress': false}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, 0, "false: off");
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'egress': true}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, CONFIG_EGRESS_WINDOW_DEFAULT, "true: the default");
+	config_free(cfg);
+	cfg = load_ok(j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'egress': {}}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, CONFIG_EGRESS_WINDOW_DEFAULT, "{}: the default");
+	config_free(cfg);
+	cfg = load_ok(
+	    j("{'watch': [{'name': 'r', 'paths': ['/a']}], 'egress': {'window': 2592000}}"));
+	if (cfg)
+		ASSERT_EQ(cfg->egress_window_s, 2592000, "30 days");
+	config_free(cfg);
+
+	EXPECT_ERROR(
+	    j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'egress': {'window': '1h'}}"), 2, 23,
+	    "\"window\" of egress must be an integer, not a string",
+	    "expected an integer number of seconds from 0 to 2592000, 0 to turn egress off");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'egress': {'window': -1}}"),
+		     2, 23, "\"window\" of egress is -1", "from 0 to 2592000");
+	EXPECT_ERROR(
+	    j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'egress': {'window': 2592001}}"), 2,
+	    23, "\"window\" of egress is 2592001", "from 0 to 2592000");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'egress': {'window': 1.5}}"),
+		     2, 23, "\"window\" of egress must be an integer, not a real number");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'egress': {'windows': 1}}"),
+		     2, 13, "unknown key \"windows\" in egress (expected one of: window)");
+	EXPECT_ERROR(j("{'watch': [{'name': 'r', 'paths': ['/a']}],\n 'egress': 3600}"), 2, 12,
+		     "\"egress\" must be an object or a boolean, not a number",
+		     "expected {\"window\": 3600}, or false to turn egress off");
+}
+
 /* A config with one rule and one endpoint around the endpoint's other members. */
 #define EP_PREFIX   "{'watch': [{'name': 'r', 'paths': ['/a']}], 'endpoints': [{'name': 'e', "
 #define EP(members) j(EP_PREFIX members "}]}")

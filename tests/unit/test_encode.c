@@ -116,6 +116,71 @@ TEST(encode_file_fields)
 	json_decref(v);
 }
 
+/* Egress: no rule (null), no tags, custos.egress, the read it followed; a removable disk. */
+TEST(encode_egress_fields)
+{
+	const char path[] = "/media/usb/x.csv";
+	static char *tags[] = {"pii"};
+	struct event_rule read = {.name = "crm", .tags = tags, .n_tags = 1},
+			  egress = {.egress = true};
+	struct event_egress cause = {.read_rule = &read, .read_ns = 1764317359123456789LL};
+	struct event_file file = {.path = path,
+				  .path_len = sizeof(path) - 1,
+				  .has_identity = true,
+				  .dev = (8 << 20) | 17,
+				  .ino = 12,
+				  .mode = 0100644,
+				  .removable = true};
+	struct event ev = {.kind = EVENT_FILE_OPEN,
+			   .category = "file",
+			   .type = "access",
+			   .action = "open",
+			   .host = "h",
+			   .rule = &egress,
+			   .egress = &cause,
+			   .open_id = 7,
+			   .file = &file};
+	json_t *v = encoded(&ev), *custos, *after;
+
+	if (!v)
+		return;
+	custos = json_object_get(v, "custos");
+	ASSERT_TRUE(json_is_null(json_object_get(custos, "rule")), "custos.rule null");
+	ASSERT_EQ(json_array_size(json_object_get(custos, "tags")), 0, "custos.tags []");
+	ASSERT_TRUE(json_is_array(json_object_get(custos, "tags")), "custos.tags an array");
+	ASSERT_TRUE(json_is_true(json_object_get(custos, "egress")), "custos.egress");
+	after = json_object_get(custos, "egress_after");
+	ASSERT_STREQ(json_string_value(json_object_get(after, "rule")), "crm", "egress_after.rule");
+	ASSERT_STREQ(json_string_value(json_object_get(after, "read_at")),
+		     "2025-11-28T08:09:19.123456789Z", "egress_after.read_at");
+	ASSERT_TRUE(json_is_true(json_object_get(json_object_get(custos, "file"), "removable")),
+		    "custos.file.removable");
+	json_decref(v);
+
+	/* A watched file's event has neither; nor does egress whose read is unknown. */
+	file.removable = false;
+	ev.rule = &read;
+	ev.egress = NULL;
+	v = encoded(&ev);
+	if (!v)
+		return;
+	custos = json_object_get(v, "custos");
+	ASSERT_STREQ(json_string_value(json_object_get(custos, "rule")), "crm", "rule");
+	ASSERT_FALSE(json_object_get(custos, "egress"), "no custos.egress");
+	ASSERT_FALSE(json_object_get(custos, "egress_after"), "no custos.egress_after");
+	ASSERT_FALSE(json_object_get(custos, "file"), "no custos.file");
+	json_decref(v);
+	ev.rule = &egress;
+	v = encoded(&ev);
+	if (!v)
+		return;
+	custos = json_object_get(v, "custos");
+	ASSERT_TRUE(json_is_true(json_object_get(custos, "egress")),
+		    "custos.egress, cause unknown");
+	ASSERT_FALSE(json_object_get(custos, "egress_after"), "no egress_after when unknown");
+	json_decref(v);
+}
+
 TEST(encode_task_hostile_comm_and_args)
 {
 	struct custos_task task = {.tgid = 10,
@@ -180,6 +245,31 @@ TEST(output_human_line_escapes_terminal_controls)
 	output_human_line(&ev, false, line, sizeof(line));
 	ASSERT_STREQ(line, "08:09:19.123 alice->root 42 c\\x1b[2Jat close 4096 /srv/a\\u202e.csv",
 		     "line");
+}
+
+TEST(output_human_line_egress)
+{
+	const char path[] = "/media/usb/x.csv";
+	struct event_rule egress = {.egress = true};
+	struct event_file file = {.path = path, .path_len = sizeof(path) - 1};
+	struct event_who who = {.task = {.tgid = 42, .uid = 0, .auid = 1000},
+				.user_name = "root",
+				.audit_name = "alice"};
+	struct event ev = {.kind = EVENT_FILE_SUMMARY,
+			   .time_ns = 1764317359123456789LL,
+			   .category = "file",
+			   .action = "close",
+			   .outcome = "success",
+			   .who = &who,
+			   .rule = &egress,
+			   .file = &file,
+			   .summary = {.since = {.bytes_read = 3, .bytes_written = 4096}}};
+	char line[512];
+
+	memcpy(who.task.comm, "cp", 3);
+	output_human_line(&ev, false, line, sizeof(line));
+	ASSERT_STREQ(line, "08:09:19.123 alice->root 42 cp close 4096 /media/usb/x.csv (egress)",
+		     "an egress file's summary: bytes written");
 }
 
 static json_t *at(json_t *v, const char *a, const char *b)

@@ -46,6 +46,7 @@ static void catch_alert(struct event *ev, void *ctx)
 
 static char *customer_tags[] = {"customer-data"};
 static struct event_rule crm = {.name = "crm", .tags = customer_tags, .n_tags = 1};
+static struct event_rule egress_rule = {.egress = true};
 
 static struct event_who who_of(const char *user, const char *login, uint32_t pid, uint32_t session)
 {
@@ -199,7 +200,7 @@ static struct event net_connect(const struct event_who *who, struct event_net *n
 	ev.action = "connect";
 	ev.who = who;
 	ev.net = n;
-	ev.egress = true;
+	ev.rule = &egress_rule;
 	return ev;
 }
 

@@ -98,6 +98,7 @@ void agent_watches_changed(struct agent *a)
 	loader_watches_changed(a->loader, files, a->watches.n_comms, a->watches.n_uids,
 			       a->watches.n_exes,
 			       a->watches.n_endpoints + a->watches.n_unix_endpoints);
+	loader_set_egress_window(a->loader, (uint64_t)a->cfg->egress_window_s * 1000000000ULL);
 }
 
 /* Applies a newly resolved set; on failure the maps keep the old one. */

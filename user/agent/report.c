@@ -274,6 +274,7 @@ void agent_emit_start(struct agent *a)
 	json_object_set_new(agent, "config", json_string(a->cfg->source));
 	json_object_set_new(agent, "rules", json_integer(a->cfg->n_rules));
 	json_object_set_new(agent, "watched_inodes", json_integer(a->watches.n_items));
+	json_object_set_new(agent, "egress_window", json_integer(a->cfg->egress_window_s));
 	add_hooks(a, agent);
 	json_object_set_new(agent, "warnings", warnings);
 	if (a->dbprobe)

@@ -221,6 +221,13 @@ static void print_config(const struct check_config *c)
 	}
 	for (i = 0; i < cfg->n_endpoints; i++)
 		print_endpoint(&cfg->endpoints[i]);
+	if (cfg->egress_window_s)
+		printf("egress: for %u s after a session opens a watched file to read it, its "
+		       "connections to\n  other endpoints (needs network) and the files it "
+		       "writes anew outside the\n  watched trees (bytes: needs file-write)\n",
+		       cfg->egress_window_s);
+	else
+		printf("egress: off\n");
 	print_exclude("every rule", &cfg->exclude);
 	print_detection(cfg);
 	for (i = 0; i < c->set.n_warnings; i++)
@@ -308,9 +315,10 @@ static json_t *config_json(const struct check_config *c)
 			json_array_append_new(
 			    detection, json_pack("{s:s, s:s}", "name", cfg->detect[i].name, "kind",
 						 detect_kind_name(cfg->detect[i].kind)));
-	return json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:o}", "valid", 1, "source", cfg->source,
-			 "rules", rules, "endpoints", endpoints_json(cfg), "exclude",
-			 exclude_json(&cfg->exclude), "detection", detection, "warnings",
+	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o}", "valid", 1, "source",
+			 cfg->source, "rules", rules, "endpoints", endpoints_json(cfg), "egress",
+			 "window", (int)cfg->egress_window_s, "exclude", exclude_json(&cfg->exclude),
+			 "detection", detection, "warnings",
 			 strings_json(c->set.warnings, c->set.n_warnings));
 }
 

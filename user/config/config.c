@@ -62,12 +62,13 @@ static const char default_text[] =
 static const char *const top_keys[] = {
     "watch",	      "endpoints", "exclude",	    "flush_interval", "heartbeat_interval",
     "ring_buffer_mb", "queue_mb",  "databases",	    "outputs",	      "spool",
-    "chain",	      "rules",	   "builtin_rules", "state_dir",      NULL,
+    "chain",	      "rules",	   "builtin_rules", "state_dir",      "egress", NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
 					    "protocol", "unix", "parse",   NULL};
 static const char *const chain_keys[] = {"key_file", NULL};
+static const char *const egress_keys[] = {"window", NULL};
 static const char *const exclude_keys[] = {"comm", "exe", "uid", NULL};
 static const char *const database_keys[] = {"postgresql",  "mysql",	  "sqlite",
 					    "sqlite_rows", "raw_text",	  "tables",
@@ -874,23 +875,25 @@ static int parse_endpoints(struct parser *p, const struct where *top, json_t *ro
 	return 0;
 }
 
-/* An optional integer member of the top level, from min to max. */
-static int parse_uint(struct parser *p, const struct where *top, json_t *root, const char *key,
+/* An optional integer member of the object w (obj), from min to max. */
+static int parse_uint(struct parser *p, const struct where *w, json_t *obj, const char *key,
 		      json_int_t min, json_int_t max, bool power_of_two, const char *expected,
 		      uint32_t *value)
 {
-	json_t *v = json_object_get(root, key);
+	json_t *v = json_object_get(obj, key);
+	char label[192];
 	json_int_t n;
 
 	if (!v)
 		return 0;
+	key_label(label, sizeof(label), w, key);
 	if (!json_is_integer(v))
-		return fail(p, top, key, NO_INDEX, false,
-			    "\"%s\" must be an integer, not %s (expected %s)", key, type_name(v),
+		return fail(p, w, key, NO_INDEX, false,
+			    "%s must be an integer, not %s (expected %s)", label, type_name(v),
 			    expected);
 	n = json_integer_value(v);
 	if (n < min || n > max || (power_of_two && (n & (n - 1))))
-		return fail(p, top, key, NO_INDEX, false, "\"%s\" is %lld (expected %s)", key,
+		return fail(p, w, key, NO_INDEX, false, "%s is %lld (expected %s)", label,
 			    (long long)n, expected);
 	*value = n;
 	return 0;
@@ -1007,6 +1010,41 @@ static int parse_state_dir(struct parser *p, json_t *root, struct config *cfg)
 	return cfg->state_dir ? 0 : fail_nomem(p);
 }
 
+/*
+ * "egress": {"window": SECONDS}, or false (off) or true (the default
+ * window): how long after a session read customer data its egress is
+ * reported.
+ */
+static int parse_egress(struct parser *p, json_t *root, uint32_t *window_s)
+{
+	struct where w = {
+	    .path = {JSON_KEY("egress")}, .depth = 1, .dotted = "egress", .label = "egress"};
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	json_t *obj = json_object_get(root, "egress");
+	int r;
+
+	if (!obj)
+		return 0;
+	if (json_is_boolean(obj)) {
+		*window_s = json_is_true(obj) ? CONFIG_EGRESS_WINDOW_DEFAULT : 0;
+		return 0;
+	}
+	if (!json_is_object(obj))
+		return fail(p, &top, "egress", NO_INDEX, false,
+			    "\"egress\" must be an object or a boolean, not %s (expected "
+			    "{\"window\": " STR(CONFIG_EGRESS_WINDOW_DEFAULT) "}, or false to turn "
+									      "egress off)",
+			    type_name(obj));
+	r = check_keys(p, &w, obj, egress_keys);
+	if (r < 0)
+		return r;
+	return parse_uint(p, &w, obj, "window", 0, CONFIG_EGRESS_WINDOW_MAX, false,
+			  "an integer number of seconds from 0 to " STR(
+			      CONFIG_EGRESS_WINDOW_MAX) ", "
+							"0 to turn egress off",
+			  window_s);
+}
+
 static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 {
 	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
@@ -1053,6 +1091,9 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 	if (r < 0)
 		return r;
 	r = parse_state_dir(p, root, cfg);
+	if (r < 0)
+		return r;
+	r = parse_egress(p, root, &cfg->egress_window_s);
 	if (r < 0)
 		return r;
 	r = parse_chain(p, root, &cfg->chain);
@@ -1167,6 +1208,7 @@ static struct config *config_new(const char *source)
 	cfg->heartbeat_interval_s = CONFIG_HEARTBEAT_INTERVAL_DEFAULT;
 	cfg->ring_buffer_mb = CONFIG_RING_BUFFER_MB_DEFAULT;
 	cfg->queue_mb = CONFIG_QUEUE_MB_DEFAULT;
+	cfg->egress_window_s = CONFIG_EGRESS_WINDOW_DEFAULT;
 	/* Every engine on, rows counted, literals redacted, statements on customer tables tagged.
 	 */
 	cfg->databases.postgresql = cfg->databases.mysql = cfg->databases.sqlite = true;

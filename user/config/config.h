@@ -20,6 +20,8 @@
 #define CONFIG_HEARTBEAT_INTERVAL_DEFAULT 60 /* seconds; 0 turns heartbeats off */
 #define CONFIG_RING_BUFFER_MB_DEFAULT	  16
 #define CONFIG_QUEUE_MB_DEFAULT		  256
+#define CONFIG_EGRESS_WINDOW_DEFAULT	  3600	  /* seconds; 0 turns egress off */
+#define CONFIG_EGRESS_WINDOW_MAX	  2592000 /* 30 days */
 
 struct config_exclude {
 	char **comms; /* process names (comm), exact */
@@ -320,6 +322,12 @@ struct config {
 	uint32_t heartbeat_interval_s;
 	uint32_t ring_buffer_mb; /* a power of two, 1..1024 */
 	uint32_t queue_mb;	 /* records waiting to become events, 1..65536 */
+	/*
+	 * "egress": how long after a session read a watched file its connects
+	 * to unwatched endpoints and the files it writes anew outside the
+	 * watched trees are reported; 0: never.
+	 */
+	uint32_t egress_window_s;
 	struct config_databases databases;
 	struct config_output *outputs; /* none: stdout */
 	size_t n_outputs;

@@ -656,6 +656,19 @@ static void write_rule(struct jsonw *w, const struct event *ev)
 	for (i = 0; i < ev->rule->n_tags; i++)
 		jsonw_string(w, NULL, ev->rule->tags[i]);
 	jsonw_end(w);
+	if (!ev->rule->egress)
+		return;
+	/* No rule: a session that read customer data, to an unwatched endpoint or a new file. */
+	jsonw_bool(w, "egress", true);
+	if (ev->egress && ev->egress->read_rule) {
+		jsonw_object(w, "egress_after");
+		if (ev->egress->read_rule->name)
+			jsonw_string(w, "rule", ev->egress->read_rule->name);
+		else
+			jsonw_null(w, "rule");
+		encode_write_time(w, "read_at", ev->egress->read_ns);
+		jsonw_end(w);
+	}
 }
 
 static void write_open(struct jsonw *w, const struct event_open *open)
@@ -674,6 +687,8 @@ static void write_open(struct jsonw *w, const struct event_open *open)
 	}
 	if (open->via == CUSTOS_OPEN_IO_URING)
 		jsonw_string(w, "via", "io_uring");
+	else if (open->via == CUSTOS_OPEN_STDOUT)
+		jsonw_string(w, "via", "stdout");
 	else if (open->via == CUSTOS_OPEN_EXISTING)
 		jsonw_bool(w, "existing", true);
 	jsonw_end(w);
@@ -889,7 +904,7 @@ void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
 	case EVENT_AGENT:
 		break;
 	}
-	if (f && (!f->path_len || f->path_truncated || f->deleted)) {
+	if (f && (!f->path_len || f->path_truncated || f->deleted || f->removable)) {
 		jsonw_object(w, "file");
 		if (!f->path_len)
 			jsonw_bool(w, "path_unknown", true);
@@ -897,6 +912,8 @@ void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
 			jsonw_bool(w, "path_truncated", true);
 		if (f->deleted)
 			jsonw_bool(w, "deleted", true);
+		if (f->removable)
+			jsonw_bool(w, "removable", true);
 		jsonw_end(w);
 	}
 	if (ev->who)

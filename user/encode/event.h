@@ -48,7 +48,10 @@ struct event_who {
 	bool container; /* has a container id (OCSF's container profile) */
 };
 
-/* The rule that matched, and its tags; name NULL when the rule is unknown (null in JSON). */
+/*
+ * The rule that matched, and its tags; name NULL when the rule is unknown
+ * (null in JSON), and for egress.
+ */
 struct event_rule {
 	char *name;
 	char **tags;
@@ -56,6 +59,19 @@ struct event_rule {
 	bool endpoint;	   /* a network endpoint's, not a watch rule's */
 	char *unix_path;   /* a unix socket endpoint's path */
 	const char *parse; /* the database protocol its sockets are parsed as, or NULL */
+	/*
+	 * No configured rule: egress (CUSTOS_RULE_EGRESS) of a session that
+	 * read customer data. A network event: a connection to an endpoint no
+	 * rule names; a file event: a file written anew outside every watched
+	 * tree. Its events say which read it followed (struct event_egress).
+	 */
+	bool egress;
+};
+
+/* An egress event's cause: the session's last read of customer data before it. */
+struct event_egress {
+	const struct event_rule *read_rule; /* the watch rule of the file it read */
+	int64_t read_ns;		    /* when it opened it, since the epoch */
 };
 
 /* A socket's two ends: source.*, destination.*, network.* of its events. */
@@ -87,7 +103,7 @@ struct event_file {
 	bool deleted;
 	bool has_size;
 	uint64_t size;
-	bool removable; /* on a removable device */
+	bool removable; /* egress: the filesystem is on a removable disk (USB stick, SD card) */
 };
 
 struct event_open {
@@ -171,11 +187,11 @@ struct event {
 	int64_t time_ns; /* since the epoch */
 	const char *category, *type /* "access,denied" */, *action, *outcome, *dataset;
 	bool alert;  /* event.kind "alert" instead of "event" (gap events) */
-	bool egress; /* a socket or file outside every watch, of a session that read watched data */
 	const char *host;
 	const char *chain; /* custos.chain until the output seals the line; NULL: no chain */
 	const struct event_who *who;
-	const struct event_rule *rule; /* NULL: no custos.rule */
+	const struct event_rule *rule;	   /* NULL: no custos.rule */
+	const struct event_egress *egress; /* rule->egress: the read it followed; NULL: unknown */
 	const struct event_file *file;
 	const struct event_net *net;		/* a socket's events: NULL for files */
 	uint64_t open_id;			/* 0: none */

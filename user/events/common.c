@@ -91,10 +91,24 @@ void events_rule_free(struct event_rule *rule)
 
 const struct event_rule *events_rule(const struct events *e, uint32_t rule_id)
 {
-	static const struct event_rule unknown;
-	const struct event_rule *rule = hashmap_get(&e->rules, rule_id);
+	static const struct event_rule unknown, egress = {.egress = true};
+	const struct event_rule *rule;
 
+	if (CUSTOS_RULE_INDEX(rule_id) == CUSTOS_RULE_EGRESS)
+		return &egress;
+	rule = hashmap_get(&e->rules, rule_id);
 	return rule ? rule : &unknown;
+}
+
+const struct event_egress *events_egress(struct events *e, struct event_egress *out,
+					 const struct event_rule *rule, uint32_t read_rule,
+					 uint64_t read_boot_ns)
+{
+	if (!rule->egress)
+		return NULL;
+	out->read_rule = read_boot_ns ? events_rule(e, read_rule) : NULL;
+	out->read_ns = read_boot_ns ? encode_clock_real(&e->clock, read_boot_ns) : 0;
+	return out;
 }
 
 static struct who_cache *who_build(struct events *e, const struct custos_task *task,

@@ -11,6 +11,7 @@
 #include "encode/encode.h"
 #include "encode/event.h"
 #include "events/events.h"
+#include "lib/blockdev.h"
 #include "lib/hashmap.h"
 #include "lib/proc.h"
 #include "lib/users.h"
@@ -33,8 +34,10 @@ struct open_state {
 	struct custos_task opener;
 	char *path;
 	const struct event_rule *rule; /* as at open time */
-	struct event_file file;	       /* file.* of its events; path is st->path */
-	struct hashmap users; /* tgid -> struct file_user: the opener and others who used it */
+	struct event_egress
+	    egress;		/* rule->egress: the read it followed (read_rule NULL: unknown) */
+	struct event_file file; /* file.* of its events; path is st->path */
+	struct hashmap users;	/* tgid -> struct file_user: the opener and others who used it */
 	uint32_t missing_sweeps;
 	uint32_t sweep_seen;
 	struct wire_conn *wire; /* a parsed socket's protocol state, from its first message */
@@ -57,10 +60,11 @@ struct events {
 	const struct watch_set *watches;
 	struct proc_table procs;
 	struct users users;
-	struct hashmap opens; /* open_id -> struct open_state */
-	struct hashmap whos;  /* tid -> struct who_cache */
-	struct hashmap rules; /* rule id -> struct event_rule, of every config seen */
-	struct db_state *db;  /* database client calls being paired into statements */
+	struct blockdevs blockdevs; /* removable disks, for egress files */
+	struct hashmap opens;	    /* open_id -> struct open_state */
+	struct hashmap whos;	    /* tid -> struct who_cache */
+	struct hashmap rules;	    /* rule id -> struct event_rule, of every config seen */
+	struct db_state *db;	    /* database client calls being paired into statements */
 	struct encode_clock clock;
 	uint64_t seq;
 	uint32_t sweep;
@@ -77,8 +81,12 @@ static inline bool record_fits(size_t size, size_t fixed, size_t var)
 /* common.c: what every kind of event shares */
 void events_whos_clear(struct events *e, int64_t older_than_ns);
 void events_rule_free(struct event_rule *rule);
-/* The rule of a rule id; one with a NULL name if the id is unknown. */
+/* The rule of a rule id; one with a NULL name if the id is unknown, or egress. */
 const struct event_rule *events_rule(const struct events *e, uint32_t rule_id);
+/* An egress event's cause from its record's egress_read_*, or NULL if st is no egress. */
+const struct event_egress *events_egress(struct events *e, struct event_egress *out,
+					 const struct event_rule *rule, uint32_t read_rule,
+					 uint64_t read_boot_ns);
 /* Who task is, as its events show it; NULL when it cannot be built (no memory). */
 const struct event_who *events_who(struct events *e, const struct custos_task *task);
 /* A new event of kind at boot_ns (CLOCK_BOOTTIME) with its event.* fields. */

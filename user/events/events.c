@@ -49,6 +49,7 @@ void events_free(struct events *e)
 	events_db_free(e);
 	proc_table_free(&e->procs);
 	users_clear(&e->users);
+	blockdevs_clear(&e->blockdevs);
 	free(e->hostname);
 	free(e);
 }

@@ -80,6 +80,7 @@ static void file_event_init(struct events *e, struct open_state *st, struct even
 		ev->net = &st->net;
 		ev->who = events_who(e, task);
 		ev->rule = st->rule;
+		ev->egress = st->rule->egress ? &st->egress : NULL;
 		ev->open_id = st->open_id;
 		return;
 	}
@@ -90,6 +91,7 @@ static void file_event_init(struct events *e, struct open_state *st, struct even
 	ev->file = &st->file;
 	ev->who = events_who(e, task);
 	ev->rule = st->rule;
+	ev->egress = st->rule->egress ? &st->egress : NULL;
 	ev->open_id = st->open_id;
 }
 
@@ -134,6 +136,10 @@ int events_file_open(struct events *e, const struct custos_file_open *rec, size_
 	open_state_file(st, rec->dev, rec->ino, rec->mode, rec->owner_uid, rec->owner_gid);
 	st->file.path_len = len;
 	events_path_flags(&st->file, &rec->path);
+	/* A file written anew outside the watches: is it on a removable disk? */
+	if (events_egress(e, &st->egress, st->rule, rec->egress_read_rule, rec->egress_read_ns))
+		st->file.removable = blockdev_removable(
+		    &e->blockdevs, rec->dev >> 20, rec->dev & 0xfffff, encode_clock_now_boot());
 
 	file_event_init(e, st, &ev, EVENT_FILE_OPEN, rec->hdr.ktime_ns, "open", &rec->task);
 	file = st->file;

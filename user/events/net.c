@@ -25,7 +25,7 @@ static void net_from_record(struct event_net *net, const struct custos_net_conne
 /* A connect or accept event: its outcome from error (EINPROGRESS: still under way). */
 static void emit_connect(struct events *e, uint64_t ktime_ns, const struct event_net *net,
 			 const struct custos_task *task, const struct event_rule *rule,
-			 uint64_t open_id, int32_t error)
+			 const struct event_egress *egress, uint64_t open_id, int32_t error)
 {
 	bool failed = error && error != EINPROGRESS;
 	char code[16];
@@ -39,6 +39,7 @@ static void emit_connect(struct events *e, uint64_t ktime_ns, const struct event
 	ev.net = net;
 	ev.who = events_who(e, task);
 	ev.rule = rule;
+	ev.egress = egress;
 	ev.open_id = open_id;
 	if (failed) {
 		ev.error_code = encode_errno_name(error, code);
@@ -50,8 +51,11 @@ static void emit_connect(struct events *e, uint64_t ktime_ns, const struct event
 
 int events_net_connect(struct events *e, const struct custos_net_connect *rec, size_t size)
 {
+	const struct event_rule *rule = events_rule(e, rec->rule);
 	bool failed = rec->error && rec->error != EINPROGRESS;
+	const struct event_egress *egress;
 	struct open_state *st = NULL;
+	struct event_egress cause = {};
 	struct event_net net;
 
 	if (size < sizeof(*rec) ||
@@ -61,10 +65,11 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 		return -EINVAL;
 	net_from_record(&net, rec);
 	if (net.family == CUSTOS_NET_UNIX)
-		net.unix_path = events_rule(e, rec->rule)->unix_path;
+		net.unix_path = rule->unix_path;
 	/* As the kernel decides: connections of this run are parsed from their first byte. */
 	if (!rec->existing)
-		net.protocol = events_rule(e, rec->rule)->parse;
+		net.protocol = rule->parse;
+	egress = events_egress(e, &cause, rule, rec->egress_read_rule, rec->egress_read_ns);
 	if (rec->open_id) {
 		st = events_open_state_new(e, rec->open_id, &rec->task, rec->rule);
 		if (!st)
@@ -73,9 +78,10 @@ int events_net_connect(struct events *e, const struct custos_net_connect *rec, s
 		st->net = net;
 		st->sock_ino = rec->ino;
 		st->peer_ino = rec->peer_ino;
+		st->egress = cause;
 	}
-	emit_connect(e, rec->hdr.ktime_ns, &net, &rec->task, events_rule(e, rec->rule),
-		     rec->open_id, rec->error);
+	emit_connect(e, rec->hdr.ktime_ns, &net, &rec->task, rule, egress, rec->open_id,
+		     rec->error);
 	return 0;
 }
 
@@ -93,7 +99,7 @@ int events_net_connected(struct events *e, const struct custos_net_connected *re
 	if (!st || !st->socket || !st->net.in_progress)
 		return 0; /* closed already, or its connect record was lost */
 	st->net.in_progress = false;
-	emit_connect(e, rec->hdr.ktime_ns, &st->net, &st->opener, st->rule, rec->open_id,
-		     rec->error);
+	emit_connect(e, rec->hdr.ktime_ns, &st->net, &st->opener, st->rule,
+		     st->rule->egress ? &st->egress : NULL, rec->open_id, rec->error);
 	return 0;
 }

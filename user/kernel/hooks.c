@@ -9,7 +9,9 @@
 static const struct hook_cap_def cap_defs[HOOK_CAP_COUNT] = {
     [HOOK_CAP_FILE_OPEN] = {"file-open", "file opens", true, "opens of watched files"},
     [HOOK_CAP_FILE_READ] = {"file-read", "reads", true, "bytes read"},
-    [HOOK_CAP_FILE_WRITE] = {"file-write", "writes", false, "bytes written"},
+    [HOOK_CAP_FILE_WRITE] = {"file-write", "writes", false,
+			     "bytes written (to watched files, and to egress files: their "
+			     "summaries say 0)"},
     [HOOK_CAP_FILE_MMAP] = {"file-mmap", "mappings", false, "watched files mapped into memory"},
     [HOOK_CAP_FILE_CLOSE] = {"file-close", "closes", true, "summaries at close"},
     [HOOK_CAP_FILE_CHANGE] = {"file-change", "file changes", false,
@@ -26,8 +28,9 @@ static const struct hook_cap_def cap_defs[HOOK_CAP_COUNT] = {
 			     "watched files opened before the agent started"},
     [HOOK_CAP_DATABASES] = {"databases", "database clients", false,
 			    "SQL statements (the database files' accesses are still seen)"},
-    [HOOK_CAP_NETWORK] = {"network", "sockets to watched endpoints", false,
-			  "connections to watched endpoints and their bytes"},
+    [HOOK_CAP_NETWORK] = {"network", "sockets to endpoints, egress", false,
+			  "connections to watched endpoints and their bytes, and egress: "
+			  "connections of sessions that read customer data"},
 };
 
 #define TP(name) "tracepoint/syscalls/" name

@@ -982,6 +982,11 @@ void loader_watches_changed(struct loader *l, uint32_t file_watches, uint32_t co
 	__atomic_fetch_add(&s->verdict_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
+void loader_set_egress_window(struct loader *l, uint64_t window_ns)
+{
+	__atomic_store_n(&l->state->egress_window_ns, window_ns, __ATOMIC_RELAXED);
+}
+
 int loader_each_open_file(struct loader *l,
 			  void (*fn)(const struct custos_open_file *of, void *ctx), void *ctx)
 {

@@ -118,6 +118,12 @@ void loader_watches_changed(struct loader *loader, uint32_t file_watches, uint32
 			    uint32_t uids, uint32_t exes, uint32_t endpoint_keys);
 
 /*
+ * How long after a session read a watched file its egress is tracked (the
+ * config's egress.window), in nanoseconds; 0 turns egress off.
+ */
+void loader_set_egress_window(struct loader *loader, uint64_t window_ns);
+
+/*
  * Calls fn for each entry of the kernel's table of open watched files, and
  * of its table of other processes' use of them. A walk of open_files that
  * the kernel did not change meanwhile also takes the entries the LRU map

@@ -157,7 +157,10 @@ static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
 static void human_count(const struct event *ev, char num[32])
 {
 	snprintf(num, 32, "-");
-	if (ev->kind == EVENT_FILE_SUMMARY)
+	if (ev->kind == EVENT_FILE_SUMMARY && ev->rule &&
+	    ev->rule->egress) /* a new file: written */
+		snprintf(num, 32, "%llu", (unsigned long long)ev->summary.since.bytes_written);
+	else if (ev->kind == EVENT_FILE_SUMMARY)
 		snprintf(num, 32, "%llu", (unsigned long long)ev->summary.since.bytes_read);
 	if (ev->kind == EVENT_FILE_SUMMARY && ev->net) /* received, and sent */
 		snprintf(num, 32, "%llu/%llu", (unsigned long long)ev->summary.since.bytes_read,
@@ -168,7 +171,20 @@ static void human_count(const struct event *ev, char num[32])
 		snprintf(num, 32, "%s", ev->error_code ? ev->error_code : "failed");
 }
 
+static void human_line(const struct event *ev, bool utf8, char *buf, size_t cap);
+
+/* The line, and for egress (no rule: a session that read customer data) an " (egress)" after it. */
 void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
+{
+	size_t n;
+
+	human_line(ev, utf8, buf, cap);
+	n = strlen(buf);
+	if (ev->rule && ev->rule->egress && n < cap)
+		snprintf(buf + n, cap - n, " (egress)");
+}
+
+static void human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 {
 	const struct event_who *who = ev->who;
 	char ts[40], num[32], login[16] = "-", user[16] = "-";

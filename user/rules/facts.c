@@ -347,13 +347,19 @@ static bool operation_matches(const struct config_where *w, const struct rule_fa
 	return false;
 }
 
+/* Egress: a socket or file no rule watches, of a session that read customer data. */
+static bool is_egress(const struct event *ev)
+{
+	return ev->rule && ev->rule->egress;
+}
+
 static bool endpoint_matches(enum config_endpoint_match m, const struct event *ev)
 {
 	switch (m) {
 	case CONFIG_ENDPOINT_WATCHED:
-		return ev->net && !ev->egress;
+		return ev->net && !is_egress(ev);
 	case CONFIG_ENDPOINT_UNWATCHED:
-		return ev->net && ev->egress;
+		return ev->net && is_egress(ev);
 	default:
 		return true;
 	}
@@ -436,7 +442,7 @@ bool rule_where_matches(const struct rule_where *rw, const struct rule_facts *f)
 		return false;
 	if (!endpoint_matches(w->endpoint, ev))
 		return false;
-	if (w->outside_watch && !(ev->egress && ev->file && !ev->net))
+	if (w->outside_watch && !(is_egress(ev) && ev->file && !ev->net))
 		return false;
 	if (w->removable && !(ev->file && !ev->net && ev->file->removable))
 		return false;
