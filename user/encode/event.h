@@ -186,7 +186,7 @@ struct event {
 	uint64_t seq;
 	int64_t time_ns; /* since the epoch */
 	const char *category, *type /* "access,denied" */, *action, *outcome, *dataset;
-	bool alert;  /* event.kind "alert" instead of "event" (gap events) */
+	bool alert; /* event.kind "alert" instead of "event" (gap events) */
 	const char *host;
 	const char *chain; /* custos.chain until the output seals the line; NULL: no chain */
 	const struct event_who *who;
