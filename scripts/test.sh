@@ -1,7 +1,7 @@
 #!/bin/bash
 # The whole test suite: installs what it needs, builds, runs the unit tests,
 # the integration tests (as root, on the real kernel), the fuzz targets for a
-# bounded time (FUZZ_SECONDS each, default 12) and the kernel matrix
+# bounded time (FUZZ_SECONDS each, default 8) and the kernel matrix
 # (scripts/vmtest.sh: Debian's kernels under QEMU). The last line is "N
 # passed, N failed" over everything; the exit status is 0 only if none failed.
 #   scripts/test.sh [-t NAME]    only tests whose name contains NAME
@@ -41,8 +41,8 @@ tally "$log" "unit tests"
 echo "== integration tests"
 /usr/bin/python3 tests/integration/run.py "${filter[@]}" | tee "$log"
 tally "$log" "integration tests"
-echo "== fuzz targets (${FUZZ_SECONDS:-12} s each)"
-FUZZ_SECONDS=${FUZZ_SECONDS:-12} make -s fuzz | tee "$log"
+echo "== fuzz targets (${FUZZ_SECONDS:-8} s each)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-8} make -s fuzz | tee "$log"
 tally "$log" "fuzz targets"
 # The host's own kernel with the modern object is the integration suite's, run
 # above in full: the matrix adds the stock kernels and the compat object.

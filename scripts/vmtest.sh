@@ -61,7 +61,6 @@ TESTS=(
 	test_wire_mysql.test_wire_mysql_server_side_and_tls
 	test_egress.test_egress_network
 	test_egress.test_egress_new_files
-	test_egress.test_egress_window
 )
 
 CACHE=${CUSTOS_VMTEST_CACHE:-/var/cache/custos-vmtest}
