@@ -912,15 +912,6 @@ static int parse_uint(struct parser *p, const struct where *w, json_t *obj, cons
 	return 0;
 }
 
-static void strv_free(char **strv, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(strv[i]);
-	free(strv);
-}
-
 /* "databases": which client libraries to probe, and which tables are customer data. */
 static int parse_databases(struct parser *p, json_t *root, struct config_databases *db)
 {

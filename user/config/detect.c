@@ -1538,15 +1538,6 @@ static int parse_rule(struct detect_ctx *c, json_t *obj, size_t index,
 	return 0;
 }
 
-static void strv_free(char **strv, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(strv[i]);
-	free(strv);
-}
-
 static void where_free(struct config_where *wh)
 {
 	strv_free(wh->tags, wh->n_tags);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -242,4 +243,13 @@ int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char 
 			    key_label(label, sizeof(label), w, key), type_name(v));
 	*value = json_is_true(v);
 	return 0;
+}
+
+void strv_free(char **strv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(strv[i]);
+	free(strv);
 }

@@ -75,4 +75,7 @@ bool has_control(const char *s);
 /* An optional true/false member key of obj. */
 int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key, bool *value);
 
+/* Frees n strings and their array (NULL: nothing). */
+void strv_free(char **strv, size_t n);
+
 #endif /* CUSTOS_CONFIG_PARSE_H */

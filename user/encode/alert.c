@@ -23,7 +23,8 @@ int64_t encode_alert_severity(const char *severity)
 	return 47;
 }
 
-static const struct event_alert_field *group_field(const struct event_alert *a, const char *name)
+const struct event_alert_field *encode_alert_group_field(const struct event_alert *a,
+							 const char *name)
 {
 	size_t i;
 
@@ -48,13 +49,13 @@ static void write_number(struct jsonw *w, const char *key, const struct event_al
 /* user.* and process.* from the group, for an alert about the events of many processes. */
 void encode_alert_grouped_who(struct jsonw *w, const struct event_alert *a)
 {
-	const struct event_alert_field *name = group_field(a, "user.name"),
-				       *id = group_field(a, "user.id"),
-				       *audit = group_field(a, "user.audit.name"),
-				       *pid = group_field(a, "process.pid"),
-				       *comm = group_field(a, "process.name"),
-				       *exe = group_field(a, "process.executable"),
-				       *sid = group_field(a, "process.session_id");
+	const struct event_alert_field *name = encode_alert_group_field(a, "user.name"),
+				       *id = encode_alert_group_field(a, "user.id"),
+				       *audit = encode_alert_group_field(a, "user.audit.name"),
+				       *pid = encode_alert_group_field(a, "process.pid"),
+				       *comm = encode_alert_group_field(a, "process.name"),
+				       *exe = encode_alert_group_field(a, "process.executable"),
+				       *sid = encode_alert_group_field(a, "process.session_id");
 
 	if (name || id || audit) {
 		jsonw_object(w, "user");

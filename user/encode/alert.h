@@ -10,6 +10,9 @@
 
 /* event.severity: 21 low, 47 medium (also NULL), 73 high, 99 critical. */
 int64_t encode_alert_severity(const char *severity);
+/* The value of the field name the alert was grouped by; NULL if it was not. */
+const struct event_alert_field *encode_alert_group_field(const struct event_alert *a,
+							 const char *name);
 /* rule.* and threat.* */
 void encode_alert_rule(struct jsonw *w, const struct event_alert *a);
 /* user.* and process.* from the fields the alert was grouped by (when it has no who). */

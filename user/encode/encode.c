@@ -539,6 +539,20 @@ bool encode_tables_escaped(const struct sql_info *info)
 	return false;
 }
 
+/* object: {"name": the statement's first table}, escaped as its other places are. */
+void encode_first_table(struct jsonw *w, const char *object, const struct sql_info *info,
+			bool escape)
+{
+	if (!info || !info->n_tables)
+		return;
+	jsonw_object(w, object);
+	if (escape)
+		jsonw_bytes_escaped(w, "name", info->tables[0], strlen(info->tables[0]));
+	else
+		jsonw_stringn(w, "name", info->tables[0], strlen(info->tables[0]));
+	jsonw_end(w);
+}
+
 static void write_db(struct jsonw *w, const struct event_db *db, bool escape)
 {
 	jsonw_object(w, "db");
@@ -555,15 +569,7 @@ static void write_db(struct jsonw *w, const struct event_db *db, bool escape)
 		jsonw_string(w, "name", db->info->operation);
 		jsonw_end(w);
 	}
-	if (db->info && db->info->n_tables) {
-		jsonw_object(w, "collection");
-		if (escape)
-			jsonw_bytes_escaped(w, "name", db->info->tables[0],
-					    strlen(db->info->tables[0]));
-		else
-			jsonw_stringn(w, "name", db->info->tables[0], strlen(db->info->tables[0]));
-		jsonw_end(w);
-	}
+	encode_first_table(w, "collection", db->info, escape);
 	if (db->namespace)
 		jsonw_bytes(w, "namespace", "db.namespace", db->namespace, strlen(db->namespace));
 	if (db->user)

@@ -472,25 +472,15 @@ out:
 	return err;
 }
 
-static const struct event_alert_field *group_field(const struct event_alert *a, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < a->n_group; i++)
-		if (!strcmp(a->group[i].name, name))
-			return &a->group[i];
-	return NULL;
-}
-
 /* An alert over many processes: the actor is what its events had in common (the group). */
 static void write_grouped_actor(struct jsonw *w, const struct event_alert *a)
 {
-	const struct event_alert_field *name = group_field(a, "user.name"),
-				       *id = group_field(a, "user.id"),
-				       *pid = group_field(a, "process.pid"),
-				       *comm = group_field(a, "process.name"),
-				       *exe = group_field(a, "process.executable"),
-				       *sid = group_field(a, "process.session_id");
+	const struct event_alert_field *name = encode_alert_group_field(a, "user.name"),
+				       *id = encode_alert_group_field(a, "user.id"),
+				       *pid = encode_alert_group_field(a, "process.pid"),
+				       *comm = encode_alert_group_field(a, "process.name"),
+				       *exe = encode_alert_group_field(a, "process.executable"),
+				       *sid = encode_alert_group_field(a, "process.session_id");
 
 	if (!name && !id && !pid && !comm && !exe && !sid)
 		return;
@@ -712,15 +702,7 @@ static void write_datastore(struct jsonw *w, const struct event *ev, bool tables
 			     db->info && db->info->operation[0] ? db->info->operation : "UNKNOWN");
 		jsonw_end(w);
 	}
-	if (db->info && db->info->n_tables) {
-		jsonw_object(w, "table");
-		if (tables_escape)
-			jsonw_bytes_escaped(w, "name", db->info->tables[0],
-					    strlen(db->info->tables[0]));
-		else
-			jsonw_stringn(w, "name", db->info->tables[0], strlen(db->info->tables[0]));
-		jsonw_end(w);
-	}
+	encode_first_table(w, "table", db->info, tables_escape);
 	if (db->duration_ns)
 		jsonw_int(w, "duration", (int64_t)(db->duration_ns / NSEC_PER_MSEC));
 }
@@ -843,7 +825,7 @@ static void write_unmapped(struct jsonw *w, const struct event *ev, bool tables_
 	if (ev->who) {
 		jsonw_paste(w, &ev->who->ocsf_unmapped);
 	} else if (ev->kind == EVENT_ALERT &&
-		   (audit = group_field(&ev->alert_info, "user.audit.name"))) {
+		   (audit = encode_alert_group_field(&ev->alert_info, "user.audit.name"))) {
 		jsonw_object(w, "user");
 		jsonw_object(w, "audit");
 		jsonw_bytes(w, "name", audit->name, audit->value, strlen(audit->value));
