@@ -45,9 +45,10 @@ echo "== fuzz targets (${FUZZ_SECONDS:-8} s each)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-8} make -s fuzz | tee "$log"
 tally "$log" "fuzz targets"
 # The host's own kernel with the modern object is the integration suite's, run
-# above in full: the matrix adds the stock kernels and the compat object.
+# above in full; the compat object runs on 5.10 and 6.1: the matrix here is the
+# stock kernels (make vmtest adds this kernel with each object).
 echo "== kernel matrix"
-scripts/vmtest.sh -k bullseye -k bookworm -k trixie -k host-compat "${filter[@]}" | tee "$log"
+scripts/vmtest.sh -k bullseye -k bookworm -k trixie "${filter[@]}" | tee "$log"
 tally "$log" "kernel matrix"
 rm -f "$log"
 
