@@ -154,6 +154,9 @@ TEST(rules_threshold_sum_per_human_and_suppression)
 	ASSERT_EQ(c.n, 2, "a new window, a new alert");
 	ASSERT_EQ(c.value[1], 5100, "only what is in the window");
 	ASSERT_EQ(c.suppressed[1], 2, "the suppressed ones are told");
+	ASSERT_EQ(c.evidence_count[1], 2, "two events in the new window");
+	ASSERT_EQ(c.n_evidence[1], 2, "only those listed, not the old window's");
+	ASSERT_EQ(c.evidence0[1], seq - 2, "the first of them");
 	rules_free(rs);
 }
 

@@ -24,12 +24,13 @@
 struct window {
 	struct group g;
 	int64_t bucket_id[WINDOW_BUCKETS];
+	int64_t bucket_first_ns[WINDOW_BUCKETS]; /* the time of its first event */
 	uint64_t sum[WINDOW_BUCKETS], count[WINDOW_BUCKETS];
 	struct groups distinct; /* values in the window: their last use */
 	bool has_distinct;
-	uint64_t evidence[EVENT_ALERT_EVIDENCE_MAX]; /* the latest, a ring */
+	uint64_t evidence[EVENT_ALERT_EVIDENCE_MAX]; /* the latest seqs, a ring */
+	int64_t evidence_ns[EVENT_ALERT_EVIDENCE_MAX];
 	size_t n_evidence;
-	int64_t first_ns; /* of the oldest event still in the window */
 	int64_t alerted_ns;
 	uint64_t suppressed;
 };
@@ -381,24 +382,55 @@ static uint64_t window_total(const struct window *w, int64_t id, bool count)
 	return total;
 }
 
-static void window_add(struct window *w, int64_t id, uint64_t amount)
+/* The time of the oldest event still in the window. */
+static int64_t window_start(const struct window *w, int64_t id)
 {
-	size_t b = (size_t)(id % WINDOW_BUCKETS);
+	int64_t start = INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < WINDOW_BUCKETS; i++)
+		if (w->bucket_id[i] > id - WINDOW_BUCKETS && w->bucket_id[i] <= id && w->count[i] &&
+		    w->bucket_first_ns[i] < start)
+			start = w->bucket_first_ns[i];
+	return start;
+}
+
+static void window_add(struct window *w, int64_t id, int64_t now_ns, uint64_t amount, uint64_t seq)
+{
+	size_t b = (size_t)(id % WINDOW_BUCKETS), e = w->n_evidence++ % EVENT_ALERT_EVIDENCE_MAX;
 
 	if (w->bucket_id[b] != id) {
 		w->bucket_id[b] = id;
+		w->bucket_first_ns[b] = now_ns;
 		w->sum[b] = w->count[b] = 0;
 	}
 	w->sum[b] += amount;
 	w->count[b]++;
+	w->evidence[e] = seq;
+	w->evidence_ns[e] = now_ns;
 }
 
-static uint64_t distinct_add(struct rules *rs, const struct rule *r, struct window *w,
-			     const struct rule_facts *f, int64_t now_ns)
+/* The latest seqs of events still in the window (from start on), oldest first. */
+static size_t window_evidence(const struct window *w, int64_t start, uint64_t *out)
+{
+	size_t n = w->n_evidence < EVENT_ALERT_EVIDENCE_MAX ? w->n_evidence
+							    : EVENT_ALERT_EVIDENCE_MAX,
+	       first = w->n_evidence - n, i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t e = (first + i) % EVENT_ALERT_EVIDENCE_MAX;
+
+		if (w->evidence_ns[e] >= start)
+			out[k++] = w->evidence[e];
+	}
+	return k;
+}
+
+static uint64_t distinct_add(const struct rule *r, struct window *w, const struct rule_facts *f,
+			     int64_t now_ns)
 {
 	const struct rule_value *v = &f->field[r->cfg->distinct_field];
 
-	(void)rs;
 	if (!w->has_distinct) {
 		groups_init(&w->distinct, RULES_DISTINCT_MAX, NULL);
 		w->has_distinct = true;
@@ -426,32 +458,25 @@ static void threshold_event(struct rules *rs, struct rule *r, const struct rule_
 	w = (struct window *)groups_get(&r->groups, key, len, sizeof(*w), now);
 	if (!w)
 		return;
-	if (!w->first_ns || now - w->first_ns > c->window_s * NS)
-		w->first_ns = now;
-	window_add(w, id, amount);
-	w->evidence[w->n_evidence++ % EVENT_ALERT_EVIDENCE_MAX] = f->ev->seq;
-	value = c->measure == CONFIG_MEASURE_DISTINCT ? distinct_add(rs, r, w, f, now)
+	window_add(w, id, now, amount, f->ev->seq);
+	value = c->measure == CONFIG_MEASURE_DISTINCT ? distinct_add(r, w, f, now)
 						      : window_total(w, id, false);
 	if (value < c->at_least ||
 	    !may_alert(rs, &w->alerted_ns, &w->suppressed, now, window_ns(r)))
 		return;
 	{
-		uint64_t ordered[EVENT_ALERT_EVIDENCE_MAX];
-		size_t n = w->n_evidence < EVENT_ALERT_EVIDENCE_MAX ? w->n_evidence
-								    : EVENT_ALERT_EVIDENCE_MAX,
-		       i, first = w->n_evidence - n;
+		uint64_t evidence[EVENT_ALERT_EVIDENCE_MAX];
+		int64_t start = window_start(w, id);
 		struct alert_params p = {
 		    .has_value = true,
 		    .value = value,
-		    .start_ns = w->first_ns,
-		    .evidence = ordered,
-		    .n_evidence = n,
+		    .start_ns = start,
+		    .evidence = evidence,
+		    .n_evidence = window_evidence(w, start, evidence),
 		    .evidence_count = window_total(w, id, true),
 		    .suppressed = w->suppressed,
 		};
 
-		for (i = 0; i < n; i++)
-			ordered[i] = w->evidence[(first + i) % EVENT_ALERT_EVIDENCE_MAX];
 		send_alert(rs, r, f, table, &p);
 		w->suppressed = 0;
 	}
