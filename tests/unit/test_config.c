@@ -1293,3 +1293,37 @@ TEST(config_endpoints_too_many)
 		     "most 63 watch rules and endpoints together)");
 	free(text);
 }
+
+TEST(config_comment_lines)
+{
+	/* Lines starting with // or # (after blanks) are comments; positions stay true. */
+	const char *text =
+	    "// the agent's config\n"
+	    "# osquery's convention\n"
+	    "{\n"
+	    "  // watched: the CRM exports\n"
+	    "  \"watch\": [{\"name\": \"crm\", \"tags\": [\"//not-a-comment\", \"#nor-this\"],\n"
+	    "    # the paths\n"
+	    "             \"paths\": [\"/srv/crm\"]}]\n"
+	    "}\n";
+	struct config_error err;
+	struct config *cfg = config_load_string(text, "t", &err);
+
+	if (!ASSERT_OK_PTR(cfg, "a config with comment lines loads"))
+		return;
+	ASSERT_EQ(cfg->rules[0].n_tags, 2, "tags");
+	ASSERT_STREQ(cfg->rules[0].tags[0], "//not-a-comment", "// inside a string is kept");
+	ASSERT_STREQ(cfg->rules[0].tags[1], "#nor-this", "# inside a string is kept");
+	config_free(cfg);
+	/* An error after comment lines is where it is in the file. */
+	EXPECT_ERROR("# header\n{\n  // c\n  \"watch\": [{\"name\": \"a\", \"paths\": [\"/a\"]}],\n"
+		     "  # a key that is not one:\n  \"bogus\": 1\n}\n",
+		     6, 3, "unknown key", "bogus");
+	/* A comment inside a line is not one: JSON has none. */
+	EXPECT_ERROR("{\"watch\": [{\"name\": \"a\", \"paths\": [\"/a\"]}] // trailing\n}\n", 1, 44,
+		     "invalid JSON");
+	/* Nothing but comments. */
+	cfg = config_load_string("// nothing\n# here\n", "t", &err);
+	ASSERT_NULL(cfg, "only comments");
+	ASSERT_HAS(err.message, "only comments", "message");
+}

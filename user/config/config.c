@@ -1247,11 +1247,43 @@ static void digest_hex(const char *text, size_t len, char hex[65])
 		sprintf(hex + 2 * i, "%02x", md[i]);
 }
 
+/*
+ * Comment lines, osquery's convention: a line whose first non-blank
+ * characters are // or # is blanked out, byte for byte, so that every
+ * position in the text stays where it was. A JSON string cannot span lines,
+ * so no string is touched. Returns a copy (NULL: no memory).
+ */
+static char *blank_comment_lines(const char *text, size_t len)
+{
+	char *out = malloc(len + 1);
+	size_t i = 0;
+
+	if (!out)
+		return NULL;
+	memcpy(out, text, len);
+	out[len] = '\0';
+	while (i < len) {
+		size_t start = i, end;
+
+		while (i < len && (out[i] == ' ' || out[i] == '\t'))
+			i++;
+		end = i;
+		while (end < len && out[end] != '\n')
+			end++;
+		if ((i < len && out[i] == '#') ||
+		    (i + 1 < len && out[i] == '/' && out[i + 1] == '/'))
+			memset(out + start, ' ', end - start);
+		i = end + 1;
+	}
+	return out;
+}
+
 static int load(const char *text, size_t len, const char *source, struct config_error *err,
 		struct config **ret)
 {
 	struct parser p = {.text = text, .len = len, .err = err};
 	const char *nul;
+	char *plain;
 	json_error_t jerr;
 	struct config *cfg;
 	json_t *root;
@@ -1272,9 +1304,23 @@ static int load(const char *text, size_t len, const char *source, struct config_
 				   "starting with \"{\")");
 
 	memset(&jerr, 0, sizeof(jerr));
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!root)
-		return syntax_error(&p, &jerr);
+	plain = blank_comment_lines(text, len);
+	if (!plain)
+		return fail_nomem(&p);
+	if (is_blank(plain, len)) {
+		free(plain);
+		return fail_nopos(
+		    &p, -EINVAL,
+		    "the configuration has only comments (expected a JSON object with "
+		    "a \"watch\" array)");
+	}
+	p.text = plain;
+	root = json_loadb(plain, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!root) {
+		r = syntax_error(&p, &jerr);
+		free(plain);
+		return r;
+	}
 	cfg = config_new(source);
 	if (!cfg) {
 		r = fail_nomem(&p);
@@ -1289,6 +1335,7 @@ static int load(const char *text, size_t len, const char *source, struct config_
 	}
 put_root:
 	json_decref(root);
+	free(plain);
 	return r;
 }
 
