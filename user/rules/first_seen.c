@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,18 @@
 
 #define STATE_VERSION 1
 #define NS	      1000000000LL
+
+/* State that could not be read or written: one message for the agent to log, and a count. */
+static void __attribute__((format(printf, 2, 3))) rules_warn(struct rules *rs, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rs->warning, sizeof(rs->warning), fmt, ap);
+	va_end(ap);
+	rs->has_warning = true;
+	rs->stats.state_errors++;
+}
 
 static void key_fields(const struct rule *r, char *buf, size_t cap)
 {

@@ -7,7 +7,6 @@
  * first_seen remembers keys (first_seen.c); match rules only suppress.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,17 +49,6 @@ struct suppression {
 	uint64_t suppressed;
 	uint64_t count;
 };
-
-void rules_warn(struct rules *rs, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rs->warning, sizeof(rs->warning), fmt, ap);
-	va_end(ap);
-	rs->has_warning = true;
-	rs->stats.state_errors++;
-}
 
 const char *rules_take_warning(struct rules *r)
 {

@@ -51,6 +51,4 @@ struct rules {
 void first_seen_load(struct rules *rs, int64_t now_ns);
 void first_seen_save(struct rules *rs);
 
-void rules_warn(struct rules *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 #endif /* CUSTOS_RULES_PRIV_H */
