@@ -35,22 +35,29 @@ tally() {
 }
 
 log=$(mktemp)
-echo "== unit tests"
+phase_start=0  # the first phase is the install and build
+phase() {
+	# Each phase's wall time, so that CI's time budget can be watched.
+	echo "== $1  (the previous phase took $((SECONDS - phase_start)) s)"
+	phase_start=$SECONDS
+}
+phase "unit tests"
 build/tests/unit-tests "${filter[@]}" | tee "$log"
 tally "$log" "unit tests"
-echo "== integration tests"
+phase "integration tests"
 /usr/bin/python3 tests/integration/run.py "${filter[@]}" | tee "$log"
 tally "$log" "integration tests"
-echo "== fuzz targets (${FUZZ_SECONDS:-8} s each)"
+phase "fuzz targets (${FUZZ_SECONDS:-8} s each)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-8} make -s fuzz | tee "$log"
 tally "$log" "fuzz targets"
 # The host's own kernel with the modern object is the integration suite's, run
 # above in full; the compat object runs on 5.10 and 6.1: the matrix here is the
 # stock kernels (make vmtest adds this kernel with each object).
-echo "== kernel matrix"
+phase "kernel matrix"
 scripts/vmtest.sh -k bullseye -k bookworm -k trixie "${filter[@]}" | tee "$log"
 tally "$log" "kernel matrix"
 rm -f "$log"
+phase "end"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
