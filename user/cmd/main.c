@@ -30,6 +30,7 @@ static const struct cmd cmds[] = {
     {"check", cmd_check, "validate a config; show what it watches and what this kernel offers"},
     {"verify", cmd_verify, "check the hash chain of stored events: edited, missing, reordered"},
     {"report", cmd_report, "how much customer data each human accessed, from stored events"},
+    {"top", cmd_top, "who is reading customer data right now, full screen"},
     {"version", cmd_version, "print the version and build details (also --version)"},
     {"help", cmd_help, "show this help, or a command's (custos help run)"},
 };
