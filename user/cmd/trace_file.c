@@ -22,12 +22,16 @@ struct replay {
 	int error;
 };
 
+/* A message about a line (its text may quote the line: escaped for the terminal). */
 static void tell(struct replay *r, uint64_t n, const struct stream_where *where, const char *what)
 {
+	char safe[4 * 320 + 16];
+
+	output_safe_text(safe, sizeof(safe), 0, what, strlen(what));
 	if (n <= MESSAGES_MAX)
 		fprintf(stderr, "custos trace: %s:%llu: %s\n",
 			strcmp(where->file, "-") ? where->file : "stdin",
-			(unsigned long long)where->line, what);
+			(unsigned long long)where->line, safe);
 	if (n == MESSAGES_MAX)
 		fprintf(stderr, "custos trace: (no more such messages; they are counted)\n");
 }
