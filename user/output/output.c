@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
 #include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,8 @@ static void release_held(struct output *o, int64_t before_ns)
 		fputs(o->held[i].text, o->f);
 		free(o->held[i].text);
 	}
+	if (!n)
+		return;
 	memmove(o->held, o->held + n, (o->n_held - n) * sizeof(*o->held));
 	o->n_held -= n;
 }
@@ -163,6 +166,8 @@ size_t output_safe_text(char *buf, size_t cap, size_t o, const char *s, size_t l
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
+	if (o >= cap)
+		return o;
 	while (p < end && o + 8 < cap) {
 		size_t n = utf8_sequence_len(p, end - p);
 		unsigned int cp = 0;
@@ -183,6 +188,23 @@ size_t output_safe_text(char *buf, size_t cap, size_t o, const char *s, size_t l
 	}
 	buf[o] = '\0';
 	return o;
+}
+
+/* Appends printf's text to buf at o, as much as fits; returns the new length (below cap). */
+__attribute__((format(printf, 4, 5))) static size_t putf(char *buf, size_t cap, size_t o,
+							 const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o + 1 >= cap)
+		return o;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + o, cap - o, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return o;
+	return o + n < cap ? o + n : cap - 1;
 }
 
 static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
@@ -258,7 +280,7 @@ static void human_count(const struct event *ev, char num[32])
 			snprintf(num, 32, ":%u", c->arg2);
 	}
 	if (failed(ev))
-		snprintf(num, 32, "%s", ev->error_code ? ev->error_code : "failed");
+		put_safe(num, 32, 0, ev->error_code ? ev->error_code : "failed");
 }
 
 static void human_line(const struct event *ev, bool utf8, bool color, char *buf, size_t cap);
@@ -295,17 +317,18 @@ static void human_line(const struct event *ev, bool utf8, bool color, char *buf,
 			snprintf(login, sizeof(login), "%u", who->task.auid);
 	}
 	/* "2026-11-28T08:09:19.123456789Z" -> "08:09:19.123" (UTC). */
-	o = snprintf(buf, cap, color ? SGR_DIM "%.12s" SGR_RESET " " : "%.12s ", ts + 11);
+	o = putf(buf, cap, 0, color ? SGR_DIM "%.12s" SGR_RESET " " : "%.12s ", ts + 11);
 	o = put_safe(buf, cap, o, who && who->audit_name ? who->audit_name : login);
-	o += snprintf(buf + o, cap - o, "%s", arrow);
+	o = putf(buf, cap, o, "%s", arrow);
 	o = put_safe(buf, cap, o, who && who->user_name ? who->user_name : user);
-	o += snprintf(buf + o, cap - o, " %u ", who ? who->task.tgid : 0);
+	o = putf(buf, cap, o, " %u ", who ? who->task.tgid : 0);
 	o = who ? output_safe_text(buf, cap, o, who->task.comm,
 				   strnlen(who->task.comm, sizeof(who->task.comm)))
 		: put_safe(buf, cap, o, NULL);
-	if (o < cap)
-		o += snprintf(buf + o, cap - o, color ? " %s%s %s" SGR_RESET " " : " %.0s%s %s ",
-			      action_color(ev), ev->action ? ev->action : "-", num);
+	/* The action and the error code come from the line in trace --file: escaped too. */
+	o = putf(buf, cap, o, " %s", color ? action_color(ev) : "");
+	o = put_safe(buf, cap, o, ev->action);
+	o = putf(buf, cap, o, " %s%s ", num, color ? SGR_RESET : "");
 	if (o >= cap)
 		return;
 	if (ev->net) { /* the peer: "10.1.2.3:5432", "[::1]:5432" */
@@ -314,10 +337,9 @@ static void human_line(const struct event *ev, bool utf8, bool color, char *buf,
 		if (ev->net->unix_path)
 			put_safe(buf, cap, o, ev->net->unix_path);
 		else if (ev->net->family == CUSTOS_NET_IPV4 || ev->net->family == CUSTOS_NET_IPV6)
-			snprintf(buf + o, cap - o,
-				 ev->net->family == CUSTOS_NET_IPV6 ? "[%s]:%u" : "%s:%u",
-				 encode_net_addr(ev->net->family, ev->net->remote_addr, ip),
-				 ev->net->remote_port);
+			putf(buf, cap, o, ev->net->family == CUSTOS_NET_IPV6 ? "[%s]:%u" : "%s:%u",
+			     encode_net_addr(ev->net->family, ev->net->remote_addr, ip),
+			     ev->net->remote_port);
 		else
 			put_safe(buf, cap, o, NULL);
 		return;
@@ -328,7 +350,7 @@ static void human_line(const struct event *ev, bool utf8, bool color, char *buf,
 			o = output_safe_text(buf, cap, o, ev->change.rename_from,
 					     ev->change.rename_from_len);
 			if (o + 8 < cap)
-				o += snprintf(buf + o, cap - o, " %s ", arrow);
+				o = putf(buf, cap, o, " %s ", arrow);
 		}
 		if (ev->file && ev->file->path_len)
 			output_safe_text(buf, cap, o, ev->file->path, ev->file->path_len);
@@ -338,7 +360,7 @@ static void human_line(const struct event *ev, bool utf8, bool color, char *buf,
 	}
 	/* A statement: "postgresql: SELECT ... FROM customers WHERE id = ?", rows as BYTES. */
 	o = put_safe(buf, cap, o, ev->db.system);
-	o += snprintf(buf + o, cap - o, ": ");
+	o = putf(buf, cap, o, ": ");
 	if (ev->db.text)
 		output_safe_text(buf, cap, o, ev->db.text, ev->db.text_len);
 	else
@@ -353,35 +375,35 @@ static void human_alert_line(const struct event *ev, char *buf, size_t cap)
 	size_t o, i;
 
 	encode_time(ev->time_ns, ts);
-	o = snprintf(buf, cap, "%.12s ALERT ", ts + 11);
+	o = putf(buf, cap, 0, "%.12s ALERT ", ts + 11);
 	o = put_safe(buf, cap, o, a->rule_name);
 	for (i = 0; i < a->n_group && o < cap; i++) {
-		o += snprintf(buf + o, cap - o, " ");
+		o = putf(buf, cap, o, " ");
 		o = put_safe(buf, cap, o, a->group[i].name);
-		o += snprintf(buf + o, cap - o, "=");
+		o = putf(buf, cap, o, "=");
 		o = put_safe(buf, cap, o, a->group[i].value);
 	}
 	if (a->has_value && o < cap)
-		o += snprintf(buf + o, cap - o, " %llu>=%llu", (unsigned long long)a->value,
-			      (unsigned long long)a->threshold);
+		o = putf(buf, cap, o, " %llu>=%llu", (unsigned long long)a->value,
+			 (unsigned long long)a->threshold);
 	if (a->window && o < cap) {
-		o += snprintf(buf + o, cap - o, " within ");
+		o = putf(buf, cap, o, " within ");
 		o = put_safe(buf, cap, o, a->window);
 	}
 	if (ev->who && o < cap) {
-		o += snprintf(buf + o, cap - o, " pid %u ", ev->who->task.tgid);
+		o = putf(buf, cap, o, " pid %u ", ev->who->task.tgid);
 		o = output_safe_text(buf, cap, o, ev->who->task.comm,
 				     strnlen(ev->who->task.comm, sizeof(ev->who->task.comm)));
 	}
 	if (a->technique_id && o < cap) {
-		o += snprintf(buf + o, cap - o, " [");
+		o = putf(buf, cap, o, " [");
 		o = put_safe(buf, cap, o, a->technique_id);
 		if (a->technique_name) {
-			o += snprintf(buf + o, cap - o, " ");
+			o = putf(buf, cap, o, " ");
 			o = put_safe(buf, cap, o, a->technique_name);
 		}
 		if (o < cap)
-			snprintf(buf + o, cap - o, "]");
+			putf(buf, cap, o, "]");
 	}
 }
 
