@@ -548,3 +548,25 @@ def test_trace_usage_errors(t):
         problems.append("custos trace with valid filters on an empty file: %d %r %r" % (
             r.returncode, r.stdout, r.stderr))
     expect(not problems, "\n".join(problems))
+
+
+def test_trace_live_users(t):
+    """Live: repeated --user keeps the accesses of either (as user or login
+    user), and no one else's."""
+    auid, aname = t.login_user()
+    d = t.mkdir("crm")
+    f = t.write("crm/a.csv", "abc", mode=0o644)
+    a = t.start_agent(None, mode="trace", args=["--path", d, "--user", "nobody", "--user", aname], env=UTF8)
+    rn = run(["runuser", "-u", "nobody", "--", "cat", f], loginuid=4294967295)
+    rl = run(["cat", f], loginuid=auid)
+    rr = run(["cat", f], loginuid=4294967295)
+    lines = a.stop()
+    p = parse(lines)
+    expect_eq(p["other"], [], "lines in no known form", "\n".join(lines))
+    got = sorted({(e["login"], e["user"], e["action"], e["bytes"]) for e in p["file"]})
+    expect_eq(got, [("-", "nobody", "close", "3"), ("-", "nobody", "open", "-"),
+                    (aname, "root", "close", "3"), (aname, "root", "open", "-")],
+              "lines with --user nobody --user LOGIN (login, user, action, bytes)", "\n".join(lines))
+    expect(not [e for e in p["file"] if e["pid"] == rr.pid], "root's own cat with --user nobody --user LOGIN")
+    expect([e for e in p["file"] if e["pid"] == rl.pid], "the login user's cat", "\n".join(lines))
+    del rn
