@@ -2,7 +2,9 @@
 /* custos trace: the filter on typed events, and stored lines decoded back into them. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "encode/decode.h"
 #include "encode/encode.h"
@@ -209,4 +211,44 @@ TEST(trace_filter_keep)
 	f.kinds = EVENT_FILTER_DB;
 	ASSERT_FALSE(keeps(&f, "/srv/crm/a", "cat", 0, 1000), "--only db: a file event");
 	ASSERT_TRUE(event_filter_keep(&f, &agent), "--only db: agent notes");
+}
+
+/* Live lines held for the window come out in time order; output_flush() lets go only older ones. */
+TEST(trace_output_reorders)
+{
+	struct event_file file = {.path = "/srv/a", .path_len = 6};
+	struct event ev = {.kind = EVENT_FILE_OPEN, .action = "open", .file = &file};
+	struct timespec now;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct output *o = f ? output_new(f, OUTPUT_HUMAN, NULL) : NULL;
+	int64_t now_ns;
+
+	if (!ASSERT_OK_PTR(o, "output"))
+		goto out_close;
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	output_set_color(o, OUTPUT_COLOR_NEVER);
+	output_set_reorder(o, 3600LL * 1000000000); /* an hour: nothing recent goes out */
+	ev.time_ns = T0 + 2000000;
+	output_event(o, &ev);
+	ev.time_ns = T0 + 1000000; /* came later, happened before */
+	output_event(o, &ev);
+	ev.time_ns = now_ns; /* now: held */
+	output_event(o, &ev);
+	output_flush(o);
+	fflush(f);
+	ASSERT_STREQ(text,
+		     "08:09:19.124 -->- 0 - open - /srv/a\n"
+		     "08:09:19.125 -->- 0 - open - /srv/a\n",
+		     "the old lines, in time order; not the recent one");
+	output_drain(o);
+	fflush(f);
+	ASSERT_EQ(len, 3 * strlen("08:09:19.124 -->- 0 - open - /srv/a\n"), "all out at the end");
+out_close:
+	output_free(o);
+	if (f)
+		fclose(f);
+	free(text);
 }
