@@ -26,7 +26,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
     {"run", cmd_run, "run the agent: JSON events on stdout, for a SIEM"},
-    {"trace", cmd_trace, "watch accesses live, one line each, no config file needed"},
+    {"trace", cmd_trace, "watch accesses live (or a stored stream), one line each"},
     {"check", cmd_check, "validate a config; show what it watches and what this kernel offers"},
     {"verify", cmd_verify, "check the hash chain of stored events: edited, missing, reordered"},
     {"report", cmd_report, "how much customer data each human accessed, from stored events"},
