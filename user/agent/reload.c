@@ -7,6 +7,7 @@
 #include "agent/agent_priv.h"
 #include "lib/log.h"
 #include "lib/trust.h"
+#include "output/preflight.h"
 
 struct config *agent_load_config(const struct agent_options *opts)
 {
@@ -26,6 +27,32 @@ struct config *agent_load_config(const struct agent_options *opts)
 		log_error("%s", msg);
 	}
 	return cfg;
+}
+
+/*
+ * What custos run's config needs of this host (output/preflight.h), as
+ * custos check checks it: its problems logged; -EINVAL when one is an error.
+ */
+int agent_preflight(const struct agent *a, const struct config *cfg)
+{
+	struct preflight pf;
+	size_t i;
+	int r;
+
+	if (strcmp(a->opts->mode, "run") || a->opts->format != OUTPUT_JSON)
+		return 0;
+	r = preflight_config(cfg, 0, &pf);
+	if (r) {
+		log_error("%s: %s", cfg->source, strerror(-r));
+		return r;
+	}
+	for (i = 0; i < pf.n_warnings; i++)
+		log_warn("%s", pf.warnings[i]);
+	for (i = 0; i < pf.n_errors; i++)
+		log_error("%s", pf.errors[i]);
+	r = pf.n_errors ? -EINVAL : 0;
+	preflight_free(&pf);
+	return r;
 }
 
 void agent_log_watch_warnings(const struct watch_set *set)
@@ -251,6 +278,11 @@ void agent_reload(struct agent *a)
 
 	if (a->opts->config_path && !cfg) {
 		reload_failed(a, "the new configuration is refused");
+		return;
+	}
+	if (cfg && agent_preflight(a, cfg)) {
+		config_free(cfg);
+		reload_failed(a, "the new configuration cannot write its events");
 		return;
 	}
 	if (cfg && cfg->ring_buffer_mb != old->ring_buffer_mb)

@@ -19,6 +19,7 @@
 #include "kernel/features.h"
 #include "lib/trust.h"
 #include "kernel/watch.h"
+#include "output/preflight.h"
 
 /* Exit statuses, most serious first when several apply (documented in custos-check(8)). */
 enum check_status {
@@ -35,6 +36,9 @@ struct check_config {
 	char error[1280];
 	struct watch_set set;
 	bool resolved;
+	/* what run checks of the host at start (output/preflight.h): as root only */
+	struct preflight pf;
+	bool preflighted;
 };
 
 static void check_usage(FILE *f)
@@ -88,6 +92,22 @@ static void check_config_load(struct check_config *c, const char *path)
 	}
 	if (!c->cfg)
 		return;
+	/* Not as root: the key, the outputs and the spool are root's, and look refused. */
+	if (geteuid() == 0) {
+		if (preflight_config(c->cfg, PREFLIGHT_RESOLVE, &c->pf)) {
+			snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
+			config_free(c->cfg);
+			c->cfg = NULL;
+			return;
+		}
+		c->preflighted = true;
+		if (c->pf.n_errors) {
+			snprintf(c->error, sizeof(c->error), "%s", c->pf.errors[0]);
+			config_free(c->cfg);
+			c->cfg = NULL;
+			return;
+		}
+	}
 	if (watch_resolve(c->cfg, &c->set)) {
 		snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
 		config_free(c->cfg);
@@ -101,6 +121,8 @@ static void check_config_free(struct check_config *c)
 {
 	if (c->resolved)
 		watch_set_free(&c->set);
+	if (c->preflighted)
+		preflight_free(&c->pf);
 	config_free(c->cfg);
 }
 
@@ -201,6 +223,13 @@ static void print_config(const struct check_config *c)
 	const struct config *cfg = c->cfg;
 	size_t i, r;
 
+	for (i = 0; i < c->pf.n_warnings; i++)
+		fprintf(stderr, "warning: %s\n", c->pf.warnings[i]);
+	if (!cfg && c->pf.n_errors) {
+		for (i = 0; i < c->pf.n_errors; i++)
+			fprintf(stderr, "%s\n", c->pf.errors[i]);
+		return;
+	}
 	if (!cfg) {
 		fprintf(stderr, "%s\n", c->error);
 		return;
@@ -230,6 +259,8 @@ static void print_config(const struct check_config *c)
 		printf("egress: off\n");
 	print_exclude("every rule", &cfg->exclude);
 	print_detection(cfg);
+	if (!c->preflighted)
+		printf("not as root: the chain key, the outputs and the spool were not checked\n");
 	for (i = 0; i < c->set.n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
 }
@@ -287,11 +318,14 @@ static json_t *endpoints_json(const struct config *cfg)
 static json_t *config_json(const struct check_config *c)
 {
 	const struct config *cfg = c->cfg;
-	json_t *rules, *rule, *watched, *detection;
+	json_t *rules, *rule, *watched, *detection, *warnings;
 	size_t i, r;
 
 	if (!cfg)
-		return json_pack("{s:b, s:s}", "valid", 0, "error", c->error);
+		return json_pack("{s:b, s:s, s:o, s:o}", "valid", 0, "error", c->error, "errors",
+				 c->pf.n_errors ? strings_json(c->pf.errors, c->pf.n_errors)
+						: json_pack("[s]", c->error),
+				 "warnings", strings_json(c->pf.warnings, c->pf.n_warnings));
 	rules = json_array();
 	for (r = 0; rules && r < cfg->n_rules; r++) {
 		watched = json_array();
@@ -315,11 +349,14 @@ static json_t *config_json(const struct check_config *c)
 			json_array_append_new(
 			    detection, json_pack("{s:s, s:s}", "name", cfg->detect[i].name, "kind",
 						 detect_kind_name(cfg->detect[i].kind)));
-	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o}", "valid", 1, "source",
+	warnings = strings_json(c->set.warnings, c->set.n_warnings);
+	for (i = 0; warnings && i < c->pf.n_warnings; i++)
+		json_array_append_new(warnings, json_string(c->pf.warnings[i]));
+	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o, s:b}", "valid", 1, "source",
 			 cfg->source, "rules", rules, "endpoints", endpoints_json(cfg), "egress",
 			 "window", (int)cfg->egress_window_s, "exclude",
-			 exclude_json(&cfg->exclude), "detection", detection, "warnings",
-			 strings_json(c->set.warnings, c->set.n_warnings));
+			 exclude_json(&cfg->exclude), "detection", detection, "warnings", warnings,
+			 "host_checked", c->preflighted);
 }
 
 /* The kernel, and the agent's object loaded as this config would start it. */

@@ -988,7 +988,9 @@ static int parse_chain(struct parser *p, json_t *root, struct config_chain *chai
 	if (r < 0)
 		return r;
 	chain->key_file = strdup(json_string_value(file));
-	return chain->key_file ? 0 : fail_nomem(p);
+	if (!chain->key_file)
+		return fail_nomem(p);
+	return where_at(p, &w, "key_file", &chain->at_key_file);
 }
 
 /* "state_dir": where the agent keeps what it learns (first_seen rules). */
@@ -1539,6 +1541,7 @@ void config_free(struct config *cfg)
 	outputs_free(cfg);
 	detect_free(cfg);
 	free(cfg->chain.key_file);
+	free(cfg->chain.at_key_file);
 	free(cfg->state_dir);
 	free(cfg->source);
 	free(cfg);

@@ -141,17 +141,21 @@ struct config_output {
 	char *ca_file;
 	bool tls_verify;
 	uint32_t timeout_s;
+	/* "FILE:LINE:COLUMN" of path (file) or url, and of ca_file, for messages after loading */
+	char *at, *at_ca_file;
 };
 
 /* Network outputs keep what they cannot deliver on disk, in order, across restarts. */
 struct config_spool {
 	char *dir; /* "": no spool, memory only */
 	uint64_t max_bytes;
+	char *at_dir; /* "FILE:LINE:COLUMN" of dir; NULL: the default */
 };
 
 /* "chain": each event sealed into a hash chain (see chain.h). */
 struct config_chain {
-	char *key_file; /* NULL: no chain */
+	char *key_file;	   /* NULL: no chain */
+	char *at_key_file; /* "FILE:LINE:COLUMN" of key_file */
 };
 
 /*

@@ -111,6 +111,28 @@ fail(struct parser *p, const struct where *w, const char *key, size_t index, boo
 	return r;
 }
 
+int where_at(struct parser *p, const struct where *w, const char *key, char **at)
+{
+	struct json_step path[WHERE_DEPTH_MAX + 1];
+	struct json_pos pos = {0};
+	size_t n = w->depth;
+	int r;
+
+	memcpy(path, w->path, n * sizeof(*path));
+	if (key)
+		path[n++] = JSON_KEY(key);
+	free(*at);
+	if (json_locate(p->text, p->len, path, n, false, &pos) == 0)
+		r = asprintf(at, "%s:%d:%d", p->err->source, pos.line, pos.column);
+	else
+		r = asprintf(at, "%s", p->err->source);
+	if (r < 0) {
+		*at = NULL;
+		return fail_nomem(p);
+	}
+	return 0;
+}
+
 int fail_nomem(struct parser *p)
 {
 	return fail_nopos(p, -ENOMEM, "out of memory");

@@ -59,6 +59,12 @@ int __attribute__((format(printf, 6, 7)))
 fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
      const char *fmt, ...);
 int fail_nomem(struct parser *p);
+/*
+ * "FILE:LINE:COLUMN" of the value of w's member key (of w itself when key is
+ * NULL) into *at, for messages about it after loading (a file output that
+ * cannot be written). 0, or -ENOMEM through fail_nomem().
+ */
+int where_at(struct parser *p, const struct where *w, const char *key, char **at);
 
 /* "an object", "a string"... for messages. */
 const char *type_name(const json_t *v);
