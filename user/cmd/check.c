@@ -21,6 +21,8 @@
 #include "kernel/watch.h"
 #include "output/preflight.h"
 
+#define OPT_NO_HOST 256 /* --no-host: no short form */
+
 /* Exit statuses, most serious first when several apply (documented in custos-check(8)). */
 enum check_status {
 	CHECK_READY = 0,	  /* the config is valid and every hook the agent uses works */
@@ -39,16 +41,22 @@ struct check_config {
 	/* what run checks of the host at start (output/preflight.h): as root only */
 	struct preflight pf;
 	bool preflighted;
+	bool no_host; /* --no-host */
 };
 
 static void check_usage(FILE *f)
 {
 	fprintf(f, "USAGE\n"
-		   "  custos check [--config FILE] [--json]\n"
+		   "  custos check [--config FILE] [--json] [--no-host]\n"
 		   "\n"
 		   "Parses and validates the config (the built-in one without --config), checks\n"
 		   "that only root can change the file, resolves its paths and globs now and\n"
-		   "prints what is watched. Then, as root, probes what this kernel offers: BTF,\n"
+		   "prints what is watched; its include files (include_dir) are merged first.\n"
+		   "As root, checks what the config needs of this host, as custos run does at\n"
+		   "start: the chain key, file outputs' paths, the spool, http CA files; and\n"
+		   "looks up the outputs' host names (one that does not exist fails, one that\n"
+		   "cannot be looked up now is a warning). Then, as root, probes what this\n"
+		   "kernel offers: BTF,\n"
 		   "the ring buffer, which hook types load and attach here (syscall tracepoints,\n"
 		   "tp_btf, raw tracepoints, fentry, BPF LSM, kprobes, uprobes, uprobe_multi,\n"
 		   "iterators), the filesystems; and loads the agent's own BPF object as it\n"
@@ -60,13 +68,16 @@ static void check_usage(FILE *f)
 		   "OPTIONS\n"
 		   "  -c, --config FILE  the config to check\n"
 		   "  -j, --json         one JSON object on stdout, errors included\n"
+		   "  --no-host          the config only, not what it needs of this host (key,\n"
+		   "                     outputs, spool, CA files, host names)\n"
 		   "  -h, --help         this help\n"
 		   "\n"
 		   "EXIT STATUS\n"
 		   "  0  the config is valid and the agent has every capability here, some\n"
 		   "     maybe by a fallback (or, not as root, the config is valid: the kernel\n"
 		   "     was not probed)\n"
-		   "  1  the config is invalid, or a file anyone but root can change\n"
+		   "  1  the config is invalid, or a file anyone but root can change, or this\n"
+		   "     host lacks what it needs (key, output path, spool, CA file, host)\n"
 		   "  2  usage error\n"
 		   "  3  the kernel lacks something the agent needs: it would not start\n"
 		   "  4  degraded: the agent runs, but a capability is missing (listed)\n"
@@ -77,10 +88,11 @@ static void check_usage(FILE *f)
 		   "  sudo custos check --json | jq .kernel.capabilities\n");
 }
 
-static void check_config_load(struct check_config *c, const char *path)
+static void check_config_load(struct check_config *c, const char *path, bool host)
 {
 	struct config_error err;
 
+	c->no_host = !host;
 	if (!path) {
 		c->cfg = config_load_default();
 		if (!c->cfg)
@@ -93,7 +105,7 @@ static void check_config_load(struct check_config *c, const char *path)
 	if (!c->cfg)
 		return;
 	/* Not as root: the key, the outputs and the spool are root's, and look refused. */
-	if (geteuid() == 0) {
+	if (host && geteuid() == 0) {
 		if (preflight_config(c->cfg, PREFLIGHT_RESOLVE, &c->pf)) {
 			snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
 			config_free(c->cfg);
@@ -260,7 +272,9 @@ static void print_config(const struct check_config *c)
 	print_exclude("every rule", &cfg->exclude);
 	print_detection(cfg);
 	if (!c->preflighted)
-		printf("not as root: the chain key, the outputs and the spool were not checked\n");
+		printf("this host's chain key, output paths, spool and output hosts: not checked "
+		       "(%s)\n",
+		       c->no_host ? "--no-host" : "not as root");
 	for (i = 0; i < c->set.n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
 }
@@ -423,10 +437,12 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"no-host", no_argument, NULL, OPT_NO_HOST},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct check_config c = {};
+	bool host = true;
 	enum check_status status;
 	const char *path = NULL;
 	struct features fs;
@@ -442,6 +458,9 @@ int cmd_check(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case OPT_NO_HOST:
+			host = false;
+			break;
 		case 'h':
 			check_usage(stdout);
 			return 0;
@@ -454,7 +473,7 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "custos check: unexpected argument \"%s\"\n", argv[optind]);
 		return CHECK_USAGE;
 	}
-	check_config_load(&c, path);
+	check_config_load(&c, path, host);
 	probe_kernel(&c, &fs);
 	status = status_of(&c, features_verdict(&fs));
 	if (json) {
