@@ -6,7 +6,6 @@
 
 #include "agent/agent_priv.h"
 #include "lib/log.h"
-#include "lib/trust.h"
 #include "output/preflight.h"
 
 struct config *agent_load_config(const struct agent_options *opts)
@@ -17,11 +16,8 @@ struct config *agent_load_config(const struct agent_options *opts)
 
 	if (!opts->config_path)
 		return config_load_default();
-	if (file_trusted(opts->config_path, "config file", 0, msg, sizeof(msg))) {
-		log_error("%s", msg);
-		return NULL;
-	}
-	cfg = config_load_file(opts->config_path, &err);
+	/* The file and its include files, each one only root can change. */
+	cfg = config_load(opts->config_path, CONFIG_LOAD_TRUSTED, &err);
 	if (!cfg) {
 		config_error_format(&err, msg, sizeof(msg));
 		log_error("%s", msg);

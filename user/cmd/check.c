@@ -17,7 +17,6 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "kernel/features.h"
-#include "lib/trust.h"
 #include "kernel/watch.h"
 #include "output/preflight.h"
 
@@ -97,8 +96,8 @@ static void check_config_load(struct check_config *c, const char *path, bool hos
 		c->cfg = config_load_default();
 		if (!c->cfg)
 			snprintf(c->error, sizeof(c->error), "<built-in>: out of memory");
-	} else if (file_trusted(path, "config file", 0, c->error, sizeof(c->error)) == 0) {
-		c->cfg = config_load_file(path, &err);
+	} else {
+		c->cfg = config_load(path, CONFIG_LOAD_TRUSTED, &err);
 		if (!c->cfg)
 			config_error_format(&err, c->error, sizeof(c->error));
 	}
@@ -250,6 +249,8 @@ static void print_config(const struct check_config *c)
 	if (cfg->n_endpoints)
 		printf(", %zu endpoint(s)", cfg->n_endpoints);
 	printf("\n");
+	for (i = 0; i < cfg->n_includes; i++)
+		printf("include file %s\n", cfg->includes[i]);
 	for (r = 0; r < cfg->n_rules; r++) {
 		printf("watch \"%s\":\n", cfg->rules[r].name);
 		for (i = 0; i < c->set.n_items; i++)
@@ -366,11 +367,12 @@ static json_t *config_json(const struct check_config *c)
 	warnings = strings_json(c->set.warnings, c->set.n_warnings);
 	for (i = 0; warnings && i < c->pf.n_warnings; i++)
 		json_array_append_new(warnings, json_string(c->pf.warnings[i]));
-	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o, s:b}", "valid", 1, "source",
-			 cfg->source, "rules", rules, "endpoints", endpoints_json(cfg), "egress",
-			 "window", (int)cfg->egress_window_s, "exclude",
+	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o, s:b, s:o}", "valid", 1,
+			 "source", cfg->source, "rules", rules, "endpoints", endpoints_json(cfg),
+			 "egress", "window", (int)cfg->egress_window_s, "exclude",
 			 exclude_json(&cfg->exclude), "detection", detection, "warnings", warnings,
-			 "host_checked", c->preflighted);
+			 "host_checked", c->preflighted, "includes",
+			 strings_json(cfg->includes, cfg->n_includes));
 }
 
 /* The kernel, and the agent's object loaded as this config would start it. */
