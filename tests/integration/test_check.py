@@ -334,3 +334,24 @@ def test_check_host_resources(t):
     expect(rc in (0, 4) and out["config"]["valid"] and out["config"]["host_checked"], "check of a good config",
            out["config"])
     expect(not os.path.exists(t.path("new")), "custos check made the output's directory")
+
+
+def test_reload_refuses_host_problems(t):
+    """SIGHUP with a config whose file output cannot be written (its
+    directory cannot be made) is refused as at start: agent-reload failure,
+    the key's FILE:LINE:COLUMN on stderr, the running outputs kept."""
+    out1 = t.path("one.ndjson")
+    c = _host_config(t, [("outputs", [{"type": "stdout"}, {"type": "file", "path": out1}])])
+    a = t.start_agent(c)
+    with open(c) as f:
+        text = f.read()
+    with open(c, "w") as f:
+        f.write(text.replace(out1, "/nonexistent-custos/a/events.ndjson"))
+    a.hup(expect_outcome="failure")
+    evs = a.stop()
+    where = _at(c, '"/nonexistent-custos')
+    expect(where in a.stderr() and "does not exist" in a.stderr(),
+           "stderr does not name %s:\n%s" % (where, a.stderr()))
+    with open(out1, "rb") as f:
+        expect_eq(f.read(), a.raw(), "the file output after the refused reload (vs stdout)")
+    expect(agent_events(evs, "agent-stop"), "no agent-stop", evs)
