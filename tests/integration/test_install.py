@@ -428,3 +428,33 @@ def test_journal_priorities(t):
     lines = b.stderr().splitlines()
     expect(lines and all(line.startswith("custos: ") for line in lines),
            "stderr (not the journal's stream) with prefixes: %s" % lines[:5])
+
+
+def test_stdout_discarded_warning(t):
+    """Under the unit stdout is /dev/null: a config whose events go to
+    stdout (no outputs) makes the agent warn that they are lost; one with
+    a file output does not."""
+    d = t.mkdir("crm")
+    for outputs, warned in ((None, True), ([{"type": "file", "path": t.path("events.ndjson")}], False)):
+        cfg = {"watch": [{"name": "crm", "paths": [d]}], "state_dir": t.path("state")}
+        if outputs:
+            cfg["outputs"] = outputs
+        path = t.config_file(cfg)
+        err_path = t.path(t.unique("stderr"))
+        with open(err_path, "w") as err:
+            p = subprocess.Popen([os.path.join(ROOT, "build", "custos"), "run", "--config", path],
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        t.on_cleanup(lambda p=p: p.poll() is None and p.kill())
+        def started():
+            if warned:
+                return "which is /dev/null" in open(err_path).read()
+            return os.path.exists(outputs[0]["path"]) and "agent-start" in open(outputs[0]["path"]).read()
+        deadline = time.time() + 30
+        while not started() and time.time() < deadline and p.poll() is None:
+            time.sleep(0.2)
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=60)
+        text = open(err_path).read()
+        expect_eq("events go to stdout, which is /dev/null" in text, warned,
+                  "the warning with outputs %s:\n%s" % (outputs, text))
+        expect_eq(p.returncode, 0, "exit status")
