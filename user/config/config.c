@@ -62,10 +62,22 @@ static const char default_text[] =
     "}\n";
 
 static const char *const top_keys[] = {
-    "watch",	      "endpoints", "exclude",	    "flush_interval", "heartbeat_interval",
-    "ring_buffer_mb", "queue_mb",  "databases",	    "outputs",	      "spool",
-    "chain",	      "rules",	   "builtin_rules", "state_dir",      "egress",
-    "include_dir",    NULL,
+    "watch",
+    "endpoints",
+    "exclude",
+    "flush_interval",
+    "heartbeat_interval",
+    "ring_buffer_mb",
+    "queue_mb",
+    "databases",
+    "outputs",
+    "spool",
+    "chain",
+    "rules",
+    "builtin_rules",
+    "state_dir",
+    "egress",
+    NULL,
 };
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",

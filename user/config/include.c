@@ -14,6 +14,9 @@
 
 #define INCLUDES_MAX 256
 
+/* The main file's key that names the include directory (taken out before the rest is parsed). */
+static const char *const include_keys[] = {"include_dir", NULL};
+
 /* The top-level arrays include files add to; every other key is set in one file only. */
 static const char *const joined_keys[] = {"watch", "endpoints", "outputs", "rules", NULL};
 
@@ -294,7 +297,7 @@ static int include_dir(struct parser *p, json_t *root, const char *dir_default, 
 		       bool *explicit)
 {
 	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
-	json_t *v = json_object_get(root, "include_dir");
+	json_t *v = json_object_get(root, include_keys[0]);
 	const char *s;
 
 	*dir = dir_default;
@@ -321,7 +324,7 @@ int sources_include(struct parser *p, struct sources *src, json_t *root, const c
 	bool trusted = flags & INCLUDE_TRUSTED;
 	const char *main_text = p->text, *dir;
 	size_t main_len = p->len, n = 0, i;
-	char main_source[sizeof(p->err->source)], path[PATH_MAX];
+	char main_source[sizeof(p->err->source)], path[PATH_MAX], dir_buf[PATH_MAX];
 	char **names = NULL;
 	bool explicit;
 	int r;
@@ -331,8 +334,15 @@ int sources_include(struct parser *p, struct sources *src, json_t *root, const c
 	if (r)
 		return fail_nomem(p);
 	r = include_dir(p, root, dir_default, &dir, &explicit);
-	if (r || !dir || !(flags & INCLUDE_READ))
+	if (r)
 		return r;
+	/* Not a key of the merged config: the rest of the parser does not know it. */
+	if (dir)
+		snprintf(dir_buf, sizeof(dir_buf), "%s", dir);
+	dir = dir ? dir_buf : NULL;
+	json_object_del(root, include_keys[0]);
+	if (!dir || !(flags & INCLUDE_READ))
+		return 0;
 	if (trusted) {
 		char err[sizeof(p->err->message)];
 
@@ -346,7 +356,11 @@ int sources_include(struct parser *p, struct sources *src, json_t *root, const c
 	}
 	r = list_dir(p, dir, explicit, &names, &n);
 	for (i = 0; r == 0 && i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
+			r = fail_nopos(p, -ENAMETOOLONG, "include directory %s: %s: %s", dir,
+				       names[i], strerror(ENAMETOOLONG));
+			break;
+		}
 		parse_error_source(p->err, path);
 		if (trusted) {
 			char err[sizeof(p->err->message)];
