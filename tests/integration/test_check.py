@@ -320,9 +320,16 @@ def test_check_host_resources(t):
     c = _host_config(t, [("outputs", [{"type": "http", "url": "https://custos-no-such-host.invalid/x"},
                                       {"type": "stdout"}]),
                          ("spool", {"dir": spool})])
-    rc, out = check_json(["--config", c])
-    expect(rc == 1 and any(e.startswith(_at(c, '"https://custos-no')) and "custos-no-such-host.invalid does not resolve" in e
-                           for e in out["config"]["errors"]), "check of an unresolvable host", out["config"])
+    # Host names from /etc/hosts only (a mount namespace of the check's own): the answer that
+    # the name does not exist comes without a DNS server, as it would from one.
+    nss = t.write("nsswitch.conf", "hosts: files\n")
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind "$0" /etc/nsswitch.conf && exec "$@"', nss, CUSTOS, "check", "--json", "--config", c]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    out = json.loads(r.stdout)
+    expect(r.returncode == 1 and any(
+        e.startswith(_at(c, '"https://custos-no')) and "custos-no-such-host.invalid does not resolve" in e
+        for e in out["config"]["errors"]), "check of an unresolvable host", out["config"], r.stderr)
     a = t.start_agent(c)
     a.stop()
 
@@ -355,3 +362,20 @@ def test_reload_refuses_host_problems(t):
     with open(out1, "rb") as f:
         expect_eq(f.read(), a.raw(), "the file output after the refused reload (vs stdout)")
     expect(agent_events(evs, "agent-stop"), "no agent-stop", evs)
+
+
+def test_check_dns_unavailable(t):
+    """A host name that cannot be looked up now (no DNS server answers: a
+    resolv.conf naming a closed port, in a mount namespace of the check's
+    own) is a warning, not a failure: check exits 0 or 4 and says it."""
+    resolv = t.write("resolv.conf", "nameserver 127.0.0.2\noptions timeout:1 attempts:1\n")
+    c = _host_config(t, [("outputs", [{"type": "http", "url": "https://siem.example.org/x"}]),
+                         ("spool", {"dir": t.mkdir("spool")})])
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, CUSTOS, "check", "--json", "--config", c]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    out = json.loads(r.stdout)
+    expect(r.returncode in (0, 4) and out["config"]["valid"], "check with DNS down: status %d" % r.returncode,
+           out["config"], r.stderr)
+    expect(any(w.startswith(_at(c, '"https://siem')) and "siem.example.org cannot be looked up now" in w
+               for w in out["config"]["warnings"]), "no warning for the host", out["config"])
