@@ -430,31 +430,50 @@ def test_journal_priorities(t):
            "stderr (not the journal's stream) with prefixes: %s" % lines[:5])
 
 
-def test_stdout_discarded_warning(t):
+def test_stdout_discarded(t):
     """Under the unit stdout is /dev/null: a config whose events go to
-    stdout (no outputs) makes the agent warn that they are lost; one with
-    a file output does not."""
+    stdout only (no outputs) is refused (exit 1, saying why and what to
+    add), on SIGHUP too; a stdout output beside a file output is a warning;
+    a file output alone, nothing."""
     d = t.mkdir("crm")
-    for outputs, warned in ((None, True), ([{"type": "file", "path": t.path("events.ndjson")}], False)):
-        cfg = {"watch": [{"name": "crm", "paths": [d]}], "state_dir": t.path("state")}
-        if outputs:
-            cfg["outputs"] = outputs
-        path = t.config_file(cfg)
+    binary = os.path.join(ROOT, "build", "custos")
+    events = t.path("events.ndjson")
+    base = {"watch": [{"name": "crm", "paths": [d]}], "state_dir": t.path("state")}
+    path = t.config_file(base)
+    r = subprocess.run([binary, "run", "--config", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       timeout=60)
+    err = r.stderr.decode()
+    expect(r.returncode == 1 and "events go to stdout only, and stdout is /dev/null" in err and
+           '"type": "file"' in err, "run with events to /dev/null only: status %d\n%s" % (r.returncode, err))
+
+    for outputs, warned in (([{"type": "file", "path": events}, {"type": "stdout"}], True),
+                            ([{"type": "file", "path": events}], False)):
+        path = t.config_file(dict(base, outputs=outputs))
         err_path = t.path(t.unique("stderr"))
+
+        def starts():
+            return open(events).read().count('"agent-start"') if os.path.exists(events) else 0
+        before = starts()
         with open(err_path, "w") as err:
-            p = subprocess.Popen([os.path.join(ROOT, "build", "custos"), "run", "--config", path],
-                                 stdout=subprocess.DEVNULL, stderr=err)
+            p = subprocess.Popen([binary, "run", "--config", path], stdout=subprocess.DEVNULL, stderr=err)
         t.on_cleanup(lambda p=p: p.poll() is None and p.kill())
-        def started():
-            if warned:
-                return "which is /dev/null" in open(err_path).read()
-            return os.path.exists(outputs[0]["path"]) and "agent-start" in open(outputs[0]["path"]).read()
         deadline = time.time() + 30
-        while not started() and time.time() < deadline and p.poll() is None:
+        while time.time() < deadline and p.poll() is None and starts() == before:
             time.sleep(0.2)
+        expect(starts() > before, "no agent-start in %s" % events)
+        if not warned:
+            # SIGHUP with events to stdout only: refused, the file output kept.
+            with open(path, "w") as f:
+                json.dump(base, f)
+            p.send_signal(signal.SIGHUP)
+            while time.time() < deadline and p.poll() is None and '"failure"' not in open(events).read():
+                time.sleep(0.2)
         p.send_signal(signal.SIGINT)
         p.wait(timeout=60)
         text = open(err_path).read()
-        expect_eq("events go to stdout, which is /dev/null" in text, warned,
+        expect_eq("the stdout output's events are lost: stdout is /dev/null" in text, warned,
                   "the warning with outputs %s:\n%s" % (outputs, text))
         expect_eq(p.returncode, 0, "exit status")
+        if not warned:
+            expect("events go to stdout only" in text and "agent-reload" in open(events).read(),
+                   "the reload to stdout only was not refused:\n" + text)

@@ -12,8 +12,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -214,26 +212,6 @@ out_close:
 	return ret;
 }
 
-/*
- * The systemd unit sends stdout nowhere (StandardOutput=null): events go to
- * the configured outputs, the journal gets the agent's own messages. A
- * stdout output there (or no outputs at all) would write events away.
- */
-static void warn_stdout_discarded(const struct config *cfg)
-{
-	struct stat st;
-	size_t i;
-	bool to_stdout = cfg->n_outputs == 0;
-
-	for (i = 0; i < cfg->n_outputs; i++)
-		to_stdout |= cfg->outputs[i].type == CONFIG_OUTPUT_STDOUT;
-	if (to_stdout && !fstat(STDOUT_FILENO, &st) && S_ISCHR(st.st_mode) &&
-	    st.st_rdev == makedev(1, 3))
-		log_warn("%s: events go to stdout, which is /dev/null: they are lost (under the "
-			 "systemd unit, configure a file output, docs/install.md)",
-			 cfg->source);
-}
-
 static int start(struct agent *a)
 {
 	struct loader_options lopts = {
@@ -318,7 +296,6 @@ static int start(struct agent *a)
 			return -EINVAL;
 		}
 		output_set_sinks(a->out, a->sinks);
-		warn_stdout_discarded(a->cfg);
 	}
 	ret = reader_init(&a->reader, a->loader, (size_t)a->cfg->queue_mb << 20, a->wake_fd);
 	if (ret) {
