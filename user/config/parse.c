@@ -118,7 +118,7 @@ fail(struct parser *p, const struct where *w, const char *key, size_t index, boo
 	struct json_step path[WHERE_DEPTH_MAX + 2];
 	struct json_pos pos;
 	const char *source;
-	size_t n = w->depth;
+	size_t n = w->depth, merged_index;
 	va_list ap;
 	int r;
 
@@ -127,6 +127,7 @@ fail(struct parser *p, const struct where *w, const char *key, size_t index, boo
 		path[n++] = JSON_KEY(key);
 	if (index != NO_INDEX)
 		path[n++] = JSON_INDEX(index);
+	merged_index = n >= 2 && path[0].key && !path[1].key ? path[1].index : NO_INDEX;
 	va_start(ap, fmt);
 	r = locate(p, path, n, at_key, &pos, &source);
 	if (source != p->err->source)
@@ -136,6 +137,14 @@ fail(struct parser *p, const struct where *w, const char *key, size_t index, boo
 	else
 		r = verror(p, -EINVAL, NULL, fmt, ap); /* cannot happen on text jansson accepted */
 	va_end(ap);
+	/* A joined array's index counts every file's elements: say which one it is in this file. */
+	if (merged_index != NO_INDEX && path[1].index != merged_index) {
+		size_t len = strlen(p->err->message);
+
+		snprintf(p->err->message + len, sizeof(p->err->message) - len,
+			 " (%s[%zu] of all files is %s[%zu] of this one)", path[0].key,
+			 merged_index, path[0].key, path[1].index);
+	}
 	return r;
 }
 
