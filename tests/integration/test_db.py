@@ -25,7 +25,7 @@ import time
 
 import dbservers
 from itlib import (CUSTOS, TIMESTAMP_RE, action, agent_events, check_seq, expect, expect_eq, expect_field,
-                   fail, field_bytes, get, has, helper, hostname, one, run, show)
+                   fail, field_bytes, get, has, helper, hostname, one, run, show, the_open)
 
 SYS_PY = "/usr/bin/python3"
 SECRET = "secret-42@example.com"
@@ -1098,6 +1098,77 @@ def test_db_sql_in_arguments(t):
     e = one(db_events(evs_raw, pid=r.pid), "statement of sqlite3 with raw_text", evs_raw)
     expect_field(e, "process.args", ["sqlite3", "-cmd", "--init=SELECT 7", db, q])
     expect(not has(e, "custos.process.args_redacted"), "args_redacted with raw_text", e)
+
+
+ARGS_PY = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("create table if not exists customers (id integer, email text)")
+c.execute("select id from customers where email = 'SECRET' and id = 4242").fetchall()
+open(sys.argv[2]).read()
+"""
+
+# A script that builds its statement from its arguments; its first event is that statement's.
+ARGS_BY_ARG_PY = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("select id from customers where email = '%s'" % sys.argv[3]).fetchall()
+open(sys.argv[4]).read()
+"""
+
+
+def test_db_args_scrubbed(t):
+    """The literals of a statement leave process.args, wherever they stand.
+    python -c with statements in its script: redacted (as MySQL text: both
+    quotes are literals) from the first statement on, before any statement
+    ran. A script that takes the customer's address as an argument: once
+    its statement ran, that argument is ? in its events and in those of the
+    same process after it (an open of a watched file). sqlite3 with a
+    statement after a comment: the statement whole gives way to its
+    redacted text. custos.process.args_redacted true; with raw_text the
+    arguments stay whole."""
+    secret2 = "other-77@example.org"
+    a, raw = start(t, [cfg(t), cfg(t, raw_text=True)])
+    f = t.write("crm/export.csv", "id,email\n")
+    db = t.path("crm.db")
+    code = ARGS_PY.replace("SECRET", SECRET)
+    run(["sqlite3", db, "create table customers (id integer, email text)"])
+    r_py = run([SYS_PY, "-c", code, db, f])
+    r_arg = run([SYS_PY, "-c", ARGS_BY_ARG_PY, db, "--email", secret2, f])
+    q = "/* nightly */ select count(*) from customers where email = '%s'" % SECRET
+    r_cli = run(["sqlite3", db, q])
+    evs_raw = raw.stop()
+    evs = a.stop()
+
+    script = code[:code.index("select id")] + "select id from customers where email = ? and id = ??"
+    want_py = [SYS_PY, "-c", script, db, f]
+    mine = [e for e in db_events(evs, pid=r_py.pid) if "customers where" in text(e)]
+    expect_texts(mine, ["select id from customers where email = ? and id = ?"], "statements of python")
+    o = the_open(evs, f, pid=r_py.pid)
+    for e in mine + [o]:
+        expect_field(e, "process.args", want_py)
+        expect_field(e, "process.args_count", 5)
+        expect_field(e, "custos.process.args_redacted", True)
+
+    script = ARGS_BY_ARG_PY[:ARGS_BY_ARG_PY.index("select id")] + "select id from customers where email = ??"
+    want_arg = [SYS_PY, "-c", script, db, "--email", "?", f]
+    mine = [e for e in db_events(evs, pid=r_arg.pid) if "customers where" in text(e)]
+    expect_texts(mine, ["select id from customers where email = ?"], "statements of the script")
+    o = the_open(evs, f, pid=r_arg.pid)
+    for e in mine + [o]:
+        expect_field(e, "process.args", want_arg)
+        expect_field(e, "custos.process.args_redacted", True)
+
+    e = one(db_events(evs, pid=r_cli.pid), "statement of sqlite3", evs)
+    expect_field(e, "db.query.text", "select count(*) from customers where email = ?")
+    expect_field(e, "process.args", ["sqlite3", db, "select count(*) from customers where email = ?"])
+    expect_field(e, "custos.process.args_redacted", True)
+    no_secret(a, SECRET, secret2)
+    for r, argv in ((r_py, [SYS_PY, "-c", code, db, f]), (r_cli, ["sqlite3", db, q]),
+                    (r_arg, [SYS_PY, "-c", ARGS_BY_ARG_PY, db, "--email", secret2, f])):
+        for e in db_events(evs_raw, pid=r.pid):
+            expect_field(e, "process.args", argv, "raw_text")
+            expect(not has(e, "custos.process.args_redacted"), "args_redacted with raw_text", e)
 
 
 def test_db_huge_query(t):

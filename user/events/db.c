@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernel/dbprobe.h"
+#include "encode/scrub.h"
 #include "encode/sql.h"
 
 #include "common.h"
@@ -285,6 +286,27 @@ static bool names_customer_table(const struct config_databases *cfg, const struc
 	return false;
 }
 
+/*
+ * The literals of a statement leave the arguments of the process that ran
+ * it (scrub.h), before its event and for every later one: its events show
+ * its arguments from the process table. Events before it went out as
+ * they were.
+ */
+static void scrub_process_args(struct events *e, const struct db_report *r)
+{
+	const struct proc_info *p;
+	size_t len;
+	char *args;
+
+	if (!r->task || !r->text)
+		return;
+	p = proc_get(&e->procs, r->task->tgid, r->task->start_ns, r->task->ppid);
+	if (!p || !p->args)
+		return;
+	if (scrub_args(dialects[r->system], r->text, r->len, p->args, p->args_len, &args, &len) > 0)
+		proc_scrub_args(&e->procs, p->tgid, p->start_ns, args, len);
+}
+
 /* The event of one statement executed (unless the config leaves its tables out). */
 void events_db_report(struct events *e, const struct db_report *r)
 {
@@ -311,6 +333,8 @@ void events_db_report(struct events *e, const struct db_report *r)
 			db->text_len = r->len;
 		}
 	}
+	if (!cfg->raw_text)
+		scrub_process_args(e, r);
 	if (cfg->only_tables && !db->customer_data) {
 		e->stats.db_untagged++;
 		free(redacted);
