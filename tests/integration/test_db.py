@@ -622,6 +622,48 @@ def test_db_sqlite(t):
                             rows=None, outcome="success" if rows is not None else "failure")
 
 
+AFFECTED_PY = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("update customers set email = email || 'x' where id > 7")
+c.execute("delete from customers where id > 8")
+c.commit()
+"""
+
+
+def test_db_sqlite_affected_rows(t):
+    """SQLite INSERT, UPDATE and DELETE report custos.db.affected_rows:
+    sqlite3_changes() as it was after the step that finished each, read from
+    the library's connection where its own sqlite3_changes64 reads it; a
+    SELECT has none, nor a DELETE that failed; the sqlite3 CLI and python's
+    sqlite3 (which resets its statements later, after other statements ran)."""
+    a, = start(t, [cfg(t)])
+    db = t.path("crm.db")
+    run(["sqlite3", db, "create table customers (id integer primary key, email text unique)"])
+    r_cli = run(["sqlite3", db], stdin=b"insert into customers (email) values ('a'), ('b'), ('c'), ('d'), "
+                b"('e'), ('f'), ('g'), ('h'), ('i'), ('j');\n"
+                b"delete from customers where id <= 3;\n"
+                b"update customers set email = email || '!' where id in (4, 5);\n"
+                b"select * from customers;\n"
+                b"delete from customers where id = 999;\n"
+                b"insert into customers (email) values ('d!');\n", check=False)
+    r_py = sysrun(AFFECTED_PY, db)
+    evs = a.stop()
+    mine = [e for e in db_events(evs, pid=r_cli.pid)]
+    expect_eq([(get(e, "db.operation.name"), get(e, "custos.db.affected_rows", None), get(e, "event.outcome"))
+               for e in mine],
+              [("INSERT", 10, "success"), ("DELETE", 3, "success"), ("UPDATE", 2, "success"),
+               ("SELECT", None, "success"), ("DELETE", 0, "success"), ("INSERT", None, "failure")],
+              "(operation, affected rows, outcome) of the sqlite3 CLI's statements", mine)
+    expect_field(mine[3], "db.response.returned_rows", 7)
+    mine = [e for e in db_events(evs, pid=r_py.pid) if get(e, "db.operation.name") in ("UPDATE", "DELETE")]
+    expect_eq([(get(e, "db.operation.name"), get(e, "custos.db.affected_rows", None)) for e in mine],
+              [("UPDATE", 3), ("DELETE", 2)], "(operation, affected rows) of python's statements", mine)
+    for e in mine:
+        expect_field(e, "db.system", "sqlite")
+        expect_field(e, "db.namespace", db)
+
+
 # ---------------------------------------------------------- customer data
 
 

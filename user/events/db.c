@@ -274,6 +274,13 @@ static char *error_text(const char *msg, bool raw, size_t *len)
 	return out;
 }
 
+/* Statements whose rows sqlite3_changes() counts. */
+static bool sqlite_changes_rows(const char *operation)
+{
+	return !strcmp(operation, "INSERT") || !strcmp(operation, "UPDATE") ||
+	       !strcmp(operation, "DELETE") || !strcmp(operation, "REPLACE");
+}
+
 /* Does the statement name a customer-data table of the config? */
 static bool names_customer_table(const struct config_databases *cfg, const struct sql_info *info)
 {
@@ -351,6 +358,9 @@ void events_db_report(struct events *e, const struct db_report *r)
 	db->socket = r->socket;
 	db->rows = r->rows;
 	db->affected = r->affected;
+	/* SQLite counts changes of these only: another statement leaves the count as it was. */
+	if (r->system == DBPROBE_SQLITE && !(db->info && sqlite_changes_rows(db->info->operation)))
+		db->affected = -1;
 	db->prepared_name = r->prepared_name;
 	db->duration_ns = r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0;
 	db->source = r->source;
@@ -707,8 +717,12 @@ static void on_sqlite_call(struct events *e, const struct custos_db_call *rec, u
 			/* A step failed (a constraint...): status is its result code. */
 			s->failed = rec->status > 0;
 			s->error = s->failed ? strdup(sqlite_errstr(rec->status)) : NULL;
+			/* sqlite3_changes() after its last step: an INSERT, UPDATE, DELETE's own.
+			 */
+			s->affected = rec->handle2 && !s->failed ? (int64_t)(rec->handle2 - 1) : -1;
 			emit_statement(e, s, &rec->task, rec->hdr.ktime_ns);
 			s->rows = -1;
+			s->affected = -1;
 			s->failed = false;
 			free(s->error);
 			s->error = NULL;
