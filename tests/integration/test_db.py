@@ -585,9 +585,10 @@ def test_db_sqlite(t):
     evs_norows = norows.stop()
     evs = a.stop()
 
+    # (text, operation, rows returned, rows changed: custos.db.affected_rows)
     py_work = [("create table customers (id integer primary key, email text)", "CREATE", 0)] + \
-        [("insert into customers values (?, ?)", "INSERT", 0)] * 5 + [
-        ("update customers set email = ? where id >= ?", "UPDATE", 0),
+        [("insert into customers values (?, ?)", "INSERT", 0, 1)] * 5 + [
+        ("update customers set email = ? where id >= ?", "UPDATE", 0, 2),
         ("select id from customers where email = ?", "SELECT", 2),
         ("select * from customers", "SELECT", 5)]
     cli_work = [("select id, email from customers where id <= ?;", "SELECT", 3),
@@ -598,13 +599,14 @@ def test_db_sqlite(t):
         mine = [e for e in db_events(evs, pid=r.pid) if get(e, "db.operation.name", None) not in
                 ("BEGIN", "COMMIT")]
         expect_texts(mine, [w[0] for w in work], "SQLite statements of %s" % name)
-        for e, (txt, op, rows) in zip(mine, work):
+        for e, (txt, op, rows, *affected) in zip(mine, work):
             if rows is None:  # refused by sqlite3_prepare: no such table
                 check_statement(e, "sqlite", txt, op, ["missing_table"], outcome="failure")
                 expect_field(e, "error.message", "SQL logic error")
                 check_untagged(e)
             else:
-                check_statement(e, "sqlite", txt, op, ["customers"], rows=rows)
+                check_statement(e, "sqlite", txt, op, ["customers"], rows=rows,
+                                affected=affected[0] if affected else None)
                 check_tagged(e)
             check_who(e, r, name, exe)
             expect_field(e, "db.namespace", db)
@@ -617,7 +619,7 @@ def test_db_sqlite(t):
         mine = [e for e in db_events(evs_norows, pid=r.pid) if get(e, "db.operation.name", None) not in
                 ("BEGIN", "COMMIT") and get(e, "custos.db.tables", []) != ["main.sqlite_master"]]
         expect_texts(mine, [w[0] for w in work], "SQLite statements of %s with sqlite_rows false" % name)
-        for e, (txt, op, rows) in zip(mine, work):
+        for e, (txt, op, rows, *_) in zip(mine, work):
             check_statement(e, "sqlite", txt, op, ["customers" if rows is not None else "missing_table"],
                             rows=None, outcome="success" if rows is not None else "failure")
 
@@ -840,8 +842,9 @@ def test_db_api_paths(t):
     expect_field(sq_evs[-1], "error.message", "SQL logic error")  # refused by sqlite3_prepare_v3
     check_common(sq_evs[-3], "sqlite")
     sq_evs = sq_evs[:-3]
-    for e, rows in zip(sq_evs, (0, 0, 2, 2, 2, 3)):
-        check_statement(e, "sqlite", text(e), get(e, "db.operation.name"), ["t"], rows=rows)
+    for e, rows, affected in zip(sq_evs, (0, 0, 2, 2, 2, 3), (None, 3, None, None, None, None)):
+        check_statement(e, "sqlite", text(e), get(e, "db.operation.name"), ["t"], rows=rows,
+                        affected=affected)
         check_who(e, r_sq, "dbclient", helper("dbclient"))
         expect_field(e, "db.namespace", db)
     expect_eq([get(e, "db.operation.name") for e in sq_evs], ["CREATE", "INSERT"] + ["SELECT"] * 4,

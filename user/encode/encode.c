@@ -874,7 +874,11 @@ static void write_mmap(struct jsonw *w, const struct event_mmap *m)
 	jsonw_end(w);
 }
 
-/* custos.change.* of truncate, chmod, chown; custos.rename.* of a rename. */
+/*
+ * custos.change.* of truncate, chmod, chown and rename (its old path); a
+ * rename's also in custos.rename.* (its first place, kept). No
+ * custos.change where there is nothing to say (unlink, a chown to -1, -1).
+ */
 static void write_change(struct jsonw *w, const struct event_change *c)
 {
 	char mode[16];
@@ -886,24 +890,37 @@ static void write_change(struct jsonw *w, const struct event_change *c)
 			jsonw_bool(w, "left_watch", true);
 		jsonw_end(w);
 	}
-	jsonw_object(w, "change");
 	switch (c->op) {
 	case CUSTOS_CHANGE_TRUNCATE:
+		jsonw_object(w, "change");
 		jsonw_int(w, "length", (int64_t)c->arg);
+		jsonw_end(w);
 		break;
 	case CUSTOS_CHANGE_CHMOD:
 		snprintf(mode, sizeof(mode), "%04o", (unsigned int)(c->arg & 07777));
+		jsonw_object(w, "change");
 		jsonw_string(w, "mode", mode);
+		jsonw_end(w);
 		break;
 	case CUSTOS_CHANGE_CHOWN:
 		/* (uid_t)-1 leaves the owner (or group) as it is. */
+		if ((uint32_t)c->arg == UINT32_MAX && c->arg2 == UINT32_MAX)
+			break;
+		jsonw_object(w, "change");
 		if ((uint32_t)c->arg != UINT32_MAX)
 			jsonw_int(w, "uid", (uint32_t)c->arg);
 		if (c->arg2 != UINT32_MAX)
 			jsonw_int(w, "gid", c->arg2);
+		jsonw_end(w);
+		break;
+	case CUSTOS_CHANGE_RENAME:
+		if (!c->rename_from)
+			break;
+		jsonw_object(w, "change");
+		jsonw_bytes(w, "from", "custos.change.from", c->rename_from, c->rename_from_len);
+		jsonw_end(w);
 		break;
 	}
-	jsonw_end(w);
 }
 
 void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
