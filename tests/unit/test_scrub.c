@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode/encode_priv.h"
 #include "encode/scrub.h"
+#include "lib/proc.h"
 
 #include "test.h"
 
@@ -102,4 +104,40 @@ TEST(scrub_made_again)
 	const char *argv[] = {"x", "aa?bb", NULL};
 
 	ASSERT_STREQ(scrubbed(SQL_MYSQL, stmt, argv), "x|?|", "a match made by a replacement");
+}
+
+/* process.args of a process with argv (NUL-separated), "|" after each. */
+static const char *args_shown(const char *argv, size_t len)
+{
+	static char shown[2048];
+	struct proc_info proc = {.args = (char *)argv, .args_len = len};
+	struct encode_args a;
+	size_t i, start = 0, o = 0;
+
+	if (encode_args(&proc, &a))
+		return NULL;
+	for (i = 0; i < a.count; i++) {
+		memcpy(shown + o, a.text + start, a.ends[i] - start);
+		o += a.ends[i] - start;
+		shown[o++] = '|';
+		start = a.ends[i];
+	}
+	shown[o] = 0;
+	encode_args_free(&a);
+	return shown;
+}
+
+TEST(scrub_statement_inside_an_argument)
+{
+	static const char perl[] = "perl\0-e\0$d->do(\"DELETE FROM t WHERE e='x@y.z'\"); print 1";
+	static const char plain[] = "apt-get\0update\0--select\0from";
+	static const char comment[] = "sqlite3\0f.db\0/* x */ select * from t where e = 'x@y.z'";
+
+	ASSERT_STREQ(args_shown(perl, sizeof(perl)), "perl|-e|$d->do(\"DELETE FROM t WHERE e=??|",
+		     "perl -e: from the statement on, both quotes are literals");
+	ASSERT_STREQ(args_shown(plain, sizeof(plain)), "apt-get|update|--select|from|",
+		     "words of SQL, no statement");
+	ASSERT_STREQ(args_shown(comment, sizeof(comment)),
+		     "sqlite3|f.db|/* x */ select * from t where e = ?|",
+		     "a statement after a comment");
 }

@@ -206,6 +206,26 @@ static int scrub_one(const struct patterns *ps, struct buf *cur)
 	return changed;
 }
 
+/*
+ * Does any pattern occur in argv at all (folded whole: no pattern holds a
+ * NUL, so none matches across two arguments)? Most statements' literals are
+ * in no argument: this is all they cost.
+ */
+static int any_match(const struct patterns *ps, const char *args, size_t len)
+{
+	char *fold = malloc(len ? len : 1);
+	size_t fn, i;
+	bool found = false;
+
+	if (!fold)
+		return -ENOMEM;
+	fn = scrub_fold(args, len, fold, NULL, NULL);
+	for (i = 0; i < ps->n && !found; i++)
+		found = memmem(fold, fn, ps->p[i].text, ps->p[i].n) != NULL;
+	free(fold);
+	return found;
+}
+
 /* The statement without the whitespace around it. */
 static void trim(const char **s, size_t *n)
 {
@@ -251,6 +271,11 @@ int scrub_args(enum sql_dialect dialect, const char *stmt, size_t stmt_len, cons
 	}
 	if (err || !ps.n)
 		goto out_free;
+	r = any_match(&ps, args, len);
+	if (r <= 0) {
+		err = r;
+		goto out_free;
+	}
 	for (i = 0; i < len; i += n + 1) {
 		n = strnlen(args + i, len - i);
 		cur.n = 0;
