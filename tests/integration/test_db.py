@@ -1170,10 +1170,12 @@ def test_db_args_scrubbed(t):
     its statement ran, that argument is ? in its events and in those of the
     same process after it (an open of a watched file). sqlite3 with a
     statement after a comment: the statement whole gives way to its
-    redacted text. custos.process.args_redacted true; with raw_text the
-    arguments stay whole."""
+    redacted text. psql -c"..." (the statement glued to its option):
+    redacted from the statement on. custos.process.args_redacted true; with
+    raw_text the arguments stay whole."""
     secret2 = "other-77@example.org"
-    a, raw = start(t, [cfg(t), cfg(t, raw_text=True)])
+    pg = dbservers.Postgres(t)
+    a, raw = start(t, [cfg(t), cfg(t, raw_text=True)], [pg])
     f = t.write("crm/export.csv", "id,email\n")
     db = t.path("crm.db")
     code = ARGS_PY.replace("SECRET", SECRET)
@@ -1182,6 +1184,9 @@ def test_db_args_scrubbed(t):
     r_arg = run([SYS_PY, "-c", ARGS_BY_ARG_PY, db, "--email", secret2, f])
     q = "/* nightly */ select count(*) from customers where email = '%s'" % SECRET
     r_cli = run(["sqlite3", db, q])
+    q_pg = "SELECT count(*) FROM pg_class WHERE relname = '%s'" % SECRET
+    psql = pg.psql()[:-2]  # no -f -
+    r_pg = run(psql + ["-c" + q_pg])
     evs_raw = raw.stop()
     evs = a.stop()
 
@@ -1208,10 +1213,19 @@ def test_db_args_scrubbed(t):
     expect_field(e, "db.query.text", "select count(*) from customers where email = ?")
     expect_field(e, "process.args", ["sqlite3", db, "select count(*) from customers where email = ?"])
     expect_field(e, "custos.process.args_redacted", True)
+    e = one(db_events(evs, pid=r_pg.pid), "statement of psql", evs)
+    expect_field(e, "db.query.text", "SELECT count(*) FROM pg_class WHERE relname = ?")
+    # pg_wrapper execs the psql of the server's version: its path differs.
+    expect_field(e, "process.args", [get(e, "process.args")[0]] + psql[1:] +
+                 ["-cSELECT count(*) FROM pg_class WHERE relname = ?"])
+    expect(get(e, "process.args")[0].endswith("/psql"), "process.args[0] is not psql's", e)
+    expect_field(e, "custos.process.args_redacted", True)
     no_secret(a, SECRET, secret2)
-    for r, argv in ((r_py, [SYS_PY, "-c", code, db, f]), (r_cli, ["sqlite3", db, q]),
+    for r, argv in ((r_py, [SYS_PY, "-c", code, db, f]), (r_cli, ["sqlite3", db, q]), (r_pg, None),
                     (r_arg, [SYS_PY, "-c", ARGS_BY_ARG_PY, db, "--email", secret2, f])):
         for e in db_events(evs_raw, pid=r.pid):
+            if argv is None:
+                argv = [get(e, "process.args")[0]] + psql[1:] + ["-c" + q_pg]
             expect_field(e, "process.args", argv, "raw_text")
             expect(not has(e, "custos.process.args_redacted"), "args_redacted with raw_text", e)
 

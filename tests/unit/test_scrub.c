@@ -132,6 +132,7 @@ TEST(scrub_statement_inside_an_argument)
 	static const char perl[] = "perl\0-e\0$d->do(\"DELETE FROM t WHERE e='x@y.z'\"); print 1";
 	static const char plain[] = "apt-get\0update\0--select\0from";
 	static const char comment[] = "sqlite3\0f.db\0/* x */ select * from t where e = 'x@y.z'";
+	static const char glued[] = "psql\0-cSELECT 1 FROM t WHERE e = 'x@y.z'\0-v\0-x";
 
 	ASSERT_STREQ(args_shown(perl, sizeof(perl)), "perl|-e|$d->do(\"DELETE FROM t WHERE e=??|",
 		     "perl -e: from the statement on, both quotes are literals");
@@ -140,4 +141,6 @@ TEST(scrub_statement_inside_an_argument)
 	ASSERT_STREQ(args_shown(comment, sizeof(comment)),
 		     "sqlite3|f.db|/* x */ select * from t where e = ?|",
 		     "a statement after a comment");
+	ASSERT_STREQ(args_shown(glued, sizeof(glued)), "psql|-cSELECT ? FROM t WHERE e = ?|-v|-x|",
+		     "a statement glued to its option");
 }

@@ -101,7 +101,8 @@ void encode_set_raw_sql(bool raw)
 
 /*
  * An argument that is an SQL statement (psql -c "...", mysql -e "...",
- * sqlite3 FILE "...", --execute=...): where in it the statement starts, or -1.
+ * sqlite3 FILE "...", --execute=..., -c"..." glued to its option): where in
+ * it the statement starts, or -1.
  */
 static ssize_t sql_in_arg(const char *arg, size_t n)
 {
@@ -110,16 +111,24 @@ static ssize_t sql_in_arg(const char *arg, size_t n)
 	    "copy",   "create",	 "alter",  "drop",   "truncate", "grant",   "revoke",
 	    "call",   "explain", "values", "upsert", "table",	 "show",    NULL};
 	const char *eq = memchr(arg, '=', n);
-	size_t start = arg[0] == '-' && eq ? (size_t)(eq - arg) + 1 : 0, i, len;
+	/* The argument; after --option=; after -c, a one-letter option glued on. */
+	size_t starts[2] = {arg[0] == '-' && eq ? (size_t)(eq - arg) + 1 : 0,
+			    n > 2 && arg[0] == '-' && arg[1] != '-' ? 2 : 0};
+	size_t k, start, i, len;
 
-	while (start < n &&
-	       (arg[start] == ' ' || arg[start] == '\t' || arg[start] == '\n' || arg[start] == '('))
-		start++;
-	for (i = 0; verbs[i]; i++) {
-		len = strlen(verbs[i]);
-		if (n - start > len && !strncasecmp(arg + start, verbs[i], len) &&
-		    strchr(" \t\n(*", arg[start + len]))
-			return start;
+	for (k = 0; k < 2; k++) {
+		start = starts[k];
+		if (k && !start)
+			break;
+		while (start < n && (arg[start] == ' ' || arg[start] == '\t' ||
+				     arg[start] == '\n' || arg[start] == '('))
+			start++;
+		for (i = 0; verbs[i]; i++) {
+			len = strlen(verbs[i]);
+			if (n - start > len && !strncasecmp(arg + start, verbs[i], len) &&
+			    strchr(" \t\n(*", arg[start + len]))
+				return start;
+		}
 	}
 	return -1;
 }
