@@ -254,6 +254,7 @@ static __always_inline void db__fill(struct db_out *o, const struct db_inflight 
 		rec->rows = ret; /* rows stepped, see db__sqlite_done() */
 		if (a[1])
 			rec->status = a[1]; /* the error a step returned */
+		rec->handle2 = a[2];	    /* sqlite3_changes() + 1 at SQLITE_DONE */
 		break;
 	}
 }
@@ -325,6 +326,7 @@ static __always_inline void db__sqlite_done(struct task_struct *task, struct db_
 	call->start_ns = done.first_ns;
 	err = bpf_map_lookup_elem(&db_stmt_errors, &key);
 	call->args[1] = err ? *err : 0;
+	call->args[2] = done.changes;
 	if (err)
 		bpf_map_delete_elem(&db_stmt_errors, &key);
 	db__emit(task, call, cookie, done.rows);
@@ -374,19 +376,51 @@ static __always_inline int db__entry(struct pt_regs *ctx, __u64 cookie)
 	return 0;
 }
 
+/*
+ * What sqlite3_changes() returns now, plus 1, for the connection of
+ * statement stmt (a Vdbe starts with it), where the cookie says it is kept;
+ * 0 if unknown. Right after the step that finished an INSERT, UPDATE or
+ * DELETE, the rows it changed.
+ */
+static __always_inline __u64 db__sqlite_changes(__u64 stmt, __u64 cookie)
+{
+	__u64 off = cookie >> CUSTOS_DB_SQ_CHANGES_SHIFT & CUSTOS_DB_SQ_CHANGES_OFF_MASK;
+	__u64 db, v = 0;
+	__u32 v32 = 0;
+
+	if (!off)
+		return 0;
+	db = db__user_u64(stmt);
+	if (!db)
+		return 0;
+	if (cookie & CUSTOS_DB_SQ_CHANGES_64) {
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(db + off - 1)))
+			return 0;
+	} else {
+		if (bpf_probe_read_user(&v32, sizeof(v32), (void *)(db + off - 1)))
+			return 0;
+		v = (__u64)(__s64)(__s32)v32;
+	}
+	return v + 1;
+}
+
 /* Counts an SQLite row: no record, the execution's total goes out at reset. */
 static __always_inline void db__sqlite_step(struct task_struct *task, struct db_inflight *call,
-					    long rc)
+					    long rc, __u64 cookie)
 {
 	struct db_stmt_key key = {.tgid = KR(task, tgid), .stmt = call->args[0]};
 	struct db_stmt_rows *st = bpf_map_lookup_elem(&db_stmts, &key);
 	struct db_stmt_rows fresh = {.first_ns = call->start_ns};
+	__u64 changes = (int)rc == SQLITE_DONE ? db__sqlite_changes(call->args[0], cookie) : 0;
 
 	if (!st) {
 		fresh.rows = rc == SQLITE_ROW;
+		fresh.changes = changes;
 		bpf_map_update_elem(&db_stmts, &key, &fresh, BPF_ANY);
 	} else if (rc == SQLITE_ROW) {
 		__sync_fetch_and_add(&st->rows, 1);
+	} else if ((int)rc == SQLITE_DONE) {
+		st->changes = changes;
 	}
 	if ((int)rc != SQLITE_ROW && (int)rc != SQLITE_DONE) {
 		__s32 err = rc;
@@ -422,7 +456,7 @@ static __always_inline int db__return(struct pt_regs *ctx, __u64 cookie)
 	if (call.func == CUSTOS_DB_SQ_LOCK_AND_PREPARE && call.args[4])
 		return 0; /* prepared again inside a step: not the program's statement */
 	if (call.func == CUSTOS_DB_SQ_STEP)
-		db__sqlite_step(task, &call, (long)ret);
+		db__sqlite_step(task, &call, (long)ret, cookie);
 	else
 		db__emit(task, &call, cookie, ret);
 	return 0;

@@ -201,6 +201,7 @@ struct db_stmt_key {
 struct db_stmt_rows {
 	__u64 rows;
 	__u64 first_ns;
+	__u64 changes; /* sqlite3_changes() + 1 after the step that returned SQLITE_DONE; 0: none */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -47,6 +47,7 @@ TESTS=(
 	test_summaries.test_close_range_on_watched_fd
 	test_identity.test_process_started_before_agent
 	test_db.test_db_sqlite
+	test_db.test_db_sqlite_affected_rows
 	test_net.test_net_connect_and_accept
 	test_net.test_net_prefixes_ranges_ipv6_udp_nonblocking
 	test_net.test_net_connected_before_start

@@ -399,14 +399,23 @@ enum custos_db_func {
 	CUSTOS_DB_FUNC_MAX = 96,
 };
 
-#define CUSTOS_DB_FUNC_MASK   0xff
+#define CUSTOS_DB_FUNC_MASK	      0xff
 /* Cookie flag: libpq 12 or later, whose PGconn starts with known fields. */
-#define CUSTOS_DB_LAYOUT_PQ12 0x100
+#define CUSTOS_DB_LAYOUT_PQ12	      0x100
+/*
+ * Cookie of sqlite3_step: where struct sqlite3 keeps what sqlite3_changes()
+ * returns, plus 1 (0: unknown), in these bits, as the library's own
+ * sqlite3_changes64 (or sqlite3_changes) reads it; and whether it is 64 bits
+ * wide. A statement (Vdbe) starts with its connection (sqlite3_db_handle).
+ */
+#define CUSTOS_DB_SQ_CHANGES_SHIFT    32
+#define CUSTOS_DB_SQ_CHANGES_OFF_MASK 0xffffULL
+#define CUSTOS_DB_SQ_CHANGES_64	      (1ULL << 48)
 /* Bytes of SQL text a record carries; a longer statement is cut (sql_truncated). */
-#define CUSTOS_SQL_MAX	      4096
+#define CUSTOS_SQL_MAX		      4096
 /* Bytes of each other string (names, users, hosts, messages). */
-#define CUSTOS_DB_STR_MAX     256
-#define CUSTOS_DB_STRS	      4
+#define CUSTOS_DB_STR_MAX	      256
+#define CUSTOS_DB_STRS		      4
 
 /*
  * A database client library call that returned. data holds up to
@@ -417,8 +426,13 @@ enum custos_db_func {
 struct custos_db_call {
 	struct custos_rec_hdr hdr;
 	struct custos_task task;
-	__u64 handle;	/* PGconn, MYSQL, sqlite3 or statement, in that process */
-	__u64 handle2;	/* what the call made: PGresult, MYSQL_RES, sqlite3, sqlite3_stmt */
+	__u64 handle; /* PGconn, MYSQL, sqlite3 or statement, in that process */
+	/*
+	 * What the call made: PGresult, MYSQL_RES, sqlite3, sqlite3_stmt. SQLite
+	 * reset, finalize: sqlite3_changes() + 1 right after the step that
+	 * returned SQLITE_DONE (0: unknown, or no such step).
+	 */
+	__u64 handle2;
 	__u64 ret;	/* the return value */
 	__u64 start_ns; /* CLOCK_BOOTTIME at entry (SQLite execution: its first step) */
 	__s64 rows;	/* rows in the result (SQLite: rows stepped); -1 unknown */

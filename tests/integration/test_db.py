@@ -25,7 +25,7 @@ import time
 
 import dbservers
 from itlib import (CUSTOS, TIMESTAMP_RE, action, agent_events, check_seq, expect, expect_eq, expect_field,
-                   fail, field_bytes, get, has, helper, hostname, one, run, show)
+                   fail, field_bytes, get, has, helper, hostname, one, run, show, the_open)
 
 SYS_PY = "/usr/bin/python3"
 SECRET = "secret-42@example.com"
@@ -585,9 +585,10 @@ def test_db_sqlite(t):
     evs_norows = norows.stop()
     evs = a.stop()
 
+    # (text, operation, rows returned, rows changed: custos.db.affected_rows)
     py_work = [("create table customers (id integer primary key, email text)", "CREATE", 0)] + \
-        [("insert into customers values (?, ?)", "INSERT", 0)] * 5 + [
-        ("update customers set email = ? where id >= ?", "UPDATE", 0),
+        [("insert into customers values (?, ?)", "INSERT", 0, 1)] * 5 + [
+        ("update customers set email = ? where id >= ?", "UPDATE", 0, 2),
         ("select id from customers where email = ?", "SELECT", 2),
         ("select * from customers", "SELECT", 5)]
     cli_work = [("select id, email from customers where id <= ?;", "SELECT", 3),
@@ -598,13 +599,14 @@ def test_db_sqlite(t):
         mine = [e for e in db_events(evs, pid=r.pid) if get(e, "db.operation.name", None) not in
                 ("BEGIN", "COMMIT")]
         expect_texts(mine, [w[0] for w in work], "SQLite statements of %s" % name)
-        for e, (txt, op, rows) in zip(mine, work):
+        for e, (txt, op, rows, *affected) in zip(mine, work):
             if rows is None:  # refused by sqlite3_prepare: no such table
                 check_statement(e, "sqlite", txt, op, ["missing_table"], outcome="failure")
                 expect_field(e, "error.message", "SQL logic error")
                 check_untagged(e)
             else:
-                check_statement(e, "sqlite", txt, op, ["customers"], rows=rows)
+                check_statement(e, "sqlite", txt, op, ["customers"], rows=rows,
+                                affected=affected[0] if affected else None)
                 check_tagged(e)
             check_who(e, r, name, exe)
             expect_field(e, "db.namespace", db)
@@ -617,9 +619,51 @@ def test_db_sqlite(t):
         mine = [e for e in db_events(evs_norows, pid=r.pid) if get(e, "db.operation.name", None) not in
                 ("BEGIN", "COMMIT") and get(e, "custos.db.tables", []) != ["main.sqlite_master"]]
         expect_texts(mine, [w[0] for w in work], "SQLite statements of %s with sqlite_rows false" % name)
-        for e, (txt, op, rows) in zip(mine, work):
+        for e, (txt, op, rows, *_) in zip(mine, work):
             check_statement(e, "sqlite", txt, op, ["customers" if rows is not None else "missing_table"],
                             rows=None, outcome="success" if rows is not None else "failure")
+
+
+AFFECTED_PY = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("update customers set email = email || 'x' where id > 7")
+c.execute("delete from customers where id > 8")
+c.commit()
+"""
+
+
+def test_db_sqlite_affected_rows(t):
+    """SQLite INSERT, UPDATE and DELETE report custos.db.affected_rows:
+    sqlite3_changes() as it was after the step that finished each, read from
+    the library's connection where its own sqlite3_changes64 reads it; a
+    SELECT has none, nor a DELETE that failed; the sqlite3 CLI and python's
+    sqlite3 (which resets its statements later, after other statements ran)."""
+    a, = start(t, [cfg(t)])
+    db = t.path("crm.db")
+    run(["sqlite3", db, "create table customers (id integer primary key, email text unique)"])
+    r_cli = run(["sqlite3", db], stdin=b"insert into customers (email) values ('a'), ('b'), ('c'), ('d'), "
+                b"('e'), ('f'), ('g'), ('h'), ('i'), ('j');\n"
+                b"delete from customers where id <= 3;\n"
+                b"update customers set email = email || '!' where id in (4, 5);\n"
+                b"select * from customers;\n"
+                b"delete from customers where id = 999;\n"
+                b"insert into customers (email) values ('d!');\n", check=False)
+    r_py = sysrun(AFFECTED_PY, db)
+    evs = a.stop()
+    mine = [e for e in db_events(evs, pid=r_cli.pid)]
+    expect_eq([(get(e, "db.operation.name"), get(e, "custos.db.affected_rows", None), get(e, "event.outcome"))
+               for e in mine],
+              [("INSERT", 10, "success"), ("DELETE", 3, "success"), ("UPDATE", 2, "success"),
+               ("SELECT", None, "success"), ("DELETE", 0, "success"), ("INSERT", None, "failure")],
+              "(operation, affected rows, outcome) of the sqlite3 CLI's statements", mine)
+    expect_field(mine[3], "db.response.returned_rows", 7)
+    mine = [e for e in db_events(evs, pid=r_py.pid) if get(e, "db.operation.name") in ("UPDATE", "DELETE")]
+    expect_eq([(get(e, "db.operation.name"), get(e, "custos.db.affected_rows", None)) for e in mine],
+              [("UPDATE", 3), ("DELETE", 2)], "(operation, affected rows) of python's statements", mine)
+    for e in mine:
+        expect_field(e, "db.system", "sqlite")
+        expect_field(e, "db.namespace", db)
 
 
 # ---------------------------------------------------------- customer data
@@ -798,8 +842,9 @@ def test_db_api_paths(t):
     expect_field(sq_evs[-1], "error.message", "SQL logic error")  # refused by sqlite3_prepare_v3
     check_common(sq_evs[-3], "sqlite")
     sq_evs = sq_evs[:-3]
-    for e, rows in zip(sq_evs, (0, 0, 2, 2, 2, 3)):
-        check_statement(e, "sqlite", text(e), get(e, "db.operation.name"), ["t"], rows=rows)
+    for e, rows, affected in zip(sq_evs, (0, 0, 2, 2, 2, 3), (None, 3, None, None, None, None)):
+        check_statement(e, "sqlite", text(e), get(e, "db.operation.name"), ["t"], rows=rows,
+                        affected=affected)
         check_who(e, r_sq, "dbclient", helper("dbclient"))
         expect_field(e, "db.namespace", db)
     expect_eq([get(e, "db.operation.name") for e in sq_evs], ["CREATE", "INSERT"] + ["SELECT"] * 4,
@@ -1098,6 +1143,91 @@ def test_db_sql_in_arguments(t):
     e = one(db_events(evs_raw, pid=r.pid), "statement of sqlite3 with raw_text", evs_raw)
     expect_field(e, "process.args", ["sqlite3", "-cmd", "--init=SELECT 7", db, q])
     expect(not has(e, "custos.process.args_redacted"), "args_redacted with raw_text", e)
+
+
+ARGS_PY = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("create table if not exists customers (id integer, email text)")
+c.execute("select id from customers where email = 'SECRET' and id = 4242").fetchall()
+open(sys.argv[2]).read()
+"""
+
+# A script that builds its statement from its arguments; its first event is that statement's.
+ARGS_BY_ARG_PY = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("select id from customers where email = '%s'" % sys.argv[3]).fetchall()
+open(sys.argv[4]).read()
+"""
+
+
+def test_db_args_scrubbed(t):
+    """The literals of a statement leave process.args, wherever they stand.
+    python -c with statements in its script: redacted (as MySQL text: both
+    quotes are literals) from the first statement on, before any statement
+    ran. A script that takes the customer's address as an argument: once
+    its statement ran, that argument is ? in its events and in those of the
+    same process after it (an open of a watched file). sqlite3 with a
+    statement after a comment: the statement whole gives way to its
+    redacted text. psql -c"..." (the statement glued to its option):
+    redacted from the statement on. custos.process.args_redacted true; with
+    raw_text the arguments stay whole."""
+    secret2 = "other-77@example.org"
+    pg = dbservers.Postgres(t)
+    a, raw = start(t, [cfg(t), cfg(t, raw_text=True)], [pg])
+    f = t.write("crm/export.csv", "id,email\n")
+    db = t.path("crm.db")
+    code = ARGS_PY.replace("SECRET", SECRET)
+    run(["sqlite3", db, "create table customers (id integer, email text)"])
+    r_py = run([SYS_PY, "-c", code, db, f])
+    r_arg = run([SYS_PY, "-c", ARGS_BY_ARG_PY, db, "--email", secret2, f])
+    q = "/* nightly */ select count(*) from customers where email = '%s'" % SECRET
+    r_cli = run(["sqlite3", db, q])
+    q_pg = "SELECT count(*) FROM pg_class WHERE relname = '%s'" % SECRET
+    psql = pg.psql()[:-2]  # no -f -
+    r_pg = run(psql + ["-c" + q_pg])
+    evs_raw = raw.stop()
+    evs = a.stop()
+
+    script = code[:code.index("select id")] + "select id from customers where email = ? and id = ??"
+    want_py = [SYS_PY, "-c", script, db, f]
+    mine = [e for e in db_events(evs, pid=r_py.pid) if "customers where" in text(e)]
+    expect_texts(mine, ["select id from customers where email = ? and id = ?"], "statements of python")
+    o = the_open(evs, f, pid=r_py.pid)
+    for e in mine + [o]:
+        expect_field(e, "process.args", want_py)
+        expect_field(e, "process.args_count", 5)
+        expect_field(e, "custos.process.args_redacted", True)
+
+    script = ARGS_BY_ARG_PY[:ARGS_BY_ARG_PY.index("select id")] + "select id from customers where email = ??"
+    want_arg = [SYS_PY, "-c", script, db, "--email", "?", f]
+    mine = [e for e in db_events(evs, pid=r_arg.pid) if "customers where" in text(e)]
+    expect_texts(mine, ["select id from customers where email = ?"], "statements of the script")
+    o = the_open(evs, f, pid=r_arg.pid)
+    for e in mine + [o]:
+        expect_field(e, "process.args", want_arg)
+        expect_field(e, "custos.process.args_redacted", True)
+
+    e = one(db_events(evs, pid=r_cli.pid), "statement of sqlite3", evs)
+    expect_field(e, "db.query.text", "select count(*) from customers where email = ?")
+    expect_field(e, "process.args", ["sqlite3", db, "select count(*) from customers where email = ?"])
+    expect_field(e, "custos.process.args_redacted", True)
+    e = one(db_events(evs, pid=r_pg.pid), "statement of psql", evs)
+    expect_field(e, "db.query.text", "SELECT count(*) FROM pg_class WHERE relname = ?")
+    # pg_wrapper execs the psql of the server's version: its path differs.
+    expect_field(e, "process.args", [get(e, "process.args")[0]] + psql[1:] +
+                 ["-cSELECT count(*) FROM pg_class WHERE relname = ?"])
+    expect(get(e, "process.args")[0].endswith("/psql"), "process.args[0] is not psql's", e)
+    expect_field(e, "custos.process.args_redacted", True)
+    no_secret(a, SECRET, secret2)
+    for r, argv in ((r_py, [SYS_PY, "-c", code, db, f]), (r_cli, ["sqlite3", db, q]), (r_pg, None),
+                    (r_arg, [SYS_PY, "-c", ARGS_BY_ARG_PY, db, "--email", secret2, f])):
+        for e in db_events(evs_raw, pid=r.pid):
+            if argv is None:
+                argv = [get(e, "process.args")[0]] + psql[1:] + ["-c" + q_pg]
+            expect_field(e, "process.args", argv, "raw_text")
+            expect(not has(e, "custos.process.args_redacted"), "args_redacted with raw_text", e)
 
 
 def test_db_huge_query(t):

@@ -1081,6 +1081,47 @@ def test_evasion_rename_events(t):
     expect_field(e2, "file.inode", ino(outside))
 
 
+def test_evasion_rename_identity(t):
+    """A rename's file.inode and file.device are the renamed file's, even
+    when it is gone by the time the agent looks (renamed and removed at
+    once): known from its open; custos.change.from is the old path, as
+    custos.rename.from; the unlink that follows has the same identity and no
+    custos.change. A file the agent knows nothing of, renamed and removed at
+    once, has its real identity or none, never 0."""
+    a, d, f, data = setup(t, 100)
+    held = Holder(t, HOLD, f)
+    held.line()
+    f_ino, f_dev = os.stat(f).st_ino, os.stat(f).st_dev
+    moved = os.path.join(d, "moved.csv")
+    r1 = py("import os, sys\nos.rename(sys.argv[1], sys.argv[2]); os.unlink(sys.argv[2])", f, moved)
+    other = t.write("crm/other.csv", "x" * 10)
+    o_ino = str(os.stat(other).st_ino)
+    gone = os.path.join(d, "gone.csv")
+    r2 = py("import os, sys\nos.rename(sys.argv[1], sys.argv[2]); os.unlink(sys.argv[2])", other, gone)
+    held.finish()
+    evs = a.stop()
+    dev = "%d:%d" % (os.major(f_dev), os.minor(f_dev))
+    e = one(_changes(evs, "rename", r1.pid), "rename of the open file", evs)
+    expect_field(e, "file.path", moved)
+    expect_field(e, "file.inode", str(f_ino))
+    expect_field(e, "file.device", dev)
+    expect_field(e, "custos.change.from", f)
+    expect_field(e, "custos.rename.from", f)
+    expect_field(e, "custos.change", {"from": f})
+    u = one(_changes(evs, "unlink", r1.pid), "unlink of the renamed file", evs)
+    expect_field(u, "file.path", moved)
+    expect_field(u, "file.inode", str(f_ino))
+    expect_field(u, "file.device", dev)
+    expect(not has(u, "custos.change"), "custos.change on an unlink", u)
+    e = one(_changes(evs, "rename", r2.pid), "rename of a file the agent knew nothing of", evs)
+    expect_field(e, "custos.change.from", other)
+    expect(get(e, "file.inode", None) in (None, o_ino), "file.inode neither absent nor the file's", e)
+    expect(get(e, "file.device", None) in (None, dev), "file.device neither absent nor the file's", e)
+    for e in file_events(evs):
+        expect(get(e, "custos.change", None) != {}, "an empty custos.change", e)
+        expect(get(e, "file.inode", None) != "0", "file.inode 0", e)
+
+
 def test_evasion_chmod(t):
     """chmod by name (os.chmod) and through an fd (os.fchmod): event.action
     "chmod" with custos.change.mode, the path and the process."""

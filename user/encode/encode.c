@@ -101,7 +101,8 @@ void encode_set_raw_sql(bool raw)
 
 /*
  * An argument that is an SQL statement (psql -c "...", mysql -e "...",
- * sqlite3 FILE "...", --execute=...): where in it the statement starts, or -1.
+ * sqlite3 FILE "...", --execute=..., -c"..." glued to its option): where in
+ * it the statement starts, or -1.
  */
 static ssize_t sql_in_arg(const char *arg, size_t n)
 {
@@ -110,16 +111,67 @@ static ssize_t sql_in_arg(const char *arg, size_t n)
 	    "copy",   "create",	 "alter",  "drop",   "truncate", "grant",   "revoke",
 	    "call",   "explain", "values", "upsert", "table",	 "show",    NULL};
 	const char *eq = memchr(arg, '=', n);
-	size_t start = arg[0] == '-' && eq ? (size_t)(eq - arg) + 1 : 0, i, len;
+	/* The argument; after --option=; after -c, a one-letter option glued on. */
+	size_t starts[2] = {arg[0] == '-' && eq ? (size_t)(eq - arg) + 1 : 0,
+			    n > 2 && arg[0] == '-' && arg[1] != '-' ? 2 : 0};
+	size_t k, start, i, len;
 
-	while (start < n &&
-	       (arg[start] == ' ' || arg[start] == '\t' || arg[start] == '\n' || arg[start] == '('))
-		start++;
-	for (i = 0; verbs[i]; i++) {
-		len = strlen(verbs[i]);
-		if (n - start > len && !strncasecmp(arg + start, verbs[i], len) &&
-		    strchr(" \t\n(*", arg[start + len]))
-			return start;
+	for (k = 0; k < 2; k++) {
+		start = starts[k];
+		if (k && !start)
+			break;
+		while (start < n && (arg[start] == ' ' || arg[start] == '\t' ||
+				     arg[start] == '\n' || arg[start] == '('))
+			start++;
+		for (i = 0; verbs[i]; i++) {
+			len = strlen(verbs[i]);
+			if (n - start > len && !strncasecmp(arg + start, verbs[i], len) &&
+			    strchr(" \t\n(*", arg[start + len]))
+				return start;
+		}
+	}
+	return -1;
+}
+
+static bool is_word_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/* The word w (lower case) at arg[i], not inside a longer word. */
+static bool word_at(const char *arg, size_t n, size_t i, const char *w)
+{
+	size_t len = strlen(w);
+
+	return i + len < n && !strncasecmp(arg + i, w, len) &&
+	       (i == 0 || !is_word_byte(arg[i - 1])) && !is_word_byte(arg[i + len]);
+}
+
+/*
+ * A statement inside a larger argument (a script: perl -e, python -c,
+ * bash -c, a statement after a comment): the first SELECT, INSERT, UPDATE,
+ * DELETE, REPLACE, MERGE or UPSERT that a FROM, INTO, SET, WHERE or VALUES
+ * follows; where it starts, or -1.
+ */
+static ssize_t sql_inside_arg(const char *arg, size_t n)
+{
+	static const char *const verbs[] = {"select",  "insert", "update", "delete",
+					    "replace", "merge",	 "upsert", NULL};
+	static const char *const then[] = {"from", "into", "set", "where", "values", NULL};
+	size_t i, j, v, k;
+
+	for (i = 0; i < n; i++) {
+		for (v = 0; verbs[v] && !word_at(arg, n, i, verbs[v]); v++)
+			;
+		if (!verbs[v])
+			continue;
+		/* A later verb has no more after it than the first. */
+		for (j = i + strlen(verbs[v]); j < n; j++)
+			for (k = 0; then[k]; k++)
+				if (word_at(arg, n, j, then[k]))
+					return i;
+		return -1;
 	}
 	return -1;
 }
@@ -127,18 +179,26 @@ static ssize_t sql_in_arg(const char *arg, size_t n)
 /*
  * One argument as it is written: an SQL statement in it with its literals
  * redacted as query text is (*redacted set), then in escaped form when escape
- * (all of argv is, if any of it is not UTF-8). out has room for 4 * n + 4
+ * (all of argv is, if any of it is not UTF-8). An argument that is a
+ * statement is redacted as PostgreSQL's; one that holds a statement further
+ * in (a script), from there on as MySQL's, which takes both quotes for
+ * literals, as the languages that hold it do. out has room for 4 * n + 4
  * bytes, tmp for n + 1. Returns the length of out, valid UTF-8.
  */
 static size_t arg_text(const char *arg, size_t n, bool escape, char *out, char *tmp, bool *redacted)
 {
+	enum sql_dialect dialect = SQL_POSTGRESQL;
 	ssize_t at = raw_sql_args ? -1 : sql_in_arg(arg, n);
 	const char *src = arg;
 	size_t len = n;
 
+	if (at < 0 && !raw_sql_args) {
+		at = sql_inside_arg(arg, n);
+		dialect = SQL_MYSQL;
+	}
 	if (at >= 0) {
 		memcpy(tmp, arg, at);
-		len = at + sql_redact(SQL_POSTGRESQL, arg + at, n - at, tmp + at, n - at + 1);
+		len = at + sql_redact(dialect, arg + at, n - at, tmp + at, n - at + 1);
 		src = tmp;
 		*redacted = true;
 	}
@@ -158,6 +218,7 @@ int encode_args(const struct proc_info *proc, struct encode_args *args)
 
 	memset(args, 0, sizeof(*args));
 	args->escaped = !utf8_valid(proc->args, proc->args_len);
+	args->redacted = proc->args_scrubbed;
 	args->text = malloc(4 * proc->args_len + 4);
 	args->tmp = malloc(proc->args_len + 1);
 	args->ends = malloc((proc->args_len + 1) * sizeof(*args->ends));
@@ -822,7 +883,11 @@ static void write_mmap(struct jsonw *w, const struct event_mmap *m)
 	jsonw_end(w);
 }
 
-/* custos.change.* of truncate, chmod, chown; custos.rename.* of a rename. */
+/*
+ * custos.change.* of truncate, chmod, chown and rename (its old path); a
+ * rename's also in custos.rename.* (its first place, kept). No
+ * custos.change where there is nothing to say (unlink, a chown to -1, -1).
+ */
 static void write_change(struct jsonw *w, const struct event_change *c)
 {
 	char mode[16];
@@ -834,24 +899,37 @@ static void write_change(struct jsonw *w, const struct event_change *c)
 			jsonw_bool(w, "left_watch", true);
 		jsonw_end(w);
 	}
-	jsonw_object(w, "change");
 	switch (c->op) {
 	case CUSTOS_CHANGE_TRUNCATE:
+		jsonw_object(w, "change");
 		jsonw_int(w, "length", (int64_t)c->arg);
+		jsonw_end(w);
 		break;
 	case CUSTOS_CHANGE_CHMOD:
 		snprintf(mode, sizeof(mode), "%04o", (unsigned int)(c->arg & 07777));
+		jsonw_object(w, "change");
 		jsonw_string(w, "mode", mode);
+		jsonw_end(w);
 		break;
 	case CUSTOS_CHANGE_CHOWN:
 		/* (uid_t)-1 leaves the owner (or group) as it is. */
+		if ((uint32_t)c->arg == UINT32_MAX && c->arg2 == UINT32_MAX)
+			break;
+		jsonw_object(w, "change");
 		if ((uint32_t)c->arg != UINT32_MAX)
 			jsonw_int(w, "uid", (uint32_t)c->arg);
 		if (c->arg2 != UINT32_MAX)
 			jsonw_int(w, "gid", c->arg2);
+		jsonw_end(w);
+		break;
+	case CUSTOS_CHANGE_RENAME:
+		if (!c->rename_from)
+			break;
+		jsonw_object(w, "change");
+		jsonw_bytes(w, "from", "custos.change.from", c->rename_from, c->rename_from_len);
+		jsonw_end(w);
 		break;
 	}
-	jsonw_end(w);
 }
 
 void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)

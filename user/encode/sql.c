@@ -1490,6 +1490,63 @@ void sql_describe(enum sql_dialect dialect, const char *text, size_t len, struct
 	sql_scan(dialect, text, len, NULL, 0, info);
 }
 
+/* sql_literals */
+
+void sql_literals(enum sql_dialect dialect, const char *text, size_t len, sql_literal_fn fn,
+		  void *ctx)
+{
+	struct lexer lx = {
+	    .s = (const unsigned char *)text, .len = text ? len : 0, .dialect = dialect};
+	const unsigned char *s = lx.s;
+	size_t a, b, d;
+	struct tok t;
+
+	for (;;) {
+		lex_next(&lx, &t);
+		a = t.start;
+		b = t.end;
+		switch (t.type) {
+		case T_EOF:
+			return;
+		case T_NUMBER:
+			fn(ctx, a, b, true);
+			continue;
+		case T_STRING:
+			if (s[a] == '$') {
+				/* $tag$...$tag$ */
+				d = dollar_delimiter(&lx, a);
+				a += d;
+				b = t.open || b - d < a ? b : b - d;
+			} else {
+				/* After its prefix (E, X, N, _utf8, U&) and quote; before the
+				 * closing one. */
+				while (a < b && s[a] != '\'' && s[a] != '"')
+					a++;
+				a++;
+				b = t.open || b <= a ? b : b - 1;
+			}
+			break;
+		case T_COMMENT:
+			a += s[a] == '#' ? 1 : 2;
+			b = !t.open && s[t.start] == '/' && b >= a + 2 ? b - 2 : b;
+			while (a < b && is_space(s[a]))
+				a++;
+			while (a < b && is_space(s[b - 1]))
+				b--;
+			break;
+		case T_QIDENT:
+			if (!t.open)
+				continue;
+			a++; /* unterminated: redacted, as a literal is */
+			break;
+		default:
+			continue;
+		}
+		if (a < b)
+			fn(ctx, a, b, false);
+	}
+}
+
 /* sql_table_matches */
 
 #define MATCH_NAME_MAX 1024

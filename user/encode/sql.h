@@ -56,6 +56,18 @@ size_t sql_redact(enum sql_dialect dialect, const char *text, size_t len, char *
 void sql_describe(enum sql_dialect dialect, const char *text, size_t len, struct sql_info *info);
 
 /*
+ * What sql_redact replaces, for those who must find it elsewhere: for each
+ * literal, in order, fn(ctx, start, end, number) with the span of its
+ * value in text (a quoted string's bytes between its quotes, as written,
+ * escapes included; a number; the text of a comment, without the
+ * whitespace around it; what follows the
+ * quote of an unterminated quoted identifier). Empty ones are left out.
+ */
+typedef void (*sql_literal_fn)(void *ctx, size_t start, size_t end, bool number);
+void sql_literals(enum sql_dialect dialect, const char *text, size_t len, sql_literal_fn fn,
+		  void *ctx);
+
+/*
  * Does a table name match a pattern from the config? Patterns are
  * schema-qualified or not and may use globs: "customers" matches
  * "customers" and "public.customers"; "crm.*" matches "crm.orders".

@@ -43,6 +43,18 @@ struct open_state {
 	struct wire_conn *wire; /* a parsed socket's protocol state, from its first message */
 };
 
+/*
+ * Where the last renames took files (path.c): the identity a rename event
+ * showed, for a later change of the new name (an unlink) once the file is
+ * gone and cannot be looked at.
+ */
+#define RENAMED_MAX 64
+struct renamed {
+	char *path; /* the new name; NULL: free */
+	uint32_t dev;
+	uint64_t ino;
+};
+
 /* A thread's identity as its events show it, shared while nothing in it changes. */
 struct who_cache {
 	struct event_who who;
@@ -65,6 +77,8 @@ struct events {
 	struct hashmap whos;	    /* tid -> struct who_cache */
 	struct hashmap rules;	    /* rule id -> struct event_rule, of every config seen */
 	struct db_state *db;	    /* database client calls being paired into statements */
+	struct renamed renamed[RENAMED_MAX]; /* a ring: renamed_next is the oldest */
+	size_t renamed_next;
 	struct encode_clock clock;
 	uint64_t seq;
 	uint32_t sweep;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernel/dbprobe.h"
+#include "encode/scrub.h"
 #include "encode/sql.h"
 
 #include "common.h"
@@ -273,6 +274,13 @@ static char *error_text(const char *msg, bool raw, size_t *len)
 	return out;
 }
 
+/* Statements whose rows sqlite3_changes() counts. */
+static bool sqlite_changes_rows(const char *operation)
+{
+	return !strcmp(operation, "INSERT") || !strcmp(operation, "UPDATE") ||
+	       !strcmp(operation, "DELETE") || !strcmp(operation, "REPLACE");
+}
+
 /* Does the statement name a customer-data table of the config? */
 static bool names_customer_table(const struct config_databases *cfg, const struct sql_info *info)
 {
@@ -283,6 +291,27 @@ static bool names_customer_table(const struct config_databases *cfg, const struc
 			if (sql_table_matches(cfg->tables[j], info->tables[i]))
 				return true;
 	return false;
+}
+
+/*
+ * The literals of a statement leave the arguments of the process that ran
+ * it (scrub.h), before its event and for every later one: its events show
+ * its arguments from the process table. Events before it went out as
+ * they were.
+ */
+static void scrub_process_args(struct events *e, const struct db_report *r)
+{
+	const struct proc_info *p;
+	size_t len;
+	char *args;
+
+	if (!r->task || !r->text)
+		return;
+	p = proc_get(&e->procs, r->task->tgid, r->task->start_ns, r->task->ppid);
+	if (!p || !p->args)
+		return;
+	if (scrub_args(dialects[r->system], r->text, r->len, p->args, p->args_len, &args, &len) > 0)
+		proc_scrub_args(&e->procs, p->tgid, p->start_ns, args, len);
 }
 
 /* The event of one statement executed (unless the config leaves its tables out). */
@@ -311,6 +340,8 @@ void events_db_report(struct events *e, const struct db_report *r)
 			db->text_len = r->len;
 		}
 	}
+	if (!cfg->raw_text)
+		scrub_process_args(e, r);
 	if (cfg->only_tables && !db->customer_data) {
 		e->stats.db_untagged++;
 		free(redacted);
@@ -327,6 +358,9 @@ void events_db_report(struct events *e, const struct db_report *r)
 	db->socket = r->socket;
 	db->rows = r->rows;
 	db->affected = r->affected;
+	/* SQLite counts changes of these only: another statement leaves the count as it was. */
+	if (r->system == DBPROBE_SQLITE && !(db->info && sqlite_changes_rows(db->info->operation)))
+		db->affected = -1;
 	db->prepared_name = r->prepared_name;
 	db->duration_ns = r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0;
 	db->source = r->source;
@@ -683,8 +717,12 @@ static void on_sqlite_call(struct events *e, const struct custos_db_call *rec, u
 			/* A step failed (a constraint...): status is its result code. */
 			s->failed = rec->status > 0;
 			s->error = s->failed ? strdup(sqlite_errstr(rec->status)) : NULL;
+			/* sqlite3_changes() after its last step: an INSERT, UPDATE, DELETE's own.
+			 */
+			s->affected = rec->handle2 && !s->failed ? (int64_t)(rec->handle2 - 1) : -1;
 			emit_statement(e, s, &rec->task, rec->hdr.ktime_ns);
 			s->rows = -1;
+			s->affected = -1;
 			s->failed = false;
 			free(s->error);
 			s->error = NULL;

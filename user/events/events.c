@@ -47,6 +47,8 @@ void events_free(struct events *e)
 		events_rule_free(st);
 	hashmap_clear(&e->rules);
 	events_db_free(e);
+	for (i = 0; i < RENAMED_MAX; i++)
+		free(e->renamed[i].path);
 	proc_table_free(&e->procs);
 	users_clear(&e->users);
 	blockdevs_clear(&e->blockdevs);

@@ -199,11 +199,7 @@ static void resolve_changed(const struct events *e, uint32_t tgid, const char *n
 		out->watch = watch_find_file_path(e->watches, out->shown);
 }
 
-/*
- * file.* of a name as it is now: identity, type, mode and owner from stat
- * when it exists (a rename's new name shows an identity even when stat
- * failed, as before).
- */
+/* file.* of a name as it is now: identity, type, mode and owner from stat when it exists. */
 static void stat_file(struct event_file *f, const struct changed_name *n, bool identity)
 {
 	f->path = n->shown;
@@ -213,12 +209,82 @@ static void stat_file(struct event_file *f, const struct changed_name *n, bool i
 		return;
 	f->dev = watch_kernel_dev(n->st.st_dev);
 	f->ino = n->st.st_ino;
-	if (!n->exists)
-		return;
 	f->mode = n->st.st_mode;
 	f->has_owner = true;
 	f->owner_uid = n->st.st_uid;
 	f->owner_gid = n->st.st_gid;
+}
+
+/* A rename took the file of identity f to path: remembered, the oldest forgotten. */
+static void remember_rename(struct events *e, const char *path, const struct event_file *f)
+{
+	struct renamed *r = &e->renamed[e->renamed_next];
+	char *copy = strdup(path);
+
+	if (!copy)
+		return;
+	free(r->path);
+	*r = (struct renamed){.path = copy, .dev = f->dev, .ino = f->ino};
+	e->renamed_next = (e->renamed_next + 1) % RENAMED_MAX;
+}
+
+/* The file renamed to path left that name (renamed on, removed): forgotten. */
+static void forget_rename(struct events *e, const char *path)
+{
+	size_t k;
+
+	for (k = 0; k < RENAMED_MAX; k++) {
+		if (e->renamed[k].path && !strcmp(e->renamed[k].path, path)) {
+			free(e->renamed[k].path);
+			e->renamed[k].path = NULL;
+		}
+	}
+}
+
+/*
+ * The identity of a file a change by name moved or removed, when its name
+ * leads to it no more (renamed again, removed, before the agent could look):
+ * what the agent knows of its old name (a rename's new name may have been
+ * another file's, which it replaced): the last rename to it, a watched
+ * file's own, or that of a watched open file of that path. False if it
+ * knows nothing: then the event has no identity, rather than a guess.
+ */
+static bool known_identity(const struct events *e, const struct changed_name *old,
+			   struct event_file *f)
+{
+	const struct watch_item *it;
+	struct open_state *st;
+	uint64_t id;
+	size_t i = 0, k;
+
+	if (!old->len)
+		return false;
+	for (k = 1; k <= RENAMED_MAX; k++) {
+		const struct renamed *r =
+		    &e->renamed[(e->renamed_next + RENAMED_MAX - k) % RENAMED_MAX];
+
+		if (r->path && !strcmp(r->path, old->shown)) {
+			f->dev = r->dev;
+			f->ino = r->ino;
+			return true;
+		}
+	}
+	it = watch_find_file_path(e->watches, old->shown);
+	if (it) {
+		f->dev = it->dev;
+		f->ino = it->ino;
+		return true;
+	}
+	while (hashmap_next(&e->opens, &i, &id, (void **)&st)) {
+		if (st->socket || !st->path || !st->file.has_identity)
+			continue;
+		if (!strcmp(st->path, old->shown)) {
+			f->dev = st->file.dev;
+			f->ino = st->file.ino;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -262,13 +328,19 @@ int events_path_change(struct events *e, const struct custos_path_change *rec, s
 			  "success");
 	ev.change = (struct event_change){.op = rec->op, .arg = rec->arg, .arg2 = rec->arg2};
 	if (to) {
-		stat_file(&file, to, true);
+		stat_file(&file, to, to->exists);
 		ev.change.rename_from = from->shown;
 		ev.change.rename_from_len = from->len;
 		ev.change.left_watch = !to->watch;
 	} else {
 		stat_file(&file, from, from->exists);
 	}
+	if (!file.has_identity)
+		file.has_identity = known_identity(e, from, &file);
+	if ((to || rec->op == CUSTOS_CHANGE_UNLINK) && from->len)
+		forget_rename(e, from->shown);
+	if (to && to->len && file.has_identity)
+		remember_rename(e, to->shown, &file);
 	if (file.has_owner) {
 		file.owner = users_name(&e->users, file.owner_uid);
 		file.group = users_group(&e->users, file.owner_gid);

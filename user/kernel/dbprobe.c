@@ -259,6 +259,59 @@ static uint64_t layout_flags(enum dbprobe_system system, const char *path)
 	return atoi(minor) >= 12 ? CUSTOS_DB_LAYOUT_PQ12 : 0;
 }
 
+/* A little-endian 32-bit displacement. */
+static uint64_t disp32(const uint8_t *c)
+{
+	return (uint64_t)c[0] | (uint64_t)c[1] << 8 | (uint64_t)c[2] << 16 | (uint64_t)c[3] << 24;
+}
+
+/*
+ * The bits of sqlite3_step's cookie that say where struct sqlite3 keeps
+ * what sqlite3_changes() returns (CUSTOS_DB_SQ_CHANGES_*), read from the
+ * library's own accessor: sqlite3_changes64 (or, before 3.37,
+ * sqlite3_changes) is "mov disp(%rdi),%rax (or %eax); ret", after an
+ * endbr64 maybe. Only if sqlite3_db_handle shows that a statement starts
+ * with its connection (mov (%rdi),%rax; ret). 0: not known, no affected rows.
+ */
+static uint64_t sqlite_changes_flags(const char *path, int fd)
+{
+	static const char *const names[] = {"sqlite3_changes64", "sqlite3_changes",
+					    "sqlite3_db_handle"};
+	static const uint8_t first_field[] = {0x48, 0x8b, 0x07, 0xc3};
+	uint64_t off[3] = {0}, disp;
+	uint8_t code[16], *c;
+	bool wide;
+	ssize_t n;
+	int i;
+
+	if (fd < 0 || elfsym_find(path, names, 3, off) <= 0 || !off[2])
+		return 0;
+	n = pread(fd, code, sizeof(code), off[2]);
+	if (n < (ssize_t)sizeof(first_field) || !memmem(code, n, first_field, sizeof(first_field)))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if (!off[i] || pread(fd, code, sizeof(code), off[i]) != sizeof(code))
+			continue;
+		c = code;
+		if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+			c += 4; /* endbr64 */
+		wide = c[0] == 0x48;
+		if (wide)
+			c++;
+		if (c[0] == 0x8b && c[1] == 0x47 && c[3] == 0xc3)
+			disp = c[2];
+		else if (c[0] == 0x8b && c[1] == 0x87 && c[6] == 0xc3)
+			disp = disp32(c + 2);
+		else
+			continue;
+		if (disp >= CUSTOS_DB_SQ_CHANGES_OFF_MASK)
+			return 0;
+		return (disp + 1) << CUSTOS_DB_SQ_CHANGES_SHIFT |
+		       (wide ? CUSTOS_DB_SQ_CHANGES_64 : 0);
+	}
+	return 0;
+}
+
 static void warn(struct dbprobe *p, const char *fmt, const char *a, const char *b)
 {
 	char msg[PATH_MAX + 256];
@@ -340,6 +393,7 @@ static void probe_system(struct dbprobe *p, enum dbprobe_system system, const ch
 	json_t *fns = json_array();
 	uint64_t offsets[FNS_MAX], funnel[2];
 	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
+	uint64_t changes = system == DBPROBE_SQLITE ? sqlite_changes_flags(path, fd) : 0;
 
 	place_probes(d, fd, found, offsets);
 	for (f = 0; f < 2; f++) {
@@ -363,10 +417,11 @@ static void probe_system(struct dbprobe *p, enum dbprobe_system system, const ch
 			continue;
 		}
 		entry_off[n_entry] = offsets[i];
-		entry_fn[n_entry++] = fn->func | flags;
+		entry_fn[n_entry++] =
+		    fn->func | flags | (fn->func == CUSTOS_DB_SQ_STEP ? changes : 0);
 		if (fn->at_return) {
 			ret_off[n_ret] = offsets[i];
-			ret_fn[n_ret++] = fn->func | flags;
+			ret_fn[n_ret++] = entry_fn[n_entry - 1];
 		}
 		json_array_append_new(fns, json_string(fn->name));
 	}

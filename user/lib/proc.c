@@ -192,6 +192,7 @@ static void copy_from(const struct proc_info *parent, struct proc_info *p)
 		p->args = memdup(parent->args, parent->args_len);
 		p->args_len = p->args ? parent->args_len : 0;
 		p->args_truncated = parent->args_truncated;
+		p->args_scrubbed = parent->args_scrubbed;
 	}
 	if (parent->container_id)
 		p->container_id = strdup(parent->container_id);
@@ -233,6 +234,22 @@ const struct proc_info *proc_get(struct proc_table *t, uint32_t tgid, uint64_t s
 	if (parent && parent->start_ns <= start_ns)
 		copy_from(parent, p);
 	return p;
+}
+
+void proc_scrub_args(struct proc_table *t, uint32_t tgid, uint64_t start_ns, char *args,
+		     size_t args_len)
+{
+	struct proc_info *p = hashmap_get(&t->by_tgid, tgid);
+
+	if (!p || !same_start(p->start_ns, start_ns)) {
+		free(args);
+		return;
+	}
+	free(p->args);
+	p->args = args;
+	p->args_len = args_len;
+	p->args_scrubbed = true;
+	p->generation = ++t->generations;
 }
 
 void proc_exec(struct proc_table *t, uint32_t tgid, uint64_t start_ns, const char *exe,

@@ -23,6 +23,7 @@ struct proc_info {
 	char *args; /* NUL-separated; may be NULL */
 	size_t args_len;
 	bool args_truncated;
+	bool args_scrubbed; /* literals of its SQL statements replaced in args (proc_scrub_args) */
 	char *container_id; /* NULL outside a container */
 	uint64_t exited_ns; /* 0 while running */
 };
@@ -48,6 +49,13 @@ const struct proc_info *proc_get(struct proc_table *t, uint32_t tgid, uint64_t s
 /* An exec replaced the program of tgid. exe and args are raw bytes. */
 void proc_exec(struct proc_table *t, uint32_t tgid, uint64_t start_ns, const char *exe,
 	       size_t exe_len, const char *args, size_t args_len, bool args_truncated);
+/*
+ * The arguments of tgid, scrubbed of what one of its statements revealed
+ * (raw bytes; args is taken over): its events show them from now on (the
+ * generation changes).
+ */
+void proc_scrub_args(struct proc_table *t, uint32_t tgid, uint64_t start_ns, char *args,
+		     size_t args_len);
 void proc_exit(struct proc_table *t, uint32_t tgid, uint64_t now_ns);
 /* Learns every process and cgroup that exists now (at start, for those older than the agent). */
 void proc_seed(struct proc_table *t);
