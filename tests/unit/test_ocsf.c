@@ -296,7 +296,7 @@ static bool who_setup(struct who_fixture *f)
 	memset(f, 0, sizeof(*f));
 	memcpy(task.comm, "psql", 5);
 	return ASSERT_OK(
-	    encode_who(&f->who, &clock, &task, &proc,
+	    encode_who(&f->who, &clock, &task, &proc, NULL,
 		       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		       &f->users),
 	    "who");
@@ -543,8 +543,10 @@ TEST(ocsf_datastore_statements)
 		ASSERT_STREQ(str(o, "dst_endpoint.ip"), str(ecs, "server.address"), "server");
 		ASSERT_EQ(num(o, "dst_endpoint.port"), num(ecs, "server.port"), "port");
 		ASSERT_STREQ(str(o, "src_endpoint.hostname"), "h", "the client: this host");
-		ASSERT_STREQ(str(o, "unmapped.db.user"), str(ecs, "db.user"), "db user");
-		ASSERT_STREQ(str(o, "unmapped.db.system"), str(ecs, "db.system"), "system");
+		ASSERT_STREQ(str(ecs, "custos.db.user"), "app", "db user");
+		ASSERT_STREQ(str(o, "unmapped.custos.db.user"), "app", "db user");
+		ASSERT_STREQ(str(ecs, "db.system.name"), "postgresql", "system");
+		ASSERT_STREQ(str(o, "unmapped.db.system.name"), "postgresql", "system");
 		ASSERT_EQ(num(o, "unmapped.db.response.returned_rows"),
 			  num(ecs, "db.response.returned_rows"), "rows");
 		ASSERT_EQ(num(o, "duration"), 2, "duration ms");
@@ -665,7 +667,7 @@ TEST(ocsf_detection_finding)
 			   .category = "intrusion_detection",
 			   .type = "info",
 			   .action = "rule-match",
-			   .alert = true,
+			   .ecs_kind = "alert",
 			   .host = "h",
 			   .alert_info = {.rule_name = "bulk-read",
 					  .rule_id = "custos-1",
@@ -732,7 +734,7 @@ TEST(ocsf_agent_events)
 				   .action = cases[i].action,
 				   .outcome = cases[i].outcome,
 				   .dataset = "custos.agent",
-				   .alert = !strcmp(cases[i].action, "gap"),
+				   .ecs_kind = !strcmp(cases[i].action, "gap") ? "alert" : NULL,
 				   .host = "h",
 				   .chain = CHAIN_PLACEHOLDER,
 				   .agent = custos};

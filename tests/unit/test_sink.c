@@ -184,11 +184,27 @@ static bool check_gap(struct gaps *g, const char *reason, uint64_t count, uint64
 	       ASSERT_EQ(g->v[i].last, last, "last_seq");
 }
 
+/* The object of the output name in the heartbeat's array of outputs, or NULL. */
+static json_t *output_of(json_t *all, const char *name)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(all, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n && !strcmp(n, name))
+			return o;
+	}
+	return NULL;
+}
+
 /* One of the output's figures, as a heartbeat has it. */
 static json_int_t stat_of(struct sinks *s, const char *name, const char *key)
 {
 	json_t *all = sinks_stats(s);
-	json_int_t v = json_integer_value(json_object_get(json_object_get(all, name), key));
+	json_int_t v = json_integer_value(json_object_get(output_of(all, name), key));
 
 	json_decref(all);
 	return v;
@@ -197,9 +213,9 @@ static json_int_t stat_of(struct sinks *s, const char *name, const char *key)
 static bool is_down(struct sinks *s, const char *name)
 {
 	json_t *all = sinks_stats(s);
-	const char *state = json_string_value(json_object_get(json_object_get(all, name), "state"));
-	bool down = state && !strcmp(state, "down") &&
-		    json_object_get(json_object_get(all, name), "last_error");
+	const char *state = json_string_value(json_object_get(output_of(all, name), "state"));
+	bool down =
+	    state && !strcmp(state, "down") && json_object_get(output_of(all, name), "last_error");
 
 	json_decref(all);
 	return down;

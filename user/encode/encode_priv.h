@@ -34,9 +34,9 @@ const char *encode_tty_name(uint32_t major, uint32_t minor, char buf[32]);
 void encode_write_time(struct jsonw *w, const char *key, int64_t real_ns);
 /* A statement's tables are all escaped when one of them is not UTF-8. */
 bool encode_tables_escaped(const struct sql_info *info);
-/* object: {"name": the first table of info}; nothing without one. */
-void encode_first_table(struct jsonw *w, const char *object, const struct sql_info *info,
-			bool escape);
+/* object: {"name": the one table info names}; nothing unless it names exactly one. */
+void encode_only_table(struct jsonw *w, const char *object, const struct sql_info *info,
+		       bool escape);
 /* A socket end the kernel gave an address or port. */
 bool encode_net_end_known(const uint8_t addr[16], uint16_t port);
 /* ECS network.* of a socket. */

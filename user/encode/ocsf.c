@@ -702,7 +702,7 @@ static void write_datastore(struct jsonw *w, const struct event *ev, bool tables
 			     db->info && db->info->operation[0] ? db->info->operation : "UNKNOWN");
 		jsonw_end(w);
 	}
-	encode_first_table(w, "table", db->info, tables_escape);
+	encode_only_table(w, "table", db->info, tables_escape);
 	if (db->duration_ns)
 		jsonw_int(w, "duration", (int64_t)(db->duration_ns / NSEC_PER_MSEC));
 }
@@ -714,11 +714,11 @@ static void write_datastore_unmapped(struct jsonw *w, const struct event *ev)
 	bool server_mapped = !net_ip(ev->net);
 
 	jsonw_object(w, "db");
-	jsonw_string(w, "system", db->system);
+	jsonw_object(w, "system");
+	jsonw_string(w, "name", db->system);
+	jsonw_end(w);
 	if (!db->text)
 		jsonw_null(w, "operation");
-	if (db->user)
-		jsonw_bytes(w, "user", "db.user", db->user, strlen(db->user));
 	if (db->rows >= 0) {
 		jsonw_object(w, "response");
 		jsonw_int(w, "returned_rows", db->rows);

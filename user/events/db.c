@@ -285,6 +285,19 @@ static bool names_customer_table(const struct config_databases *cfg, const struc
 	return false;
 }
 
+/*
+ * event.type of a statement: error when it failed, change when it may have
+ * written (INSERT, UPDATE, DELETE, DDL...: sql_effect()), access otherwise.
+ */
+static const char *statement_type(const struct db_report *r, const struct event_db *db)
+{
+	if (r->failed)
+		return "error";
+	if (db->info && sql_effect(db->info->operation, db->text, db->text_len) == SQL_EFFECT_WRITE)
+		return "change";
+	return "access";
+}
+
 /* The event of one statement executed (unless the config leaves its tables out). */
 void events_db_report(struct events *e, const struct db_report *r)
 {
@@ -311,6 +324,7 @@ void events_db_report(struct events *e, const struct db_report *r)
 			db->text_len = r->len;
 		}
 	}
+	ev.type = statement_type(r, db);
 	if (cfg->only_tables && !db->customer_data) {
 		e->stats.db_untagged++;
 		free(redacted);
