@@ -1031,8 +1031,7 @@ void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
 	jsonw_end(w);
 }
 
-/* agent.*, and for the agent's own events process.*: the agent is their process. */
-static void write_agent(struct jsonw *w, const struct event *ev)
+void encode_agent(struct jsonw *w, const struct event *ev)
 {
 	const struct event_agent_id *id = ev->agent_id;
 
@@ -1044,7 +1043,13 @@ static void write_agent(struct jsonw *w, const struct event *ev)
 	jsonw_string(w, "type", "custos");
 	jsonw_string(w, "version", id->version);
 	jsonw_end(w);
-	if (ev->kind != EVENT_AGENT)
+}
+
+void encode_agent_process(struct jsonw *w, const struct event *ev)
+{
+	const struct event_agent_id *id = ev->agent_id;
+
+	if (!id || ev->kind != EVENT_AGENT)
 		return;
 	jsonw_object(w, "process");
 	jsonw_int(w, "pid", id->pid);
@@ -1065,7 +1070,8 @@ int encode_event(struct jsonw *w, const struct event *ev)
 	jsonw_string(w, "version", ECS_VERSION);
 	jsonw_end(w);
 	write_event_meta(w, ev);
-	write_agent(w, ev);
+	encode_agent(w, ev);
+	encode_agent_process(w, ev);
 	if (ev->file)
 		write_file(w, ev->file);
 	if (ev->who)

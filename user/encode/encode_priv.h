@@ -41,6 +41,10 @@ void encode_only_table(struct jsonw *w, const char *object, const struct sql_inf
 bool encode_net_end_known(const uint8_t addr[16], uint16_t port);
 /* ECS network.* of a socket. */
 void encode_network(struct jsonw *w, const struct event_net *n);
+/* agent.*: the agent that wrote the event (nothing without ev->agent_id). */
+void encode_agent(struct jsonw *w, const struct event *ev);
+/* process.* of the agent's own events: the agent is their process; nothing for others. */
+void encode_agent_process(struct jsonw *w, const struct event *ev);
 /* The custos object: custos.seq, .chain, .rule, .tags, .io, ... and .escaped (last). */
 void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape);
 

@@ -832,6 +832,8 @@ static void write_unmapped(struct jsonw *w, const struct event *ev, bool tables_
 		jsonw_end(w);
 		jsonw_end(w);
 	}
+	encode_agent(w, ev);
+	encode_agent_process(w, ev); /* the agent's events have no actor: its process is here */
 	if (ev->file)
 		write_file_unmapped(w, ev->file);
 	if (ev->kind == EVENT_DB_STATEMENT)
