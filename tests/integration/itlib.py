@@ -278,7 +278,8 @@ def _schema_walk(obj, prefix, fields, problems):
         if isinstance(value, dict) and (entry is None or entry["type"] != "object"):
             if entry is not None:
                 problems.append("%s is an object, listed as %s" % (name, entry["type"]))
-            _schema_walk(value, name + ".", fields, problems)
+            else:
+                _schema_walk(value, name + ".", fields, problems)
             continue
         if entry is None:
             problems.append("%s (%s) is not listed" % (name, json_type(value)))
