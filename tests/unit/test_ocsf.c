@@ -722,6 +722,12 @@ TEST(ocsf_agent_events)
 	    {"agent-reload", "failure", 6002, 99, 1}, {"agent-stop", "success", 6002, 4, 1},
 	    {"gap", "failure", 6008, 1, 3},
 	};
+	static const struct event_agent_id id = {.id = "0f8fad5b-d9cb-469f-a165-70867728950e",
+						 .ephemeral_id =
+						     "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+						 .version = "0.1.0",
+						 .pid = 42,
+						 .exe = "/usr/sbin/custos"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -737,10 +743,17 @@ TEST(ocsf_agent_events)
 				   .ecs_kind = !strcmp(cases[i].action, "gap") ? "alert" : NULL,
 				   .host = "h",
 				   .chain = CHAIN_PLACEHOLDER,
+				   .agent_id = &id,
 				   .agent = custos};
 		json_t *ecs, *o;
 
 		if (encode_both(&ev, &ecs, &o)) {
+			/* The agent, and its process: the ECS line's, unmapped (no actor). */
+			ASSERT_TRUE(json_equal(get(o, "unmapped.agent"), get(ecs, "agent")),
+				    "agent");
+			ASSERT_TRUE(json_equal(get(o, "unmapped.process"), get(ecs, "process")),
+				    "the agent's process");
+			ASSERT_EQ(num(o, "unmapped.process.pid"), 42, "its pid");
 			ASSERT_EQ(num(o, "class_uid"), cases[i].cls, cases[i].action);
 			ASSERT_EQ(num(o, "activity_id"), cases[i].activity, cases[i].action);
 			ASSERT_EQ(num(o, "severity_id"), cases[i].severity, cases[i].action);
