@@ -207,6 +207,9 @@ def check_twin(o, e):
         expect(not has(o, "actor"), "%s: an actor on an agent event" % what, o)
     elif has(e, "process.pid"):
         expect_eq(get(o, "actor.process.pid"), get(e, "process.pid"), "%s: pid" % what, o)
+        expect_eq(get(o, "actor.process.uid", None), get(e, "process.entity_id", None), "%s: entity_id" % what, o)
+        expect_eq(get(o, "actor.process.parent_process.file.path", None), get(e, "process.parent.executable", None),
+                  "%s: parent's executable" % what, o)
         expect_eq(get(o, "actor.process.name"), get(e, "process.name"), "%s: process name" % what, o)
         expect_eq(get(o, "actor.user.uid"), get(e, "user.id"), "%s: user" % what, o)
         expect_eq(get(o, "actor.user.name", None), get(e, "user.name", None), "%s: user name" % what, o)

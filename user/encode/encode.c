@@ -407,7 +407,7 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 		err = jsonw_take_fragment(&w, &who->custos_process);
 	}
 	if (!err)
-		err = ocsf_who(who, clock, proc, a, container_id, users);
+		err = ocsf_who(who, clock, proc, parent, a, container_id, users);
 	jsonw_free(&w);
 	if (a)
 		encode_args_free(a);

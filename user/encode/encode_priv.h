@@ -50,6 +50,7 @@ void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape);
 
 /* The OCSF members of who (ocsf.c): its actor's, and what OCSF has no place for. */
 int ocsf_who(struct event_who *who, const struct encode_clock *clock, const struct proc_info *proc,
-	     const struct encode_args *args, const char *container_id, struct users *users);
+	     const struct proc_info *parent, const struct encode_args *args,
+	     const char *container_id, struct users *users);
 
 #endif /* CUSTOS_ENCODE_PRIV_H */
