@@ -264,6 +264,14 @@ void encode_entity_id(uint32_t tgid, uint64_t start_ns, char out[33])
 	out[32] = '\0';
 }
 
+void encode_parent_name(struct jsonw *w, const struct proc_info *parent)
+{
+	const char *slash = memrchr(parent->exe, '/', parent->exe_len);
+	const char *name = slash ? slash + 1 : parent->exe;
+
+	jsonw_bytes(w, "name", "process.parent.name", name, parent->exe_len - (name - parent->exe));
+}
+
 /* process.parent.*: its pid, and its program when the process table knows it. */
 static void write_parent(struct jsonw *w, const struct custos_task *task,
 			 const struct proc_info *parent)
@@ -271,11 +279,7 @@ static void write_parent(struct jsonw *w, const struct custos_task *task,
 	jsonw_object(w, "parent");
 	jsonw_int(w, "pid", task->ppid);
 	if (parent && parent->exe) {
-		const char *slash = memrchr(parent->exe, '/', parent->exe_len);
-		const char *name = slash ? slash + 1 : parent->exe;
-
-		jsonw_bytes(w, "name", "process.parent.name", name,
-			    parent->exe_len - (name - parent->exe));
+		encode_parent_name(w, parent);
 		jsonw_bytes(w, "executable", "process.parent.executable", parent->exe,
 			    parent->exe_len);
 	}

@@ -41,6 +41,8 @@ void encode_only_table(struct jsonw *w, const char *object, const struct sql_inf
 bool encode_net_end_known(const uint8_t addr[16], uint16_t port);
 /* ECS network.* of a socket. */
 void encode_network(struct jsonw *w, const struct event_net *n);
+/* "name": the last component of a parent's program (parent->exe, known), escaped if need be. */
+void encode_parent_name(struct jsonw *w, const struct proc_info *parent);
 /* agent.*: the agent that wrote the event (nothing without ev->agent_id). */
 void encode_agent(struct jsonw *w, const struct event *ev);
 /* process.* of the agent's own events: the agent is their process; nothing for others. */

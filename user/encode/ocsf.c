@@ -392,11 +392,7 @@ static void write_parent(struct jsonw *w, const struct custos_task *t,
 	jsonw_object(w, "parent_process");
 	jsonw_int(w, "pid", t->ppid);
 	if (parent && parent->exe) {
-		const char *slash = memrchr(parent->exe, '/', parent->exe_len);
-		const char *name = slash ? slash + 1 : parent->exe;
-
-		jsonw_bytes(w, "name", "process.parent.name", name,
-			    parent->exe_len - (name - parent->exe));
+		encode_parent_name(w, parent);
 		write_program(w, parent, "process.parent.executable");
 	}
 	jsonw_end(w);
