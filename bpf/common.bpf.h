@@ -35,7 +35,9 @@
 #define AT_FDCWD     -100
 #define AT_REMOVEDIR 0x200
 
-#define FMODE_PATH 0x4000
+#define FMODE_PATH    0x4000
+/* Set by do_open() when O_CREAT made the file (Linux 4.19 on). */
+#define FMODE_CREATED 0x100000
 
 #define MAP_ANONYMOUS	    0x20
 #define CLOSE_RANGE_CLOEXEC (1U << 2)

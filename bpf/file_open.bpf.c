@@ -75,6 +75,11 @@ static __always_inline void file_open__fill(struct custos_file_open *rec, __u32 
 	rec->flags = flags;
 	rec->fd = fd;
 	rec->via = via;
+	/* Only an open the process made now created a file; not one found at start or its stdout.
+	 */
+	rec->created = (via == CUSTOS_OPEN_SYSCALL || via == CUSTOS_OPEN_IO_URING) &&
+		       (KR(file, f_mode) & FMODE_CREATED);
+	rec->pad = 0;
 	path__names(&rec->path, slot, rec, REC_DATA(rec), KR(file, f_path.dentry),
 		    KR(file, f_path.mnt));
 }

@@ -211,7 +211,9 @@ struct custos_file_open {
 	__u32 mode; /* i_mode */
 	__u32 owner_uid;
 	__u32 owner_gid;
-	__u32 via; /* enum custos_open_via */
+	__u16 via;    /* enum custos_open_via */
+	__u8 created; /* 1: this open created the file (O_CREAT, FMODE_CREATED) */
+	__u8 pad;
 	struct custos_path_info path;
 	__u32 egress_read_rule; /* rule CUSTOS_RULE_EGRESS: the rule id of that read; else 0 */
 	char data[];		/* path names */

@@ -73,7 +73,7 @@ static void sample_init(struct sample *s, bool chained)
 
 	memset(s, 0, sizeof(*s));
 	memcpy(task.comm, "python3", 8);
-	if (encode_who(&s->who, &clock, &task, &proc, NULL, &s->users)) {
+	if (encode_who(&s->who, &clock, &task, &proc, NULL, NULL, &s->users)) {
 		fprintf(stderr, "custos-sinkbench: out of memory\n");
 		exit(1);
 	}
@@ -180,9 +180,17 @@ static pid_t start_receiver(int *port)
 
 static uint64_t delivered(struct sinks *s, const char *name)
 {
-	json_t *st = sinks_stats(s);
-	uint64_t out = json_integer_value(json_object_get(json_object_get(st, name), "out"));
+	json_t *st = sinks_stats(s), *o;
+	uint64_t out = 0;
+	size_t i;
 
+	json_array_foreach(st, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n && !strcmp(n, name))
+			out = json_integer_value(json_object_get(o, "out"));
+	}
 	json_decref(st);
 	return out;
 }

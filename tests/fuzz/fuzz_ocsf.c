@@ -155,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proc.args_len = args_len;
 	proc.exe = flags & 4 ? args_copy : NULL;
 	proc.exe_len = flags & 4 ? strnlen(args_copy, args_len) : 0;
-	if (encode_who(&who, &clock, &task, &proc, flags & 8 ? "abc" : NULL, &users))
+	if (encode_who(&who, &clock, &task, &proc, NULL, flags & 8 ? "abc" : NULL, &users))
 		goto out;
 
 	ev.kind = kinds[data[0] % (sizeof(kinds) / sizeof(kinds[0]))];

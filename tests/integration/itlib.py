@@ -232,8 +232,101 @@ def parse_lines(raw, what="agent stdout"):
             fail("%s line %d is not valid JSON (%s): %r" % (what, n, e, line[:2000]))
         if not isinstance(ev, dict):
             fail("%s line %d is not a JSON object: %r" % (what, n, line[:2000]))
+        problems = schema_problems(ev)
+        if problems:
+            fail("%s line %d does not follow docs/schema-fields.json: %s"
+                 % (what, n, "; ".join(problems)), ev)
         evs.append(ev)
     return evs
+
+
+# ---------------------------------------------------------------- the schema
+
+SCHEMA_FIELDS = os.path.join(ROOT, "docs", "schema-fields.json")
+_schema = None
+
+
+def schema_fields():
+    """docs/schema-fields.json: {dotted name: its entry}."""
+    global _schema
+    if _schema is None:
+        with open(SCHEMA_FIELDS) as f:
+            _schema = {e["name"]: e for e in json.load(f)["fields"]}
+    return _schema
+
+
+def json_type(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}[type(v)]
+
+
+def _type_fits(value, listed):
+    t = json_type(value)
+    allowed = listed.split("|")
+    return t in allowed or (t == "integer" and "number" in allowed)
+
+
+def _schema_walk(obj, prefix, fields, problems):
+    for key, value in obj.items():
+        name = prefix + key
+        entry = fields.get(name)
+        if isinstance(value, dict) and (entry is None or entry["type"] != "object"):
+            if entry is not None:
+                problems.append("%s is an object, listed as %s" % (name, entry["type"]))
+            else:
+                _schema_walk(value, name + ".", fields, problems)
+            continue
+        if entry is None:
+            problems.append("%s (%s) is not listed" % (name, json_type(value)))
+            continue
+        if not _type_fits(value, entry["type"]):
+            problems.append("%s is %s, listed as %s" % (name, json_type(value), entry["type"]))
+        if isinstance(value, list):
+            # Arrays of objects: their members go by the array's name, as in Elasticsearch.
+            for element in value:
+                if isinstance(element, dict):
+                    _schema_walk(element, name + ".", fields, problems)
+
+
+def is_ecs_line(ev):
+    """An event line of the ECS schema (not an OCSF line, not other JSON)."""
+    return isinstance(ev, dict) and "@timestamp" in ev and "custos" in ev and "class_uid" not in ev
+
+
+def schema_problems(ev):
+    """What in an ECS line docs/schema-fields.json does not list, or lists
+    with another JSON type; [] for lines of other kinds."""
+    if not is_ecs_line(ev):
+        return []
+    problems = []
+    _schema_walk(ev, "", schema_fields(), problems)
+    return problems
+
+
+def by_name(items, what, *evidence):
+    """An array of objects with a "name" (heartbeat outputs, an alert's group)
+    as {name: the object}; fails unless it is one, names unique."""
+    expect(isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("name"), str)
+                                           for i in items), "%s is not an array of named objects" % what,
+           *evidence)
+    named = {i["name"]: i for i in items}
+    expect_eq(len(named), len(items), "%s: names are unique" % what, *evidence)
+    return named
+
+
+def outputs_stats(h):
+    """custos.stats.outputs of a heartbeat as {name: figures}."""
+    return by_name(get(h, "custos.stats.outputs"), "custos.stats.outputs", h)
+
+
+def alert_group(a):
+    """custos.alert.group of an alert as {field: value}."""
+    return {k: v["value"] for k, v in by_name(get(a, "custos.alert.group"), "custos.alert.group", a).items()}
 
 
 def check_seq(evs):

@@ -3,6 +3,7 @@ the clock, statistics, and never reporting itself."""
 
 import datetime
 import os
+import re
 import signal
 import subprocess
 import time
@@ -29,7 +30,13 @@ def ts(s):
     return base.timestamp() + int(s[20:29]) / 1e9
 
 
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
 def check_common(evs):
+    """Every event: its time, ECS's event.* and agent.* (one agent.id and one
+    agent.ephemeral_id for the run), host.name, the sequence in
+    event.sequence and custos.seq."""
     host = hostname()
     for e in evs:
         stamp = get(e, "@timestamp")
@@ -37,10 +44,21 @@ def check_common(evs):
                "@timestamp is not RFC 3339 UTC with 9 fractional digits and Z", e)
         for k in ("event.kind", "event.category", "event.action", "event.outcome"):
             expect(isinstance(get(e, k, None), str) and get(e, k), "%s missing or empty" % k, e)
-        expect_field(e, "event.kind", "event")
+        expect_field(e, "event.kind", "metric" if action(e) == "agent-heartbeat" else "event")
         expect(isinstance(get(e, "event.type", None), list) and get(e, "event.type"), "event.type is not a list", e)
         expect_field(e, "host.name", host)
-        expect_field(e, "custos.schema_version", 1)
+        expect_field(e, "custos.schema_version", 2)
+        expect_field(e, "ecs.version", "8.17.0")
+        expect_field(e, "event.module", "custos")
+        expect_field(e, "event.sequence", get(e, "custos.seq"))
+        expect_field(e, "event.dataset", "custos.agent" if action(e).startswith("agent-")
+                     else "custos." + get(e, "event.category"))
+        expect_field(e, "agent.type", "custos")
+        expect(UUID_RE.match(get(e, "agent.id")) and UUID_RE.match(get(e, "agent.ephemeral_id")),
+               "agent.id and agent.ephemeral_id are not random UUIDs", e)
+        expect_field(e, "agent.version", get(evs[0], "custos.agent.version"))
+    expect_eq(len({(get(e, "agent.id"), get(e, "agent.ephemeral_id")) for e in evs}), 1,
+              "one agent.id and agent.ephemeral_id in a run", evs)
     check_seq(evs)
 
 
@@ -57,6 +75,9 @@ def _lifecycle(t, sig):
     expect_field(start, "event.category", "process")
     expect_field(start, "event.type", ["start"])
     expect_field(start, "event.outcome", "success")
+    # The process that starts is the agent: its own process.* (no other process field).
+    expect_eq(get(start, "process"), {"pid": a.pid, "name": "custos", "executable": os.path.realpath(CUSTOS)},
+              "agent-start's process.*", start)
     expect_field(start, "custos.agent.pid", a.pid)
     expect_field(start, "custos.agent.mode", "run")
     expect_field(start, "custos.agent.config", a.config_path)
@@ -69,6 +90,7 @@ def _lifecycle(t, sig):
     expect_field(stop, "event.action", "agent-stop")
     expect_field(stop, "event.type", ["end"])
     expect_field(stop, "event.outcome", "success")
+    expect_field(stop, "process.pid", a.pid)
     expect_field(stop, "custos.stats.ringbuf_drops", 0)
     expect_field(stop, "custos.stats.malformed_records", 0)
     expect_field(stop, "custos.stats.open_files", 0)
@@ -145,7 +167,8 @@ def test_agent_never_reports_itself(t):
     r2 = run(["cat", f])
     r3 = run(["cat", "/etc/passwd"])
     evs = a.stop()
-    mine = [e for e in evs if get(e, "process.pid", None) == a.pid]
+    # Its own events (agent-start...) have its process.*: no other event has.
+    mine = [e for e in evs if get(e, "process.pid", None) == a.pid and get(e, "event.dataset") != "custos.agent"]
     expect_eq(mine, [], "events of the agent itself")
     expect_eq(file_events(evs, path), [], "events of the config file (only the agent read it)")
     for r in (r1, r2):
@@ -159,7 +182,10 @@ def test_heartbeat_interval(t):
     d = t.mkdir("crm")
     a = t.start_agent(cfg(d, heartbeat_interval=1))
     ev = a.wait_for(lambda e: action(e) == "agent-heartbeat", "agent-heartbeat event", timeout=5)
+    expect_field(ev, "event.kind", "metric")
+    expect_field(ev, "event.category", "process")
     expect_field(ev, "event.type", ["info"])
+    expect_field(ev, "process.pid", a.pid)
     expect_field(ev, "custos.stats.ringbuf_drops", 0)
     expect_field(ev, "custos.stats.watched_inodes", 1)
     a.stop()
@@ -208,3 +234,25 @@ def test_compat_object(t):
     expect_field(o, "file.path", f)
     expect_field(o, "process.name", "dd")
     check_summaries(evs, get(o, "custos.open_id"), 5000, 5)
+
+
+def test_agent_id_kept_across_restarts(t):
+    """agent.id is made once, a random UUID kept in STATE_DIR/agent-id (mode
+    0644, the directory made if missing), and is the same after a restart;
+    agent.ephemeral_id is new at each start."""
+    d = t.mkdir("crm")
+    state = t.path("state-id")
+    a = t.start_agent(cfg(d, state_dir=state))
+    first = a.stop()
+    idfile = os.path.join(state, "agent-id")
+    expect(os.path.exists(idfile), "%s was not made" % idfile)
+    expect_eq(os.stat(idfile).st_mode & 0o777, 0o644, "mode of agent-id")
+    with open(idfile) as f:
+        kept = f.read()
+    expect_eq(kept, get(first[0], "agent.id") + "\n", "agent-id holds agent.id", first[0])
+    b = t.start_agent(cfg(d, state_dir=state))
+    second = b.stop()
+    expect_eq(get(second[0], "agent.id"), get(first[0], "agent.id"), "agent.id after a restart", first[0], second[0])
+    expect(get(second[0], "agent.ephemeral_id") != get(first[0], "agent.ephemeral_id"),
+           "agent.ephemeral_id is new at each start", first[0], second[0])
+    check_common(second)

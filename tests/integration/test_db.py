@@ -6,7 +6,7 @@ MariaDB on loopback and on unix sockets in the test's directory).
 
 Each statement's event is checked field by field: its (redacted) text,
 operation, tables, rows returned or changed, outcome and error, the
-connection (db.namespace, db.user, server.address/port or custos.db.socket),
+connection (db.namespace, custos.db.user, server.address/port or custos.db.socket),
 customer-data tags, and who ran it (process.*, user.*). Literals must not
 reach the output unless databases.raw_text is on; hostile text must never
 break or forge a line. Database clients run with /usr/bin/python3 (Debian's,
@@ -100,22 +100,38 @@ def start(t, configs=(), servers=(), sequential=False):
 def db_events(evs, pid=None, system=None):
     return [e for e in evs if get(e, "event.category", None) == "database"
             and (pid is None or get(e, "process.pid", None) == pid)
-            and (system is None or get(e, "db.system", None) == system)]
+            and (system is None or get(e, "db.system.name", None) == system)]
 
 
 def text(e):
     return get(e, "db.query.text", None)
 
 
+NOT_WRITES = ("SELECT", "WITH", "SHOW", "TABLE", "FETCH", "VALUES", "BEGIN", "COMMIT", "SET", "ROLLBACK")
+
+
+def statement_type(op, outcome, text=""):
+    """event.type of a statement: error when it failed, change when it may
+    write (COPY ... FROM, not COPY ... TO), access otherwise."""
+    if outcome == "failure":
+        return ["error"]
+    if op == "COPY":
+        words = [w for w in re.findall(r"[a-z_]+", (text or "").lower()) if w in ("to", "from")]
+        return ["change"] if words and words[-1] == "from" else ["access"]
+    return ["access"] if op is None or op in NOT_WRITES else ["change"]
+
+
 def check_common(e, system, outcome="success"):
     """What every statement event has."""
     expect_field(e, "event.kind", "event")
     expect_field(e, "event.category", "database")
-    expect_field(e, "event.type", ["access"])
+    expect_field(e, "event.dataset", "custos.database")
+    expect_field(e, "event.type", statement_type(get(e, "db.operation.name", None), outcome, text(e)))
     expect_field(e, "event.action", "query")
     expect_field(e, "event.outcome", outcome)
-    expect_field(e, "db.system", system)
-    expect_field(e, "custos.schema_version", 1)
+    expect_field(e, "db.system.name", system)
+    expect_field(e, "custos.schema_version", 2)
+    expect(not has(e, "db.user"), "the deprecated db.user", e)
     expect_field(e, "host.name", hostname())
     expect(TIMESTAMP_RE.match(get(e, "@timestamp")), "@timestamp is not RFC 3339 with ns", e)
     d = get(e, "event.duration")
@@ -140,16 +156,22 @@ def check_who(e, r, name, exe, user="root", uid="0"):
     expect(TIMESTAMP_RE.match(get(e, "process.start")), "process.start is not a timestamp", e)
 
 
+def check_collection(e, tables):
+    """db.collection.name: only for a statement that names exactly one table."""
+    if len(tables) == 1:
+        expect_field(e, "db.collection.name", tables[0])
+    else:
+        expect(not has(e, "db.collection"), "db.collection for %d tables" % len(tables), e)
+
+
 def check_statement(e, system, text_, op, tables, rows=None, affected=None, outcome="success"):
     """The statement's text, operation, tables, returned and changed rows."""
     check_common(e, system, outcome)
     expect_field(e, "db.query.text", text_)
     expect_field(e, "db.operation.name", op)
     expect_field(e, "custos.db.tables", tables)
-    if tables:
-        expect_field(e, "db.collection.name", tables[0])
-    else:
-        expect(not has(e, "db.collection"), "db.collection without tables", e)
+    expect_field(e, "event.type", statement_type(op, outcome, text_))
+    check_collection(e, tables)
     if rows is None:
         expect(not has(e, "db.response.returned_rows"), "db.response.returned_rows should be absent", e)
     else:
@@ -329,7 +351,7 @@ def test_db_psql(t):
     per statement with the redacted text (the literal 'secret-42@example.com'
     nowhere in the output), rows returned, rows changed by UPDATE, DELETE and
     INSERT, the failing statement on a missing table (failure, error.message
-    with its quoted name redacted), db.namespace, db.user, custos.db.socket or
+    with its quoted name redacted), db.namespace, custos.db.user, custos.db.socket or
     server.address and server.port, and the client process and user. A
     second agent with raw_text sees the same statements with their literals."""
     pg = dbservers.Postgres(t)
@@ -364,7 +386,7 @@ def test_db_psql(t):
     for e in sock:
         check_who(e, r1, "psql", psql)
         expect_field(e, "db.namespace", "postgres")
-        expect_field(e, "db.user", "postgres")
+        expect_field(e, "custos.db.user", "postgres")
         expect_field(e, "custos.db.socket", pg.sockdir)
         expect_field(e, "server.port", pg.port)
         expect(not has(e, "server.address"), "server.address for a unix socket connection", e)
@@ -376,7 +398,7 @@ def test_db_psql(t):
     expect_field(e, "server.address", "127.0.0.1")
     expect_field(e, "server.port", pg.port)
     expect_field(e, "db.namespace", "postgres")
-    expect_field(e, "db.user", "postgres")
+    expect_field(e, "custos.db.user", "postgres")
     expect(not has(e, "custos.db.socket"), "custos.db.socket for a TCP connection", e)
     no_secret(a)
 
@@ -414,7 +436,7 @@ def test_db_mariadb_cli(t):
     """The mariadb CLI (which carries the client API itself) over the unix
     socket and over TCP: redacted text, rows returned, rows changed by
     UPDATE, DELETE and INSERT, the failing statement (failure), db.namespace
-    (the database connected to), db.user, custos.db.socket with
+    (the database connected to), custos.db.user, custos.db.socket with
     server.address localhost, or server.address and server.port; with
     raw_text the literals are there."""
     my = dbservers.MariaDB(t)
@@ -447,7 +469,7 @@ def test_db_mariadb_cli(t):
     for e in sock:
         check_who(e, r1, "mariadb", cli)
         expect_field(e, "db.namespace", "shop")
-        expect_field(e, "db.user", "root")
+        expect_field(e, "custos.db.user", "root")
         expect_field(e, "custos.db.socket", my.socket)
         expect_field(e, "server.address", "localhost")
         expect(not has(e, "server.port"), "server.port for a unix socket connection", e)
@@ -458,7 +480,7 @@ def test_db_mariadb_cli(t):
     expect_field(e, "server.address", "127.0.0.1")
     expect_field(e, "server.port", my.port)
     expect_field(e, "db.namespace", "shop")
-    expect_field(e, "db.user", "root")
+    expect_field(e, "custos.db.user", "root")
     expect(not has(e, "custos.db.socket"), "custos.db.socket for a TCP connection", e)
     no_secret(a)
 
@@ -537,7 +559,7 @@ def test_db_python_clients(t):
             check_tagged(e)
             check_who(e, r, "python3", py_exe)
             expect_field(e, "db.namespace", "postgres" if system == "postgresql" else "shop")
-            expect_field(e, "db.user", "postgres" if system == "postgresql" else "root")
+            expect_field(e, "custos.db.user", "postgres" if system == "postgresql" else "root")
             kind, where = conns[i // len(work)]
             if kind == "socket":
                 expect_field(e, "custos.db.socket", where)
@@ -610,7 +632,7 @@ def test_db_sqlite(t):
                 check_tagged(e)
             check_who(e, r, name, exe)
             expect_field(e, "db.namespace", db)
-            for f in ("server", "db.user", "custos.db.socket"):
+            for f in ("server", "custos.db.user", "custos.db.socket"):
                 expect(not has(e, f), "%s for SQLite" % f, e)
     no_secret(a)
     no_secret(norows)
@@ -715,7 +737,7 @@ def test_db_customer_tables(t):
     expect_texts(mine, [w[0] for w in TABLES_WORK], "statements")
     for e, (txt, tbls, tagged) in zip(mine, TABLES_WORK):
         expect_field(e, "custos.db.tables", tbls)
-        expect_field(e, "db.collection.name", tbls[0])
+        check_collection(e, tbls)
         if tagged:
             check_tagged(e, tags)
         else:
@@ -809,7 +831,7 @@ def test_db_api_paths(t):
     for e in pg_evs:
         check_who(e, r_pg, "dbclient", helper("dbclient"))
         expect_field(e, "db.namespace", "postgres")
-        expect_field(e, "db.user", "postgres")
+        expect_field(e, "custos.db.user", "postgres")
         expect_field(e, "custos.db.socket", pg.sockdir)
 
     my_evs = db_events(evs, pid=r_my.pid)

@@ -2,16 +2,20 @@
 `custos --help` and `custos COMMAND --help` is in the man pages and the
 bash completion, and the reverse; every config key the parser accepts
 (the *_keys arrays of user/config/*.c) is in docs/config.md and in
-custos.json(5), and the reverse. And these checks do catch a page that
-drifts."""
+custos.json(5), and the reverse; docs/schema-fields.json (against which
+itlib.parse_lines checks every line of every test) is the table of
+docs/schema.md, and its examples follow it. And these checks do catch a
+page that drifts."""
 
 import glob
+import json
 import os
 import re
 import shutil
 import subprocess
 
-from itlib import CUSTOS, ROOT, expect, expect_eq, fail
+from itlib import (CUSTOS, PY, ROOT, SCHEMA_FIELDS, Failure, expect, expect_eq, fail, parse_lines,
+                   schema_problems)
 
 MAN = os.path.join(ROOT, "man")
 COMPLETION = os.path.join(ROOT, "dist", "custos.bash-completion")
@@ -253,3 +257,90 @@ def test_docs_linked(t):
         expect("(%s" % name in readme, "README.md does not link %s" % name)
     for target in re.findall(r"\]\((docs/[^)#]+)", readme):
         expect(os.path.exists(os.path.join(ROOT, target)), "README.md links %s, which does not exist" % target)
+
+
+# ------------------------------------------------------------------ schema
+
+SCHEMA_MD = os.path.join(ROOT, "docs", "schema.md")
+ENCODE_H = os.path.join(ROOT, "user", "encode", "encode.h")
+# Every event.action of the ECS lines: docs/schema.md shows a real one of each.
+ACTIONS = ["agent-start", "open", "close", "flush", "mmap", "truncate", "chmod", "chown", "rename", "unlink",
+           "connect", "query", "alert", "agent-heartbeat", "agent-reload", "agent-stop", "gap"]
+
+
+def schema_examples():
+    """The ECS lines among the ```json blocks of docs/schema.md."""
+    with open(SCHEMA_MD) as f:
+        blocks = re.findall(r"```json\n(.*?)\n```", f.read(), re.S)
+    lines = []
+    for b in blocks:
+        try:
+            v = json.loads(b)
+        except ValueError:
+            continue  # a config excerpt
+        if isinstance(v, dict) and "@timestamp" in v and "class_uid" not in v:
+            lines.append(v)
+    return lines
+
+
+def c_define(name):
+    with open(ENCODE_H) as f:
+        m = re.search(r"^#define %s\s+(\S+)" % name, f.read(), re.M)
+    expect(m, "%s has no #define %s" % (ENCODE_H, name))
+    return json.loads(m.group(1))
+
+
+def test_docs_schema_fields(t):
+    """docs/schema-fields.json: one entry per name, each with a JSON type,
+    its source (ecs, otel, custos) and a description; its versions are the
+    encoder's; docs/schema.md's table of every field is written from it; and
+    docs/schema.md shows an example of every event.action, each of which
+    follows the list."""
+    with open(SCHEMA_FIELDS) as f:
+        doc = json.load(f)
+    expect_eq(doc["schema_version"], c_define("CUSTOS_SCHEMA_VERSION"), "schema_version of the list")
+    expect_eq(doc["ecs_version"], c_define("ECS_VERSION"), "ecs_version of the list")
+    names = [e["name"] for e in doc["fields"]]
+    expect_eq(sorted(set(n for n in names if names.count(n) > 1)), [], "names listed twice")
+    types = {"string", "integer", "number", "boolean", "array", "object", "string|null"}
+    for e in doc["fields"]:
+        expect(e["type"] in types and e["source"] in ("ecs", "otel", "custos") and e["description"],
+               "a bad entry of docs/schema-fields.json", e)
+        expect((e["source"] == "custos") == e["name"].startswith("custos."),
+               "custos's own fields, and only they, are under custos.", e)
+    r = subprocess.run([PY, os.path.join(ROOT, "scripts", "schema_fields.py"), "--check"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    expect(r.returncode == 0, "scripts/schema_fields.py --check: %s" % r.stdout.decode())
+    examples = schema_examples()
+    for ev in examples:
+        expect_eq(schema_problems(ev), [], "docs/schema.md's example of %s" % ev.get("event", {}).get("action"), ev)
+    shown = {ev.get("event", {}).get("action") for ev in examples}
+    expect_eq(sorted(set(ACTIONS) - shown), [], "event.action without an example in docs/schema.md")
+
+
+def test_docs_schema_check_catches(t):
+    """The check of every line fails on a field the list does not have, on
+    one of another JSON type, and on an object where the list has a value,
+    naming the field; parse_lines fails such a line; a listed line passes;
+    OCSF lines and other JSON are not ECS lines and are left alone."""
+    good = {"@timestamp": "2026-12-06T00:00:00.000000000Z", "ecs": {"version": "8.17.0"},
+            "event": {"kind": "event", "type": ["access"], "sequence": 1},
+            "custos": {"rule": None, "seq": 1, "alert": {"group": [{"name": "user.id", "value": "0"}]}}}
+    expect_eq(schema_problems(good), [], "a line of listed fields", good)
+    bad = json.loads(json.dumps(good))
+    bad["custos"]["alert"]["group"][0]["extra"] = 1
+    bad["event"]["sequence"] = "1"
+    bad["db"] = {"user": "app"}
+    bad["ecs"]["version"] = {"major": 8}
+    problems = schema_problems(bad)
+    for name in ("custos.alert.group.extra", "event.sequence", "db.user", "ecs.version"):
+        expect(any(p.startswith(name + " ") for p in problems), "the check does not name %s" % name, problems)
+    expect_eq(len(problems), 4, "problems found", problems)
+    try:
+        parse_lines((json.dumps(bad) + "\n").encode())
+    except Failure as e:
+        expect("db.user" in str(e), "parse_lines fails without naming the field: %s" % e)
+    else:
+        fail("parse_lines took a line with a field docs/schema-fields.json does not list")
+    expect_eq(schema_problems({"class_uid": 1001, "@timestamp": 1, "custos": {}, "x": 1}), [], "an OCSF line")
+    expect_eq(schema_problems({"ok": True}), [], "other JSON")

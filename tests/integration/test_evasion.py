@@ -467,15 +467,23 @@ def test_evasion_renamed_within_tree(t):
 
 def test_evasion_created_after_start(t):
     """A file created in the watched directory after the agent started, by
-    one process, and read by another: both reported, exact bytes."""
+    one process, and read by another: both reported, exact bytes. The open
+    that created it is event.type "creation"; the same open of the file that
+    exists now (O_CREAT again) and cat's are "access"."""
     a, d, _, _ = setup(t, 10)
     new = os.path.join(d, "new.csv")
     w = py("import sys; open(sys.argv[1], 'wb').write(b'n' * 4444)", new)
+    w2 = py("import sys; open(sys.argv[1], 'ab').close()", new)
     r = run(["cat", new])
     evs = a.stop()
     check_read(evs, new, r.pid, "cat", 4444, 1)
     c = the_open(evs, new, pid=w.pid)
     expect("O_CREAT" in get(c, "custos.open.flags"), "the creating open has no O_CREAT", c)
+    expect_field(c, "event.type", ["creation"])
+    c2 = the_open(evs, new, pid=w2.pid)
+    expect("O_CREAT" in get(c2, "custos.open.flags"), "the second open has no O_CREAT", c2)
+    expect_field(c2, "event.type", ["access"])
+    expect_field(the_open(evs, new, pid=r.pid), "event.type", ["access"])
 
 
 def test_evasion_deleted_while_open(t):
@@ -1139,14 +1147,15 @@ def test_evasion_chmod(t):
 
 def test_evasion_chown(t):
     """chown by name (os.chown) and through an fd (os.fchown) to nobody:
-    event.action "chown" with custos.change.uid 65534 (and gid when given)."""
+    event.action "chown" with custos.change.uid "65534" (and gid when given),
+    strings as every other id."""
     a, d, f, data = setup(t, 10)
     r = py("import os, sys\nos.chown(sys.argv[1], 65534, -1)\n"
            "fd = os.open(sys.argv[1], os.O_RDONLY); os.fchown(fd, 65534, 65534); os.close(fd)", f)
     evs = a.stop()
     got = _changes(evs, "chown", r.pid)
     expect_eq([(get(e, "custos.change.uid", None), get(e, "custos.change.gid", None)) for e in got],
-              [(65534, None), (65534, 65534)], "(uid, gid) of the chown events", got)
+              [("65534", None), ("65534", "65534")], "(uid, gid) of the chown events", got)
     for e in got:
         expect_field(e, "file.path", f)
         expect_field(e, "process.name", "python3")

@@ -49,7 +49,7 @@ def test_login_user_through_runuser(t):
         check_audit(e, auid, aname, "cat as nobody")
         expect_field(e, "group.id", "65534", "cat as nobody")
         expect_field(e, "group.name", nogroup, "cat as nobody")
-        expect_field(e, "group.effective.id", "65534", "cat as nobody")
+        expect_field(e, "user.effective.group.id", "65534", "cat as nobody")
     pys = [e for e in file_events(evs, f) if get(e, "process.name", None) != "cat"]
     expect(pys, "no events of the python workload", evs)
     for e in pys:
@@ -111,7 +111,7 @@ def test_no_login_user(t):
 def test_real_and_effective_ids(t):
     """A process with real uid/gid nobody and effective uid/gid root reads a
     0600 root file: user.id/group.id are the real ids, user.effective and
-    group.effective the effective ones."""
+    user.effective.group.id the effective ones."""
     d = t.mkdir("crm")
     f = t.write("crm/secret.csv", "s" * 50, mode=0o600)
     a = t.start_agent(watch(d))
@@ -123,7 +123,7 @@ def test_real_and_effective_ids(t):
     o = the_open(evs, f, pid=r.pid)
     check_user(o, 65534, "nobody", euid=0, ename="root")
     expect_field(o, "group.id", "65534")
-    expect_field(o, "group.effective.id", "0")
+    expect_field(o, "user.effective.group.id", "0")
     s = check_summaries(evs, get(o, "custos.open_id"), 50, 1, final_reason="exit")
     check_user(s[-1], 65534, "nobody", euid=0, ename="root")
 
@@ -257,3 +257,29 @@ def test_process_started_before_agent_exits_at_once(t):
     agent reports must not depend on the process still running when the
     agent gets to the record (it polls every 100 ms)."""
     _started_before_agent(t, 0)
+
+
+def test_entity_id_and_parent(t):
+    """process.entity_id: 32 hex digits, the same in every event of one
+    process and another for each process; process.parent.executable and
+    .name: the parent's program (python, which ran cat)."""
+    d = t.mkdir("crm")
+    f = t.write("crm/a.csv", "abc")
+    a = t.start_agent(watch(d))
+    r = py("import subprocess, sys\n"
+           "for _ in range(2): subprocess.run(['cat', sys.argv[1]], stdout=subprocess.DEVNULL)", f)
+    evs = a.stop()
+    cats = [e for e in file_events(evs, f) if get(e, "process.name", None) == "cat"]
+    expect_eq(len(cats), 4, "events of the two cats (open and close each)", file_events(evs, f))
+    ids = {}
+    for e in cats:
+        eid = get(e, "process.entity_id")
+        expect(isinstance(eid, str) and len(eid) == 32 and all(c in "0123456789abcdef" for c in eid),
+               "process.entity_id is not 32 hex digits", e)
+        ids.setdefault(get(e, "process.pid"), set()).add(eid)
+        expect_field(e, "process.parent.pid", r.pid)
+        expect_field(e, "process.parent.executable", PY_REAL)
+        expect_field(e, "process.parent.name", os.path.basename(PY_REAL))
+    expect_eq(len(ids), 2, "two cat processes", cats)
+    expect(all(len(v) == 1 for v in ids.values()) and len(set.union(*ids.values())) == 2,
+           "one process.entity_id per process, another for each", cats)

@@ -200,8 +200,16 @@ def check_twin(o, e):
         expect_eq(o.get("status_id"), status, "%s: status_id" % what, o)
     if has(e, "error.code"):
         expect_eq(o.get("status_code"), get(e, "error.code"), "%s: status_code" % what, o)
-    if has(e, "process.pid"):
+    expect_eq(get(o, "unmapped.agent"), get(e, "agent"), "%s: unmapped.agent" % what, o)
+    if get(e, "event.dataset") == "custos.agent":
+        # The agent's own events have no actor: their process, the agent, is unmapped.
+        expect_eq(get(o, "unmapped.process"), get(e, "process"), "%s: the agent's process" % what, o)
+        expect(not has(o, "actor"), "%s: an actor on an agent event" % what, o)
+    elif has(e, "process.pid"):
         expect_eq(get(o, "actor.process.pid"), get(e, "process.pid"), "%s: pid" % what, o)
+        expect_eq(get(o, "actor.process.uid", None), get(e, "process.entity_id", None), "%s: entity_id" % what, o)
+        expect_eq(get(o, "actor.process.parent_process.file.path", None), get(e, "process.parent.executable", None),
+                  "%s: parent's executable" % what, o)
         expect_eq(get(o, "actor.process.name"), get(e, "process.name"), "%s: process name" % what, o)
         expect_eq(get(o, "actor.user.uid"), get(e, "user.id"), "%s: user" % what, o)
         expect_eq(get(o, "actor.user.name", None), get(e, "user.name", None), "%s: user name" % what, o)

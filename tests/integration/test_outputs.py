@@ -49,8 +49,8 @@ import threading
 import time
 
 from dbservers import free_port
-from itlib import (CUSTOS, PY, action, agent_events, expect, expect_eq, fail, get, hostname, parse_lines, run, sh, show,
-                   which)
+from itlib import (CUSTOS, PY, action, agent_events, expect, expect_eq, fail, get, hostname, outputs_stats,
+                   parse_lines, run, sh, show, which)
 
 RFC5424_RE = re.compile(
     r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|\[\S*\]) (.*)$", re.S)
@@ -946,7 +946,7 @@ def test_heartbeat_outputs(t):
     settled = False
     for h in hbs:
         s = get(h, "custos.seq")
-        outs = get(h, "custos.stats.outputs")
+        outs = outputs_stats(h)
         expect_eq(sorted(outs), sorted(["stdout", hname]), "outputs in custos.stats.outputs", h)
         for name, o in outs.items():
             for k in ("in", "out", "queued_bytes", "spool_bytes"):
@@ -1028,7 +1028,7 @@ def test_dead_output_does_not_block(t):
     expect(hbs, "no agent-heartbeat with heartbeat_interval 1")
     h = hbs[-1]
     for name in (sname, hname):
-        o = get(h, "custos.stats.outputs").get(name)
+        o = outputs_stats(h).get(name)
         expect(isinstance(o, dict), "custos.stats.outputs has no %s" % name, h)
         expect_eq(o.get("state"), "down", "%s: state in the last heartbeat" % name, h)
         expect(isinstance(o.get("last_error"), str) and o["last_error"], "%s: no last_error" % name, h)
@@ -1037,7 +1037,7 @@ def test_dead_output_does_not_block(t):
         expect(dropped >= before > 0, "%s: dropped %s in the heartbeat, %d in the gap events before it" % (
             name, o.get("dropped"), before), h)
         expect_eq(o.get("out"), 0, "%s: lines delivered" % name, h)
-    o = get(h, "custos.stats.outputs").get("stdout")
+    o = outputs_stats(h).get("stdout")
     expect_eq((o.get("state"), sum(o.get("dropped", {}).values())), ("up", 0), "stdout: state and drops", h)
 
 

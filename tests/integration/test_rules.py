@@ -8,7 +8,7 @@ import shutil
 import stat
 import subprocess
 
-from itlib import (CUSTOS, check_seq, expect, expect_eq, expect_field, fail, get, run, sh)
+from itlib import (CUSTOS, alert_group, check_seq, expect, expect_eq, expect_field, fail, get, run, sh)
 from test_ocsf import check_ocsf_line
 
 
@@ -102,7 +102,7 @@ def test_rules_bulk_read_and_many_files(t):
     expect_field(b, "custos.alert.kind", "threshold", "bulk-read")
     expect_field(b, "custos.alert.threshold", 100000, "bulk-read")
     expect_field(b, "custos.alert.window", "10m", "bulk-read")
-    expect_field(b, "custos.alert.group", {"user.audit.name": alice}, "bulk-read")
+    expect_eq(alert_group(b), {"user.audit.name": alice}, "bulk-read: custos.alert.group", b)
     expect_field(b, "user.audit.name", alice, "bulk-read")
     # The value is alice's bytes up to the event that crossed: 49 files of 2048 = 100,352.
     expect_field(b, "custos.alert.value", 49 * 2048, "bulk-read")
@@ -177,7 +177,8 @@ def test_rules_new_reader_once_and_after_restart(t):
     expect_field(got[0], "process.executable", mycat, "new-reader")
     expect_field(got[0], "process.pid", r1.pid, "new-reader")
     expect_field(got[0], "file.path", files[0], "new-reader")
-    expect_field(got[0], "custos.alert.group", {"process.executable": mycat, "custos.rule": "crm"}, "new-reader")
+    expect_eq(alert_group(got[0]), {"process.executable": mycat, "custos.rule": "crm"},
+              "new-reader: custos.alert.group", got[0])
     expect_field(got[0], "custos.alert.kind", "first_seen", "new-reader")
     st = os.stat(os.path.join(state, "first_seen.json"))
     expect_eq(stat.S_IMODE(st.st_mode), 0o600, "state file mode", oct(st.st_mode))
@@ -206,7 +207,7 @@ def test_rules_match_and_suppression(t):
     expect_field(got[0], "process.pid", r.pid, "tac-reads")
     expect_field(got[0], "rule.description", "tac opened customer data", "tac-reads")
     expect_field(got[0], "event.severity", 73, "tac-reads: high")
-    expect_field(got[0], "custos.alert.group", {"process.pid": str(r.pid)}, "tac-reads")
+    expect_eq(alert_group(got[0]), {"process.pid": str(r.pid)}, "tac-reads: custos.alert.group", got[0])
     stop = [e for e in evs if get(e, "event.action") == "agent-stop"][0]
     expect_field(stop, "custos.stats.rules.suppressed", 2, "agent-stop")
     # trace: the alert as one line.
@@ -304,7 +305,7 @@ def test_rules_builtin_read_then_send_and_copy_out(t):
     check_alert_common(rs, "read-then-send", "T1048", "read-then-send")
     expect_field(rs, "event.category", "network", "read-then-send")
     expect_field(rs, "event.severity", 73, "read-then-send")
-    expect_field(rs, "custos.alert.group", {"process.session_id": str(sa)}, "read-then-send")
+    expect_eq(alert_group(rs), {"process.session_id": str(sa)}, "read-then-send: custos.alert.group", rs)
     expect_field(rs, "process.name", "curl", "read-then-send")
     expect_field(rs, "destination.port", up.port, "read-then-send")
     expect_field(rs, "custos.alert.window", "2m", "read-then-send")
@@ -315,7 +316,7 @@ def test_rules_builtin_read_then_send_and_copy_out(t):
            ("curl", "connect", True), "the second: curl connects, egress", second)
     co = alerts(evs, "copy-out")[0]
     check_alert_common(co, "copy-out", "T1074", "copy-out")
-    expect_field(co, "custos.alert.group", {"process.session_id": str(sc)}, "copy-out")
+    expect_eq(alert_group(co), {"process.session_id": str(sc)}, "copy-out: custos.alert.group", co)
     expect_field(co, "file.path", os.path.join(out, "copy.csv"), "copy-out")
     expect_field(co, "process.name", "cp", "copy-out")
     for s in (sb, sd):

@@ -88,7 +88,11 @@ def test_trace_ascii_arrow(t):
 
 def test_trace_json(t):
     """trace --json writes the same JSON events as run: agent-start (mode
-    trace, config "<command line>"), then the file events with rule "trace"."""
+    trace, config "<command line>"), then the file events with rule "trace".
+    Without a state_dir it writes no agent-id: its agent.id is the one custos
+    run keeps in /var/lib/custos if there is one, else its agent.ephemeral_id."""
+    kept_path = "/var/lib/custos/agent-id"
+    kept = open(kept_path).read().strip() if os.path.exists(kept_path) else None
     d = t.mkdir("crm")
     e2 = t.mkdir("exports")
     f = t.write("crm/a.csv", "abcd")
@@ -102,6 +106,8 @@ def test_trace_json(t):
     expect_field(start, "event.action", "agent-start")
     expect_field(start, "custos.agent.mode", "trace")
     expect_field(start, "custos.agent.config", "<command line>")
+    expect_field(start, "agent.id", kept or get(start, "agent.ephemeral_id"))
+    expect(kept is not None or not os.path.exists(kept_path), "trace wrote %s" % kept_path)
     expect_field(evs[-1], "event.action", "agent-stop")
     for r, p, n in ((r1, f, 4), (r2, g, 3)):
         o = the_open(evs, p, pid=r.pid)

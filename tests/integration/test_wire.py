@@ -7,6 +7,7 @@ import shutil
 
 import dbservers
 from itlib import PY, expect, expect_eq, expect_field, get, has, one, py, run
+from test_db import statement_type
 
 PG8000_CLIENT = r"""
 import sys, pg8000
@@ -132,11 +133,12 @@ def check_wire_statement(e, pg, text, op, rows=None, affected=None, outcome="suc
                          tags=("customer-data",)):
     expect_field(e, "event.action", "query")
     expect_field(e, "event.outcome", outcome)
-    expect_field(e, "db.system", "postgresql")
+    expect_field(e, "event.type", statement_type(op, outcome, text))
+    expect_field(e, "db.system.name", "postgresql")
     expect_field(e, "db.query.text", text)
     expect_field(e, "db.operation.name", op)
     expect_field(e, "db.namespace", "crm")
-    expect_field(e, "db.user", "postgres")
+    expect_field(e, "custos.db.user", "postgres")
     expect_field(e, "custos.db.source", "wire")
     expect_field(e, "custos.rule", "crm-db")
     expect_field(e, "custos.tags", list(tags))
@@ -230,6 +232,7 @@ def test_wire_bulk_select_and_copy(t):
     expect_field(big, "event.outcome", "success")
     cp = one([e for e in st if get(e, "db.query.text").startswith("COPY")], "the COPY", st)
     expect_field(cp, "db.query.text", "COPY customers TO STDOUT")
+    expect_field(cp, "event.type", ["access"])  # COPY ... TO reads
     expect_field(cp, "db.response.returned_rows", 5000)
     expect_field(cp, "custos.db.affected_rows", 5000)
     s = [e for e in evs if get(e, "custos.open_id", None) == get(cp, "custos.open_id")
@@ -319,7 +322,7 @@ def test_wire_psql_once_and_tls(t):
               "pg8000's SELECT over TLS", st)
     expect_field(sel, "db.query.text", "SELECT g FROM generate_series(?, ?) g WHERE g > $1")
     expect_field(sel, "db.response.returned_rows", 25)
-    expect_field(sel, "db.user", "postgres")
+    expect_field(sel, "custos.db.user", "postgres")
     expect_field(sel, "db.namespace", "postgres")
     ps = [e for e in evs if get(e, "process.pid", None) == p_tls.pid
           and get(e, "event.action", None) == "close" and get(e, "network.protocol", None)]

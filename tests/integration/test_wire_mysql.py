@@ -7,6 +7,7 @@ import shutil
 
 import dbservers
 from itlib import expect, expect_eq, expect_field, get, has, one, run
+from test_db import statement_type
 from test_wire import client, config, skip_without, wire_statements
 
 PYMYSQL_CLIENT = r"""
@@ -60,11 +61,12 @@ def crm_server(t, rows=20, ssl=False):
 def check_statement(e, text, op, rows=None, affected=None, outcome="success"):
     expect_field(e, "event.action", "query")
     expect_field(e, "event.outcome", outcome)
-    expect_field(e, "db.system", "mysql")
+    expect_field(e, "event.type", statement_type(op, outcome, text))
+    expect_field(e, "db.system.name", "mysql")
     expect_field(e, "db.query.text", text)
     expect_field(e, "db.operation.name", op)
     expect_field(e, "db.namespace", "crm")
-    expect_field(e, "db.user", "root")
+    expect_field(e, "custos.db.user", "root")
     expect_field(e, "custos.db.source", "wire")
     expect_field(e, "custos.rule", "orders-db")
     expect_field(e, "custos.tags", ["customer-data"])

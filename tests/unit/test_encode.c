@@ -7,6 +7,7 @@
 #include "lib/users.h"
 #include "output/output.h"
 #include "lib/proc.h"
+#include "lib/uuid.h"
 
 #include "test.h"
 
@@ -205,7 +206,7 @@ TEST(encode_task_hostile_comm_and_args)
 	memcpy(task.comm, "x\ny\xff", 4);
 	proc.args = args;
 	proc.args_len = sizeof(args) - 1;
-	if (!ASSERT_OK(encode_who(&who, &clock, &task, &proc, NULL, &users), "who"))
+	if (!ASSERT_OK(encode_who(&who, &clock, &task, &proc, NULL, NULL, &users), "who"))
 		return;
 	v = encoded(&ev);
 	process = json_object_get(v, "process");
@@ -356,4 +357,166 @@ TEST(proc_container_id_patterns)
 	/* 65 hex digits is not an id. */
 	snprintf(path, sizeof(path), "/docker/%sa", hex);
 	ASSERT_FALSE(proc_container_id(path, id), "too long");
+}
+
+/* The member at a dotted path ("db.system.name"), or NULL. */
+static json_t *dotted(json_t *v, const char *path)
+{
+	char buf[128], *save = NULL, *part;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (part = strtok_r(buf, ".", &save); v && part; part = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, part);
+	return v;
+}
+
+static const char *dotted_str(json_t *v, const char *path)
+{
+	return json_string_value(dotted(v, path));
+}
+
+TEST(uuid_random_version_4)
+{
+	char a[UUID_STR_LEN], b[UUID_STR_LEN];
+
+	if (!ASSERT_OK(uuid_random(a), "uuid") || !ASSERT_OK(uuid_random(b), "uuid"))
+		return;
+	ASSERT_TRUE(uuid_valid(a, strlen(a)), a);
+	ASSERT_TRUE(a[14] == '4' && strchr("89ab", a[19]), "version 4, RFC 9562 variant");
+	ASSERT_TRUE(strcmp(a, b), "two UUIDs differ");
+	ASSERT_FALSE(uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950", 35), "short");
+	ASSERT_FALSE(uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E", 36), "upper case");
+	ASSERT_FALSE(uuid_valid("0f8fad5b-d9cb-469f-a165+70867728950e", 36), "no dash");
+}
+
+TEST(encode_every_line_ecs_and_agent)
+{
+	static const struct event_agent_id id = {.id = "0f8fad5b-d9cb-469f-a165-70867728950e",
+						 .ephemeral_id =
+						     "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+						 .version = "9.9.9",
+						 .pid = 42,
+						 .exe = "/usr/sbin/custos"};
+	struct event ev = {.kind = EVENT_AGENT,
+			   .seq = 7,
+			   .category = "process",
+			   .type = "info",
+			   .action = "agent-heartbeat",
+			   .ecs_kind = "metric",
+			   .dataset = "custos.agent",
+			   .host = "h",
+			   .agent_id = &id};
+	json_t *v = encoded(&ev);
+
+	if (!v)
+		return;
+	ASSERT_STREQ(dotted_str(v, "ecs.version"), ECS_VERSION, "ecs.version");
+	ASSERT_STREQ(dotted_str(v, "event.kind"), "metric", "event.kind");
+	ASSERT_STREQ(dotted_str(v, "event.module"), "custos", "event.module");
+	ASSERT_STREQ(dotted_str(v, "event.dataset"), "custos.agent", "event.dataset");
+	ASSERT_EQ(json_integer_value(dotted(v, "event.sequence")), 7, "event.sequence");
+	ASSERT_EQ(json_integer_value(dotted(v, "custos.seq")), 7, "custos.seq");
+	ASSERT_STREQ(dotted_str(v, "agent.id"), id.id, "agent.id");
+	ASSERT_STREQ(dotted_str(v, "agent.ephemeral_id"), id.ephemeral_id, "agent.ephemeral_id");
+	ASSERT_STREQ(dotted_str(v, "agent.type"), "custos", "agent.type");
+	ASSERT_STREQ(dotted_str(v, "agent.version"), "9.9.9", "agent.version");
+	ASSERT_EQ(json_integer_value(dotted(v, "process.pid")), 42, "the agent is the process");
+	ASSERT_STREQ(dotted_str(v, "process.executable"), "/usr/sbin/custos", "its program");
+	json_decref(v);
+
+	/* Others: the dataset of their category, and no agent process. */
+	ev = (struct event){.kind = EVENT_DB_STATEMENT,
+			    .seq = 8,
+			    .category = "database",
+			    .type = "access",
+			    .action = "query",
+			    .host = "h",
+			    .agent_id = &id,
+			    .db = {.system = "sqlite", .rows = -1, .affected = -1}};
+	v = encoded(&ev);
+	if (!v)
+		return;
+	ASSERT_STREQ(dotted_str(v, "event.dataset"), "custos.database",
+		     "event.dataset of a statement");
+	ASSERT_STREQ(dotted_str(v, "event.kind"), "event", "event.kind");
+	ASSERT_FALSE(dotted(v, "process"), "no process.* without a who");
+	json_decref(v);
+}
+
+/* file.extension: after the last dot of file.name, none for a leading or trailing dot. */
+TEST(encode_file_extension)
+{
+	static const struct {
+		const char *path, *extension;
+	} cases[] = {
+	    {"/srv/a.csv", "csv"}, {"/srv/a.tar.gz", "gz"}, {"/srv/.bashrc", NULL},
+	    {"/srv/noext", NULL},  {"/srv/trail.", NULL},   {"/srv/.x.sql", "sql"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct event_file file = {.path = cases[i].path, .path_len = strlen(cases[i].path)};
+		struct event ev = {.kind = EVENT_FILE_CHANGE,
+				   .category = "file",
+				   .type = "change",
+				   .action = "chmod",
+				   .host = "h",
+				   .file = &file};
+		json_t *v = encoded(&ev);
+
+		if (!v)
+			return;
+		if (cases[i].extension)
+			ASSERT_STREQ(dotted_str(v, "file.extension"), cases[i].extension,
+				     cases[i].path);
+		else
+			ASSERT_FALSE(dotted(v, "file.extension"), cases[i].path);
+		json_decref(v);
+	}
+}
+
+/* OpenTelemetry's names: db.system.name; db.collection.name only for one table; the user. */
+TEST(encode_db_otel_names)
+{
+	struct sql_info one = {.operation = "SELECT", .tables = {"customers"}, .n_tables = 1};
+	struct sql_info two = {
+	    .operation = "SELECT", .tables = {"products", "customers"}, .n_tables = 2};
+	struct event ev = {.kind = EVENT_DB_STATEMENT,
+			   .category = "database",
+			   .type = "access",
+			   .action = "query",
+			   .host = "h",
+			   .db = {.system = "postgresql",
+				  .text = "select 1",
+				  .text_len = 8,
+				  .info = &one,
+				  .user = "app",
+				  .rows = 1,
+				  .affected = -1}};
+	json_t *v = encoded(&ev);
+
+	if (!v)
+		return;
+	ASSERT_STREQ(dotted_str(v, "db.system.name"), "postgresql", "db.system.name");
+	ASSERT_STREQ(dotted_str(v, "db.collection.name"), "customers", "one table");
+	ASSERT_STREQ(dotted_str(v, "custos.db.user"), "app", "custos.db.user");
+	ASSERT_FALSE(dotted(v, "db.user"), "no deprecated db.user");
+	json_decref(v);
+	ev.db.info = &two;
+	v = encoded(&ev);
+	if (!v)
+		return;
+	ASSERT_FALSE(dotted(v, "db.collection"), "no db.collection for two tables");
+	ASSERT_EQ(json_array_size(dotted(v, "custos.db.tables")), 2,
+		  "every table in custos.db.tables");
+	ASSERT_STREQ(json_string_value(json_array_get(dotted(v, "custos.db.tables"), 1)),
+		     "customers", "the JOIN's customers");
+	json_decref(v);
+	ev.db.text = NULL;
+	ev.db.info = NULL;
+	v = encoded(&ev);
+	if (!v)
+		return;
+	ASSERT_FALSE(dotted(v, "db.operation"), "no db.operation (not null) without text");
+	json_decref(v);
 }

@@ -296,7 +296,7 @@ static bool who_setup(struct who_fixture *f)
 	memset(f, 0, sizeof(*f));
 	memcpy(task.comm, "psql", 5);
 	return ASSERT_OK(
-	    encode_who(&f->who, &clock, &task, &proc,
+	    encode_who(&f->who, &clock, &task, &proc, NULL,
 		       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		       &f->users),
 	    "who");
@@ -543,8 +543,10 @@ TEST(ocsf_datastore_statements)
 		ASSERT_STREQ(str(o, "dst_endpoint.ip"), str(ecs, "server.address"), "server");
 		ASSERT_EQ(num(o, "dst_endpoint.port"), num(ecs, "server.port"), "port");
 		ASSERT_STREQ(str(o, "src_endpoint.hostname"), "h", "the client: this host");
-		ASSERT_STREQ(str(o, "unmapped.db.user"), str(ecs, "db.user"), "db user");
-		ASSERT_STREQ(str(o, "unmapped.db.system"), str(ecs, "db.system"), "system");
+		ASSERT_STREQ(str(ecs, "custos.db.user"), "app", "db user");
+		ASSERT_STREQ(str(o, "unmapped.custos.db.user"), "app", "db user");
+		ASSERT_STREQ(str(ecs, "db.system.name"), "postgresql", "system");
+		ASSERT_STREQ(str(o, "unmapped.db.system.name"), "postgresql", "system");
 		ASSERT_EQ(num(o, "unmapped.db.response.returned_rows"),
 			  num(ecs, "db.response.returned_rows"), "rows");
 		ASSERT_EQ(num(o, "duration"), 2, "duration ms");
@@ -665,7 +667,7 @@ TEST(ocsf_detection_finding)
 			   .category = "intrusion_detection",
 			   .type = "info",
 			   .action = "rule-match",
-			   .alert = true,
+			   .ecs_kind = "alert",
 			   .host = "h",
 			   .alert_info = {.rule_name = "bulk-read",
 					  .rule_id = "custos-1",
@@ -720,6 +722,12 @@ TEST(ocsf_agent_events)
 	    {"agent-reload", "failure", 6002, 99, 1}, {"agent-stop", "success", 6002, 4, 1},
 	    {"gap", "failure", 6008, 1, 3},
 	};
+	static const struct event_agent_id id = {.id = "0f8fad5b-d9cb-469f-a165-70867728950e",
+						 .ephemeral_id =
+						     "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+						 .version = "0.1.0",
+						 .pid = 42,
+						 .exe = "/usr/sbin/custos"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -732,13 +740,20 @@ TEST(ocsf_agent_events)
 				   .action = cases[i].action,
 				   .outcome = cases[i].outcome,
 				   .dataset = "custos.agent",
-				   .alert = !strcmp(cases[i].action, "gap"),
+				   .ecs_kind = !strcmp(cases[i].action, "gap") ? "alert" : NULL,
 				   .host = "h",
 				   .chain = CHAIN_PLACEHOLDER,
+				   .agent_id = &id,
 				   .agent = custos};
 		json_t *ecs, *o;
 
 		if (encode_both(&ev, &ecs, &o)) {
+			/* The agent, and its process: the ECS line's, unmapped (no actor). */
+			ASSERT_TRUE(json_equal(get(o, "unmapped.agent"), get(ecs, "agent")),
+				    "agent");
+			ASSERT_TRUE(json_equal(get(o, "unmapped.process"), get(ecs, "process")),
+				    "the agent's process");
+			ASSERT_EQ(num(o, "unmapped.process.pid"), 42, "its pid");
 			ASSERT_EQ(num(o, "class_uid"), cases[i].cls, cases[i].action);
 			ASSERT_EQ(num(o, "activity_id"), cases[i].activity, cases[i].action);
 			ASSERT_EQ(num(o, "severity_id"), cases[i].severity, cases[i].action);

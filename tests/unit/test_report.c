@@ -489,12 +489,18 @@ TEST(report_alerts_and_gaps)
 
 	if (!ASSERT_OK_PTR(r, "report"))
 		return;
-	/* Its own login user; the group's; the group's login user before its own user name. */
+	/*
+	 * Its own login user; the group's; the group's login user before its own
+	 * user name. The group as schema version 2 has it ([{name, value}]), and
+	 * as older agents wrote it ({field: value}).
+	 */
 	add(r, alert(buf, sizeof(buf), "2026-12-01T08:10:00Z", "bulk-read",
 		     "\"user\":{\"name\":\"root\",\"audit\":{\"name\":\"alice\"}},",
-		     "{\"user.audit.name\":\"zed\"}", 123456));
+		     "[{\"name\":\"user.audit.name\",\"value\":\"zed\"}]", 123456));
 	add(r, alert(buf, sizeof(buf), "2026-12-01T08:11:00Z", "bulk-read", "",
-		     "{\"user.audit.name\":\"bob\",\"process.pid\":7}", 200000));
+		     "[{\"name\":\"process.pid\",\"value\":\"7\"},{\"name\":\"user.audit.name\","
+		     "\"value\":\"bob\"}]",
+		     200000));
 	add(r, alert(buf, sizeof(buf), "2026-12-01T08:12:00Z", "first-seen",
 		     "\"user\":{\"name\":\"root\"},", "{\"user.audit.name\":\"carol\"}", 1));
 	add(r,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 #include "config/config.h"
 #include "lib/log.h"
@@ -184,11 +185,27 @@ static bool check_gap(struct gaps *g, const char *reason, uint64_t count, uint64
 	       ASSERT_EQ(g->v[i].last, last, "last_seq");
 }
 
+/* The object of the output name in the heartbeat's array of outputs, or NULL. */
+static json_t *output_of(json_t *all, const char *name)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(all, i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n && !strcmp(n, name))
+			return o;
+	}
+	return NULL;
+}
+
 /* One of the output's figures, as a heartbeat has it. */
 static json_int_t stat_of(struct sinks *s, const char *name, const char *key)
 {
 	json_t *all = sinks_stats(s);
-	json_int_t v = json_integer_value(json_object_get(json_object_get(all, name), key));
+	json_int_t v = json_integer_value(json_object_get(output_of(all, name), key));
 
 	json_decref(all);
 	return v;
@@ -197,9 +214,9 @@ static json_int_t stat_of(struct sinks *s, const char *name, const char *key)
 static bool is_down(struct sinks *s, const char *name)
 {
 	json_t *all = sinks_stats(s);
-	const char *state = json_string_value(json_object_get(json_object_get(all, name), "state"));
-	bool down = state && !strcmp(state, "down") &&
-		    json_object_get(json_object_get(all, name), "last_error");
+	const char *state = json_string_value(json_object_get(output_of(all, name), "state"));
+	bool down =
+	    state && !strcmp(state, "down") && json_object_get(output_of(all, name), "last_error");
 
 	json_decref(all);
 	return down;
@@ -274,6 +291,90 @@ TEST(sink_file_writes_batches)
 	ASSERT_TRUE(stat(spool, &st) && errno == ENOENT, "no spool directory for a file output");
 	free(text);
 	free(want);
+out:
+	loud(info);
+	line_batch_free(&b);
+	rm_dir(dir);
+}
+
+/* The rotated files of dir (gzip, named after base), decompressed, each checked, in name order. */
+static char *slurp_rotated(const char *dir, const char *base, size_t max, size_t *len,
+			   size_t *files)
+{
+	char *names[64], path[512], *all = NULL, buf[65536];
+	struct dirent *de;
+	size_t n = 0, i;
+	DIR *d = opendir(dir);
+
+	*len = 0;
+	while (d && (de = readdir(d)) && n < 64)
+		if (!strncmp(de->d_name, base, strlen(base)) && strstr(de->d_name, ".gz"))
+			names[n++] = strdup(de->d_name);
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		gzFile gz;
+		int l;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		gz = gzopen(path, "rb");
+		l = gz ? gzread(gz, buf, sizeof(buf)) : -1;
+		if (gz)
+			gzclose(gz);
+		ASSERT_TRUE(l > 0 && (size_t)l <= max && buf[l - 1] == '\n', names[i]);
+		if (l > 0) {
+			all = realloc(all, *len + l + 1);
+			memcpy(all + *len, buf, l);
+			*len += l;
+		}
+		free(names[i]);
+	}
+	*files = n;
+	return all;
+}
+
+/* One batch larger than rotate_bytes is split across files: none is longer, no line is cut. */
+TEST(sink_file_rotation_splits_batches)
+{
+	char err[512], path[256], spool[256], *dir = tmpdir(), *rotated, *live, *want, *all;
+	struct config_output o = {.type = CONFIG_OUTPUT_FILE,
+				  .name = "file",
+				  .queue_bytes = 1 << 20,
+				  .mode = 0600,
+				  .rotate_bytes = 10 * LINE_LEN + LINE_LEN / 2,
+				  .keep = 100};
+	struct config cfg = {.outputs = &o, .n_outputs = 1, .spool = {.max_bytes = 1 << 20}};
+	struct line_batch b = {0};
+	bool info = quiet();
+	struct sinks *s;
+	size_t rlen, llen, want_len, files;
+
+	snprintf(path, sizeof(path), "%s/events.ndjson", dir);
+	snprintf(spool, sizeof(spool), "%s/spool", dir);
+	o.path = path;
+	cfg.spool.dir = spool;
+	s = sinks_new(&cfg, "host", err, sizeof(err));
+	if (!ASSERT_TRUE(s, err))
+		goto out;
+	make_batch(&b, 0, 35);
+	sinks_write(s, CONFIG_FORMAT_ECS, &b);
+	wait_stat(s, "file", "out", 35);
+	sinks_stop(s, 1000);
+	rotated = slurp_rotated(dir, "events.ndjson.", o.rotate_bytes, &rlen, &files);
+	live = slurp(path, &llen);
+	ASSERT_EQ(files, 3, "rotated files of 10 lines each");
+	ASSERT_EQ(llen, 5 * LINE_LEN, "the live file: the 5 last lines");
+	all = malloc(rlen + llen + 1);
+	memcpy(all, rotated, rlen);
+	memcpy(all + rlen, live, llen);
+	want = lines_text(0, 35, &want_len);
+	ASSERT_TRUE(rlen + llen == want_len && !memcmp(all, want, want_len),
+		    "the rotated files and the live file have the lines, in order, once");
+	free(all);
+	free(want);
+	free(rotated);
+	free(live);
 out:
 	loud(info);
 	line_batch_free(&b);

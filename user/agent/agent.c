@@ -136,7 +136,7 @@ static void on_tick(struct agent *a, uint64_t tick)
 	if (sec % a->cfg->flush_interval_s == 0)
 		flush_open_files(a, !reader_busy(&a->reader));
 	if (a->cfg->heartbeat_interval_s && sec % a->cfg->heartbeat_interval_s == 0)
-		agent_emit_stats(a, "agent-heartbeat", "info");
+		agent_emit_stats(a, "agent-heartbeat");
 	if (sec % RESCAN_SECONDS == 0) {
 		agent_rescan(a);
 		if (a->dbprobe)
@@ -200,7 +200,7 @@ static int loop(struct agent *a)
 	agent_check_losses(a);
 	if (a->sinks)
 		sinks_take_gaps(a->sinks, agent_emit_output_gap, a);
-	agent_emit_stats(a, "agent-stop", "end");
+	agent_emit_stats(a, "agent-stop");
 	output_drain(a->out);
 out_close:
 	if (epfd >= 0)
@@ -283,7 +283,12 @@ static int start(struct agent *a)
 	if (ret)
 		log_warn("cannot look for watched files open before the agent started: %s",
 			 strerror(-ret));
+	ret = agent_identity_init(a);
+	if (ret)
+		return ret;
 	a->events = events_new(host, on_event, a);
+	if (a->events)
+		events_set_agent_id(a->events, &a->id);
 	a->out = output_new(stdout, a->opts->format, &a->opts->filter);
 	if (a->out && a->opts->format == OUTPUT_HUMAN) {
 		output_set_color(a->out, a->opts->color);

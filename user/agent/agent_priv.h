@@ -46,6 +46,7 @@ struct agent {
 	struct sinks *sinks; /* custos run's outputs; NULL: the stream of out */
 	struct chain *chain; /* seals the JSON lines; NULL: no chain */
 	char host[256];
+	struct event_agent_id id; /* agent.* of every event (identity.c) */
 	struct watch_maps maps;
 	struct notify *notify;	 /* directories of the configured paths */
 	struct dbprobe *dbprobe; /* database client libraries; NULL when none is to be probed */
@@ -60,6 +61,9 @@ struct agent {
 	bool kernel_unsupported; /* the loader says this kernel cannot run the agent */
 	bool stop;
 };
+
+/* identity.c: agent.id (kept in the state directory), agent.ephemeral_id. 0 or -errno. */
+int agent_identity_init(struct agent *a);
 
 /* reload.c */
 struct config *agent_load_config(const struct agent_options *opts);
@@ -78,7 +82,7 @@ void agent_tick_rules(struct agent *a);
 int agent_losses_init(struct agent *a);
 void agent_losses_free(struct agent *a);
 void agent_emit_start(struct agent *a);
-void agent_emit_stats(struct agent *a, const char *action, const char *type);
+void agent_emit_stats(struct agent *a, const char *action);
 void agent_emit_output_gap(void *ctx, const char *output, const char *reason, uint64_t count,
 			   uint64_t first_seq, uint64_t last_seq);
 void agent_check_losses(struct agent *a);

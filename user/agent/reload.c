@@ -268,7 +268,7 @@ static int reload_chain(struct agent *a, const struct config *cfg)
 static void reload_failed(struct agent *a, const char *why)
 {
 	log_error("SIGHUP: %s; keeping the running configuration", why);
-	events_emit_agent(a->events, "agent-reload", "change", "failure", false, NULL);
+	events_emit_agent(a->events, "agent-reload", "failure", NULL);
 }
 
 /*
@@ -361,7 +361,7 @@ void agent_reload(struct agent *a)
 	notify_set(a->notify, a->cfg);
 	events_forget_names(a->events);
 	events_emit_agent(
-	    a->events, "agent-reload", "change", "success", false,
+	    a->events, "agent-reload", "success",
 	    json_pack("{s:{s:I}}", "agent", "watched_inodes", (json_int_t)a->watches.n_items));
 	log_info("configuration reloaded from %s", a->cfg->source);
 }

@@ -102,10 +102,9 @@ static json_t *stats_json(struct agent *a)
 	return stats;
 }
 
-void agent_emit_stats(struct agent *a, const char *action, const char *type)
+void agent_emit_stats(struct agent *a, const char *action)
 {
-	events_emit_agent(a->events, action, type, "success", false,
-			  json_pack("{s:o}", "stats", stats_json(a)));
+	events_emit_agent(a->events, action, "success", json_pack("{s:o}", "stats", stats_json(a)));
 }
 
 /* custos.gap of a loss: its cause and count, and the seq range when it is known. */
@@ -122,8 +121,7 @@ static json_t *gap_json(const char *reason, uint64_t count, uint64_t first_seq, 
 
 static void emit_gap(struct agent *a, json_t *gap)
 {
-	events_emit_agent(a->events, "gap", "info", "failure", true,
-			  json_pack("{s:o}", "gap", gap));
+	events_emit_agent(a->events, "gap", "failure", json_pack("{s:o}", "gap", gap));
 }
 
 void agent_emit_output_gap(void *ctx, const char *output, const char *reason, uint64_t count,
@@ -221,7 +219,7 @@ void agent_check_losses(struct agent *a)
 		 "%llu with the queue full (raise queue_mb)",
 		 (unsigned long long)ring, (unsigned long long)queued);
 	a->losses.reported = ring + queued;
-	agent_emit_stats(a, "agent-heartbeat", "info");
+	agent_emit_stats(a, "agent-heartbeat");
 }
 
 /* The hooks in place, those that are not (and why), and the fallbacks this kernel needs. */
@@ -279,8 +277,7 @@ void agent_emit_start(struct agent *a)
 	json_object_set_new(agent, "warnings", warnings);
 	if (a->dbprobe)
 		json_object_set_new(agent, "db_probes", dbprobe_report(a->dbprobe));
-	events_emit_agent(a->events, "agent-start", "start", "success", false,
-			  json_pack("{s:o}", "agent", agent));
+	events_emit_agent(a->events, "agent-start", "success", json_pack("{s:o}", "agent", agent));
 }
 
 int agent_losses_init(struct agent *a)

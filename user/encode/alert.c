@@ -129,10 +129,15 @@ void encode_alert_custos(struct jsonw *w, const struct event_alert *a)
 	if (a->window)
 		jsonw_string(w, "window", a->window);
 	if (a->n_group) {
-		jsonw_object(w, "group");
-		for (i = 0; i < a->n_group; i++)
-			jsonw_bytes(w, a->group[i].name, "custos.alert.group", a->group[i].value,
+		/* [{name, value}]: the names have dots, which Elasticsearch would split as keys. */
+		jsonw_array(w, "group");
+		for (i = 0; i < a->n_group; i++) {
+			jsonw_object(w, NULL);
+			jsonw_string(w, "name", a->group[i].name);
+			jsonw_bytes(w, "value", "custos.alert.group.value", a->group[i].value,
 				    strlen(a->group[i].value));
+			jsonw_end(w);
+		}
 		jsonw_end(w);
 	}
 	jsonw_object(w, "evidence");

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/sha.h>
+
 #include "encode/alert.h"
 #include "encode/encode.h"
 #include "encode/encode_priv.h"
@@ -20,6 +22,7 @@
 #include "lib/users.h"
 
 #define NSEC_PER_SEC 1000000000LL
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
 static int64_t clock_ns(clockid_t id)
 {
@@ -280,14 +283,80 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* This boot's id (the kernel's random boot_id), read once; "" when unreadable. */
+static const char *boot_id(void)
+{
+	static char id[40];
+	static bool read;
+	FILE *f;
+
+	if (read)
+		return id;
+	read = true;
+	f = fopen(BOOT_ID_PATH, "re");
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		fclose(f);
+	}
+	return id;
+}
+
+/*
+ * process.entity_id: unique to one process on one host, stable over its
+ * life and across agent restarts: SHA-256 of the boot id, the pid and its
+ * start (boot time), its first 16 bytes in hex.
+ */
+void encode_entity_id(uint32_t tgid, uint64_t start_ns, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char text[96];
+	int n, i;
+
+	n = snprintf(text, sizeof(text), "%s:%u:%llu", boot_id(), tgid,
+		     (unsigned long long)start_ns);
+	SHA256((const unsigned char *)text, n, md);
+	for (i = 0; i < 16; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+void encode_parent_name(struct jsonw *w, const struct proc_info *parent)
+{
+	const char *slash = memrchr(parent->exe, '/', parent->exe_len);
+	const char *name = slash ? slash + 1 : parent->exe;
+
+	jsonw_bytes(w, "name", "process.parent.name", name, parent->exe_len - (name - parent->exe));
+}
+
+/* process.parent.*: its pid, and its program when the process table knows it. */
+static void write_parent(struct jsonw *w, const struct custos_task *task,
+			 const struct proc_info *parent)
+{
+	jsonw_object(w, "parent");
+	jsonw_int(w, "pid", task->ppid);
+	if (parent && parent->exe) {
+		encode_parent_name(w, parent);
+		jsonw_bytes(w, "executable", "process.parent.executable", parent->exe,
+			    parent->exe_len);
+	}
+	jsonw_end(w);
+}
+
 static void write_process(struct jsonw *w, const struct encode_clock *clock,
 			  const struct custos_task *task, const struct proc_info *proc,
-			  const struct encode_args *args)
+			  const struct proc_info *parent, const struct encode_args *args)
 {
-	char buf[32];
+	char buf[33];
 
 	jsonw_object(w, "process");
 	jsonw_int(w, "pid", task->tgid);
+	encode_entity_id(task->tgid, task->start_ns, buf);
+	jsonw_string(w, "entity_id", buf);
 	jsonw_object(w, "thread");
 	jsonw_int(w, "id", task->tid);
 	jsonw_end(w);
@@ -297,9 +366,7 @@ static void write_process(struct jsonw *w, const struct encode_clock *clock,
 	if (args)
 		write_args(w, args);
 	encode_write_time(w, "start", (int64_t)task->start_ns + clock->boot_to_real_ns);
-	jsonw_object(w, "parent");
-	jsonw_int(w, "pid", task->ppid);
-	jsonw_end(w);
+	write_parent(w, task, parent);
 	if (task->tty_dev) {
 		uint32_t major = task->tty_dev >> 20, minor = task->tty_dev & 0xfffff;
 		const char *name = encode_tty_name(major, minor, buf);
@@ -326,6 +393,9 @@ static void write_users(struct jsonw *w, const struct custos_task *task, struct 
 	jsonw_object(w, "effective");
 	jsonw_id(w, "id", task->euid);
 	write_name(w, "user.effective.name", users_name(users, task->euid));
+	jsonw_object(w, "group"); /* as Auditbeat has it: ECS's group.* has no effective id */
+	jsonw_id(w, "id", task->egid);
+	jsonw_end(w);
 	jsonw_end(w);
 	if (task->auid != USERS_UNSET) {
 		jsonw_object(w, "audit");
@@ -337,9 +407,6 @@ static void write_users(struct jsonw *w, const struct custos_task *task, struct 
 	jsonw_object(w, "group");
 	jsonw_id(w, "id", task->gid);
 	write_name(w, "group.name", users_group(users, task->gid));
-	jsonw_object(w, "effective");
-	jsonw_id(w, "id", task->egid);
-	jsonw_end(w);
 	jsonw_end(w);
 }
 
@@ -358,7 +425,7 @@ void encode_who_free(struct event_who *who)
 
 int encode_who(struct event_who *who, const struct encode_clock *clock,
 	       const struct custos_task *task, const struct proc_info *proc,
-	       const char *container_id, struct users *users)
+	       const struct proc_info *parent, const char *container_id, struct users *users)
 {
 	struct encode_args args, *a = NULL;
 	struct jsonw w = {0};
@@ -383,7 +450,7 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 		}
 	}
 	jsonw_reset(&w);
-	write_process(&w, clock, task, proc, a);
+	write_process(&w, clock, task, proc, parent, a);
 	write_users(&w, task, users);
 	if (!container_id && proc)
 		container_id = proc->container_id;
@@ -405,7 +472,7 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 		err = jsonw_take_fragment(&w, &who->custos_process);
 	}
 	if (!err)
-		err = ocsf_who(who, clock, proc, a, container_id, users);
+		err = ocsf_who(who, clock, proc, parent, a, container_id, users);
 	jsonw_free(&w);
 	if (a)
 		encode_args_free(a);
@@ -468,6 +535,16 @@ static const char *file_type(uint32_t mode)
 	return "unknown";
 }
 
+/* file.name, and file.extension: after its last dot ("gz" of a.tar.gz; none for ".bashrc"). */
+static void write_file_name(struct jsonw *w, const char *name, size_t len)
+{
+	const char *dot = len ? memrchr(name + 1, '.', len - 1) : NULL;
+
+	jsonw_bytes(w, "name", "file.name", name, len);
+	if (dot && dot + 1 < name + len)
+		jsonw_bytes(w, "extension", "file.extension", dot + 1, len - (dot + 1 - name));
+}
+
 static void write_file(struct jsonw *w, const struct event_file *f)
 {
 	const char *slash = memrchr(f->path, '/', f->path_len);
@@ -479,7 +556,7 @@ static void write_file(struct jsonw *w, const struct event_file *f)
 	if (slash) {
 		size_t dir_len = slash == f->path ? 1 : (size_t)(slash - f->path);
 
-		jsonw_bytes(w, "name", "file.name", slash + 1, f->path_len - (slash - f->path) - 1);
+		write_file_name(w, slash + 1, f->path_len - (slash - f->path) - 1);
 		jsonw_bytes(w, "directory", "file.directory", f->path, dir_len);
 	}
 	if (f->has_identity) {
@@ -552,17 +629,31 @@ static void write_list(struct jsonw *w, const char *key, const char *list)
 	jsonw_end(w);
 }
 
+/* event.dataset: custos.agent, custos.alert, or custos.CATEGORY (file, database, network). */
+static void write_dataset(struct jsonw *w, const struct event *ev)
+{
+	char buf[64];
+
+	if (ev->dataset)
+		jsonw_string(w, "dataset", ev->dataset);
+	else if (ev->kind == EVENT_ALERT)
+		jsonw_string(w, "dataset", "custos.alert");
+	else if (snprintf(buf, sizeof(buf), "custos.%s", ev->category) < (int)sizeof(buf))
+		jsonw_string(w, "dataset", buf);
+}
+
 static void write_event_meta(struct jsonw *w, const struct event *ev)
 {
 	jsonw_object(w, "event");
-	jsonw_string(w, "kind", ev->alert ? "alert" : "event");
+	jsonw_string(w, "kind", ev->ecs_kind ?: "event");
 	jsonw_string(w, "category", ev->category);
 	write_list(w, "type", ev->type);
 	jsonw_string(w, "action", ev->action);
 	if (ev->outcome)
 		jsonw_string(w, "outcome", ev->outcome);
-	if (ev->dataset)
-		jsonw_string(w, "dataset", ev->dataset);
+	jsonw_string(w, "module", "custos");
+	write_dataset(w, ev);
+	jsonw_int(w, "sequence", (int64_t)ev->seq);
 	if (ev->kind == EVENT_DB_STATEMENT && ev->db.duration_ns)
 		jsonw_int(w, "duration", (int64_t)ev->db.duration_ns);
 	if (ev->kind == EVENT_ALERT) {
@@ -600,11 +691,11 @@ bool encode_tables_escaped(const struct sql_info *info)
 	return false;
 }
 
-/* object: {"name": the statement's first table}, escaped as its other places are. */
-void encode_first_table(struct jsonw *w, const char *object, const struct sql_info *info,
-			bool escape)
+/* object: {"name": the statement's one table}, escaped as its other places are. */
+void encode_only_table(struct jsonw *w, const char *object, const struct sql_info *info,
+		       bool escape)
 {
-	if (!info || !info->n_tables)
+	if (!info || info->n_tables != 1 || info->more_tables)
 		return;
 	jsonw_object(w, object);
 	if (escape)
@@ -614,27 +705,26 @@ void encode_first_table(struct jsonw *w, const char *object, const struct sql_in
 	jsonw_end(w);
 }
 
+/* OpenTelemetry's db.* (semantic conventions 1.26 on); the user is custos.db.user. */
 static void write_db(struct jsonw *w, const struct event_db *db, bool escape)
 {
 	jsonw_object(w, "db");
-	jsonw_string(w, "system", db->system);
+	jsonw_object(w, "system");
+	jsonw_string(w, "name", db->system);
+	jsonw_end(w);
 	if (db->text) {
 		jsonw_object(w, "query");
 		jsonw_bytes(w, "text", "db.query.text", db->text, db->text_len);
 		jsonw_end(w);
 	}
-	if (!db->text) {
-		jsonw_null(w, "operation");
-	} else if (db->info && db->info->operation[0]) {
+	if (db->text && db->info && db->info->operation[0]) {
 		jsonw_object(w, "operation");
 		jsonw_string(w, "name", db->info->operation);
 		jsonw_end(w);
 	}
-	encode_first_table(w, "collection", db->info, escape);
+	encode_only_table(w, "collection", db->info, escape);
 	if (db->namespace)
 		jsonw_bytes(w, "namespace", "db.namespace", db->namespace, strlen(db->namespace));
-	if (db->user)
-		jsonw_bytes(w, "user", "db.user", db->user, strlen(db->user));
 	if (db->rows >= 0) {
 		jsonw_object(w, "response");
 		jsonw_int(w, "returned_rows", db->rows);
@@ -673,6 +763,8 @@ static void write_custos_db(struct jsonw *w, const struct event_db *db, bool esc
 	}
 	if (db->customer_data)
 		jsonw_bool(w, "customer_data", true);
+	if (db->user)
+		jsonw_bytes(w, "user", "custos.db.user", db->user, strlen(db->user));
 	if (db->socket)
 		jsonw_bytes(w, "socket", "custos.db.socket", db->socket, strlen(db->socket));
 	if (db->affected >= 0)
@@ -917,9 +1009,9 @@ static void write_change(struct jsonw *w, const struct event_change *c)
 			break;
 		jsonw_object(w, "change");
 		if ((uint32_t)c->arg != UINT32_MAX)
-			jsonw_int(w, "uid", (uint32_t)c->arg);
+			jsonw_id(w, "uid", (uint32_t)c->arg);
 		if (c->arg2 != UINT32_MAX)
-			jsonw_int(w, "gid", c->arg2);
+			jsonw_id(w, "gid", c->arg2);
 		jsonw_end(w);
 		break;
 	case CUSTOS_CHANGE_RENAME:
@@ -1021,6 +1113,34 @@ void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape)
 	jsonw_end(w);
 }
 
+void encode_agent(struct jsonw *w, const struct event *ev)
+{
+	const struct event_agent_id *id = ev->agent_id;
+
+	if (!id)
+		return;
+	jsonw_object(w, "agent");
+	jsonw_string(w, "id", id->id);
+	jsonw_string(w, "ephemeral_id", id->ephemeral_id);
+	jsonw_string(w, "type", "custos");
+	jsonw_string(w, "version", id->version);
+	jsonw_end(w);
+}
+
+void encode_agent_process(struct jsonw *w, const struct event *ev)
+{
+	const struct event_agent_id *id = ev->agent_id;
+
+	if (!id || ev->kind != EVENT_AGENT)
+		return;
+	jsonw_object(w, "process");
+	jsonw_int(w, "pid", id->pid);
+	jsonw_string(w, "name", "custos");
+	if (id->exe[0])
+		jsonw_bytes(w, "executable", "process.executable", id->exe, strlen(id->exe));
+	jsonw_end(w);
+}
+
 int encode_event(struct jsonw *w, const struct event *ev)
 {
 	/* A statement's tables are all escaped if one is not UTF-8, in both places they go. */
@@ -1028,7 +1148,12 @@ int encode_event(struct jsonw *w, const struct event *ev)
 
 	jsonw_object(w, NULL);
 	encode_write_time(w, "@timestamp", ev->time_ns);
+	jsonw_object(w, "ecs");
+	jsonw_string(w, "version", ECS_VERSION);
+	jsonw_end(w);
 	write_event_meta(w, ev);
+	encode_agent(w, ev);
+	encode_agent_process(w, ev);
 	if (ev->file)
 		write_file(w, ev->file);
 	if (ev->who)

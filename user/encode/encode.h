@@ -15,7 +15,9 @@
 #include "encode/event.h"
 #include "encode/jsonw.h"
 
-#define CUSTOS_SCHEMA_VERSION 1
+#define CUSTOS_SCHEMA_VERSION 2
+/* The ECS version whose field reference the lines follow (ecs.version). */
+#define ECS_VERSION	      "8.17.0"
 
 struct proc_info;
 struct users;
@@ -44,12 +46,13 @@ void encode_set_raw_sql(bool raw);
 
 /*
  * Fills who for task: the names its ids resolve to and its JSON members
- * (process.*, user.*, group.*, container.*; custos.process). container_id
+ * (process.*, user.*, group.*, container.*; custos.process). parent: its
+ * parent's entry in the process table, NULL when unknown. container_id
  * NULL: the process's own, if known. 0 or -ENOMEM (who is then freed).
  */
 int encode_who(struct event_who *who, const struct encode_clock *clock,
 	       const struct custos_task *task, const struct proc_info *proc,
-	       const char *container_id, struct users *users);
+	       const struct proc_info *parent, const char *container_id, struct users *users);
 void encode_who_free(struct event_who *who);
 
 /*
@@ -60,6 +63,9 @@ size_t encode_join_path(const char *names, size_t len, bool truncated, char *out
 
 /* open(2) flags as names: ["O_RDONLY", "O_CLOEXEC"]. */
 void encode_open_flags(struct jsonw *w, const char *key, uint32_t flags);
+
+/* process.entity_id of the process tgid that started at start_ns (CLOCK_BOOTTIME). */
+void encode_entity_id(uint32_t tgid, uint64_t start_ns, char out[33]);
 
 /* "EACCES" for 13, or the number as text. */
 const char *encode_errno_name(int err, char buf[16]);

@@ -34,18 +34,25 @@ const char *encode_tty_name(uint32_t major, uint32_t minor, char buf[32]);
 void encode_write_time(struct jsonw *w, const char *key, int64_t real_ns);
 /* A statement's tables are all escaped when one of them is not UTF-8. */
 bool encode_tables_escaped(const struct sql_info *info);
-/* object: {"name": the first table of info}; nothing without one. */
-void encode_first_table(struct jsonw *w, const char *object, const struct sql_info *info,
-			bool escape);
+/* object: {"name": the one table info names}; nothing unless it names exactly one. */
+void encode_only_table(struct jsonw *w, const char *object, const struct sql_info *info,
+		       bool escape);
 /* A socket end the kernel gave an address or port. */
 bool encode_net_end_known(const uint8_t addr[16], uint16_t port);
 /* ECS network.* of a socket. */
 void encode_network(struct jsonw *w, const struct event_net *n);
+/* "name": the last component of a parent's program (parent->exe, known), escaped if need be. */
+void encode_parent_name(struct jsonw *w, const struct proc_info *parent);
+/* agent.*: the agent that wrote the event (nothing without ev->agent_id). */
+void encode_agent(struct jsonw *w, const struct event *ev);
+/* process.* of the agent's own events: the agent is their process; nothing for others. */
+void encode_agent_process(struct jsonw *w, const struct event *ev);
 /* The custos object: custos.seq, .chain, .rule, .tags, .io, ... and .escaped (last). */
 void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape);
 
 /* The OCSF members of who (ocsf.c): its actor's, and what OCSF has no place for. */
 int ocsf_who(struct event_who *who, const struct encode_clock *clock, const struct proc_info *proc,
-	     const struct encode_args *args, const char *container_id, struct users *users);
+	     const struct proc_info *parent, const struct encode_args *args,
+	     const char *container_id, struct users *users);
 
 #endif /* CUSTOS_ENCODE_PRIV_H */

@@ -16,6 +16,7 @@
 #include <custos/abi.h>
 #include "encode/jsonw.h"
 #include "encode/sql.h"
+#include "lib/uuid.h"
 
 enum event_kind {
 	EVENT_FILE_OPEN, /* an open of a watched file, or a use by a process that did not open it */
@@ -46,6 +47,15 @@ struct event_who {
 	/* OCSF: the members of actor (process, user), and those of unmapped (user, process). */
 	struct jsonw_fragment ocsf_actor, ocsf_unmapped;
 	bool container; /* has a container id (OCSF's container profile) */
+};
+
+/* The agent that wrote the event: agent.* of every line, and process.* of its own events. */
+struct event_agent_id {
+	char id[UUID_STR_LEN];		 /* agent.id: stable per host (STATE_DIR/agent-id) */
+	char ephemeral_id[UUID_STR_LEN]; /* agent.ephemeral_id: new at each start */
+	const char *version;
+	uint32_t pid;
+	char exe[256]; /* "": unknown */
 };
 
 /*
@@ -186,8 +196,9 @@ struct event {
 	uint64_t seq;
 	int64_t time_ns; /* since the epoch */
 	const char *category, *type /* "access,denied" */, *action, *outcome, *dataset;
-	bool alert; /* event.kind "alert" instead of "event" (gap events) */
+	const char *ecs_kind; /* event.kind: NULL for "event"; "alert", "metric" */
 	const char *host;
+	const struct event_agent_id *agent_id; /* NULL: no agent.* (tests) */
 	const char *chain; /* custos.chain until the output seals the line; NULL: no chain */
 	const struct event_who *who;
 	const struct event_rule *rule;	   /* NULL: no custos.rule */

@@ -375,14 +375,38 @@ static void write_file_type(struct jsonw *w, uint32_t mode)
 	jsonw_string(w, "type", "Unknown");
 }
 
+/* A process's file: its program (field: its ECS name, for custos.escaped). */
+static void write_program(struct jsonw *w, const struct proc_info *proc, const char *field)
+{
+	jsonw_object(w, "file");
+	write_path(w, proc->exe, proc->exe_len, field, field, field);
+	jsonw_int(w, "type_id", 1);
+	jsonw_string(w, "type", "Regular File");
+	jsonw_end(w);
+}
+
+/* parent_process: its pid, and its program when known (name: the program's last component). */
+static void write_parent(struct jsonw *w, const struct custos_task *t,
+			 const struct proc_info *parent)
+{
+	jsonw_object(w, "parent_process");
+	jsonw_int(w, "pid", t->ppid);
+	if (parent && parent->exe) {
+		encode_parent_name(w, parent);
+		write_program(w, parent, "process.parent.executable");
+	}
+	jsonw_end(w);
+}
+
 int ocsf_who(struct event_who *who, const struct encode_clock *clock, const struct proc_info *proc,
-	     const struct encode_args *args, const char *container_id, struct users *users)
+	     const struct proc_info *parent, const struct encode_args *args,
+	     const char *container_id, struct users *users)
 {
 	const struct custos_task *t = &who->task;
 	const char *user = users_name(users, t->uid), *group = users_group(users, t->gid);
 	const char *euser = users_name(users, t->euid);
 	const char *auser = t->auid != USERS_UNSET ? users_name(users, t->auid) : NULL;
-	char tty[32];
+	char tty[32], entity_id[33];
 	const char *tty_name =
 	    t->tty_dev ? encode_tty_name(t->tty_dev >> 20, t->tty_dev & 0xfffff, tty) : NULL;
 	struct jsonw w = {0};
@@ -391,23 +415,17 @@ int ocsf_who(struct event_who *who, const struct encode_clock *clock, const stru
 	jsonw_reset(&w);
 	jsonw_object(&w, "process");
 	jsonw_int(&w, "pid", t->tgid);
+	encode_entity_id(t->tgid, t->start_ns, entity_id);
+	jsonw_string(&w, "uid", entity_id);
 	jsonw_int(&w, "ptid", t->tid);
 	jsonw_bytes(&w, "name", "process.name", t->comm, strnlen(t->comm, sizeof(t->comm)));
 	if (args)
 		write_cmd_line(&w, args);
-	if (proc && proc->exe) {
-		jsonw_object(&w, "file");
-		write_path(&w, proc->exe, proc->exe_len, "process.executable", "process.executable",
-			   "process.executable");
-		jsonw_int(&w, "type_id", 1);
-		jsonw_string(&w, "type", "Regular File");
-		jsonw_end(&w);
-	}
+	if (proc && proc->exe)
+		write_program(&w, proc, "process.executable");
 	write_timestamp(&w, "created_time", "created_time_dt",
 			(int64_t)t->start_ns + clock->boot_to_real_ns);
-	jsonw_object(&w, "parent_process");
-	jsonw_int(&w, "pid", t->ppid);
-	jsonw_end(&w);
+	write_parent(&w, t, parent);
 	write_user(&w, "user", t->uid, user);
 	if (t->sessionid != USERS_UNSET || tty_name) {
 		jsonw_object(&w, "session");
@@ -702,7 +720,7 @@ static void write_datastore(struct jsonw *w, const struct event *ev, bool tables
 			     db->info && db->info->operation[0] ? db->info->operation : "UNKNOWN");
 		jsonw_end(w);
 	}
-	encode_first_table(w, "table", db->info, tables_escape);
+	encode_only_table(w, "table", db->info, tables_escape);
 	if (db->duration_ns)
 		jsonw_int(w, "duration", (int64_t)(db->duration_ns / NSEC_PER_MSEC));
 }
@@ -714,11 +732,11 @@ static void write_datastore_unmapped(struct jsonw *w, const struct event *ev)
 	bool server_mapped = !net_ip(ev->net);
 
 	jsonw_object(w, "db");
-	jsonw_string(w, "system", db->system);
+	jsonw_object(w, "system");
+	jsonw_string(w, "name", db->system);
+	jsonw_end(w);
 	if (!db->text)
 		jsonw_null(w, "operation");
-	if (db->user)
-		jsonw_bytes(w, "user", "db.user", db->user, strlen(db->user));
 	if (db->rows >= 0) {
 		jsonw_object(w, "response");
 		jsonw_int(w, "returned_rows", db->rows);
@@ -832,6 +850,8 @@ static void write_unmapped(struct jsonw *w, const struct event *ev, bool tables_
 		jsonw_end(w);
 		jsonw_end(w);
 	}
+	encode_agent(w, ev);
+	encode_agent_process(w, ev); /* the agent's events have no actor: its process is here */
 	if (ev->file)
 		write_file_unmapped(w, ev->file);
 	if (ev->kind == EVENT_DB_STATEMENT)

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "encode/sql.h"
 
@@ -1640,4 +1641,52 @@ bool sql_table_matches(const char *pattern, const char *table)
 		return !(pn - p_last == 1 && p[p_last] == '*') &&
 		       glob(p + p_last, pn - p_last, t, tn);
 	return glob(p, pn, t, tn);
+}
+
+static bool in_list(const char *op, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (!strcmp(op, list[i]))
+			return true;
+	return false;
+}
+
+/* COPY ... TO reads, COPY ... FROM writes: whichever of the two words comes last says. */
+static bool copy_reads(const char *text, size_t len)
+{
+	bool to = false;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start;
+
+		while (i < len && !((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z'))
+			i++;
+		start = i;
+		while (i < len &&
+		       (((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z') || text[i] == '_'))
+			i++;
+		if (i - start == 2 && !strncasecmp(text + start, "to", 2))
+			to = true;
+		else if (i - start == 4 && !strncasecmp(text + start, "from", 4))
+			to = false;
+	}
+	return to;
+}
+
+enum sql_effect sql_effect(const char *op, const char *text, size_t len)
+{
+	static const char *const reads[] = {"SELECT", "WITH",	"SHOW", "TABLE",
+					    "FETCH",  "VALUES", NULL};
+	static const char *const neither[] = {"BEGIN", "COMMIT", "SET", "ROLLBACK", "COPY", NULL};
+
+	if (in_list(op, reads))
+		return SQL_EFFECT_READ;
+	if (!strcmp(op, "COPY") && text)
+		return copy_reads(text, len) ? SQL_EFFECT_READ : SQL_EFFECT_WRITE;
+	if (!*op || in_list(op, neither))
+		return SQL_EFFECT_NONE;
+	return SQL_EFFECT_WRITE;
 }

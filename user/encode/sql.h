@@ -47,6 +47,16 @@ size_t sql_scan(enum sql_dialect dialect, const char *text, size_t len, char *ou
  * keywords and operators are kept (quoted identifiers too). sql_scan
  * without info.
  */
+/* What a statement does with data. */
+enum sql_effect {
+	SQL_EFFECT_NONE,  /* neither (BEGIN, SET, COMMIT...), or unknown */
+	SQL_EFFECT_READ,  /* SELECT, WITH, SHOW, TABLE, FETCH, VALUES, COPY ... TO */
+	SQL_EFFECT_WRITE, /* every other statement: INSERT, UPDATE, DELETE, DDL, COPY ... FROM */
+};
+
+/* By its first keyword op ("" when unknown) and, for COPY, its text (NULL: unknown). */
+enum sql_effect sql_effect(const char *op, const char *text, size_t len);
+
 size_t sql_redact(enum sql_dialect dialect, const char *text, size_t len, char *out, size_t cap);
 
 /*

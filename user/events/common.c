@@ -51,6 +51,7 @@ void events_emit(struct events *e, struct event *ev)
 {
 	ev->seq = ++e->seq;
 	ev->host = e->hostname;
+	ev->agent_id = e->agent_id;
 	ev->chain = e->chain;
 	e->stats.emitted++;
 	e->emit(ev, e->emit_ctx);
@@ -61,15 +62,40 @@ void events_emit_alert(struct events *e, struct event *ev)
 	events_emit(e, ev);
 }
 
-void events_emit_agent(struct events *e, const char *action, const char *type, const char *outcome,
-		       bool alert, json_t *custos)
+/*
+ * How ECS classes the agent's own events: the agent is the process of
+ * process.*, and ECS allows these pairs of category and type.
+ */
+static const struct agent_class {
+	const char *action, *kind, *category, *type;
+} agent_classes[] = {
+    {"agent-start", NULL, "process", "start"},
+    {"agent-stop", NULL, "process", "end"},
+    {"agent-heartbeat", "metric", "process", "info"},
+    {"agent-reload", NULL, "configuration", "change"},
+    {"gap", "alert", "process", "info"},
+    {NULL, NULL, "process", "info"}, /* any other */
+};
+
+static const struct agent_class *agent_class(const char *action)
 {
+	size_t i;
+
+	for (i = 0; agent_classes[i].action; i++)
+		if (!strcmp(agent_classes[i].action, action))
+			break;
+	return &agent_classes[i];
+}
+
+void events_emit_agent(struct events *e, const char *action, const char *outcome, json_t *custos)
+{
+	const struct agent_class *c = agent_class(action);
 	struct event ev;
 
-	events_event_init(e, &ev, EVENT_AGENT, encode_clock_now_boot(), "process", type, action,
-			  outcome);
+	events_event_init(e, &ev, EVENT_AGENT, encode_clock_now_boot(), c->category, c->type,
+			  action, outcome);
 	ev.dataset = "custos.agent";
-	ev.alert = alert;
+	ev.ecs_kind = c->kind;
 	ev.agent = custos;
 	events_emit(e, &ev);
 	json_decref(custos);
@@ -121,7 +147,8 @@ static struct who_cache *who_build(struct events *e, const struct custos_task *t
 		return NULL;
 	w->proc_generation = proc ? proc->generation : 0;
 	container = proc_cgroup_container(&e->procs, task->cgroup_id, encode_clock_now_boot());
-	if (encode_who(&w->who, &e->clock, task, proc, container, &e->users)) {
+	if (encode_who(&w->who, &e->clock, task, proc,
+		       proc_parent(&e->procs, task->ppid, task->start_ns), container, &e->users)) {
 		free(w);
 		return NULL;
 	}

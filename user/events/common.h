@@ -83,6 +83,7 @@ struct events {
 	uint64_t seq;
 	uint32_t sweep;
 	struct events_stats stats;
+	const struct event_agent_id *agent_id; /* agent.* of every event; NULL: none */
 	const char *chain; /* custos.chain until the line is sealed; NULL: no chain */
 };
 

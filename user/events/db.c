@@ -314,6 +314,19 @@ static void scrub_process_args(struct events *e, const struct db_report *r)
 		proc_scrub_args(&e->procs, p->tgid, p->start_ns, args, len);
 }
 
+/*
+ * event.type of a statement: error when it failed, change when it may have
+ * written (INSERT, UPDATE, DELETE, DDL...: sql_effect()), access otherwise.
+ */
+static const char *statement_type(const struct db_report *r, const struct event_db *db)
+{
+	if (r->failed)
+		return "error";
+	if (db->info && sql_effect(db->info->operation, db->text, db->text_len) == SQL_EFFECT_WRITE)
+		return "change";
+	return "access";
+}
+
 /* The event of one statement executed (unless the config leaves its tables out). */
 void events_db_report(struct events *e, const struct db_report *r)
 {
@@ -342,6 +355,7 @@ void events_db_report(struct events *e, const struct db_report *r)
 	}
 	if (!cfg->raw_text)
 		scrub_process_args(e, r);
+	ev.type = statement_type(r, db);
 	if (cfg->only_tables && !db->customer_data) {
 		e->stats.db_untagged++;
 		free(redacted);

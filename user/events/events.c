@@ -146,6 +146,11 @@ void events_set_chained(struct events *e, bool chained)
 	e->chain = chained ? CHAIN_PLACEHOLDER : NULL;
 }
 
+void events_set_agent_id(struct events *e, const struct event_agent_id *id)
+{
+	e->agent_id = id;
+}
+
 static int on_proc_exec(struct events *e, const struct custos_proc_exec *rec, size_t size)
 {
 	size_t exe_len;

@@ -65,16 +65,18 @@ typedef void (*events_exec_fn)(uint32_t tgid, const char *exe, void *ctx);
 void events_set_exec_hook(struct events *e, events_exec_fn fn, void *ctx);
 
 /*
- * Emits an event of the agent itself (agent-start, agent-heartbeat, gap...):
- * custos holds its custos.* members (taken; may be NULL). alert makes it
- * event.kind "alert".
+ * Emits an event of the agent itself (agent-start, agent-heartbeat,
+ * agent-reload, agent-stop, gap; event.kind, .category and .type follow
+ * from the action): custos holds its custos.* members (taken; may be NULL).
  */
-void events_emit_agent(struct events *e, const char *action, const char *type, const char *outcome,
-		       bool alert, json_t *custos);
+void events_emit_agent(struct events *e, const char *action, const char *outcome, json_t *custos);
 /* Emits an alert of the rules (kind EVENT_ALERT), in the same sequence and chain. */
 void events_emit_alert(struct events *e, struct event *ev);
 /* Every event gets custos.chain = CHAIN_PLACEHOLDER, for the output to seal (see chain.h). */
 void events_set_chained(struct events *e, bool chained);
+
+/* agent.* of every event from now on (borrowed). */
+void events_set_agent_id(struct events *e, const struct event_agent_id *id);
 
 /* Re-reads the clock offset and forgets exited processes; call every second or so. */
 void events_tick(struct events *e);

@@ -142,6 +142,8 @@ int events_file_open(struct events *e, const struct custos_file_open *rec, size_
 		    &e->blockdevs, rec->dev >> 20, rec->dev & 0xfffff, encode_clock_now_boot());
 
 	file_event_init(e, st, &ev, EVENT_FILE_OPEN, rec->hdr.ktime_ns, "open", &rec->task);
+	if (rec->created)
+		ev.type = "creation";
 	file = st->file;
 	file.has_size = true;
 	file.size = rec->size;

@@ -252,6 +252,13 @@ void proc_scrub_args(struct proc_table *t, uint32_t tgid, uint64_t start_ns, cha
 	p->generation = ++t->generations;
 }
 
+const struct proc_info *proc_parent(struct proc_table *t, uint32_t ppid, uint64_t start_ns)
+{
+	const struct proc_info *p = hashmap_get(&t->by_tgid, ppid);
+
+	return p && p->start_ns <= start_ns ? p : NULL;
+}
+
 void proc_exec(struct proc_table *t, uint32_t tgid, uint64_t start_ns, const char *exe,
 	       size_t exe_len, const char *args, size_t args_len, bool args_truncated)
 {

@@ -46,6 +46,8 @@ void proc_table_free(struct proc_table *t);
  */
 const struct proc_info *proc_get(struct proc_table *t, uint32_t tgid, uint64_t start_ns,
 				 uint32_t ppid);
+/* The parent ppid of a process that started at start_ns, if known (no lookup in /proc). */
+const struct proc_info *proc_parent(struct proc_table *t, uint32_t ppid, uint64_t start_ns);
 /* An exec replaced the program of tgid. exe and args are raw bytes. */
 void proc_exec(struct proc_table *t, uint32_t tgid, uint64_t start_ns, const char *exe,
 	       size_t exe_len, const char *args, size_t args_len, bool args_truncated);

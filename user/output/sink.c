@@ -762,7 +762,7 @@ void sinks_take_gaps(struct sinks *s,
 
 json_t *sinks_stats(struct sinks *s)
 {
-	json_t *all = json_object();
+	json_t *all = json_array();
 	size_t i;
 	int r;
 
@@ -771,6 +771,7 @@ json_t *sinks_stats(struct sinks *s)
 		json_t *o = json_object(), *dropped = json_object();
 
 		pthread_mutex_lock(&k->lock);
+		json_object_set_new(o, "name", json_string(k->name));
 		json_object_set_new(o, "in", json_integer(k->in));
 		json_object_set_new(o, "out", json_integer(k->out));
 		for (r = 0; r < SINK_GAP_REASONS; r++)
@@ -782,7 +783,7 @@ json_t *sinks_stats(struct sinks *s)
 		if (k->last_error[0])
 			json_object_set_new(o, "last_error", json_string(k->last_error));
 		pthread_mutex_unlock(&k->lock);
-		json_object_set_new(all, k->name, o);
+		json_array_append_new(all, o);
 	}
 	return all;
 }

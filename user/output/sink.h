@@ -48,7 +48,8 @@ void sinks_take_gaps(struct sinks *s,
 		     void *ctx);
 
 /*
- * {NAME: {"in", "out", "dropped", "queued_bytes", "spool_bytes", "state", "last_error"}};
+ * [{"name", "in", "out", "dropped", "queued_bytes", "spool_bytes", "state", "last_error"}]: an
+ * array, one object per output (their names have dots, which Elasticsearch would split as keys);
  * queued_bytes: what waits in memory (for a local output, all it holds); spool_bytes: what a
  * network output's spool holds, not yet delivered (0 for a local output: it has none).
  */

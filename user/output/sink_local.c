@@ -30,6 +30,15 @@ struct file_transport {
 	uint32_t rotate_seconds, keep, mode;
 	int fd;
 	uint64_t size;
+	/*
+	 * Bytes at the start of the batch being sent that are in the files
+	 * already (and their CRC-32): a write failed after the batch was split by
+	 * a rotation. The batch comes again from its first line (it goes back to
+	 * the head of the queue), and these bytes are not written twice; unless
+	 * the batch that comes is another (its head was dropped meanwhile).
+	 */
+	size_t written_before;
+	uLong written_crc;
 	time_t born; /* when the live file was started */
 	/* The last rotated file, compressed by a thread of its own while events go on. */
 	pthread_t compressor;
@@ -278,32 +287,83 @@ static int rotate(struct file_transport *f)
 	return file_open(&f->t);
 }
 
-static int file_send(struct transport *tr, const char *buf, size_t len)
+/*
+ * How much of buf goes into the live file before it is rotated: all of it
+ * without rotate_bytes or when it fits, else the whole lines that fit; at
+ * least its first line into an empty file (a longer line makes a longer
+ * file). 0: rotate first.
+ */
+static size_t file_fits(const struct file_transport *f, const char *buf, size_t len)
 {
-	struct file_transport *f = (struct file_transport *)tr;
-	int r;
+	size_t room, n = 0;
 
-	if (f->size && ((f->rotate_bytes && f->size + len > f->rotate_bytes) ||
-			(f->rotate_seconds && time(NULL) - f->born >= f->rotate_seconds))) {
-		r = rotate(f);
-		if (r) {
-			set_why(tr, "rotation", r);
-			return r;
-		}
+	if (!f->rotate_bytes || f->size + len <= f->rotate_bytes)
+		return len;
+	room = f->rotate_bytes > f->size ? f->rotate_bytes - f->size : 0;
+	for (;;) {
+		const char *nl = memchr(buf + n, '\n', len - n);
+		size_t end = nl ? (size_t)(nl - buf) + 1 : len;
+
+		if (end > room)
+			return n || f->size ? n : end;
+		n = end;
+		if (n == len)
+			return n;
 	}
-	r = file_open(tr);
-	if (r)
-		return r;
-	r = write_all(f->fd, buf, len);
+}
+
+/* Whole lines into the live file (open); none of them when the write fails. */
+static int file_write(struct file_transport *f, const char *buf, size_t len)
+{
+	int r = write_all(f->fd, buf, len);
+
 	if (r) {
 		/* Never half a line: what went in of this batch is taken back, and sent again. */
 		if (ftruncate(f->fd, f->size) == 0)
 			lseek(f->fd, f->size, SEEK_SET);
-		set_why(tr, f->path, r);
+		set_why(&f->t, f->path, r);
 		return r;
 	}
 	f->size += len;
 	return 0;
+}
+
+/* A batch, split where the live file reaches rotate_bytes: no rotated file is longer. */
+static int file_send(struct transport *tr, const char *buf, size_t len)
+{
+	struct file_transport *f = (struct file_transport *)tr;
+	size_t done = 0, n;
+	int r = 0;
+
+	if (f->written_before && f->written_before <= len &&
+	    crc32(0, (const Bytef *)buf, f->written_before) == f->written_crc)
+		done = f->written_before;
+	f->written_before = 0;
+	while (done < len) {
+		r = file_open(tr); /* its size decides where the batch is split */
+		if (r)
+			break;
+		n = f->size && f->rotate_seconds && time(NULL) - f->born >= f->rotate_seconds
+			? 0
+			: file_fits(f, buf + done, len - done);
+		if (!n) {
+			r = rotate(f);
+			if (r) {
+				set_why(tr, "rotation", r);
+				break;
+			}
+			continue;
+		}
+		r = file_write(f, buf + done, n);
+		if (r)
+			break;
+		done += n;
+	}
+	if (r && done) {
+		f->written_before = done;
+		f->written_crc = crc32(0, (const Bytef *)buf, done);
+	}
+	return r;
 }
 
 static int file_close(struct transport *tr, bool graceful)

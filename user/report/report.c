@@ -515,10 +515,31 @@ static int take_event(struct report *r, json_t *root, struct sv category, struct
 
 /* ---------------------------------------------------------------- alerts */
 
+/*
+ * The value of field in custos.alert.group: [{name, value}] since schema
+ * version 2, {field: value} in the streams of older agents.
+ */
+static json_t *group_value(json_t *group, const char *field)
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(group))
+		return json_object_get(group, field);
+	json_array_foreach(group, i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		if (name && !strcmp(name, field))
+			return json_object_get(e, "value");
+	}
+	return NULL;
+}
+
 /* A field of the alert if it is there, else the same in custos.alert.group, if a string. */
 static struct sv alert_field(struct sv own, json_t *group, const char *field)
 {
-	json_t *v = json_object_get(group, field);
+	json_t *v = group_value(group, field);
 
 	if (set(own))
 		return own;
@@ -553,13 +574,25 @@ static int alert_keys(struct report *r, json_t *custos, json_t *group, const str
 	return idbuf_one(r, &r->keys, table);
 }
 
+/* custos.alert.group: an array (schema version 2 on) or an object (before), or NULL. */
+static json_t *get_group(json_t *alert, struct parse *p)
+{
+	json_t *v = json_object_get(alert, "group");
+
+	if (v && !json_is_object(v) && !json_is_array(v)) {
+		bad(p, "custos.alert.group", "is neither an array nor an object");
+		return NULL;
+	}
+	return v;
+}
+
 /* A rule's alert: counted in the totals and its group, listed, tallied by rule. */
 static int take_alert(struct report *r, json_t *root, struct sv category, int64_t time_ns,
 		      struct parse *p)
 {
 	json_t *custos = get_obj(root, "custos", "custos", p);
 	json_t *alert = get_obj(custos, "alert", "custos.alert", p);
-	json_t *group = get_obj(alert, "group", "custos.alert.group", p);
+	json_t *group = get_group(alert, p);
 	json_t *rule = get_obj(root, "rule", "rule", p);
 	json_t *evidence = get_obj(alert, "evidence", "custos.alert.evidence", p);
 	struct sv rule_name = get_str(rule, "name", "rule.name", false, p);

@@ -62,53 +62,16 @@ static void set_number(struct rule_value *v, char *buf, uint32_t n)
 	set(v, buf, utoa(buf, n));
 }
 
-static bool is_read_op(const char *op)
-{
-	static const char *const ops[] = {"SELECT", "WITH",   "SHOW", "TABLE",
-					  "FETCH",  "VALUES", NULL};
-	size_t i;
-
-	for (i = 0; ops[i]; i++)
-		if (!strcmp(op, ops[i]))
-			return true;
-	return false;
-}
-
-/* COPY ... TO reads, COPY ... FROM writes: whichever of the two words comes last says. */
-static bool copy_reads(const char *text, size_t len)
-{
-	bool to = false;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t start;
-
-		while (i < len && !((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z'))
-			i++;
-		start = i;
-		while (i < len &&
-		       (((text[i] | 0x20) >= 'a' && (text[i] | 0x20) <= 'z') || text[i] == '_'))
-			i++;
-		if (i - start == 2 && !strncasecmp(text + start, "to", 2))
-			to = true;
-		else if (i - start == 4 && !strncasecmp(text + start, "from", 4))
-			to = false;
-	}
-	return to;
-}
-
 static uint32_t db_actions(const struct event_db *db)
 {
 	const char *op = db->info ? db->info->operation : "";
 	uint32_t a = 1u << CONFIG_ACTION_QUERY;
 
-	if (db->rows > 0 || is_read_op(op))
+	enum sql_effect effect = sql_effect(op, db->text, db->text_len);
+
+	if (db->rows > 0 || effect == SQL_EFFECT_READ)
 		a |= 1u << CONFIG_ACTION_READ;
-	else if (!strcmp(op, "COPY") && db->text)
-		a |= 1u << (copy_reads(db->text, db->text_len) ? CONFIG_ACTION_READ
-							       : CONFIG_ACTION_WRITE);
-	else if (*op && strcmp(op, "BEGIN") && strcmp(op, "COMMIT") && strcmp(op, "SET") &&
-		 strcmp(op, "ROLLBACK") && strcmp(op, "COPY"))
+	else if (effect == SQL_EFFECT_WRITE)
 		a |= 1u << CONFIG_ACTION_WRITE;
 	return a;
 }

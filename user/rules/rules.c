@@ -306,7 +306,7 @@ static void send_alert(struct rules *rs, const struct rule *r, const struct rule
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EVENT_ALERT;
-	ev.alert = true;
+	ev.ecs_kind = "alert";
 	ev.time_ns = src->time_ns;
 	ev.category = src->category;
 	ev.type = "info";
