@@ -139,10 +139,11 @@ static bool count(struct reading *r, json_t *root, const char *field, uint64_t m
 /* An id written as a string of digits ("0", "65534"): user.id, user.audit.id. */
 static bool id(struct reading *r, json_t *root, const char *field, uint32_t *out)
 {
-	const char *s = str(r, root, field);
+	const char *s;
 	unsigned long v;
 	char *end;
 
+	s = str(r, root, field);
 	if (!s)
 		return false;
 	errno = 0;
@@ -152,6 +153,19 @@ static bool id(struct reading *r, json_t *root, const char *field, uint32_t *out
 		return false;
 	}
 	*out = v;
+	return true;
+}
+
+/* custos.change.uid and .gid: ids since schema version 2, counts before. */
+static bool owner_id(struct reading *r, json_t *root, const char *field, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!json_is_integer(at(root, field)))
+		return id(r, root, field, out);
+	if (!count(r, root, field, UINT32_MAX, &v))
+		return false;
+	*out = (uint32_t)v;
 	return true;
 }
 
@@ -215,6 +229,7 @@ static void read_change(struct reading *r, json_t *root, const char *action)
 	struct event_change *c = &r->d->ev.change;
 	const char *mode;
 	uint64_t v;
+	uint32_t owner;
 
 	c->arg = UINT32_MAX;
 	c->arg2 = UINT32_MAX;
@@ -229,10 +244,10 @@ static void read_change(struct reading *r, json_t *root, const char *action)
 		c->arg = mode ? strtoul(mode, NULL, 8) & 07777 : 0;
 	} else if (is(action, "chown")) {
 		c->op = CUSTOS_CHANGE_CHOWN;
-		if (count(r, root, "custos.change.uid", UINT32_MAX - 1, &v))
-			c->arg = v;
-		if (count(r, root, "custos.change.gid", UINT32_MAX - 1, &v))
-			c->arg2 = v;
+		if (owner_id(r, root, "custos.change.uid", &owner))
+			c->arg = owner;
+		if (owner_id(r, root, "custos.change.gid", &owner))
+			c->arg2 = owner;
 	} else if (is(action, "unlink")) {
 		c->op = CUSTOS_CHANGE_UNLINK;
 	} else if (is(action, "rename")) {
