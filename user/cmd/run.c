@@ -8,10 +8,17 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "lib/log.h"
 
 #define TRACE_PATHS_MAX 256
+
+/* Long-only options of trace: where its events come from. */
+enum {
+	TRACE_OPT_SOCKET = 0x100,
+	TRACE_OPT_STANDALONE,
+};
 
 static void run_usage(FILE *f)
 {
@@ -38,34 +45,43 @@ static void run_usage(FILE *f)
 
 static void trace_usage(FILE *f)
 {
-	fprintf(f, "USAGE\n"
-		   "  custos trace [--path PATH]... [--user USER] [--comm NAME] [--pid PID]\n"
-		   "               [--json] [--config FILE] [-v]\n"
-		   "\n"
-		   "Shows accesses live, one line each:\n"
-		   "  TIME LOGIN-USER->USER PID PROCESS ACTION BYTES PATH\n"
-		   "TIME is UTC; LOGIN-USER is who logged in (it survives sudo and su); BYTES is\n"
-		   "what was read since the last line for that open file (\"-\" at open). SQL\n"
-		   "statements sent through PostgreSQL, MySQL and SQLite client libraries show as\n"
-		   "  TIME LOGIN-USER->USER PID PROCESS query ROWS SYSTEM: STATEMENT\n"
-		   "with literals redacted. Without --path or --config it watches what the\n"
-		   "built-in config watches. Needs root.\n"
-		   "\n"
-		   "OPTIONS\n"
-		   "  -p, --path PATH    watch PATH (a file, a directory and all below it, or a\n"
-		   "                     glob); repeat for more\n"
-		   "  -u, --user USER    only accesses by USER (name or uid; user or login user)\n"
-		   "  -C, --comm NAME    only accesses by processes named NAME\n"
-		   "  -P, --pid PID      only accesses by process PID\n"
-		   "  -j, --json         JSON lines, as custos run writes them\n"
-		   "  -c, --config FILE  watch what FILE configures instead of --path\n"
-		   "  -v, --verbose      debug output on stderr\n"
-		   "  -h, --help         this help\n"
-		   "\n"
-		   "EXAMPLES\n"
-		   "  sudo custos trace --path /srv/crm\n"
-		   "  sudo custos trace --path '/srv/exports/*.csv' --user alice\n"
-		   "  sudo custos trace --path /var/lib/postgresql --comm cp --json | jq .\n");
+	fprintf(
+	    f,
+	    "USAGE\n"
+	    "  custos trace [--path PATH]... [--user USER] [--comm NAME] [--pid PID]\n"
+	    "               [--json] [--config FILE] [--socket PATH | --standalone] [-v]\n"
+	    "\n"
+	    "Shows accesses live, one line each:\n"
+	    "  TIME LOGIN-USER->USER PID PROCESS ACTION BYTES PATH\n"
+	    "TIME is UTC; LOGIN-USER is who logged in (it survives sudo and su); BYTES is\n"
+	    "what was read since the last line for that open file (\"-\" at open). SQL\n"
+	    "statements sent through PostgreSQL, MySQL and SQLite client libraries show as\n"
+	    "  TIME LOGIN-USER->USER PID PROCESS query ROWS SYSTEM: STATEMENT\n"
+	    "with literals redacted. When an agent runs (custos run), trace attaches to\n"
+	    "it through its control socket and shows what the agent watches (under\n"
+	    "--path, if given), without loading hooks of its own; otherwise, or with\n"
+	    "--standalone or --config, it loads its own, and without --path or --config\n"
+	    "watches what the built-in config watches. Needs root.\n"
+	    "\n"
+	    "OPTIONS\n"
+	    "  -p, --path PATH    watch PATH (a file, a directory and all below it, or a\n"
+	    "                     glob); repeat for more\n"
+	    "  -u, --user USER    only accesses by USER (name or uid; user or login user)\n"
+	    "  -C, --comm NAME    only accesses by processes named NAME\n"
+	    "  -P, --pid PID      only accesses by process PID\n"
+	    "  -j, --json         JSON lines, as custos run writes them\n"
+	    "  -c, --config FILE  watch what FILE configures instead of --path (standalone)\n"
+	    "  --socket PATH      the running agent's control socket\n"
+	    "                     (default " CONTROL_SOCKET_DEFAULT ")\n"
+	    "  --standalone       load trace's own hooks even when an agent runs\n"
+	    "  -v, --verbose      debug output on stderr\n"
+	    "  -h, --help         this help\n"
+	    "\n"
+	    "EXAMPLES\n"
+	    "  sudo custos trace --path /srv/crm\n"
+	    "  sudo custos trace --path '/srv/exports/*.csv' --user alice\n"
+	    "  sudo custos trace --path /var/lib/postgresql --comm cp --json | jq .\n"
+	    "  sudo custos trace --standalone --path /tmp/export   # not what the agent watches\n");
 }
 
 static int need_root(const char *mode)
@@ -114,6 +130,19 @@ int cmd_run(int argc, char **argv)
 	return agent_run(&opts);
 }
 
+/*
+ * Attached to the running agent when one serves socket_path (and neither
+ * --standalone nor --config asks for trace's own hooks): its exit status;
+ * otherwise TRACE_NO_AGENT, and trace loads its own hooks.
+ */
+static int trace_attached(const char *socket_path, bool standalone, struct agent_options *opts,
+			  char **paths, size_t n_paths)
+{
+	if (standalone || opts->config_path)
+		return TRACE_NO_AGENT;
+	return trace_attach(socket_path ?: CONTROL_SOCKET_DEFAULT, opts, paths, n_paths);
+}
+
 static int parse_pid(const char *s, uint32_t *pid)
 {
 	char *end;
@@ -136,14 +165,18 @@ int cmd_trace(int argc, char **argv)
 	    {"pid", required_argument, NULL, 'P'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, TRACE_OPT_SOCKET},
+	    {"standalone", no_argument, NULL, TRACE_OPT_STANDALONE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct agent_options opts = {.mode = "trace", .format = OUTPUT_HUMAN};
 	char *paths[TRACE_PATHS_MAX];
+	const char *socket_path = NULL;
+	bool standalone = false;
 	size_t n_paths = 0;
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "p:u:C:P:jc:vh", longopts, NULL)) != -1) {
@@ -181,6 +214,12 @@ int cmd_trace(int argc, char **argv)
 		case 'c':
 			opts.config_path = optarg;
 			break;
+		case TRACE_OPT_SOCKET:
+			socket_path = optarg;
+			break;
+		case TRACE_OPT_STANDALONE:
+			standalone = true;
+			break;
 		case 'v':
 			opts.verbose = true;
 			log_set_level(LOG_LEVEL_DEBUG);
@@ -203,6 +242,10 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (need_root("trace"))
 		return 1;
+	ret = trace_attached(socket_path, standalone, &opts, paths, n_paths);
+	if (ret != TRACE_NO_AGENT)
+		return ret;
+	log_debug("no agent serves its control socket: trace loads its own hooks");
 	if (n_paths) {
 		opts.config = config_from_paths(paths, n_paths);
 		if (!opts.config) {
