@@ -59,12 +59,27 @@ static const char default_text[] =
     "  ]\n"
     "}\n";
 
+/* clang-format off */
 static const char *const top_keys[] = {
-    "watch",	      "endpoints", "exclude",	    "flush_interval", "heartbeat_interval",
-    "ring_buffer_mb", "queue_mb",  "databases",	    "outputs",	      "spool",
-    "chain",	      "rules",	   "builtin_rules", "state_dir",      "control_socket",
-    "egress",	      NULL,
+    "watch",
+    "endpoints",
+    "exclude",
+    "flush_interval",
+    "heartbeat_interval",
+    "ring_buffer_mb",
+    "queue_mb",
+    "databases",
+    "outputs",
+    "spool",
+    "chain",
+    "rules",
+    "builtin_rules",
+    "state_dir",
+    "control_socket",
+    "egress",
+    NULL,
 };
+/* clang-format on */
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
 					    "protocol", "unix", "parse",   NULL};
