@@ -43,7 +43,7 @@
 #define CONTROL_USER_MAX       64	 /* bytes of "user" */
 #define CONTROL_CLIENTS_MAX    16	 /* connected at once; more are refused */
 #define CONTROL_CLIENT_BUF     (4 << 20) /* bytes waiting for one client */
-#define CONTROL_STALL_S	       10	 /* a client that reads nothing this long is dropped */
+#define CONTROL_STALL_S	       30	 /* a client that reads nothing this long is dropped */
 
 enum control_op {
 	CONTROL_OP_STATUS = 1,
@@ -63,9 +63,9 @@ struct control_request {
 };
 
 /*
- * Parses one request line (len bytes, without its newline). 0, or -EINVAL
- * with err saying what was wrong, or -ENOMEM. Free with control_request_free
- * whatever it returned.
+ * Parses one request line (len bytes, without its newline). 0 (free the
+ * request with control_request_free), or -EINVAL with err saying what was
+ * wrong, or -ENOMEM; a refused request holds nothing.
  */
 int control_request_parse(const char *line, size_t len, struct control_request *req, char *err,
 			  size_t err_len);

@@ -35,6 +35,19 @@ static int get_string(json_t *v, const char *key, char *buf, size_t max, char *e
 	return 0;
 }
 
+/* "//srv//crm/" -> "/srv/crm": as the kernel's paths of events are written. */
+static void normalize(char *path)
+{
+	char *r = path, *w = path;
+
+	for (; *r; r++)
+		if (*r != '/' || w == path || w[-1] != '/')
+			*w++ = *r;
+	if (w > path + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+}
+
 static int get_paths(json_t *v, struct control_request *req, char *err, size_t len)
 {
 	size_t i, n;
@@ -52,7 +65,7 @@ static int get_paths(json_t *v, struct control_request *req, char *err, size_t l
 		req->paths[req->n_paths] = strdup(json_string_value(p));
 		if (!req->paths[req->n_paths])
 			return -ENOMEM;
-		req->n_paths++;
+		normalize(req->paths[req->n_paths++]);
 	}
 	return 0;
 }
@@ -128,6 +141,8 @@ int control_request_parse(const char *line, size_t len, struct control_request *
 		r = bad(err, err_len, "unknown op (expected \"status\" or \"subscribe\")");
 	}
 	json_decref(root);
+	if (r)
+		control_request_free(req); /* a refused request holds nothing */
 	if (r == -ENOMEM)
 		snprintf(err, err_len, "out of memory");
 	return r;
@@ -189,7 +204,7 @@ int control_request_format(const struct control_request *req, char *buf, size_t 
 bool control_request_path_matches(const struct control_request *req, const char *path, size_t len)
 {
 	char p[4096];
-	size_t i, n;
+	size_t i;
 
 	if (!req->n_paths)
 		return true;
@@ -198,11 +213,10 @@ bool control_request_path_matches(const struct control_request *req, const char 
 	memcpy(p, path, len);
 	p[len] = '\0';
 	for (i = 0; i < req->n_paths; i++) {
-		n = strlen(req->paths[i]);
 		/* A directory covers what is below it; a glob matches the path or an ancestor. */
-		if (fnmatch(req->paths[i], p, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
+		if (!strcmp(req->paths[i], "/") && p[0] == '/')
 			return true;
-		if (n > 1 && req->paths[i][n - 1] == '/' && !strncmp(p, req->paths[i], n))
+		if (fnmatch(req->paths[i], p, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
 			return true;
 	}
 	return false;
