@@ -35,6 +35,7 @@ struct client {
 	bool subscribed;    /* events flow to it */
 	bool in_event;	    /* the cookie's writes are one event's line */
 	bool event_lost;    /* this event did not fit */
+	bool attempted;	    /* the filter kept this event: its line went to the cookie */
 	uint64_t dropped;   /* events not yet announced as dropped */
 	time_t stuck_since; /* 0: the socket took what it was given */
 	struct control_request req;
@@ -112,6 +113,7 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t size)
 {
 	struct client *cl = cookie;
 
+	cl->attempted = true;
 	if (cl->event_lost || client_put(cl, buf, size, CONTROL_CLIENT_BUF))
 		cl->event_lost = true;
 	return size;
@@ -340,6 +342,38 @@ void control_handle(struct control *c)
 	}
 }
 
+/*
+ * One event to a subscriber: its line whole, or nothing and one more
+ * dropped. After drops, the next line that fits is preceded by
+ * {"control":"dropped","count":N}, right where the events are missing.
+ */
+static void send_event(struct control *c, struct client *cl, const struct event *ev)
+{
+	size_t before = cl->out_len - cl->out_off; /* what waits; the same when the buffer moves */
+	bool noted = false;
+	char note[64];
+
+	if (cl->dropped) {
+		snprintf(note, sizeof(note), "{\"control\":\"dropped\",\"count\":%llu}\n",
+			 (unsigned long long)cl->dropped);
+		noted = client_put(cl, note, strlen(note), CONTROL_CLIENT_BUF) == 0;
+	}
+	cl->event_lost = cl->dropped && !noted; /* no room for the note: none for the event */
+	cl->attempted = false;
+	output_event(cl->o, ev);
+	fflush(cl->f);
+	if (cl->attempted && cl->event_lost) {
+		cl->dropped++;
+		c->events_dropped++;
+	}
+	if (!cl->attempted || cl->event_lost) {
+		/* Nothing of it went in (not kept by the filter, or lost): the note waits too. */
+		cl->out_len = cl->out_off + before;
+		return;
+	}
+	cl->dropped = 0;
+}
+
 void control_event(struct control *c, const struct event *ev)
 {
 	size_t i;
@@ -355,27 +389,7 @@ void control_event(struct control *c, const struct event *ev)
 		    !(ev->file &&
 		      control_request_path_matches(&cl->req, ev->file->path, ev->file->path_len)))
 			continue;
-		if (cl->dropped) {
-			json_t *msg = json_pack("{s:s, s:I}", "control", "dropped", "count",
-						(json_int_t)cl->dropped);
-			char *text =
-			    msg ? json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-			json_decref(msg);
-			/* Told once it has caught up by half: then events flow again. */
-			if (text && cl->out_len - cl->out_off <= CONTROL_CLIENT_BUF / 2 &&
-			    !client_put(cl, text, strlen(text), CONTROL_CLIENT_BUF) &&
-			    !client_put(cl, "\n", 1, CONTROL_CLIENT_BUF))
-				cl->dropped = 0;
-			free(text);
-		}
-		cl->event_lost = false;
-		output_event(cl->o, ev);
-		fflush(cl->f);
-		if (cl->event_lost) {
-			cl->dropped++;
-			c->events_dropped++;
-		}
+		send_event(c, cl, ev);
 	}
 }
 
