@@ -445,3 +445,30 @@ def test_trace_attached_too_slow(t):
 
 
 test_trace_attached_too_slow.timeout = 120
+
+
+def test_check_control_socket(t):
+    """custos check validates control_socket: an absolute path of at most
+    107 bytes, or "" for none; anything else is refused (exit status 1) with
+    the file, line and column; a valid one is shown, in text and --json."""
+    d = t.mkdir("crm")
+    cases = (("/run/x/agent.sock", None), ("", None),
+             ("rel.sock", 'control_socket: "rel.sock" is not an absolute path'),
+             ("/" + "a" * 120, '"control_socket" is 121 bytes long'),
+             (5, '"control_socket" must be a string, not a number'),
+             ("/run/custos/", '"control_socket" ends with "/"'))
+    for value, refusal in cases:
+        path = t.config_file({"watch": [{"name": "a", "paths": [d]}], "control_socket": value})
+        r = subprocess.run([CUSTOS, "check", "--config", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        out, err = r.stdout.decode(), r.stderr.decode()
+        if refusal:
+            expect_eq(r.returncode, 1, "exit status of check with control_socket %r" % (value,), err)
+            expect(re.search(r"^%s:\d+:\d+: %s" % (re.escape(path), re.escape(refusal)), err, re.M),
+                   "refusal of control_socket %r" % (value,), err)
+            continue
+        expect(r.returncode in (0, 4), "check refused control_socket %r: %d" % (value, r.returncode), err)
+        want = value or "none (custos status and trace cannot reach the agent)"
+        expect(("\ncontrol socket: %s\n" % want) in out, "check's text for control_socket %r" % (value,), out)
+        r = subprocess.run([CUSTOS, "check", "--json", "--config", path], stdout=subprocess.PIPE, timeout=60)
+        expect_eq(json.loads(r.stdout)["config"]["control_socket"], value, "check --json: config.control_socket")
