@@ -20,7 +20,9 @@ LINE = re.compile(r"^(\d\d:\d\d:\d\d\.\d{3}) (\S+)(→|->)(\S+) (\d+) (\S+) (\S+
 
 
 def _config(t, d, **kw):
-    return dict({"watch": [{"name": "crm", "paths": [d]}], "heartbeat_interval": 0}, **kw)
+    # No database probes: other programs' statements on this host are no business of these tests.
+    return dict({"watch": [{"name": "crm", "paths": [d]}], "heartbeat_interval": 0,
+                 "databases": {"postgresql": False, "mysql": False, "sqlite": False}}, **kw)
 
 
 def _status(t, *args, user=None, sock=None):
@@ -168,6 +170,10 @@ def test_status_no_agent(t):
                   "custos status: no agent is running (nothing serves %s)" % t.control_socket(), "message")
         r = _status(t, "--json")
         expect_eq(r.returncode, 3, "exit status of --json with %s" % what)
+    for argv in (["--bogus"], ["extra"], ["--socket", "/x", "--config", "/y"]):
+        r = subprocess.run([CUSTOS, "status"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        expect(r.returncode == 2 and r.stderr and not r.stdout, "custos status %s: %d %r" % (
+            " ".join(argv), r.returncode, r.stderr))
 
 
 def test_status_not_root(t):
@@ -241,8 +247,10 @@ def test_trace_attached(t):
     auid, aname = t.login_user()
     d = t.mkdir("crm")
     f = t.write("crm/a.csv", "0123456789abcdef")
+    other = t.write("crm/other/b.csv", "b")
     a = t.start_agent(_config(t, d))
     human = _Trace(t, ["--socket", t.control_socket()], env=UTF8)
+    under = _Trace(t, ["--socket", t.control_socket(), "--json", "--path", os.path.dirname(other) + "//"])
     ready = human.wait_line(lambda ln: ln.startswith("# attached to the agent (pid %d, " % a.pid), "attached")
     attach_s = ready - human.t0
     js = _Trace(t, ["--socket", t.control_socket(), "--json", "--comm", "cat", "--user", aname])
@@ -252,21 +260,27 @@ def test_trace_attached(t):
     r1 = run(["cat", f], loginuid=auid)
     r2 = run(["head", "-c", "4", f], loginuid=auid)
     r3 = run(["cat", f])  # no login user: not aname's
-    human.wait_line(lambda ln: " %d cat close " % r3.pid in ln, "the close of the last cat")
+    r4 = run(["cat", other])
+    human.wait_line(lambda ln: " %d cat close " % r4.pid in ln, "the close of the last cat")
     a.wait_for(lambda e: action(e) == "close" and get(e, "process.pid", None) == r3.pid, "agent: last close")
     time.sleep(0.3)
     expect_eq(human.stop(), 0, "trace's exit status on SIGINT")
     expect_eq(js.stop(), 0, "trace --json's exit status on SIGINT")
+    expect_eq(under.stop(), 0, "trace --path's exit status on SIGINT")
+    expect_eq([(json.loads(ln)["process"]["pid"], json.loads(ln)["file"]["path"]) for ln in under.lines()],
+              [(r4.pid, other), (r4.pid, other)], "events of trace --json --path (pid, path)", "\n".join(under.lines()))
     lines = human.lines()
     expect_eq(lines[0], "# attached to the agent (pid %d, %s)" % (a.pid, t.control_socket()), "first line")
     got = []
     for ln in lines[1:]:
         m = LINE.match(ln)
         expect(m, "a line in no known form: %r" % ln, "\n".join(lines))
-        got.append((m.group(2), m.group(4), int(m.group(5)), m.group(6), m.group(7), m.group(8), m.group(9)))
+        if int(m.group(5)) in (r1.pid, r2.pid, r3.pid, r4.pid):
+            got.append((m.group(2), m.group(4), int(m.group(5)), m.group(6), m.group(7), m.group(8), m.group(9)))
     expect_eq(got, [(aname, "root", r1.pid, "cat", "open", "-", f), (aname, "root", r1.pid, "cat", "close", "16", f),
                     (aname, "root", r2.pid, "head", "open", "-", f), (aname, "root", r2.pid, "head", "close", "4", f),
-                    ("-", "root", r3.pid, "cat", "open", "-", f), ("-", "root", r3.pid, "cat", "close", "16", f)],
+                    ("-", "root", r3.pid, "cat", "open", "-", f), ("-", "root", r3.pid, "cat", "close", "16", f),
+                    ("-", "root", r4.pid, "cat", "open", "-", other), ("-", "root", r4.pid, "cat", "close", "1", other)],
               "human lines (login, user, pid, comm, action, bytes, path)", "\n".join(lines))
     mine = js.lines()
     agent_lines = {json.loads(ln)["custos"]["seq"]: ln for ln in a.raw().decode().splitlines()}
