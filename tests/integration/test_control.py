@@ -319,6 +319,12 @@ def test_trace_falls_back(t):
     a.stop()
 
 
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _connect(t):
     s = socket.socket(socket.AF_UNIX)
     s.connect(t.control_socket())
@@ -366,6 +372,28 @@ def test_control_hostile_clients(t):
             rest = b""
         expect_eq(rest, b"", "the connection after an error (closed)")
         s.close()
+    s = _connect(t)  # a request ended by the end of the stream rather than a newline
+    s.sendall(b'{"op":"status"}')
+    s.shutdown(socket.SHUT_WR)
+    expect_eq(json.loads(_reply(s)).get("control"), "status", "reply to a status request without newline")
+    s.close()
+    # A client that asks without reading: once its replies are past the bound it is closed;
+    # its unread bytes must not keep the agent's loop turning.
+    flood = _connect(t)
+    flood.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    flood.setblocking(False)
+    sent = 0
+    try:
+        while sent < 32 << 20:
+            sent += flood.send(b'{"op":"status"}\n' * 4096)
+    except BlockingIOError:
+        pass
+    time.sleep(1)
+    cpu0 = _cpu_seconds(a.pid)
+    time.sleep(3)
+    used = _cpu_seconds(a.pid) - cpu0
+    expect(used < 1.0, "the agent used %.2f s of CPU in 3 s with a flooding client that does not read" % used)
+    flood.close()
     many = [_connect(t) for _ in range(16)]
     extra = _connect(t)
     expect_eq(json.loads(_reply(extra)), {"control": "error", "error": "too many clients"}, "the 17th client")

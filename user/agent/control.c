@@ -30,14 +30,15 @@ struct client {
 	size_t in_len;
 	char *out; /* bytes out_off..out_len wait for the socket */
 	size_t out_len, out_off, out_cap;
-	bool want_out;	    /* registered for EPOLLOUT */
-	bool closing;	    /* close once what waits is written (or at once if it cannot be) */
-	bool subscribed;    /* events flow to it */
-	bool in_event;	    /* the cookie's writes are one event's line */
-	bool event_lost;    /* this event did not fit */
-	bool attempted;	    /* the filter kept this event: its line went to the cookie */
-	uint64_t dropped;   /* events not yet announced as dropped */
-	time_t stuck_since; /* 0: the socket took what it was given */
+	uint32_t events;     /* what epoll watches for it */
+	bool closing;	     /* close once what waits is written (or at once if it cannot be) */
+	bool subscribed;     /* events flow to it */
+	bool in_event;	     /* the cookie's writes are one event's line */
+	bool event_lost;     /* this event did not fit */
+	bool attempted;	     /* the filter kept this event: its line went to the cookie */
+	uint64_t dropped;    /* events not yet announced as dropped */
+	time_t stuck_since;  /* 0: the socket took what it was given */
+	time_t last_request; /* or when it connected */
 	struct control_request req;
 	struct output *o; /* the subscriber's own filter and format, writing into out */
 	FILE *f;
@@ -134,14 +135,17 @@ static void client_free(struct control *c, size_t i)
 	c->clients[i] = NULL;
 }
 
-static void set_want_out(struct control *c, struct client *cl, bool want)
+/*
+ * EPOLLOUT while something waits for it; EPOLLIN until it is closing (a
+ * closing client's unread bytes would wake the loop for nothing).
+ */
+static void update_events(struct control *c, struct client *cl)
 {
-	struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = cl};
+	uint32_t want = (cl->closing ? 0 : EPOLLIN) | (cl->out_off < cl->out_len ? EPOLLOUT : 0);
+	struct epoll_event ev = {.events = want, .data.ptr = cl};
 
-	if (cl->want_out == want)
-		return;
-	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev) == 0)
-		cl->want_out = want;
+	if (cl->events != want && epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd, &ev) == 0)
+		cl->events = want;
 }
 
 /* Writes what waits; false when the client is gone (then freed). */
@@ -158,7 +162,7 @@ static bool client_write(struct control *c, size_t i)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!cl->stuck_since)
 				cl->stuck_since = now_s();
-			set_want_out(c, cl, true);
+			update_events(c, cl);
 			return true;
 		}
 		if (n <= 0) {
@@ -170,7 +174,7 @@ static bool client_write(struct control *c, size_t i)
 	}
 	cl->out_off = cl->out_len = 0;
 	cl->stuck_since = 0;
-	set_want_out(c, cl, false);
+	update_events(c, cl);
 	if (cl->closing) {
 		client_free(c, i);
 		return false;
@@ -207,6 +211,7 @@ static void handle_request(struct control *c, struct client *cl, const char *lin
 
 	if (cl->subscribed)
 		return; /* a subscriber has said all it had to say */
+	cl->last_request = now_s();
 	control_request_free(&cl->req);
 	r = control_request_parse(line, len, &cl->req, err, sizeof(err));
 	if (r) {
@@ -245,9 +250,17 @@ static bool client_read(struct control *c, size_t i)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0) { /* gone, or an error: nobody to answer */
+		if (n < 0) { /* an error: nobody to answer */
 			client_free(c, i);
 			return false;
+		}
+		if (n == 0) {
+			/* It said all it had to say: a last request without its newline is one. */
+			if (cl->in_len && !cl->subscribed)
+				handle_request(c, cl, cl->in, cl->in_len);
+			cl->in_len = 0;
+			cl->closing = true; /* once what waits for it is written */
+			break;
 		}
 		if (cl->subscribed) { /* nothing more is expected from it */
 			cl->in_len = 0;
@@ -304,6 +317,8 @@ static void accept_clients(struct control *c)
 		}
 		cl->fd = fd;
 		cl->uid = cred.uid;
+		cl->last_request = now_s();
+		cl->events = ev.events;
 		ev.data.ptr = cl;
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			close(fd);
@@ -414,9 +429,13 @@ void control_tick(struct control *c)
 	for (i = 0; i < CONTROL_CLIENTS_MAX; i++) {
 		struct client *cl = c->clients[i];
 
-		if (cl && cl->stuck_since && now - cl->stuck_since >= CONTROL_STALL_S) {
+		if (!cl)
+			continue;
+		if (cl->stuck_since && now - cl->stuck_since >= CONTROL_STALL_S) {
 			c->stalled++;
 			client_free(c, i);
+		} else if (!cl->subscribed && now - cl->last_request >= CONTROL_IDLE_S) {
+			client_free(c, i); /* a slot is not for keeping */
 		}
 	}
 }

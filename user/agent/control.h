@@ -23,7 +23,9 @@
  *
  * The agent never waits for a client: each has a bounded buffer; a client
  * that does not keep up loses events (counted, and told), one that reads
- * nothing for CONTROL_STALL_S seconds is disconnected.
+ * nothing for CONTROL_STALL_S seconds is disconnected, one that is not
+ * subscribed and asks nothing for CONTROL_IDLE_S seconds is closed. A
+ * request may end with the end of the stream instead of a newline.
  */
 #ifndef CUSTOS_CONTROL_H
 #define CUSTOS_CONTROL_H
@@ -43,6 +45,7 @@
 #define CONTROL_USER_MAX       64	 /* bytes of "user" */
 #define CONTROL_CLIENTS_MAX    16	 /* connected at once; more are refused */
 #define CONTROL_CLIENT_BUF     (4 << 20) /* bytes waiting for one client */
+#define CONTROL_IDLE_S	       60	 /* a client that asks nothing this long is closed */
 #define CONTROL_STALL_S	       30	 /* a client that reads nothing this long is dropped */
 
 enum control_op {
@@ -94,7 +97,7 @@ void control_handle(struct control *c);
 void control_event(struct control *c, const struct event *ev);
 /* Writes what waits for each client, as far as its socket takes it. */
 void control_flush(struct control *c);
-/* Once a second: drops clients stuck for CONTROL_STALL_S. */
+/* Once a second: drops clients stuck for CONTROL_STALL_S, and idle ones (CONTROL_IDLE_S). */
 void control_tick(struct control *c);
 
 struct control_stats {
