@@ -54,6 +54,9 @@ int client_connect(const char *path, const struct control_request *req, char *er
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		/* Refused at once (not root, too many clients): its reason is there to read. */
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (w <= 0) {
 			r = -errno;
 			snprintf(err, len, "%s: cannot send the request: %s", path,
