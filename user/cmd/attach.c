@@ -60,6 +60,7 @@ int trace_attach(const char *socket_path, const struct agent_options *opts, char
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct client_reader r = {0};
 	bool human = opts->format == OUTPUT_HUMAN, stopped = false;
+	bool tty = human && isatty(STDOUT_FILENO);
 	char err[512];
 	json_t *hello;
 	int fd, ret = 1;
@@ -126,8 +127,14 @@ int trace_attach(const char *socket_path, const struct agent_options *opts, char
 			continue;
 		}
 		stopped = strstr(r.buf, human ? "# agent-stop" : "\"agent-stop\"") != NULL;
-		r.buf[n] = '\n';
-		fwrite(r.buf, 1, n + 1, stdout);
+		/* Alerts in bold red on a terminal, as trace's own lines ("HH:MM:SS.mmm ALERT
+		 * ..."). */
+		if (tty && n > 19 && !strncmp(r.buf + 12, " ALERT ", 7)) {
+			printf("\033[1;31m%s\033[0m\n", r.buf);
+		} else {
+			r.buf[n] = '\n';
+			fwrite(r.buf, 1, n + 1, stdout);
+		}
 		/* Out at once unless more lines are already here. */
 		if (!memchr(r.buf + r.line_end, '\n', r.len - r.line_end) && fflush(stdout))
 			break;

@@ -192,8 +192,8 @@ static void print_text(json_t *st, json_t *reasons)
 		       (long long)dropped, q, s);
 	}
 	if (rules)
-		printf(ROW "%lld rules, %lld events seen, %lld alerts, %lld suppressed\n", "rules",
-		       (long long)num(rules, "rules"), (long long)num(rules, "events"),
+		printf(ROW "%lld detection rules, %lld events seen, %lld alerts, %lld suppressed\n",
+		       "rules", (long long)num(rules, "rules"), (long long)num(rules, "events"),
 		       (long long)num(rules, "alerts"), (long long)num(rules, "suppressed"));
 	if (clients)
 		printf(ROW
