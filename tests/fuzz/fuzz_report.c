@@ -28,28 +28,6 @@ static void sums(const struct report *r, uint64_t out[N_SUMS])
 	memcpy(out, &s, sizeof(s));
 }
 
-/* No C0 control but newlines, no DEL, no C1 control, no bidi override; valid UTF-8. */
-static void check_text(const char *text, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	size_t i;
-
-	if (!utf8_valid(text, len))
-		abort();
-	for (i = 0; i < len; i++) {
-		if ((p[i] < 0x20 && p[i] != '\n') || p[i] == 0x7f)
-			abort();
-		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xa0)
-			abort();
-		if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x80 && p[i + 2] >= 0xaa &&
-		    p[i + 2] <= 0xae)
-			abort();
-		if (p[i] == 0xe2 && i + 2 < len && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 &&
-		    p[i + 2] <= 0xa9)
-			abort();
-	}
-}
-
 static void check_json(const struct report *r)
 {
 	json_t *doc = report_json(r), *back, *totals;
@@ -111,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	report_print_text(r, f, size && data[0] & 4);
 	fclose(f);
-	check_text(text, len);
+	fuzz_check_terminal_text(text, len);
 	free(text);
 	report_free(r);
 	return 0;

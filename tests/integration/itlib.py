@@ -442,7 +442,7 @@ class Agent:
                         self.kill()
                         fail("agent's first line is not agent-start\nstderr:\n%s" % self.stderr(), ev)
                 else:
-                    if first != b"# agent-start":
+                    if re.sub(rb"\x1b\[[0-9;]*m", b"", first) != b"# agent-start":  # --color always
                         self.kill()
                         fail("trace's first line is not '# agent-start': %r\nstderr:\n%s" % (first, self.stderr()))
                 return self

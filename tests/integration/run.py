@@ -135,11 +135,11 @@ def run_one(modname, funcname, fn, verbose):
     remove_tree(workdir)
     elapsed = time.time() - start
     if ok:
-        print("ok   %s%s" % (funcname, "  (%.1f s)" % elapsed if verbose else ""))
+        print("ok   %s  (%.1f s)" % (funcname, elapsed))
         if verbose and reason:
             print("\n".join("     " + line for line in reason.splitlines()))
     else:
-        print("FAIL %s%s" % (funcname, "  (%.1f s)" % elapsed if verbose else ""))
+        print("FAIL %s  (%.1f s)" % (funcname, elapsed))
         print("\n".join("     " + line for line in (reason or "(no reason given)").splitlines()))
     sys.stdout.flush()
     return ok
@@ -192,8 +192,7 @@ def main(argv):
             passed += 1
         else:
             failed += 1
-    if verbose:
-        print("# %.1f s" % (time.time() - start))
+    print("# %.1f s" % (time.time() - start))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

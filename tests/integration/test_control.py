@@ -250,7 +250,7 @@ def test_trace_attached(t):
     other = t.write("crm/other/b.csv", "b")
     a = t.start_agent(_config(t, d))
     human = _Trace(t, ["--socket", t.control_socket()], env=UTF8)
-    under = _Trace(t, ["--socket", t.control_socket(), "--json", "--path", os.path.dirname(other) + "//"])
+    under = _Trace(t, ["--socket", t.control_socket(), "--json", "--path", os.path.dirname(other)])
     ready = human.wait_line(lambda ln: ln.startswith("# attached to the agent (pid %d, " % a.pid), "attached")
     attach_s = ready - human.t0
     js = _Trace(t, ["--socket", t.control_socket(), "--json", "--comm", "cat", "--user", aname])

@@ -209,7 +209,7 @@ static int loop(struct agent *a)
 	if (a->sinks)
 		sinks_take_gaps(a->sinks, agent_emit_output_gap, a);
 	agent_emit_stats(a, "agent-stop", "end");
-	output_flush(a->out);
+	output_drain(a->out);
 	control_flush(a->control);
 out_close:
 	if (epfd >= 0)
@@ -308,6 +308,10 @@ static int start(struct agent *a)
 			 strerror(-ret));
 	a->events = events_new(host, on_event, a);
 	a->out = output_new(stdout, a->opts->format, &a->opts->filter);
+	if (a->out && a->opts->format == OUTPUT_HUMAN) {
+		output_set_color(a->out, a->opts->color);
+		output_set_reorder(a->out, a->opts->reorder_ns);
+	}
 	snprintf(a->host, sizeof(a->host), "%s", host);
 	if (agent_losses_init(a))
 		return -ENOMEM;
@@ -369,7 +373,7 @@ int agent_run(struct agent_options *opts)
 	if (a.wake_fd >= 0)
 		close(a.wake_fd);
 	if (a.out)
-		output_flush(a.out);
+		output_drain(a.out);
 	sinks_stop(a.sinks, SINKS_DEADLINE_MS);
 	output_free(a.out);
 	chain_free(a.chain);

@@ -13,7 +13,9 @@ struct agent_options {
 	const char *config_path; /* NULL: the built-in default (or config) */
 	struct config *config;	 /* preset config (trace --path); owned by the agent */
 	enum output_format format;
-	struct output_filter filter;
+	struct event_filter filter;
+	enum output_color color; /* human lines */
+	int64_t reorder_ns;	 /* human lines held this long to go out in time order */
 	bool verbose;
 };
 

@@ -185,19 +185,17 @@ static bool client_write(struct control *c, size_t i)
 static int subscribe(struct control *c, struct client *cl)
 {
 	cookie_io_functions_t io = {.write = cookie_write};
-	struct output_filter filter = {
-	    .pid = cl->req.pid,
-	    .comm = cl->req.comm[0] ? cl->req.comm : NULL,
-	    .user = cl->req.user[0] ? cl->req.user : NULL,
-	};
 
 	cl->f = fopencookie(cl, "w", io);
 	if (!cl->f)
 		return -ENOMEM;
-	cl->o = output_new(cl->f, cl->req.format, &filter);
+	/* trace's own filter and line, as its options asked (the filter's strings: the request's)
+	 */
+	cl->o = output_new(cl->f, cl->req.format, &cl->req.filter);
 	if (!cl->o)
 		return -ENOMEM;
 	output_set_utf8(cl->o, cl->req.utf8);
+	output_set_color(cl->o, cl->req.color ? OUTPUT_COLOR_ALWAYS : OUTPUT_COLOR_NEVER);
 	cl->subscribed = true;
 	client_say(cl, json_pack("{s:s, s:i, s:s}", "control", "subscribed", "pid", (int)getpid(),
 				 "version", version_string()));
@@ -399,10 +397,6 @@ void control_event(struct control *c, const struct event *ev)
 		struct client *cl = c->clients[i];
 
 		if (!cl || !cl->subscribed || cl->closing)
-			continue;
-		if (cl->req.n_paths && ev->kind != EVENT_AGENT &&
-		    !(ev->file &&
-		      control_request_path_matches(&cl->req, ev->file->path, ev->file->path_len)))
 			continue;
 		send_event(c, cl, ev);
 	}

@@ -12,8 +12,9 @@
  *
  *   {"op":"status"}
  *     -> {"control":"status","agent":{...},"stats":{...},"clients":{...}}
- *   {"op":"subscribe","format":"json"|"human","utf8":true,
- *    "pid":N,"comm":"NAME","user":"NAME|UID","paths":["/srv/crm",...]}
+ *   {"op":"subscribe","format":"json"|"human","utf8":true,"color":false,
+ *    "pid":N,"users":["NAME"|"UID",...],"comms":["NAME",...],
+ *    "paths":["/srv/crm",...],"only":"file,db,net,alert","since_ns":N}
  *     -> {"control":"subscribed","pid":AGENT_PID,"version":"..."}
  *        then every event the filter keeps, as the agent writes it (an ECS
  *        line, or the human line of custos trace), and, after events this
@@ -37,12 +38,11 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "output/filter.h"
 #include "output/output.h"
 
 #define CONTROL_SOCKET_DEFAULT CONFIG_CONTROL_SOCKET_DEFAULT
 #define CONTROL_REQUEST_MAX    4096	 /* bytes of a request line, its newline included */
-#define CONTROL_PATHS_MAX      16	 /* "paths" of a subscription */
-#define CONTROL_USER_MAX       64	 /* bytes of "user" */
 #define CONTROL_CLIENTS_MAX    16	 /* connected at once; more are refused */
 #define CONTROL_CLIENT_BUF     (4 << 20) /* bytes waiting for one client */
 #define CONTROL_IDLE_S	       60	 /* a client that asks nothing this long is closed */
@@ -56,13 +56,12 @@ enum control_op {
 struct control_request {
 	enum control_op op;
 	/* subscribe */
-	enum output_format format;	 /* OUTPUT_JSON (default) or OUTPUT_HUMAN */
-	bool utf8;			 /* human lines: "→" rather than "->" */
-	uint32_t pid;			 /* 0: any */
-	char comm[16];			 /* "": any */
-	char user[CONTROL_USER_MAX + 1]; /* "": any */
-	char *paths[CONTROL_PATHS_MAX];	 /* absolute paths or globs; a directory covers below */
-	size_t n_paths;
+	enum output_format format;  /* OUTPUT_JSON (default) or OUTPUT_HUMAN */
+	bool utf8;		    /* human lines: "→" rather than "->" */
+	bool color;		    /* human lines: alerts and the like in colour */
+	struct event_filter filter; /* trace's: its strings are in strs */
+	char *strs[3 * EVENT_FILTER_MAX];
+	size_t n_strs;
 };
 
 /*
@@ -75,8 +74,6 @@ int control_request_parse(const char *line, size_t len, struct control_request *
 void control_request_free(struct control_request *req);
 /* The request as one line (with its newline) in buf; -ENOSPC if it does not fit. */
 int control_request_format(const struct control_request *req, char *buf, size_t len);
-/* Does path (of an event) lie under one of the request's paths (or match its glob)? */
-bool control_request_path_matches(const struct control_request *req, const char *path, size_t len);
 
 struct agent;
 struct event;

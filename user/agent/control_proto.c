@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The control socket's requests: one JSON object a line (control.h), parsed strictly. */
+/*
+ * The control socket's requests: one JSON object a line (control.h), parsed
+ * strictly; a subscription's filter is checked by trace's own option
+ * parsers (output/filter.h), so the agent keeps what trace would.
+ */
 #include <errno.h>
-#include <fnmatch.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,52 +23,40 @@ static int bad(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A string member of at most max bytes, no NUL inside, into buf. */
-static int get_string(json_t *v, const char *key, char *buf, size_t max, char *err, size_t len)
-{
-	size_t n;
+static const struct {
+	const char *name;
+	unsigned int bit;
+} kinds[] = {
+    {"file", EVENT_FILTER_FILE},
+    {"db", EVENT_FILTER_DB},
+    {"net", EVENT_FILTER_NET},
+    {"alert", EVENT_FILTER_ALERT},
+};
 
-	if (!json_is_string(v))
-		return bad(err, len, "\"%s\" must be a string", key);
-	n = json_string_length(v);
-	if (n == 0 || n > max || memchr(json_string_value(v), '\0', n))
-		return bad(err, len, "\"%s\" must be 1 to %zu bytes, without NUL", key, max);
-	memcpy(buf, json_string_value(v), n);
-	buf[n] = '\0';
-	return 0;
-}
-
-/* "//srv//crm/" -> "/srv/crm": as the kernel's paths of events are written. */
-static void normalize(char *path)
-{
-	char *r = path, *w = path;
-
-	for (; *r; r++)
-		if (*r != '/' || w == path || w[-1] != '/')
-			*w++ = *r;
-	if (w > path + 1 && w[-1] == '/')
-		w--;
-	*w = '\0';
-}
-
-static int get_paths(json_t *v, struct control_request *req, char *err, size_t len)
+/* A list of strings, each given to add (trace's parser of that option); the request keeps them. */
+static int get_list(json_t *v, const char *key, struct control_request *req,
+		    int (*add)(struct event_filter *f, const char *arg, char *err, size_t len),
+		    char *err, size_t len)
 {
 	size_t i, n;
+	json_t *s;
+	int r;
 
-	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > CONTROL_PATHS_MAX)
-		return bad(err, len, "\"paths\" must be an array of 1 to %d absolute paths",
-			   CONTROL_PATHS_MAX);
-	for (i = 0; i < json_array_size(v); i++) {
-		json_t *p = json_array_get(v, i);
-
-		n = json_is_string(p) ? json_string_length(p) : 0;
-		if (!n || n >= 4096 || json_string_value(p)[0] != '/' ||
-		    memchr(json_string_value(p), '\0', n))
-			return bad(err, len, "\"paths\"[%zu] must be an absolute path", i);
-		req->paths[req->n_paths] = strdup(json_string_value(p));
-		if (!req->paths[req->n_paths])
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return bad(err, len, "\"%s\" must be an array of strings", key);
+	json_array_foreach(v, i, s)
+	{
+		n = json_is_string(s) ? json_string_length(s) : 0;
+		if (!n || memchr(json_string_value(s), '\0', n))
+			return bad(err, len, "\"%s\"[%zu] must be a string, without NUL", key, i);
+		if (req->n_strs == sizeof(req->strs) / sizeof(req->strs[0]))
+			return bad(err, len, "too many strings");
+		req->strs[req->n_strs] = strdup(json_string_value(s));
+		if (!req->strs[req->n_strs])
 			return -ENOMEM;
-		normalize(req->paths[req->n_paths++]);
+		r = add(&req->filter, req->strs[req->n_strs++], err, len);
+		if (r)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -89,21 +80,33 @@ static int parse_subscribe(json_t *root, struct control_request *req, char *err,
 				req->format = OUTPUT_HUMAN;
 			else
 				return bad(err, len, "\"format\" must be \"json\" or \"human\"");
-		} else if (!strcmp(key, "utf8")) {
+		} else if (!strcmp(key, "utf8") || !strcmp(key, "color")) {
 			if (!json_is_boolean(v))
-				return bad(err, len, "\"utf8\" must be true or false");
-			req->utf8 = json_is_true(v);
+				return bad(err, len, "\"%s\" must be true or false", key);
+			*(key[0] == 'u' ? &req->utf8 : &req->color) = json_is_true(v);
 		} else if (!strcmp(key, "pid")) {
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 			    json_integer_value(v) > 4194304)
 				return bad(err, len, "\"pid\" must be a process id");
-			req->pid = json_integer_value(v);
-		} else if (!strcmp(key, "comm")) {
-			r = get_string(v, key, req->comm, sizeof(req->comm) - 1, err, len);
-		} else if (!strcmp(key, "user")) {
-			r = get_string(v, key, req->user, CONTROL_USER_MAX, err, len);
+			req->filter.pid = json_integer_value(v);
+		} else if (!strcmp(key, "since_ns")) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1)
+				return bad(err, len,
+					   "\"since_ns\" must be a time in ns since 1970");
+			req->filter.since_ns = json_integer_value(v);
+		} else if (!strcmp(key, "only")) {
+			if (!json_is_string(v) ||
+			    memchr(json_string_value(v), '\0', json_string_length(v)))
+				return bad(err, len, "\"only\" must be a string (\"file,db\")");
+			r = event_filter_set_only(&req->filter, json_string_value(v), err, len)
+				? -EINVAL
+				: 0;
+		} else if (!strcmp(key, "users")) {
+			r = get_list(v, key, req, event_filter_add_user, err, len);
+		} else if (!strcmp(key, "comms")) {
+			r = get_list(v, key, req, event_filter_add_comm, err, len);
 		} else if (!strcmp(key, "paths")) {
-			r = get_paths(v, req, err, len);
+			r = get_list(v, key, req, event_filter_add_path, err, len);
 		} else {
 			return bad(err, len, "unknown key \"%.64s\" in a subscribe request", key);
 		}
@@ -152,16 +155,57 @@ void control_request_free(struct control_request *req)
 {
 	size_t i;
 
-	for (i = 0; i < req->n_paths; i++)
-		free(req->paths[i]);
-	req->n_paths = 0;
+	for (i = 0; i < req->n_strs; i++)
+		free(req->strs[i]);
+	req->n_strs = 0;
+	memset(&req->filter, 0, sizeof(req->filter));
+}
+
+static json_t *strings(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static void add_filter(json_t *root, const struct event_filter *f)
+{
+	char only[32] = "", uid[16];
+	json_t *users;
+	size_t i;
+
+	if (f->pid)
+		json_object_set_new(root, "pid", json_integer(f->pid));
+	if (f->since_ns)
+		json_object_set_new(root, "since_ns", json_integer(f->since_ns));
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (f->kinds & kinds[i].bit)
+			snprintf(only + strlen(only), sizeof(only) - strlen(only), "%s%s",
+				 only[0] ? "," : "", kinds[i].name);
+	if (only[0])
+		json_object_set_new(root, "only", json_string(only));
+	if (f->n_users) {
+		users = json_array();
+		for (i = 0; i < f->n_users; i++) {
+			snprintf(uid, sizeof(uid), "%u", f->users[i].uid);
+			json_array_append_new(users, json_string(f->users[i].name ?: uid));
+		}
+		json_object_set_new(root, "users", users);
+	}
+	if (f->n_comms)
+		json_object_set_new(root, "comms", strings(f->comms, f->n_comms));
+	if (f->n_paths)
+		json_object_set_new(root, "paths", strings(f->paths, f->n_paths));
 }
 
 int control_request_format(const struct control_request *req, char *buf, size_t len)
 {
-	json_t *root = json_object(), *paths;
-	size_t i, n;
+	json_t *root = json_object();
 	char *text;
+	size_t n;
 
 	if (!root)
 		return -ENOMEM;
@@ -172,20 +216,10 @@ int control_request_format(const struct control_request *req, char *buf, size_t 
 		json_object_set_new(root, "format",
 				    json_string(req->format == OUTPUT_HUMAN ? "human" : "json"));
 		json_object_set_new(root, "utf8", json_boolean(req->utf8));
-		if (req->pid)
-			json_object_set_new(root, "pid", json_integer(req->pid));
-		if (req->comm[0])
-			json_object_set_new(root, "comm", json_string(req->comm));
-		if (req->user[0])
-			json_object_set_new(root, "user", json_string(req->user));
-		if (req->n_paths) {
-			paths = json_array();
-			for (i = 0; i < req->n_paths; i++)
-				json_array_append_new(paths, json_string(req->paths[i]));
-			json_object_set_new(root, "paths", paths);
-		}
+		json_object_set_new(root, "color", json_boolean(req->color));
+		add_filter(root, &req->filter);
 	}
-	text = json_dumps(root, JSON_COMPACT);
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (!text)
 		return -ENOMEM;
@@ -199,25 +233,4 @@ int control_request_format(const struct control_request *req, char *buf, size_t 
 	buf[n + 1] = '\0';
 	free(text);
 	return 0;
-}
-
-bool control_request_path_matches(const struct control_request *req, const char *path, size_t len)
-{
-	char p[4096];
-	size_t i;
-
-	if (!req->n_paths)
-		return true;
-	if (!path || !len || len >= sizeof(p))
-		return false;
-	memcpy(p, path, len);
-	p[len] = '\0';
-	for (i = 0; i < req->n_paths; i++) {
-		/* A directory covers what is below it; a glob matches the path or an ancestor. */
-		if (!strcmp(req->paths[i], "/") && p[0] == '/')
-			return true;
-		if (fnmatch(req->paths[i], p, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
-			return true;
-	}
-	return false;
 }

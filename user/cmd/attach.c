@@ -52,38 +52,25 @@ static bool control_line(const char *line, size_t len, bool human)
 	return go_on;
 }
 
-int trace_attach(const char *socket_path, const struct agent_options *opts, char **paths,
-		 size_t n_paths)
+int trace_attach(const char *socket_path, const struct trace_options *t)
 {
-	struct control_request req = {.op = CONTROL_OP_SUBSCRIBE, .format = opts->format};
+	static struct control_request req; /* large: the filter's lists */
 	const char *codeset = nl_langinfo(CODESET);
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct client_reader r = {0};
-	bool human = opts->format == OUTPUT_HUMAN, stopped = false;
-	bool tty = human && isatty(STDOUT_FILENO);
+	bool human = !t->json, stopped = false;
 	char err[512];
 	json_t *hello;
 	int fd, ret = 1;
 	long n;
-	size_t i;
 
+	memset(&req, 0, sizeof(req));
+	req.op = CONTROL_OP_SUBSCRIBE;
+	req.format = human ? OUTPUT_HUMAN : OUTPUT_JSON;
 	req.utf8 = codeset && !strcmp(codeset, "UTF-8");
-	req.pid = opts->filter.pid;
-	if (opts->filter.comm)
-		snprintf(req.comm, sizeof(req.comm), "%s", opts->filter.comm);
-	if (opts->filter.user && strlen(opts->filter.user) <= CONTROL_USER_MAX)
-		snprintf(req.user, sizeof(req.user), "%s", opts->filter.user);
-	else if (opts->filter.user) {
-		fprintf(stderr, "custos trace: --user %s: too long\n", opts->filter.user);
-		return 2;
-	}
-	if (n_paths > CONTROL_PATHS_MAX) {
-		fprintf(stderr, "custos trace: at most %d --path when attached (or --standalone)\n",
-			CONTROL_PATHS_MAX);
-		return 2;
-	}
-	for (i = 0; i < n_paths; i++)
-		req.paths[req.n_paths++] = paths[i];
+	req.color = t->color == OUTPUT_COLOR_ALWAYS ||
+		    (t->color == OUTPUT_COLOR_AUTO && isatty(STDOUT_FILENO));
+	req.filter = t->filter; /* its strings stay trace's: the request is not freed */
 	fd = client_connect(socket_path, &req, err, sizeof(err));
 	if (fd == -ENOENT || fd == -ECONNREFUSED)
 		return TRACE_NO_AGENT;
@@ -127,14 +114,8 @@ int trace_attach(const char *socket_path, const struct agent_options *opts, char
 			continue;
 		}
 		stopped = strstr(r.buf, human ? "# agent-stop" : "\"agent-stop\"") != NULL;
-		/* Alerts in bold red on a terminal, as trace's own lines ("HH:MM:SS.mmm ALERT
-		 * ..."). */
-		if (tty && n > 19 && !strncmp(r.buf + 12, " ALERT ", 7)) {
-			printf("\033[1;31m%s\033[0m\n", r.buf);
-		} else {
-			r.buf[n] = '\n';
-			fwrite(r.buf, 1, n + 1, stdout);
-		}
+		r.buf[n] = '\n';
+		fwrite(r.buf, 1, n + 1, stdout);
 		/* Out at once unless more lines are already here. */
 		if (!memchr(r.buf + r.line_end, '\n', r.len - r.line_end) && fflush(stdout))
 			break;

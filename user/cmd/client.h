@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/control.h"
+#include "cmd/trace.h"
 
 /* Exit statuses of custos status (LSB's for "status": 3 is "not running"). */
 #define STATUS_EXIT_OK	     0
@@ -42,7 +43,6 @@ const char *client_socket_of(const char *config_path, char *buf, size_t len);
  * status, or TRACE_NO_AGENT when no agent serves the socket.
  */
 #define TRACE_NO_AGENT (-1)
-int trace_attach(const char *socket_path, const struct agent_options *opts, char **paths,
-		 size_t n_paths);
+int trace_attach(const char *socket_path, const struct trace_options *t);
 
 #endif /* CUSTOS_CMD_CLIENT_H */

@@ -8,6 +8,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 #endif /* CUSTOS_CMD_H */

@@ -26,11 +26,12 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
     {"run", cmd_run, "run the agent: JSON events on stdout, for a SIEM"},
-    {"trace", cmd_trace, "watch accesses live, one line each, no config file needed"},
+    {"trace", cmd_trace, "watch accesses live (or a stored stream), one line each"},
     {"status", cmd_status, "the running agent's health: hooks, events, drops, outputs"},
     {"check", cmd_check, "validate a config; show what it watches and what this kernel offers"},
     {"verify", cmd_verify, "check the hash chain of stored events: edited, missing, reordered"},
     {"report", cmd_report, "how much customer data each human accessed, from stored events"},
+    {"top", cmd_top, "who is reading customer data right now, full screen"},
     {"version", cmd_version, "print the version and build details (also --version)"},
     {"help", cmd_help, "show this help, or a command's (custos help run)"},
 };

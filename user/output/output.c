@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdarg.h>
 #include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,13 @@
 struct output {
 	FILE *f;
 	enum output_format format;
-	struct output_filter filter;
+	struct event_filter filter;
 	bool utf8;
-	bool tty; /* a terminal: alerts are highlighted */
+	bool color; /* escape sequences: dim times, coloured actions, alerts bold red */
+	/* Human lines held for the reorder window, sorted by time (output_set_reorder). */
+	int64_t reorder_ns;
+	struct held_line *held;
+	size_t n_held, cap_held;
 	int error;
 	struct sinks *sinks;	 /* JSON lines go there instead of f, in batches */
 	struct line_batch batch; /* the JSON lines, written straight into it, with their seqs */
@@ -59,7 +64,14 @@ bool output_take_unwritable(struct output *o, uint64_t *count, uint64_t *first_s
 	return true;
 }
 
-struct output *output_new(FILE *f, enum output_format format, const struct output_filter *filter)
+struct held_line {
+	int64_t time_ns;
+	char *text; /* with its newline */
+};
+
+#define HELD_MAX 65536 /* lines held at most: past it the oldest go out at once */
+
+struct output *output_new(FILE *f, enum output_format format, const struct event_filter *filter)
 {
 	struct output *o = calloc(1, sizeof(*o));
 	const char *codeset = nl_langinfo(CODESET);
@@ -74,56 +86,88 @@ struct output *output_new(FILE *f, enum output_format format, const struct outpu
 	if (filter)
 		o->filter = *filter;
 	o->utf8 = codeset && !strcmp(codeset, "UTF-8");
-	o->tty = isatty(fileno(f));
+	o->color = isatty(fileno(f));
 	return o;
+}
+
+void output_set_color(struct output *o, enum output_color color)
+{
+	o->color =
+	    color == OUTPUT_COLOR_ALWAYS || (color == OUTPUT_COLOR_AUTO && isatty(fileno(o->f)));
+}
+
+void output_set_reorder(struct output *o, int64_t window_ns)
+{
+	o->reorder_ns = window_ns;
+}
+
+/* Writes the held lines of before_ns or older (all with INT64_MAX). */
+static void release_held(struct output *o, int64_t before_ns)
+{
+	size_t i, n = 0;
+
+	while (n < o->n_held && o->held[n].time_ns <= before_ns)
+		n++;
+	for (i = 0; i < n; i++) {
+		fputs(o->held[i].text, o->f);
+		free(o->held[i].text);
+	}
+	if (!n)
+		return;
+	memmove(o->held, o->held + n, (o->n_held - n) * sizeof(*o->held));
+	o->n_held -= n;
+}
+
+/* Holds a line in time order (after those of the same time); written at once if it cannot be. */
+static void hold_line(struct output *o, int64_t time_ns, const char *line)
+{
+	struct held_line *h;
+	char *text;
+	size_t i;
+
+	if (o->n_held == HELD_MAX)
+		release_held(o, o->held[0].time_ns);
+	if (o->n_held == o->cap_held) {
+		size_t cap = o->cap_held ? 2 * o->cap_held : 256;
+
+		h = realloc(o->held, cap * sizeof(*h));
+		if (!h)
+			goto write_now;
+		o->held = h;
+		o->cap_held = cap;
+	}
+	if (asprintf(&text, "%s\n", line) < 0)
+		goto write_now;
+	i = o->n_held;
+	while (i > 0 && o->held[i - 1].time_ns > time_ns)
+		i--;
+	memmove(o->held + i + 1, o->held + i, (o->n_held - i) * sizeof(*o->held));
+	o->held[i] = (struct held_line){.time_ns = time_ns, .text = text};
+	o->n_held++;
+	return;
+write_now:
+	fprintf(o->f, "%s\n", line);
 }
 
 void output_free(struct output *o)
 {
 	if (!o)
 		return;
+	while (o->n_held)
+		free(o->held[--o->n_held].text);
+	free(o->held);
 	line_batch_free(&o->batch);
 	line_batch_free(&o->ocsf_batch);
 	chain_free(o->ocsf_chain);
 	free(o);
 }
 
-/* Does the event's user, or the user who logged in, go by want (a name or a uid)? */
-static bool user_matches(const struct event_who *who, const char *want)
-{
-	char id[16];
-
-	snprintf(id, sizeof(id), "%u", who->task.uid);
-	if (!strcmp(id, want) || (who->user_name && !strcmp(who->user_name, want)))
-		return true;
-	if (who->task.auid == (uint32_t)-1)
-		return false;
-	snprintf(id, sizeof(id), "%u", who->task.auid);
-	return !strcmp(id, want) || (who->audit_name && !strcmp(who->audit_name, want));
-}
-
-static bool keep(const struct output *o, const struct event *ev)
-{
-	const struct event_who *who = ev->who;
-
-	if (ev->kind == EVENT_AGENT || (ev->kind == EVENT_ALERT && !who))
-		return true; /* the agent's own events, and alerts about many processes, always pass
-			      */
-	if (!o->filter.pid && !o->filter.comm && !o->filter.user)
-		return true;
-	if (!who)
-		return false;
-	if (o->filter.pid && who->task.tgid != o->filter.pid)
-		return false;
-	if (o->filter.comm && strncmp(who->task.comm, o->filter.comm, sizeof(who->task.comm)) != 0)
-		return false;
-	return !o->filter.user || user_matches(who, o->filter.user);
-}
-
 size_t output_safe_text(char *buf, size_t cap, size_t o, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
+	if (o >= cap)
+		return o;
 	while (p < end && o + 8 < cap) {
 		size_t n = utf8_sequence_len(p, end - p);
 		unsigned int cp = 0;
@@ -146,47 +190,122 @@ size_t output_safe_text(char *buf, size_t cap, size_t o, const char *s, size_t l
 	return o;
 }
 
+/* Appends printf's text to buf at o, as much as fits; returns the new length (below cap). */
+__attribute__((format(printf, 4, 5))) static size_t putf(char *buf, size_t cap, size_t o,
+							 const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o + 1 >= cap)
+		return o;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + o, cap - o, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return o;
+	return o + n < cap ? o + n : cap - 1;
+}
+
 static size_t put_safe(char *buf, size_t cap, size_t o, const char *s)
 {
 	return s ? output_safe_text(buf, cap, o, s, strlen(s))
 		 : output_safe_text(buf, cap, o, "-", 1);
 }
 
-/* BYTES: read since the last line of this open file; ROWS of a statement; the error if it failed.
+/* Escape sequences of the human lines (--color). */
+#define SGR_RESET  "\033[0m"
+#define SGR_DIM	   "\033[2m"
+#define SGR_ALERT  "\033[1;31m" /* bold red */
+#define SGR_FAILED "\033[31m"	/* red: refused opens, failed statements and connects */
+#define SGR_READ   "\033[36m"	/* cyan: open, close, flush, mmap */
+#define SGR_CHANGE "\033[33m"	/* yellow: truncate, chmod, chown, unlink, rename */
+#define SGR_DB	   "\033[35m"	/* magenta: statements */
+#define SGR_NET	   "\033[34m"	/* blue: connect, accept and socket summaries */
+#define SGR_EGRESS "\033[1;35m" /* bold magenta: the egress mark */
+
+static bool failed(const struct event *ev)
+{
+	return ev->outcome && !strcmp(ev->outcome, "failure");
+}
+
+static const char *action_color(const struct event *ev)
+{
+	if (failed(ev))
+		return SGR_FAILED;
+	if (ev->kind == EVENT_DB_STATEMENT)
+		return SGR_DB;
+	if (ev->net)
+		return SGR_NET;
+	if (ev->kind == EVENT_FILE_CHANGE)
+		return SGR_CHANGE;
+	return SGR_READ;
+}
+
+/*
+ * BYTES: read since the last line of this open file, "READ/WRITTEN" if it
+ * wrote (received/sent for a socket, written for an egress file); ROWS of a
+ * statement; a change's new length, mode or owner (UID, UID:GID, :GID);
+ * the error if it failed.
  */
 static void human_count(const struct event *ev, char num[32])
 {
+	const struct custos_io *io = &ev->summary.since;
+	const struct event_change *c = &ev->change;
+
 	snprintf(num, 32, "-");
-	if (ev->kind == EVENT_FILE_SUMMARY && ev->rule &&
-	    ev->rule->egress) /* a new file: written */
-		snprintf(num, 32, "%llu", (unsigned long long)ev->summary.since.bytes_written);
-	else if (ev->kind == EVENT_FILE_SUMMARY)
-		snprintf(num, 32, "%llu", (unsigned long long)ev->summary.since.bytes_read);
 	if (ev->kind == EVENT_FILE_SUMMARY && ev->net) /* received, and sent */
-		snprintf(num, 32, "%llu/%llu", (unsigned long long)ev->summary.since.bytes_read,
-			 (unsigned long long)ev->summary.since.bytes_written);
+		snprintf(num, 32, "%llu/%llu", (unsigned long long)io->bytes_read,
+			 (unsigned long long)io->bytes_written);
+	else if (ev->kind == EVENT_FILE_SUMMARY && ev->rule && ev->rule->egress) /* a new file */
+		snprintf(num, 32, "%llu", (unsigned long long)io->bytes_written);
+	else if (ev->kind == EVENT_FILE_SUMMARY && io->bytes_written)
+		snprintf(num, 32, "%llu/%llu", (unsigned long long)io->bytes_read,
+			 (unsigned long long)io->bytes_written);
+	else if (ev->kind == EVENT_FILE_SUMMARY)
+		snprintf(num, 32, "%llu", (unsigned long long)io->bytes_read);
 	else if (ev->kind == EVENT_DB_STATEMENT && ev->db.rows >= 0)
 		snprintf(num, 32, "%lld", (long long)ev->db.rows);
-	if (ev->outcome && !strcmp(ev->outcome, "failure"))
-		snprintf(num, 32, "%s", ev->error_code ? ev->error_code : "failed");
+	else if (ev->kind == EVENT_FILE_CHANGE && c->op == CUSTOS_CHANGE_TRUNCATE)
+		snprintf(num, 32, "%llu", (unsigned long long)c->arg);
+	else if (ev->kind == EVENT_FILE_CHANGE && c->op == CUSTOS_CHANGE_CHMOD)
+		snprintf(num, 32, "%04o", (unsigned int)(c->arg & 07777));
+	else if (ev->kind == EVENT_FILE_CHANGE && c->op == CUSTOS_CHANGE_CHOWN) {
+		/* (uid_t)-1 leaves the owner (or the group) as it is: chown(1)'s notation. */
+		if ((uint32_t)c->arg != UINT32_MAX && c->arg2 != UINT32_MAX)
+			snprintf(num, 32, "%u:%u", (uint32_t)c->arg, c->arg2);
+		else if ((uint32_t)c->arg != UINT32_MAX)
+			snprintf(num, 32, "%u", (uint32_t)c->arg);
+		else if (c->arg2 != UINT32_MAX)
+			snprintf(num, 32, ":%u", c->arg2);
+	}
+	if (failed(ev))
+		put_safe(num, 32, 0, ev->error_code ? ev->error_code : "failed");
 }
 
-static void human_line(const struct event *ev, bool utf8, char *buf, size_t cap);
+static void human_line(const struct event *ev, bool utf8, bool color, char *buf, size_t cap);
 
 /* The line, and for egress (no rule: a session that read customer data) an " (egress)" after it. */
-void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
+static void human_line_marked(const struct event *ev, bool utf8, bool color, char *buf, size_t cap)
 {
 	size_t n;
 
-	human_line(ev, utf8, buf, cap);
+	human_line(ev, utf8, color, buf, cap);
 	n = strlen(buf);
 	if (ev->rule && ev->rule->egress && n < cap)
-		snprintf(buf + n, cap - n, " (egress)");
+		snprintf(buf + n, cap - n,
+			 color ? " " SGR_EGRESS "(egress)" SGR_RESET : " (egress)");
 }
 
-static void human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
+void output_human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
+{
+	human_line_marked(ev, utf8, false, buf, cap);
+}
+
+static void human_line(const struct event *ev, bool utf8, bool color, char *buf, size_t cap)
 {
 	const struct event_who *who = ev->who;
+	const char *arrow = utf8 ? "→" : "->";
 	char ts[40], num[32], login[16] = "-", user[16] = "-";
 	size_t o;
 
@@ -198,30 +317,41 @@ static void human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 			snprintf(login, sizeof(login), "%u", who->task.auid);
 	}
 	/* "2026-11-28T08:09:19.123456789Z" -> "08:09:19.123" (UTC). */
-	o = snprintf(buf, cap, "%.12s ", ts + 11);
+	o = putf(buf, cap, 0, color ? SGR_DIM "%.12s" SGR_RESET " " : "%.12s ", ts + 11);
 	o = put_safe(buf, cap, o, who && who->audit_name ? who->audit_name : login);
-	o += snprintf(buf + o, cap - o, "%s", utf8 ? "→" : "->");
+	o = putf(buf, cap, o, "%s", arrow);
 	o = put_safe(buf, cap, o, who && who->user_name ? who->user_name : user);
-	o += snprintf(buf + o, cap - o, " %u ", who ? who->task.tgid : 0);
+	o = putf(buf, cap, o, " %u ", who ? who->task.tgid : 0);
 	o = who ? output_safe_text(buf, cap, o, who->task.comm,
 				   strnlen(who->task.comm, sizeof(who->task.comm)))
 		: put_safe(buf, cap, o, NULL);
-	o += snprintf(buf + o, cap - o, " %s %s ", ev->action ? ev->action : "-", num);
+	/* The action and the error code come from the line in trace --file: escaped too. */
+	o = putf(buf, cap, o, " %s", color ? action_color(ev) : "");
+	o = put_safe(buf, cap, o, ev->action);
+	o = putf(buf, cap, o, " %s%s ", num, color ? SGR_RESET : "");
+	if (o >= cap)
+		return;
 	if (ev->net) { /* the peer: "10.1.2.3:5432", "[::1]:5432" */
 		char ip[48];
 
 		if (ev->net->unix_path)
 			put_safe(buf, cap, o, ev->net->unix_path);
 		else if (ev->net->family == CUSTOS_NET_IPV4 || ev->net->family == CUSTOS_NET_IPV6)
-			snprintf(buf + o, cap - o,
-				 ev->net->family == CUSTOS_NET_IPV6 ? "[%s]:%u" : "%s:%u",
-				 encode_net_addr(ev->net->family, ev->net->remote_addr, ip),
-				 ev->net->remote_port);
+			putf(buf, cap, o, ev->net->family == CUSTOS_NET_IPV6 ? "[%s]:%u" : "%s:%u",
+			     encode_net_addr(ev->net->family, ev->net->remote_addr, ip),
+			     ev->net->remote_port);
 		else
 			put_safe(buf, cap, o, NULL);
 		return;
 	}
 	if (ev->kind != EVENT_DB_STATEMENT) {
+		/* A rename: "FROM → TO". */
+		if (ev->kind == EVENT_FILE_CHANGE && ev->change.rename_from) {
+			o = output_safe_text(buf, cap, o, ev->change.rename_from,
+					     ev->change.rename_from_len);
+			if (o + 8 < cap)
+				o = putf(buf, cap, o, " %s ", arrow);
+		}
 		if (ev->file && ev->file->path_len)
 			output_safe_text(buf, cap, o, ev->file->path, ev->file->path_len);
 		else
@@ -230,7 +360,7 @@ static void human_line(const struct event *ev, bool utf8, char *buf, size_t cap)
 	}
 	/* A statement: "postgresql: SELECT ... FROM customers WHERE id = ?", rows as BYTES. */
 	o = put_safe(buf, cap, o, ev->db.system);
-	o += snprintf(buf + o, cap - o, ": ");
+	o = putf(buf, cap, o, ": ");
 	if (ev->db.text)
 		output_safe_text(buf, cap, o, ev->db.text, ev->db.text_len);
 	else
@@ -245,44 +375,66 @@ static void human_alert_line(const struct event *ev, char *buf, size_t cap)
 	size_t o, i;
 
 	encode_time(ev->time_ns, ts);
-	o = snprintf(buf, cap, "%.12s ALERT ", ts + 11);
+	o = putf(buf, cap, 0, "%.12s ALERT ", ts + 11);
 	o = put_safe(buf, cap, o, a->rule_name);
 	for (i = 0; i < a->n_group && o < cap; i++) {
-		o += snprintf(buf + o, cap - o, " %s=", a->group[i].name);
+		o = putf(buf, cap, o, " ");
+		o = put_safe(buf, cap, o, a->group[i].name);
+		o = putf(buf, cap, o, "=");
 		o = put_safe(buf, cap, o, a->group[i].value);
 	}
 	if (a->has_value && o < cap)
-		o += snprintf(buf + o, cap - o, " %llu>=%llu", (unsigned long long)a->value,
-			      (unsigned long long)a->threshold);
-	if (a->window && o < cap)
-		o += snprintf(buf + o, cap - o, " within %s", a->window);
+		o = putf(buf, cap, o, " %llu>=%llu", (unsigned long long)a->value,
+			 (unsigned long long)a->threshold);
+	if (a->window && o < cap) {
+		o = putf(buf, cap, o, " within ");
+		o = put_safe(buf, cap, o, a->window);
+	}
 	if (ev->who && o < cap) {
-		o += snprintf(buf + o, cap - o, " pid %u ", ev->who->task.tgid);
+		o = putf(buf, cap, o, " pid %u ", ev->who->task.tgid);
 		o = output_safe_text(buf, cap, o, ev->who->task.comm,
 				     strnlen(ev->who->task.comm, sizeof(ev->who->task.comm)));
 	}
-	if (a->technique_id && o < cap)
-		snprintf(buf + o, cap - o, " [%s%s%s]", a->technique_id,
-			 a->technique_name ? " " : "", a->technique_name ? a->technique_name : "");
+	if (a->technique_id && o < cap) {
+		o = putf(buf, cap, o, " [");
+		o = put_safe(buf, cap, o, a->technique_id);
+		if (a->technique_name) {
+			o = putf(buf, cap, o, " ");
+			o = put_safe(buf, cap, o, a->technique_name);
+		}
+		if (o < cap)
+			putf(buf, cap, o, "]");
+	}
+}
+
+/* The human line of an event (alerts and the agent's notes included), no newline. */
+static void human_any(const struct output *o, const struct event *ev, char *line, size_t cap)
+{
+	char text[16384];
+
+	if (ev->kind == EVENT_ALERT) {
+		/* Highlighted: bold red. */
+		human_alert_line(ev, text, sizeof(text));
+		snprintf(line, cap, o->color ? SGR_ALERT "%s" SGR_RESET : "%s", text);
+	} else if (ev->kind == EVENT_AGENT) {
+		/* Agent events: a short note, not a data line. */
+		snprintf(text, sizeof(text), "# ");
+		put_safe(text, sizeof(text), 2, ev->action ? ev->action : "agent");
+		snprintf(line, cap, o->color ? SGR_DIM "%s" SGR_RESET : "%s", text);
+	} else {
+		human_line_marked(ev, o->utf8, o->color, line, cap);
+	}
 }
 
 static int write_human(struct output *o, const struct event *ev)
 {
-	char line[8192];
+	char line[16384 + 32];
 
-	if (ev->kind == EVENT_ALERT) {
-		/* Highlighted on a terminal: bold red. */
-		human_alert_line(ev, line, sizeof(line));
-		fprintf(o->f, o->tty ? "\033[1;31m%s\033[0m\n" : "%s\n", line);
+	human_any(o, ev, line, sizeof(line));
+	if (o->reorder_ns) {
+		hold_line(o, ev->time_ns, line);
 		return 0;
 	}
-
-	if (ev->kind == EVENT_AGENT) {
-		/* Agent events: a short note, not a data line. */
-		fprintf(o->f, "# %s\n", ev->action ? ev->action : "agent");
-		return 0;
-	}
-	output_human_line(ev, o->utf8, line, sizeof(line));
 	fputs(line, o->f);
 	fputc('\n', o->f);
 	return 0;
@@ -349,7 +501,7 @@ int output_event(struct output *o, const struct event *ev)
 {
 	if (o->error)
 		return o->error;
-	if (!keep(o, ev))
+	if (!event_filter_keep(&o->filter, ev))
 		return 0;
 	if (o->format == OUTPUT_HUMAN)
 		write_human(o, ev);
@@ -389,8 +541,18 @@ void output_set_chain(struct output *o, struct chain *chain)
 
 int output_flush(struct output *o)
 {
+	struct timespec now;
+
+	if (o->n_held && !clock_gettime(CLOCK_REALTIME, &now))
+		release_held(o, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - o->reorder_ns);
 	flush_batch(o);
 	if (!o->error && fflush(o->f))
 		o->error = -errno;
 	return o->error;
+}
+
+int output_drain(struct output *o)
+{
+	release_held(o, INT64_MAX);
+	return output_flush(o);
 }

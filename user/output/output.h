@@ -2,7 +2,7 @@
 /*
  * Where events go: one JSON object per line, or, for an operator at a
  * terminal, one human-readable line per access, both from typed events. An
- * optional filter keeps only the accesses of one process, name or user.
+ * optional filter (filter.h) keeps only some of them.
  */
 #ifndef CUSTOS_OUTPUT_H
 #define CUSTOS_OUTPUT_H
@@ -12,22 +12,35 @@
 #include <stdio.h>
 
 #include "encode/event.h"
+#include "output/filter.h"
 
 enum output_format {
 	OUTPUT_JSON,
 	OUTPUT_HUMAN,
 };
 
-struct output_filter {
-	uint32_t pid;	  /* 0: any */
-	const char *comm; /* NULL: any */
-	const char *user; /* NULL: any; a name or a uid, matched against user and login user */
+/* Colours of human lines: auto is on when the stream is a terminal. */
+enum output_color {
+	OUTPUT_COLOR_AUTO,
+	OUTPUT_COLOR_ALWAYS,
+	OUTPUT_COLOR_NEVER,
 };
 
 struct output;
 
-struct output *output_new(FILE *f, enum output_format format, const struct output_filter *filter);
+/* filter: copied; NULL keeps everything (its strings are borrowed). */
+struct output *output_new(FILE *f, enum output_format format, const struct event_filter *filter);
 void output_free(struct output *o);
+
+void output_set_color(struct output *o, enum output_color color);
+
+/*
+ * Human lines are held up to window_ns and written in time order (0, the
+ * default: at once, in the order they come). output_flush() writes those
+ * older than the window, output_drain() all of them.
+ */
+void output_set_reorder(struct output *o, int64_t window_ns);
+int output_drain(struct output *o);
 
 /* Writes ev if the filter keeps it. 0, or -errno when the stream failed (-EPIPE: reader gone). */
 int output_event(struct output *o, const struct event *ev);

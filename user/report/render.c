@@ -2,9 +2,9 @@
 /* custos report's output: one JSON document, or text for a terminal. */
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 #include "encode/encode.h"
+#include "lib/termtext.h"
 #include "output/output.h"
 #include "report/report_priv.h"
 
@@ -292,36 +292,6 @@ struct text {
 	size_t cap;
 };
 
-/*
- * Display columns of the UTF-8 output_safe_text() leaves: by wcwidth() in a
- * UTF-8 locale (a wide character takes two), else a column a character.
- */
-static size_t columns(const char *s, size_t len, bool utf8)
-{
-	size_t cols = 0, i = 0, n;
-	mbstate_t st = {};
-	wchar_t wc;
-	int w;
-
-	while (i < len) {
-		if (!utf8) {
-			cols += ((unsigned char)s[i++] & 0xc0) != 0x80;
-			continue;
-		}
-		n = mbrtowc(&wc, s + i, len - i, &st);
-		w = 1;
-		if (n == 0 || n > len - i) { /* not a character here: a byte, a column */
-			n = 1;
-			st = (mbstate_t){};
-		} else {
-			w = wcwidth(wc);
-		}
-		cols += w < 0 ? 1 : w;
-		i += n;
-	}
-	return cols;
-}
-
 /* A name as the terminal may show it: r->names' id, escaped; "-" for none. Its columns. */
 static const char *safe_name(struct text *x, const struct report *r, uint32_t id, size_t *cols)
 {
@@ -340,7 +310,7 @@ static const char *safe_name(struct text *x, const struct report *r, uint32_t id
 	}
 	len = n ? output_safe_text(x->buf, x->cap, 0, n->s, n->len)
 		: output_safe_text(x->buf, x->cap, 0, "-", 1);
-	*cols = columns(x->buf, len, x->utf8);
+	*cols = text_columns(x->buf, len, x->utf8);
 	return x->buf;
 }
 
@@ -358,42 +328,6 @@ static void put_name(struct text *x, const struct report *r, uint32_t id, size_t
 	fputs(safe_name(x, r, id, &cols), x->f);
 	if (width)
 		pad(x->f, cols < width ? width - cols : 1);
-}
-
-/* 1023 B, 1.5 KiB, 12.3 MiB, 123 GiB. */
-static const char *fmt_bytes(uint64_t v, char out[24])
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	double d = v;
-	int u = 0;
-
-	if (v < 1024) {
-		snprintf(out, 24, "%llu B", (unsigned long long)v);
-		return out;
-	}
-	while (d >= 1024 && u < 6) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(out, 24, d < 99.95 ? "%.1f %s" : "%.0f %s", d, units[u]);
-	return out;
-}
-
-/* The number, or when it is wider than width, 1.2k, 12.3M, 123G... */
-static const char *fmt_count(uint64_t v, int width, char out[24])
-{
-	static const char suffix[] = "kMGTPE";
-	double d = v;
-	int u = -1;
-
-	if (snprintf(out, 24, "%llu", (unsigned long long)v) <= width)
-		return out;
-	while (d >= 999.95 && u < 5) {
-		d /= 1000;
-		u++;
-	}
-	snprintf(out, 24, d < 99.95 ? "%.1f%c" : "%.0f%c", d, suffix[u]);
-	return out;
 }
 
 /* "2026-12-01 08:00:03" */
@@ -422,11 +356,11 @@ static void table_row(struct text *x, const struct report *r, const struct group
 		else /* the numbers on a line of their own */
 			fprintf(x->f, "\n%*s", KEY_COLS, "");
 	}
-	fprintf(x->f, " %8s %8s %8s %6s %5s %6s %6s %6s\n", fmt_bytes(g->bytes_read, a),
-		fmt_bytes(g->bytes_sent, b), fmt_count(g->rows, 8, c),
-		fmt_count(g->statements, 6, d), fmt_count(g->files.n, 5, e),
-		fmt_count(g->tables.n, 6, f), fmt_count(g->endpoints.n, 6, h),
-		fmt_count(g->alerts, 6, i));
+	fprintf(x->f, " %8s %8s %8s %6s %5s %6s %6s %6s\n", text_bytes(g->bytes_read, a),
+		text_bytes(g->bytes_sent, b), text_count(g->rows, 8, c),
+		text_count(g->statements, 6, d), text_count(g->files.n, 5, e),
+		text_count(g->tables.n, 6, f), text_count(g->endpoints.n, 6, h),
+		text_count(g->alerts, 6, i));
 }
 
 /* "    programs: a, b," wrapped at TEXT_COLS, the names escaped. */

@@ -5,7 +5,7 @@
 
 #include "rules/attack.h"
 #include "rules/facts.h"
-#include "rules/groups.h"
+#include "lib/lru.h"
 #include "rules/rules.h"
 
 #define KEY_MAX 8192 /* a group's key: its values with their lengths */

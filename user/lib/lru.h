@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-rule state by group (groups.c): a map from a group's key to its state,
+ * A map from byte-string keys to states (lru.c), such as a rule's state by
+ * group or top's counts by human:
  * bounded, the least recently used group forgotten first.
  */
-#ifndef CUSTOS_RULES_GROUPS_H
-#define CUSTOS_RULES_GROUPS_H
+#ifndef CUSTOS_LIB_LRU_H
+#define CUSTOS_LIB_LRU_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,4 +46,4 @@ struct group *groups_oldest(struct groups *gs);
 struct group *groups_newer(struct groups *gs, struct group *g);
 void groups_clear(struct groups *gs);
 
-#endif /* CUSTOS_RULES_GROUPS_H */
+#endif /* CUSTOS_LIB_LRU_H */

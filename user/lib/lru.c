@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/groups.h"
+#include "lib/lru.h"
 
 void groups_init(struct groups *gs, size_t max, void (*release)(struct group *g))
 {
