@@ -355,7 +355,7 @@ def test_control_hostile_clients(t):
     for req, want in ((b"garbage\n", "not a JSON request"), (b"{}\n", "expected {\"op\""),
                       (b"\xff\xfe\n", "not a JSON request"), (b'{"op":"reboot"}\n', "unknown op"),
                       (b'{"op":"subscribe","format":"xml"}\n', "\"format\""),
-                      (b'{"op":"subscribe","paths":["relative"]}\n', "\"paths\""),
+                      (b'{"op":"subscribe","paths":["relative"]}\n', "expected an absolute path"),
                       (b'{"op":"status","op":"status"}\n', "not a JSON request"),
                       (b"{" * 5000, "longer than 4096")):
         s = _connect(t)
