@@ -13,6 +13,9 @@ DOCDIR	?= $(PREFIX)/share/doc/custos
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# make install makes the chain key when there is none; a package makes it at
+# installation instead (each host its own key: CHAIN_KEY=no, scripts/mkdeb.sh).
+CHAIN_KEY ?= yes
 
 # The release; `custos --version` adds the git commit and build date (scripts/version.sh).
 CUSTOS_VERSION := 0.1.0
@@ -247,8 +250,10 @@ format:
 format-check:
 	$(Q)clang-format --dry-run --Werror $(wildcard bpf/*.c bpf/*.h user/*/*.c user/*/*.h include/custos/*.h tests/*/*.c tests/*/*.h)
 
-# The binary, man pages, systemd unit, bash completion, and a config in
-# SYSCONFDIR/custos that an existing one is never replaced by (docs/install.md).
+# The binary, man pages, systemd unit, bash completion, a config in
+# SYSCONFDIR/custos that an existing one is never replaced by, its include
+# directory conf.d, and the chain key it names: 32 random bytes, root's only,
+# made when there is none and never replaced (docs/install.md).
 install: all
 	install -D -m 0755 $(BUILD)/custos $(DESTDIR)$(SBINDIR)/custos
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -260,15 +265,27 @@ install: all
 	install -D -m 0644 dist/custos.bash-completion $(DESTDIR)$(COMPLETIONDIR)/custos
 	install -D -m 0644 dist/custos.json.example $(DESTDIR)$(DOCDIR)/examples/custos.json
 	install -m 0644 README.md $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/
-	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/custos
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/custos $(DESTDIR)$(SYSCONFDIR)/custos/conf.d
+	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/custos.json > $(BUILD)/custos.json
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/custos/custos.json ]; then \
 		echo "keeping $(DESTDIR)$(SYSCONFDIR)/custos/custos.json"; \
 	else \
-		echo "install -m 0600 dist/custos.json $(DESTDIR)$(SYSCONFDIR)/custos/custos.json"; \
-		install -m 0600 dist/custos.json $(DESTDIR)$(SYSCONFDIR)/custos/custos.json; \
+		echo "install -m 0600 $(BUILD)/custos.json $(DESTDIR)$(SYSCONFDIR)/custos/custos.json"; \
+		install -m 0600 $(BUILD)/custos.json $(DESTDIR)$(SYSCONFDIR)/custos/custos.json; \
+	fi
+	@if [ "$(CHAIN_KEY)" != yes ]; then \
+		:; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/custos/chain.key ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/custos/chain.key"; \
+	else \
+		echo "making $(DESTDIR)$(SYSCONFDIR)/custos/chain.key (32 random bytes, 0600)"; \
+		(umask 077 && head -c 32 /dev/urandom > $(DESTDIR)$(SYSCONFDIR)/custos/chain.key.tmp && \
+		 chmod 0600 $(DESTDIR)$(SYSCONFDIR)/custos/chain.key.tmp && \
+		 mv $(DESTDIR)$(SYSCONFDIR)/custos/chain.key.tmp $(DESTDIR)$(SYSCONFDIR)/custos/chain.key); \
 	fi
 
-# Everything but the config, which may hold local changes.
+# Everything but the config, which may hold local changes, its include
+# directory, and the chain key, which verifies the events already written.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/custos $(DESTDIR)$(UNITDIR)/custos.service \
 		$(DESTDIR)$(COMPLETIONDIR)/custos $(DESTDIR)$(DOCDIR)/examples/custos.json \

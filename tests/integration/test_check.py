@@ -243,3 +243,139 @@ def test_kernel_without_a_core_hook(t):
     mm = caps(out)["file-mmap"]
     expect(r.returncode == 4 and mm["status"] == "missing" and "sys_exit_mmap" in mm["reason"],
            "check without the optional mmap hook (status %d)" % r.returncode, mm)
+
+
+def _host_config(t, extra):
+    """A valid config's text with extra top-level keys, one key per line so
+    positions can be asserted; its path."""
+    d = t.mkdir("crm")
+    lines = ['{', '  "watch": [{"name": "crm", "paths": ["%s"]}]' % d]
+    for k, v in extra:
+        lines.append('  , "%s": %s' % (k, json.dumps(v)))
+    return t.config_file("\n".join(lines) + "\n}\n")
+
+
+def _at(config, needle):
+    """"FILE:LINE:COLUMN" of the first needle in config's text."""
+    with open(config) as f:
+        text = f.read()
+    off = text.index(needle)
+    return "%s:%d:%d" % (config, text.count("\n", 0, off) + 1, off - (text.rfind("\n", 0, off) + 1) + 1)
+
+
+def _expect_refused(t, config, where, words):
+    """check (text and JSON) and run refuse config, naming where (FILE:LINE:COLUMN) and words."""
+    r = subprocess.run([CUSTOS, "check", "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    err = r.stderr.decode("utf-8", "replace")
+    expect_eq(r.returncode, 1, "exit status of custos check --config %s (%s)" % (config, err))
+    for w in [where] + words:
+        expect(w in err, "custos check: stderr does not say %r:\n%s" % (w, err))
+    rc, out = check_json(["--config", config])
+    expect(rc == 1 and out["config"]["valid"] is False and
+           any(e.startswith(where) for e in out["config"]["errors"]), "check --json", out["config"])
+    r = subprocess.run([CUSTOS, "run", "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    err = r.stderr.decode("utf-8", "replace")
+    expect(r.returncode == 1 and where in err and not r.stdout,
+           "custos run of a config check refuses: status %d, stderr:\n%s" % (r.returncode, err))
+
+
+def test_check_host_resources(t):
+    """check fails (exit 1), and run refuses at start, on what the config
+    needs of this host: a chain key others may read, or missing; a file
+    output in a directory that cannot be made, or a path that is a
+    directory; a spool directory that cannot be made; an http output's CA
+    file without a certificate. Each names FILE:LINE:COLUMN of the key.
+    A host name that does not exist fails check only (run spools until it
+    resolves)."""
+    key = t.write("chain.key", os.urandom(32), mode=0o644)
+    c = _host_config(t, [("chain", {"key_file": key})])
+    _expect_refused(t, c, _at(c, '"%s"' % key) + ": chain.key_file:", [
+        "others than root may read it", "chmod go= " + key])
+    c = _host_config(t, [("chain", {"key_file": t.path("no.key")})])
+    _expect_refused(t, c, _at(c, '"%s"' % t.path("no.key")) + ": chain.key_file:", ["No such file"])
+
+    c = _host_config(t, [("outputs", [{"type": "file", "path": "/nonexistent-custos/a/events.ndjson"}])])
+    _expect_refused(t, c, _at(c, '"/nonexistent-custos') + ": outputs", ["does not exist", "/nonexistent-custos"])
+    t.mkdir("adir")
+    c = _host_config(t, [("outputs", [{"type": "file", "path": t.path("adir")}])])
+    _expect_refused(t, c, _at(c, '"%s"' % t.path("adir")) + ": outputs", ["cannot write %s" % t.path("adir"), "Is a directory"])
+
+    plain = t.write("plain", "x")
+    c = _host_config(t, [("outputs", [{"type": "syslog", "url": "udp://127.0.0.1:514"}]),
+                         ("spool", {"dir": plain + "/spool"})])
+    _expect_refused(t, c, _at(c, '"%s/spool"' % plain) + ": spool.dir", ["Not a directory"])
+
+    ca = t.write("ca.pem", "not a certificate\n")
+    c = _host_config(t, [("outputs", [{"type": "http", "url": "https://127.0.0.1:9/x", "ca_file": ca}])])
+    _expect_refused(t, c, _at(c, '"%s"' % ca) + ": outputs", ["ca_file %s has no certificate" % ca])
+    c = _host_config(t, [("outputs", [{"type": "http", "url": "https://127.0.0.1:9/x",
+                                       "ca_file": t.path("none.pem")}])])
+    _expect_refused(t, c, _at(c, '"%s"' % t.path("none.pem")) + ": outputs",
+                    ["ca_file %s: cannot read" % t.path("none.pem")])
+
+    # A typo in a host name: check fails; run starts (the name may resolve later) and spools.
+    spool = t.mkdir("spool")
+    c = _host_config(t, [("outputs", [{"type": "http", "url": "https://custos-no-such-host.invalid/x"},
+                                      {"type": "stdout"}]),
+                         ("spool", {"dir": spool})])
+    # Host names from /etc/hosts only (a mount namespace of the check's own): the answer that
+    # the name does not exist comes without a DNS server, as it would from one.
+    nss = t.write("nsswitch.conf", "hosts: files\n")
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind "$0" /etc/nsswitch.conf && exec "$@"', nss, CUSTOS, "check", "--json", "--config", c]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    out = json.loads(r.stdout)
+    expect(r.returncode == 1 and any(
+        e.startswith(_at(c, '"https://custos-no')) and "custos-no-such-host.invalid does not resolve" in e
+        for e in out["config"]["errors"]), "check of an unresolvable host", out["config"], r.stderr)
+    a = t.start_agent(c)
+    a.stop()
+
+    # All good: a key only root reads, a file output in a directory the output makes.
+    os.chmod(key, 0o600)
+    c = _host_config(t, [("chain", {"key_file": key}),
+                         ("outputs", [{"type": "file", "path": t.path("new", "events.ndjson")}])])
+    rc, out = check_json(["--config", c])
+    expect(rc in (0, 4) and out["config"]["valid"] and out["config"]["host_checked"], "check of a good config",
+           out["config"])
+    expect(not os.path.exists(t.path("new")), "custos check made the output's directory")
+
+
+def test_reload_refuses_host_problems(t):
+    """SIGHUP with a config whose file output cannot be written (its
+    directory cannot be made) is refused as at start: agent-reload failure,
+    the key's FILE:LINE:COLUMN on stderr, the running outputs kept."""
+    out1 = t.path("one.ndjson")
+    c = _host_config(t, [("outputs", [{"type": "stdout"}, {"type": "file", "path": out1}])])
+    a = t.start_agent(c)
+    with open(c) as f:
+        text = f.read()
+    with open(c, "w") as f:
+        f.write(text.replace(out1, "/nonexistent-custos/a/events.ndjson"))
+    a.hup(expect_outcome="failure")
+    evs = a.stop()
+    where = _at(c, '"/nonexistent-custos')
+    expect(where in a.stderr() and "does not exist" in a.stderr(),
+           "stderr does not name %s:\n%s" % (where, a.stderr()))
+    with open(out1, "rb") as f:
+        expect_eq(f.read(), a.raw(), "the file output after the refused reload (vs stdout)")
+    expect(agent_events(evs, "agent-stop"), "no agent-stop", evs)
+
+
+def test_check_dns_unavailable(t):
+    """A host name that cannot be looked up now (no DNS server answers: a
+    resolv.conf naming a closed port, in a mount namespace of the check's
+    own) is a warning, not a failure: check exits 0 or 4 and says it."""
+    resolv = t.write("resolv.conf", "nameserver 127.0.0.2\noptions timeout:1 attempts:1\n")
+    c = _host_config(t, [("outputs", [{"type": "http", "url": "https://siem.example.org/x"}]),
+                         ("spool", {"dir": t.mkdir("spool")})])
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, CUSTOS, "check", "--json", "--config", c]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    out = json.loads(r.stdout)
+    expect(r.returncode in (0, 4) and out["config"]["valid"], "check with DNS down: status %d" % r.returncode,
+           out["config"], r.stderr)
+    expect(any(w.startswith(_at(c, '"https://siem')) and "siem.example.org cannot be looked up now" in w
+               for w in out["config"]["warnings"]), "no warning for the host", out["config"])

@@ -357,3 +357,159 @@ def test_default_config(t):
     expect_field(o, "custos.rule", "customer-data")
     expect_field(o, "custos.tags", ["customer-data", "pii"])
     check_summaries(evs, get(o, "custos.open_id"), 17, 1)
+
+
+# ------------------------------------------------------------- include files
+
+
+def _at(path, needle, nth=0):
+    with open(path) as f:
+        text = f.read()
+    line, col = pos(text, needle, nth)
+    return "%s:%d:%d: " % (path, line, col)
+
+
+def _check(config, *args):
+    r = subprocess.run([CUSTOS, "check", "--json", "--config", config] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    return r.returncode, json.loads(r.stdout)["config"]
+
+
+def _include_tree(t):
+    """etc/custos.json watching crm, etc/conf.d/ with two include files in
+    name order (20 before 3: names, not numbers), plus files that are not
+    include files."""
+    crm, db = t.mkdir("crm"), t.mkdir("db")
+    etc = t.mkdir("etc")
+    t.mkdir("etc", "conf.d")
+    main = t.config_file('// the main file\n{\n  "watch": [%s],\n  "flush_interval": 30\n}\n' % json.dumps(
+        rule("crm", [crm])), name="etc/custos.json")
+    t.write("etc/conf.d/20-db.json", '# databases\n{"watch": [%s],\n "heartbeat_interval": 7}\n' % json.dumps(
+        rule("db", [db])))
+    t.write("etc/conf.d/3-outputs.json", '{"outputs": [{"type": "stdout"}]}\n')
+    t.write("etc/conf.d/README", "not an include file\n")
+    t.write("etc/conf.d/.hidden.json", "{not json\n")
+    t.write("etc/conf.d/old.json.dpkg-old", "{not json\n")
+    return etc, main, crm, db
+
+
+def test_include_dir_merge(t):
+    """conf.d next to the config: its *.json files (not hidden ones, not
+    others) in name order, merged: watch rules joined after the main file's,
+    other keys each from its one file; check lists them and validates the
+    merged config; the agent watches what each names, and agent-start's
+    config digest changes with an include file."""
+    etc, main, crm, db = _include_tree(t)
+    rc, out = _check(main)
+    expect(rc in (0, 4) and out["valid"], "check of the merged config", out)
+    expect_eq(out["includes"], [etc + "/conf.d/20-db.json", etc + "/conf.d/3-outputs.json"], "includes")
+    expect_eq([r["name"] for r in out["rules"]], ["crm", "db"], "watch rules, main file first")
+    f1, f2 = t.write("crm/a.csv", "abc"), t.write("db/b.csv", "defg")
+    a = t.start_agent(main)
+    r1, r2 = run(["cat", f1]), run(["cat", f2])
+    evs = a.stop()
+    expect_field(the_open(evs, f1, pid=r1.pid), "custos.rule", "crm")
+    expect_field(the_open(evs, f2, pid=r2.pid), "custos.rule", "db")
+    start = agent_events(evs, "agent-start")[0]
+    digest = get(start, "custos.agent.config_digest")
+
+    # "include_dir": "" turns the default off; a named directory replaces it.
+    with open(main) as f:
+        text = f.read()
+    off = t.config_file(text.replace('"flush_interval": 30', '"flush_interval": 30, "include_dir": ""'),
+                        name="etc/off.json")
+    rc, out = _check(off)
+    expect(out["valid"] and out["includes"] == [] and [r["name"] for r in out["rules"]] == ["crm"],
+           "include_dir \"\"", out)
+    t.mkdir("elsewhere")
+    t.write("elsewhere/x.json", '{"watch": [%s]}\n' % json.dumps(rule("x", [t.workdir])))
+    other = t.config_file(text.replace('"flush_interval": 30', '"include_dir": "%s"' % t.path("elsewhere")),
+                          name="etc/other.json")
+    rc, out = _check(other)
+    expect(out["valid"] and out["includes"] == [t.path("elsewhere", "x.json")], "include_dir named", out)
+    t.write("etc/conf.d/30-more.json", '{"rules": []}\n')
+    a = t.start_agent(main)
+    evs = a.stop()
+    start = agent_events(evs, "agent-start")[0]
+    expect(digest != get(start, "custos.agent.config_digest"), "the config digest did not change with a new "
+           "include file")
+
+
+def test_include_dir_errors(t):
+    """An include file's errors name that file, line and column: a bad
+    value (by check and run), a syntax error, a key other than the joined
+    arrays set in two files (naming both), include_dir in an include file,
+    a top level that is not an object; an include file or directory others
+    can change is refused; a named include_dir that does not exist too."""
+    etc, main, crm, db = _include_tree(t)
+    inc = etc + "/conf.d/20-db.json"
+
+    def refused(words, at=None, modes=("check", "run")):
+        for mode in modes:
+            r = subprocess.run([CUSTOS, mode, "--config", main], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=60)
+            err = r.stderr.decode("utf-8", "replace")
+            expect(r.returncode == 1 and not (mode == "run" and r.stdout),
+                   "custos %s: status %d for a bad include file:\n%s" % (mode, r.returncode, err))
+            for w in ([at] if at else []) + words:
+                expect(w in err, "custos %s: stderr does not say %r:\n%s" % (mode, w, err))
+
+    good = open(inc).read()
+    with open(inc, "w") as f:
+        f.write(good.replace('"heartbeat_interval": 7', '"heartbeat_interval": "often"'))
+    refused(["heartbeat_interval", "integer"], _at(inc, '"often"'))
+    with open(inc, "w") as f:
+        f.write(good.replace('"tags": ["db"]', '"tags": "db"'))
+    refused(["tags", "array"], _at(inc, '"db"', 1))
+    with open(inc, "w") as f:
+        f.write(good.replace('"heartbeat_interval": 7', '"heartbeat_interval": 7,'))
+    refused(["invalid JSON"], inc + ":3:")
+    with open(inc, "w") as f:
+        f.write(good.replace('"heartbeat_interval": 7', '"flush_interval": 7'))
+    refused(["is set already, at %s" % _at(main, '"flush_interval"').rstrip(": ")], _at(inc, '"flush_interval"'))
+    with open(inc, "w") as f:
+        f.write(good.replace('"heartbeat_interval": 7', '"include_dir": "/tmp"'))
+    refused(["include files include nothing"], _at(inc, '"include_dir"'))
+    with open(inc, "w") as f:
+        f.write('[1]\n')
+    refused(["an include file", "expected an object"], inc + ":1:1: ")
+    with open(inc, "w") as f:
+        f.write(good)
+    rc, out = _check(main)
+    expect(out["valid"], "the include file mended", out)
+
+    os.chmod(inc, 0o666)
+    refused(["include file %s is writable by anyone" % inc, "chmod go-w " + inc])
+    os.chmod(inc, 0o644)
+    os.chmod(etc + "/conf.d", 0o1777)
+    refused(["include directory %s" % (etc + "/conf.d"), "writable by anyone"])
+    os.chmod(etc + "/conf.d", 0o755)
+    with open(main) as f:
+        text = f.read()
+    with open(main, "w") as f:
+        f.write(text.replace('"flush_interval": 30', '"include_dir": "%s"' % t.path("nowhere")))
+    refused(["include directory %s" % t.path("nowhere"), "No such file"])
+
+
+def test_include_dir_sighup(t):
+    """SIGHUP reads the include files again: a new one's watch rule is
+    watched after it; a broken one is refused (agent-reload failure, its
+    file and position on stderr) and the running config kept."""
+    etc, main, crm, db = _include_tree(t)
+    new = t.mkdir("new")
+    f = t.write("new/n.csv", "n")
+    a = t.start_agent(main)
+    r1 = run(["cat", f])
+    t.write("etc/conf.d/40-new.json", '{"watch": [%s]}\n' % json.dumps(rule("new", [new])))
+    a.hup()
+    r2 = run(["cat", f])
+    t.write("etc/conf.d/50-broken.json", '{"watch": [{"name": "new", "paths": ["/x"]}]}\n')
+    a.hup(expect_outcome="failure")
+    r3 = run(["cat", f])
+    evs = a.stop()
+    expect_eq(file_events(evs, f, pid=r1.pid), [], "events of %s before its include file" % f)
+    for r in (r2, r3):
+        expect_field(the_open(evs, f, pid=r.pid), "custos.rule", "new")
+    where = etc + "/conf.d/50-broken.json:1:"
+    expect(where in a.stderr() and "unique" in a.stderr(),
+           "stderr does not name %s (a rule name used twice):\n%s" % (where, a.stderr()))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -497,6 +498,104 @@ static int write_temp(char *path, const char *data, size_t len)
 	}
 	close(fd);
 	return 0;
+}
+
+static bool write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	fputs(text, f);
+	return fclose(f) == 0;
+}
+
+/* Include files: joined arrays, one-file keys, errors in the include file's own positions. */
+TEST(config_include_dir)
+{
+	char dir[] = "/tmp/custos-test-include-XXXXXX", main[64], inc[64], path[128];
+	struct config_error err;
+	struct config *cfg = NULL, *plain = NULL;
+
+	if (!ASSERT_OK_PTR(mkdtemp(dir), "mkdtemp"))
+		return;
+	snprintf(main, sizeof(main), "%s/custos.json", dir);
+	snprintf(inc, sizeof(inc), "%s/conf.d", dir);
+	if (!ASSERT_OK(mkdir(inc, 0755), "mkdir conf.d") ||
+	    !ASSERT_TRUE(write_file(dir, "custos.json",
+				    "{\"watch\": [{\"name\": \"a\", \"paths\": [\"/a\"]}],\n"
+				    " \"flush_interval\": 5}\n"),
+			 "main") ||
+	    !ASSERT_TRUE(write_file(inc, "20-b.json",
+				    "// b\n{\"watch\": [{\"name\": \"b\", \"paths\": [\"/b\"]},\n"
+				    "           {\"name\": \"c\", \"paths\": [\"/c\"]}]}\n"),
+			 "20-b") ||
+	    !ASSERT_TRUE(write_file(inc, "10-out.json", "{\"outputs\": [{\"type\": \"stdout\"}]}"),
+			 "10-out") ||
+	    !ASSERT_TRUE(write_file(inc, "x.txt", "not json"), "x.txt"))
+		goto cleanup;
+	cfg = config_load_file(main, &err);
+	if (!ASSERT_OK_PTR(cfg, err.message))
+		goto cleanup;
+	ASSERT_EQ(cfg->n_rules, 3, "watch rules joined");
+	ASSERT_STREQ(cfg->rules[2].name, "c", "in file order");
+	ASSERT_EQ(cfg->n_outputs, 1, "outputs from 10-out.json");
+	ASSERT_EQ(cfg->flush_interval_s, 5, "flush_interval from the main file");
+	ASSERT_EQ(cfg->n_includes, 2, "include files");
+	snprintf(path, sizeof(path), "%s/10-out.json", inc);
+	ASSERT_STREQ(cfg->includes[0], path, "name order");
+	plain = config_load_string("{\"watch\": [{\"name\": \"a\", \"paths\": [\"/a\"]}],\n"
+				   " \"flush_interval\": 5}\n",
+				   "s", &err);
+	if (ASSERT_OK_PTR(plain, err.message))
+		ASSERT_TRUE(strcmp(plain->digest, cfg->digest) != 0, "the digest covers includes");
+	config_free(cfg);
+
+	/* watch[2] is the second rule of 20-b.json: its error is there */
+	ASSERT_TRUE(write_file(inc, "20-b.json",
+			       "// b\n{\"watch\": [{\"name\": \"b\", \"paths\": [\"/b\"]},\n"
+			       "           {\"name\": \"c\", \"paths\": [\"c\"]}]}\n"),
+		    "20-b relative");
+	cfg = config_load_file(main, &err);
+	ASSERT_NULL(cfg, "a relative path in an include file");
+	snprintf(path, sizeof(path), "%s/20-b.json", inc);
+	ASSERT_STREQ(err.source, path, "source: the include file");
+	ASSERT_EQ(err.line, 3, "line in the include file");
+	ASSERT_EQ(err.column, 36, "column in the include file");
+
+	/* a key set in two files */
+	ASSERT_TRUE(write_file(inc, "20-b.json", "{\"flush_interval\": 9}"), "20-b scalar");
+	cfg = config_load_file(main, &err);
+	ASSERT_NULL(cfg, "flush_interval twice");
+	ASSERT_STREQ(err.source, path, "source: the second file");
+	ASSERT_EQ(err.line, 1, "line");
+	ASSERT_EQ(err.column, 2, "column: the key");
+	ASSERT_HAS(err.message, "is set already", "message");
+	ASSERT_HAS(err.message, "custos.json:2:2", "message names the first place");
+
+	/* "include_dir": "" reads none */
+	ASSERT_TRUE(write_file(dir, "custos.json",
+			       "{\"watch\": [{\"name\": \"a\", \"paths\": [\"/a\"]}],\n"
+			       " \"include_dir\": \"\", \"flush_interval\": 5}\n"),
+		    "main without includes");
+	cfg = config_load_file(main, &err);
+	if (ASSERT_OK_PTR(cfg, err.message))
+		ASSERT_EQ(cfg->n_includes, 0, "include_dir \"\"");
+cleanup:
+	config_free(cfg);
+	config_free(plain);
+	snprintf(path, sizeof(path), "%s/20-b.json", inc);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/10-out.json", inc);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/x.txt", inc);
+	unlink(path);
+	rmdir(inc);
+	unlink(main);
+	rmdir(dir);
 }
 
 TEST(config_load_file)

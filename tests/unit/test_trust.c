@@ -123,3 +123,27 @@ TEST(trust_not_a_file)
 		  -ENOENT, "a missing file");
 	ASSERT_HAS(err, "cannot read", "message of a missing file");
 }
+
+TEST(trust_dir)
+{
+	struct tree t;
+	char err[1024];
+
+	if (!tree_make(&t, 0755, 0644))
+		goto cleanup;
+	ASSERT_OK(file_trusted(t.dir, "include directory", TRUST_DIR, err, sizeof(err)),
+		  "root 0755 directory");
+	ASSERT_EQ(file_trusted(t.file, "include directory", TRUST_DIR, err, sizeof(err)), -EPERM,
+		  "a file as a directory");
+	ASSERT_HAS(err, "not a directory", "message of a file");
+	ASSERT_OK(chmod(t.dir, 01777), "chmod 1777");
+	ASSERT_EQ(file_trusted(t.dir, "include directory", TRUST_DIR, err, sizeof(err)), -EPERM,
+		  "sticky world-writable: anyone could add a file");
+	ASSERT_HAS(err, "writable by anyone", "message of a sticky directory");
+	ASSERT_OK(chmod(t.dir, 0775), "chmod 0775");
+	ASSERT_EQ(file_trusted(t.dir, "include directory", TRUST_DIR, err, sizeof(err)), -EPERM,
+		  "group-writable");
+	ASSERT_OK(chmod(t.dir, 0755), "chmod 0755");
+cleanup:
+	tree_free(&t);
+}

@@ -256,6 +256,9 @@ static int start(struct agent *a)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	gethostname(host, sizeof(host) - 1);
+	ret = agent_preflight(a, a->cfg);
+	if (ret)
+		return ret;
 	ret = agent_open_chain(a, a->cfg, &a->chain);
 	if (ret)
 		return ret;

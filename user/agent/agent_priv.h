@@ -69,6 +69,7 @@ struct agent {
 /* reload.c */
 struct config *agent_load_config(const struct agent_options *opts);
 void agent_log_watch_warnings(const struct watch_set *set);
+int agent_preflight(const struct agent *a, const struct config *cfg);
 int agent_open_chain(struct agent *a, const struct config *cfg, struct chain **chain);
 void agent_watches_changed(struct agent *a);
 void agent_start_db_probes(struct agent *a);

@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "agent/agent_priv.h"
 #include "lib/log.h"
-#include "lib/trust.h"
+#include "output/preflight.h"
 
 struct config *agent_load_config(const struct agent_options *opts)
 {
@@ -16,16 +19,71 @@ struct config *agent_load_config(const struct agent_options *opts)
 
 	if (!opts->config_path)
 		return config_load_default();
-	if (file_trusted(opts->config_path, "config file", 0, msg, sizeof(msg))) {
-		log_error("%s", msg);
-		return NULL;
-	}
-	cfg = config_load_file(opts->config_path, &err);
+	/* The file and its include files, each one only root can change. */
+	cfg = config_load(opts->config_path, CONFIG_LOAD_TRUSTED, &err);
 	if (!cfg) {
 		config_error_format(&err, msg, sizeof(msg));
 		log_error("%s", msg);
 	}
 	return cfg;
+}
+
+/*
+ * The systemd unit sends stdout nowhere (StandardOutput=null): events go to
+ * the configured outputs, the journal gets the agent's own messages. There
+ * a config whose only outputs are stdout (or that has none) would write
+ * every event away: refused; a stdout output among others: a warning.
+ */
+static int check_stdout(const struct config *cfg)
+{
+	size_t i, n_stdout = 0;
+	struct stat st;
+
+	for (i = 0; i < cfg->n_outputs; i++)
+		n_stdout += cfg->outputs[i].type == CONFIG_OUTPUT_STDOUT;
+	if ((cfg->n_outputs && !n_stdout) || fstat(STDOUT_FILENO, &st) || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(1, 3))
+		return 0;
+	if (n_stdout < cfg->n_outputs) {
+		log_warn("%s: the stdout output's events are lost: stdout is /dev/null (as under "
+			 "the systemd unit)",
+			 cfg->source);
+		return 0;
+	}
+	log_error("%s: events go to stdout only, and stdout is /dev/null (as under the systemd "
+		  "unit): they would all be lost; add a file output such as {\"type\": \"file\", "
+		  "\"path\": \"/var/log/custos/events.ndjson\"} (docs/install.md)",
+		  cfg->source);
+	return -EINVAL;
+}
+
+/*
+ * What custos run's config needs of this host (output/preflight.h), as
+ * custos check checks it, and a stdout that goes somewhere: its problems
+ * logged; -EINVAL when one is an error.
+ */
+int agent_preflight(const struct agent *a, const struct config *cfg)
+{
+	struct preflight pf;
+	size_t i;
+	int r;
+
+	if (strcmp(a->opts->mode, "run") || a->opts->format != OUTPUT_JSON)
+		return 0;
+	if (check_stdout(cfg))
+		return -EINVAL;
+	r = preflight_config(cfg, 0, &pf);
+	if (r) {
+		log_error("%s: %s", cfg->source, strerror(-r));
+		return r;
+	}
+	for (i = 0; i < pf.n_warnings; i++)
+		log_warn("%s", pf.warnings[i]);
+	for (i = 0; i < pf.n_errors; i++)
+		log_error("%s", pf.errors[i]);
+	r = pf.n_errors ? -EINVAL : 0;
+	preflight_free(&pf);
+	return r;
 }
 
 void agent_log_watch_warnings(const struct watch_set *set)
@@ -251,6 +309,11 @@ void agent_reload(struct agent *a)
 
 	if (a->opts->config_path && !cfg) {
 		reload_failed(a, "the new configuration is refused");
+		return;
+	}
+	if (cfg && agent_preflight(a, cfg)) {
+		config_free(cfg);
+		reload_failed(a, "the new configuration cannot write its events");
 		return;
 	}
 	if (cfg && cfg->ring_buffer_mb != old->ring_buffer_mb)

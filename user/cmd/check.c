@@ -17,8 +17,10 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "kernel/features.h"
-#include "lib/trust.h"
 #include "kernel/watch.h"
+#include "output/preflight.h"
+
+#define OPT_NO_HOST 256 /* --no-host: no short form */
 
 /* Exit statuses, most serious first when several apply (documented in custos-check(8)). */
 enum check_status {
@@ -35,16 +37,25 @@ struct check_config {
 	char error[1280];
 	struct watch_set set;
 	bool resolved;
+	/* what run checks of the host at start (output/preflight.h): as root only */
+	struct preflight pf;
+	bool preflighted;
+	bool no_host; /* --no-host */
 };
 
 static void check_usage(FILE *f)
 {
 	fprintf(f, "USAGE\n"
-		   "  custos check [--config FILE] [--json]\n"
+		   "  custos check [--config FILE] [--json] [--no-host]\n"
 		   "\n"
 		   "Parses and validates the config (the built-in one without --config), checks\n"
 		   "that only root can change the file, resolves its paths and globs now and\n"
-		   "prints what is watched. Then, as root, probes what this kernel offers: BTF,\n"
+		   "prints what is watched; its include files (include_dir) are merged first.\n"
+		   "As root, checks what the config needs of this host, as custos run does at\n"
+		   "start: the chain key, file outputs' paths, the spool, http CA files; and\n"
+		   "looks up the outputs' host names (one that does not exist fails, one that\n"
+		   "cannot be looked up now is a warning). Then, as root, probes what this\n"
+		   "kernel offers: BTF,\n"
 		   "the ring buffer, which hook types load and attach here (syscall tracepoints,\n"
 		   "tp_btf, raw tracepoints, fentry, BPF LSM, kprobes, uprobes, uprobe_multi,\n"
 		   "iterators), the filesystems; and loads the agent's own BPF object as it\n"
@@ -56,13 +67,16 @@ static void check_usage(FILE *f)
 		   "OPTIONS\n"
 		   "  -c, --config FILE  the config to check\n"
 		   "  -j, --json         one JSON object on stdout, errors included\n"
+		   "  --no-host          the config only, not what it needs of this host (key,\n"
+		   "                     outputs, spool, CA files, host names)\n"
 		   "  -h, --help         this help\n"
 		   "\n"
 		   "EXIT STATUS\n"
 		   "  0  the config is valid and the agent has every capability here, some\n"
 		   "     maybe by a fallback (or, not as root, the config is valid: the kernel\n"
 		   "     was not probed)\n"
-		   "  1  the config is invalid, or a file anyone but root can change\n"
+		   "  1  the config is invalid, or a file anyone but root can change, or this\n"
+		   "     host lacks what it needs (key, output path, spool, CA file, host)\n"
 		   "  2  usage error\n"
 		   "  3  the kernel lacks something the agent needs: it would not start\n"
 		   "  4  degraded: the agent runs, but a capability is missing (listed)\n"
@@ -73,21 +87,38 @@ static void check_usage(FILE *f)
 		   "  sudo custos check --json | jq .kernel.capabilities\n");
 }
 
-static void check_config_load(struct check_config *c, const char *path)
+static void check_config_load(struct check_config *c, const char *path, bool host)
 {
 	struct config_error err;
 
+	c->no_host = !host;
 	if (!path) {
 		c->cfg = config_load_default();
 		if (!c->cfg)
 			snprintf(c->error, sizeof(c->error), "<built-in>: out of memory");
-	} else if (file_trusted(path, "config file", 0, c->error, sizeof(c->error)) == 0) {
-		c->cfg = config_load_file(path, &err);
+	} else {
+		c->cfg = config_load(path, CONFIG_LOAD_TRUSTED, &err);
 		if (!c->cfg)
 			config_error_format(&err, c->error, sizeof(c->error));
 	}
 	if (!c->cfg)
 		return;
+	/* Not as root: the key, the outputs and the spool are root's, and look refused. */
+	if (host && geteuid() == 0) {
+		if (preflight_config(c->cfg, PREFLIGHT_RESOLVE, &c->pf)) {
+			snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
+			config_free(c->cfg);
+			c->cfg = NULL;
+			return;
+		}
+		c->preflighted = true;
+		if (c->pf.n_errors) {
+			snprintf(c->error, sizeof(c->error), "%s", c->pf.errors[0]);
+			config_free(c->cfg);
+			c->cfg = NULL;
+			return;
+		}
+	}
 	if (watch_resolve(c->cfg, &c->set)) {
 		snprintf(c->error, sizeof(c->error), "%s: out of memory", c->cfg->source);
 		config_free(c->cfg);
@@ -101,6 +132,8 @@ static void check_config_free(struct check_config *c)
 {
 	if (c->resolved)
 		watch_set_free(&c->set);
+	if (c->preflighted)
+		preflight_free(&c->pf);
 	config_free(c->cfg);
 }
 
@@ -211,6 +244,13 @@ static void print_config(const struct check_config *c)
 	const struct config *cfg = c->cfg;
 	size_t i, r;
 
+	for (i = 0; i < c->pf.n_warnings; i++)
+		fprintf(stderr, "warning: %s\n", c->pf.warnings[i]);
+	if (!cfg && c->pf.n_errors) {
+		for (i = 0; i < c->pf.n_errors; i++)
+			fprintf(stderr, "%s\n", c->pf.errors[i]);
+		return;
+	}
 	if (!cfg) {
 		fprintf(stderr, "%s\n", c->error);
 		return;
@@ -219,6 +259,8 @@ static void print_config(const struct check_config *c)
 	if (cfg->n_endpoints)
 		printf(", %zu endpoint(s)", cfg->n_endpoints);
 	printf("\n");
+	for (i = 0; i < cfg->n_includes; i++)
+		printf("include file %s\n", cfg->includes[i]);
 	for (r = 0; r < cfg->n_rules; r++) {
 		printf("watch \"%s\":\n", cfg->rules[r].name);
 		for (i = 0; i < c->set.n_items; i++)
@@ -241,6 +283,10 @@ static void print_config(const struct check_config *c)
 	printf("control socket: %s\n", control_socket_text(cfg));
 	print_exclude("every rule", &cfg->exclude);
 	print_detection(cfg);
+	if (!c->preflighted)
+		printf("this host's chain key, output paths, spool and output hosts: not checked "
+		       "(%s)\n",
+		       c->no_host ? "--no-host" : "not as root");
 	for (i = 0; i < c->set.n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", c->set.warnings[i]);
 }
@@ -298,11 +344,14 @@ static json_t *endpoints_json(const struct config *cfg)
 static json_t *config_json(const struct check_config *c)
 {
 	const struct config *cfg = c->cfg;
-	json_t *rules, *rule, *watched, *detection;
+	json_t *rules, *rule, *watched, *detection, *warnings;
 	size_t i, r;
 
 	if (!cfg)
-		return json_pack("{s:b, s:s}", "valid", 0, "error", c->error);
+		return json_pack("{s:b, s:s, s:o, s:o}", "valid", 0, "error", c->error, "errors",
+				 c->pf.n_errors ? strings_json(c->pf.errors, c->pf.n_errors)
+						: json_pack("[s]", c->error),
+				 "warnings", strings_json(c->pf.warnings, c->pf.n_warnings));
 	rules = json_array();
 	for (r = 0; rules && r < cfg->n_rules; r++) {
 		watched = json_array();
@@ -326,11 +375,15 @@ static json_t *config_json(const struct check_config *c)
 			json_array_append_new(
 			    detection, json_pack("{s:s, s:s}", "name", cfg->detect[i].name, "kind",
 						 detect_kind_name(cfg->detect[i].kind)));
-	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o}", "valid", 1, "source",
-			 cfg->source, "rules", rules, "endpoints", endpoints_json(cfg), "egress",
-			 "window", (int)cfg->egress_window_s, "exclude",
-			 exclude_json(&cfg->exclude), "detection", detection, "warnings",
-			 strings_json(c->set.warnings, c->set.n_warnings));
+	warnings = strings_json(c->set.warnings, c->set.n_warnings);
+	for (i = 0; warnings && i < c->pf.n_warnings; i++)
+		json_array_append_new(warnings, json_string(c->pf.warnings[i]));
+	return json_pack("{s:b, s:s, s:o, s:o, s:{s:i}, s:o, s:o, s:o, s:b, s:o}", "valid", 1,
+			 "source", cfg->source, "rules", rules, "endpoints", endpoints_json(cfg),
+			 "egress", "window", (int)cfg->egress_window_s, "exclude",
+			 exclude_json(&cfg->exclude), "detection", detection, "warnings", warnings,
+			 "host_checked", c->preflighted, "includes",
+			 strings_json(cfg->includes, cfg->n_includes));
 }
 
 /* The kernel, and the agent's object loaded as this config would start it. */
@@ -402,10 +455,12 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"no-host", no_argument, NULL, OPT_NO_HOST},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
 	struct check_config c = {};
+	bool host = true;
 	enum check_status status;
 	const char *path = NULL;
 	struct features fs;
@@ -421,6 +476,9 @@ int cmd_check(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case OPT_NO_HOST:
+			host = false;
+			break;
 		case 'h':
 			check_usage(stdout);
 			return 0;
@@ -433,7 +491,7 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "custos check: unexpected argument \"%s\"\n", argv[optind]);
 		return CHECK_USAGE;
 	}
-	check_config_load(&c, path);
+	check_config_load(&c, path, host);
 	probe_kernel(&c, &fs);
 	status = status_of(&c, features_verdict(&fs));
 	if (json) {

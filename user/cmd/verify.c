@@ -17,6 +17,7 @@
 #include "output/stream_read.h"
 
 #define DEFAULT_CONFIG "/etc/custos/custos.json"
+#define DEFAULT_KEY    "/etc/custos/chain.key" /* the one make install and the package make */
 #define KEYS_MAX       16
 #define OPT_PARTIAL    256 /* --partial: no short form */
 
@@ -72,7 +73,8 @@ static void verify_usage(FILE *f)
 		"\n"
 		"OPTIONS\n"
 		"  -k, --key FILE     the chain key; repeat it for keys changed by SIGHUP, in\n"
-		"                     any order (default: \"chain\".\"key_file\" of the config)\n"
+		"                     any order (default: \"chain\".\"key_file\" of the config,\n"
+		"                     else " DEFAULT_KEY ")\n"
 		"  -c, --config FILE  the config naming the key (default " DEFAULT_CONFIG ")\n"
 		"  --partial          the stream may begin inside a run: the MAC of its first\n"
 		"                     record is not checked (it is named in the result)\n"
@@ -170,34 +172,45 @@ static int verify_stream(struct verify *vr, char *const *files, size_t n_files)
 	return r;
 }
 
-/* The keys of --key, or the one the config names. */
+/*
+ * The keys of --key; without, the key the agent uses: the one the config
+ * names (--config, else DEFAULT_CONFIG when it exists), else DEFAULT_KEY
+ * when the default config names none or does not exist.
+ */
 static int load_keys(char *const *key_files, size_t n, const char *config_path, struct chain **keys,
 		     size_t *n_keys, char *err, size_t len)
 {
 	const char *path = config_path ?: DEFAULT_CONFIG;
+	static char *default_key[] = {DEFAULT_KEY};
 	struct config_error cerr;
 	struct config *cfg = NULL;
 	int r = 0;
 
-	if (n == 0) {
-		if (!config_path && access(path, F_OK)) {
-			snprintf(err, len,
-				 "no key: give --key FILE, or --config FILE with a \"chain\" key "
-				 "file (there is no %s)",
-				 path);
-			return -ENOENT;
-		}
+	if (n == 0 && (config_path || access(path, F_OK) == 0)) {
 		cfg = config_load_file(path, &cerr);
 		if (!cfg) {
 			config_error_format(&cerr, err, len);
 			return -EINVAL;
 		}
-		if (!cfg->chain.key_file) {
+		if (cfg->chain.key_file) {
+			key_files = &cfg->chain.key_file;
+			n = 1;
+		} else if (config_path) {
 			snprintf(err, len, "%s has no \"chain\" key file: give --key FILE", path);
 			config_free(cfg);
 			return -ENOENT;
 		}
-		key_files = &cfg->chain.key_file;
+	}
+	if (n == 0) {
+		if (access(DEFAULT_KEY, F_OK)) {
+			snprintf(err, len,
+				 "no key: give --key FILE, or --config FILE with a \"chain\" key "
+				 "file (no %s naming one, and no %s)",
+				 path, DEFAULT_KEY);
+			config_free(cfg);
+			return -ENOENT;
+		}
+		key_files = default_key;
 		n = 1;
 	}
 	for (*n_keys = 0; *n_keys < n; (*n_keys)++) {

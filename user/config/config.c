@@ -24,6 +24,8 @@
 
 #include "config/config.h"
 #include "detect.h"
+#include "include.h"
+#include "lib/trust.h"
 #include "outputs.h"
 #include "parse.h"
 #include "json_locate.h"
@@ -991,7 +993,9 @@ static int parse_chain(struct parser *p, json_t *root, struct config_chain *chai
 	if (r < 0)
 		return r;
 	chain->key_file = strdup(json_string_value(file));
-	return chain->key_file ? 0 : fail_nomem(p);
+	if (!chain->key_file)
+		return fail_nomem(p);
+	return where_at(p, &w, "key_file", &chain->at_key_file);
 }
 
 /* "state_dir": where the agent keeps what it learns (first_seen rules). */
@@ -1322,64 +1326,120 @@ static char *blank_comment_lines(const char *text, size_t len)
 	return out;
 }
 
-static int load(const char *text, size_t len, const char *source, struct config_error *err,
-		struct config **ret)
+int config_parse_text(struct parser *p, const char *text, size_t len, char **plain, json_t **root)
 {
-	struct parser p = {.text = text, .len = len, .err = err};
-	const char *nul;
-	char *plain;
 	json_error_t jerr;
-	struct config *cfg;
-	json_t *root;
+	const char *nul;
 	int r;
 
+	*plain = NULL;
+	p->text = text;
+	p->len = len;
 	if (is_blank(text, len))
 		return fail_nopos(
-		    &p, -EINVAL,
+		    p, -EINVAL,
 		    "the configuration is empty (expected a JSON object with a \"watch\" array)");
 	nul = memchr(text, '\0', len);
 	if (nul)
 		return fail_offset(
-		    &p, nul - text,
+		    p, nul - text,
 		    "a NUL byte in the text (expected JSON text, which has no NUL bytes)");
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
-		return fail_offset(&p, 0,
+		return fail_offset(p, 0,
 				   "the text starts with a byte order mark (expected JSON text "
 				   "starting with \"{\")");
 
 	memset(&jerr, 0, sizeof(jerr));
-	plain = blank_comment_lines(text, len);
-	if (!plain)
-		return fail_nomem(&p);
-	if (is_blank(plain, len)) {
-		free(plain);
-		return fail_nopos(
-		    &p, -EINVAL,
-		    "the configuration has only comments (expected a JSON object with "
-		    "a \"watch\" array)");
+	*plain = blank_comment_lines(text, len);
+	if (!*plain)
+		return fail_nomem(p);
+	if (is_blank(*plain, len)) {
+		r = fail_nopos(p, -EINVAL,
+			       "the configuration has only comments (expected a JSON object with "
+			       "a \"watch\" array)");
+		goto free_plain;
 	}
-	p.text = plain;
-	root = json_loadb(plain, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!root) {
-		r = syntax_error(&p, &jerr);
-		free(plain);
+	p->text = *plain;
+	*root = json_loadb(*plain, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (*root)
+		return 0;
+	r = syntax_error(p, &jerr);
+free_plain:
+	free(*plain);
+	*plain = NULL;
+	p->text = text;
+	return r;
+}
+
+/* The names of the include files read, for custos check. */
+static int keep_includes(struct parser *p, const struct sources *src, struct config *cfg)
+{
+	size_t i;
+
+	if (src->n_files < 2)
+		return 0;
+	cfg->includes = calloc(src->n_files - 1, sizeof(*cfg->includes));
+	if (!cfg->includes)
+		return fail_nomem(p);
+	for (i = 1; i < src->n_files; i++) {
+		cfg->includes[i - 1] = strdup(src->files[i].name);
+		if (!cfg->includes[i - 1])
+			return fail_nomem(p);
+		cfg->n_includes++;
+	}
+	return 0;
+}
+
+/*
+ * The config in text, with the include files it names (or those of
+ * dir_default), parsed and checked as one (include_flags: include.h).
+ */
+static int load(const char *text, size_t len, const char *source, const char *dir_default,
+		unsigned int include_flags, struct config_error *err, struct config **ret)
+{
+	struct parser p = {.text = text, .len = len, .err = err};
+	struct sources src = {0};
+	struct config *cfg = NULL;
+	json_t *root = NULL;
+	char *plain;
+	int r;
+
+	r = config_parse_text(&p, text, len, &plain, &root);
+	if (r < 0)
 		return r;
+	r = sources_add(&src, source, plain, len);
+	if (r < 0) {
+		free(plain);
+		r = fail_nomem(&p);
+		goto put_root;
 	}
+	r = sources_digest_add(&src, NULL, text, len);
+	if (r == 0)
+		r = json_is_object(root)
+			? sources_include(&p, &src, root, dir_default, include_flags)
+			: 0;
+	else
+		r = fail_nomem(&p);
+	if (r < 0)
+		goto put_root;
+	p.src = src.n_files > 1 ? &src : NULL;
 	cfg = config_new(source);
 	if (!cfg) {
 		r = fail_nomem(&p);
 		goto put_root;
 	}
 	r = parse_root(&p, root, cfg);
+	if (r == 0)
+		r = keep_includes(&p, &src, cfg);
 	if (r < 0) {
 		config_free(cfg);
 	} else {
-		digest_hex(text, len, cfg->digest);
+		digest_hex(src.all, src.all_len, cfg->digest);
 		*ret = cfg;
 	}
 put_root:
 	json_decref(root);
-	free(plain);
+	sources_free(&src);
 	return r;
 }
 
@@ -1389,6 +1449,8 @@ void config_error_format(const struct config_error *err, char *buf, size_t len)
 		return;
 	if (!err)
 		buf[0] = '\0';
+	else if (!err->source[0])
+		snprintf(buf, len, "%s", err->message);
 	else if (err->line > 0)
 		snprintf(buf, len, "%s:%d:%d: %s", err->source, err->line, err->column,
 			 err->message);
@@ -1396,7 +1458,7 @@ void config_error_format(const struct config_error *err, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s", err->source, err->message);
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len)
+int config_read_text(const char *path, char **ret, size_t *ret_len)
 {
 	size_t len = 0, size = 0;
 	char *buf = NULL, *grown;
@@ -1444,6 +1506,24 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 
 struct config *config_load_file(const char *path, struct config_error *err)
 {
+	return config_load(path, 0, err);
+}
+
+/* conf.d next to path, into buf. */
+static const char *default_include_dir(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, size, "conf.d");
+	else
+		snprintf(buf, size, "%.*s/conf.d", (int)(slash - path), path);
+	return buf;
+}
+
+struct config *config_load(const char *path, unsigned int flags, struct config_error *err)
+{
+	char dir[PATH_MAX + 8];
 	struct config_error unused;
 	struct config *cfg = NULL;
 	char *text = NULL;
@@ -1458,7 +1538,15 @@ struct config *config_load_file(const char *path, struct config_error *err)
 		errno = EINVAL;
 		return NULL;
 	}
-	r = read_file(path, &text, &len);
+	if (flags & CONFIG_LOAD_TRUSTED) {
+		r = file_trusted(path, "config file", 0, err->message, sizeof(err->message));
+		if (r) {
+			err->source[0] = '\0'; /* the message names the file */
+			errno = -r;
+			return NULL;
+		}
+	}
+	r = config_read_text(path, &text, &len);
 	if (r == -EFBIG) {
 		snprintf(err->message, sizeof(err->message),
 			 "cannot read: the file is larger than %d MiB (expected a configuration "
@@ -1467,7 +1555,9 @@ struct config *config_load_file(const char *path, struct config_error *err)
 	} else if (r < 0) {
 		snprintf(err->message, sizeof(err->message), "cannot read: %s", strerror(-r));
 	} else {
-		r = load(text, len, path, err, &cfg);
+		r = load(text, len, path, default_include_dir(path, dir, sizeof(dir)),
+			 INCLUDE_READ | (flags & CONFIG_LOAD_TRUSTED ? INCLUDE_TRUSTED : 0), err,
+			 &cfg);
 		free(text);
 	}
 	if (r < 0)
@@ -1490,7 +1580,7 @@ struct config *config_load_string(const char *text, const char *source, struct c
 		errno = EINVAL;
 		return NULL;
 	}
-	r = load(text, strlen(text), source, err, &cfg);
+	r = load(text, strlen(text), source, NULL, 0, err, &cfg);
 	if (r < 0)
 		errno = -r;
 	return cfg;
@@ -1583,8 +1673,10 @@ void config_free(struct config *cfg)
 	outputs_free(cfg);
 	detect_free(cfg);
 	free(cfg->chain.key_file);
+	free(cfg->chain.at_key_file);
 	free(cfg->state_dir);
 	free(cfg->control_socket);
+	strv_free(cfg->includes, cfg->n_includes);
 	free(cfg->source);
 	free(cfg);
 }

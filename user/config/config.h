@@ -143,17 +143,21 @@ struct config_output {
 	char *ca_file;
 	bool tls_verify;
 	uint32_t timeout_s;
+	/* "FILE:LINE:COLUMN" of path (file) or url, and of ca_file, for messages after loading */
+	char *at, *at_ca_file;
 };
 
 /* Network outputs keep what they cannot deliver on disk, in order, across restarts. */
 struct config_spool {
 	char *dir; /* "": no spool, memory only */
 	uint64_t max_bytes;
+	char *at_dir; /* "FILE:LINE:COLUMN" of dir; NULL: the default */
 };
 
 /* "chain": each event sealed into a hash chain (see chain.h). */
 struct config_chain {
-	char *key_file; /* NULL: no chain */
+	char *key_file;	   /* NULL: no chain */
+	char *at_key_file; /* "FILE:LINE:COLUMN" of key_file */
 };
 
 /*
@@ -340,20 +344,35 @@ struct config {
 	bool no_builtin_rules; /* "builtin_rules": false */
 	char *state_dir;       /* NULL: CONFIG_STATE_DIR_DEFAULT */
 	char *control_socket;  /* custos status and trace talk to the agent there; "": none */
+	char **includes;       /* the include files merged in, in order */
+	size_t n_includes;
 };
 
 struct config_error {
-	char source[256];
-	int line;   /* 1-based; 0 when the error has no position (e.g. unreadable file) */
-	int column; /* 1-based */
+	char source[256]; /* "": the message names its file itself (a file refused as untrusted) */
+	int line;	  /* 1-based; 0 when the error has no position (e.g. unreadable file) */
+	int column;	  /* 1-based */
 	char message[512];
 };
 
 /* "source:line:column: message", or "source: message" without a position. */
 void config_error_format(const struct config_error *err, char *buf, size_t len);
 
-/* Parse and validate; NULL with *err filled (and errno set) on failure. */
+/*
+ * Parse and validate; NULL with *err filled (and errno set) on failure. A
+ * file's include files are merged in: those of its "include_dir", by
+ * default conf.d next to it (docs/config.md, "Include files").
+ */
 struct config *config_load_file(const char *path, struct config_error *err);
+
+enum config_load_flags {
+	/*
+	 * The agent's own config: the file, its include directory and each
+	 * include file must be ones only root can change (lib/trust.h).
+	 */
+	CONFIG_LOAD_TRUSTED = 1 << 0,
+};
+struct config *config_load(const char *path, unsigned int flags, struct config_error *err);
 struct config *config_load_string(const char *text, const char *source, struct config_error *err);
 
 /* The built-in detection rules ("rules" of a config is merged with them), as JSON text. */

@@ -396,6 +396,12 @@ static int parse_output(struct parser *p, json_t *obj, size_t index, struct conf
 		if (r < 0)
 			return r;
 	}
+	if (r == 0 && (out->path || out->url))
+		r = where_at(p, &w, out->path ? "path" : "url", &out->at);
+	if (r == 0 && out->ca_file)
+		r = where_at(p, &w, "ca_file", &out->at_ca_file);
+	if (r < 0)
+		return r;
 	return set_name(p, out);
 }
 
@@ -458,6 +464,8 @@ static int parse_spool(struct parser *p, json_t *root, struct config_spool *spoo
 			    "\"dir\" of spool is not an absolute path (expected an absolute "
 			    "path, or \"\" for no spool)");
 	}
+	if (r == 0 && dir)
+		r = where_at(p, &w, "dir", &spool->at_dir);
 	if (r == 0)
 		r = parse_u64(p, &w, obj, "max_bytes", SPOOL_MIN, SPOOL_MAX, "a size in bytes",
 			      &spool->max_bytes);
@@ -516,10 +524,13 @@ void outputs_free(struct config *cfg)
 		free(o->path);
 		free(o->url);
 		free(o->ca_file);
+		free(o->at);
+		free(o->at_ca_file);
 		for (j = 0; j < o->n_headers; j++)
 			free(o->headers[j]);
 		free(o->headers);
 	}
 	free(cfg->outputs);
 	free(cfg->spool.dir);
+	free(cfg->spool.at_dir);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "include.h"
 #include "parse.h"
 
 /* s appended at o of buf (size bytes), cut to fit; the new end. */
@@ -55,6 +56,12 @@ void parse_error_init(struct config_error *err, const char *source)
 	snprintf(err->source, sizeof(err->source), "%s", source);
 }
 
+void parse_error_source(struct config_error *err, const char *source)
+{
+	if ((size_t)snprintf(err->source, sizeof(err->source), "%s", source) >= sizeof(err->source))
+		memcpy(err->source + sizeof(err->source) - 4, "...", 4);
+}
+
 static int verror(struct parser *p, int r, const struct json_pos *pos, const char *fmt, va_list ap)
 {
 	p->err->line = pos ? pos->line : 0;
@@ -87,13 +94,31 @@ fail_offset(struct parser *p, size_t offset, const char *fmt, ...)
 	return r;
 }
 
+/*
+ * Where path (n steps) is: in p's text, or with include files in the file
+ * the value came from, whose name then becomes the error's source.
+ */
+static int locate(struct parser *p, struct json_step *path, size_t n, bool at_key,
+		  struct json_pos *pos, const char **source)
+{
+	const struct source *f;
+
+	*source = p->err->source;
+	if (!p->src)
+		return json_locate(p->text, p->len, path, n, at_key, pos);
+	f = &p->src->files[sources_map(p->src, path, n)];
+	*source = f->name;
+	return json_locate(f->text, f->len, path, n, at_key, pos);
+}
+
 int __attribute__((format(printf, 6, 7)))
 fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
      const char *fmt, ...)
 {
 	struct json_step path[WHERE_DEPTH_MAX + 2];
 	struct json_pos pos;
-	size_t n = w->depth;
+	const char *source;
+	size_t n = w->depth, merged_index;
 	va_list ap;
 	int r;
 
@@ -102,13 +127,48 @@ fail(struct parser *p, const struct where *w, const char *key, size_t index, boo
 		path[n++] = JSON_KEY(key);
 	if (index != NO_INDEX)
 		path[n++] = JSON_INDEX(index);
+	merged_index = n >= 2 && path[0].key && !path[1].key ? path[1].index : NO_INDEX;
 	va_start(ap, fmt);
-	if (json_locate(p->text, p->len, path, n, at_key, &pos) == 0)
+	r = locate(p, path, n, at_key, &pos, &source);
+	if (source != p->err->source)
+		parse_error_source(p->err, source);
+	if (r == 0)
 		r = verror(p, -EINVAL, &pos, fmt, ap);
 	else
 		r = verror(p, -EINVAL, NULL, fmt, ap); /* cannot happen on text jansson accepted */
 	va_end(ap);
+	/* A joined array's index counts every file's elements: say which one it is in this file. */
+	if (merged_index != NO_INDEX && path[1].index != merged_index) {
+		size_t len = strlen(p->err->message);
+
+		snprintf(p->err->message + len, sizeof(p->err->message) - len,
+			 " (%s[%zu] of all files is %s[%zu] of this one)", path[0].key,
+			 merged_index, path[0].key, path[1].index);
+	}
 	return r;
+}
+
+int where_at(struct parser *p, const struct where *w, const char *key, char **at)
+{
+	struct json_step path[WHERE_DEPTH_MAX + 1];
+	struct json_pos pos = {0};
+	const char *source;
+	size_t n = w->depth;
+	int r;
+
+	memcpy(path, w->path, n * sizeof(*path));
+	if (key)
+		path[n++] = JSON_KEY(key);
+	free(*at);
+	if (locate(p, path, n, false, &pos, &source) == 0)
+		r = asprintf(at, "%s:%d:%d", source, pos.line, pos.column);
+	else
+		r = asprintf(at, "%s", source);
+	if (r < 0) {
+		*at = NULL;
+		return fail_nomem(p);
+	}
+	return 0;
 }
 
 int fail_nomem(struct parser *p)

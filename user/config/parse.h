@@ -23,10 +23,15 @@
 /* The deepest object checked: rules[2].steps[1].where (fail() adds a key and an index). */
 #define WHERE_DEPTH_MAX 6
 
+struct sources;
+
 struct parser {
 	const char *text;
 	size_t len;
 	struct config_error *err;
+	/* the files of a config with include files: positions are looked up in the file a
+	 * value came from (include.h); NULL: text is the whole config */
+	const struct sources *src;
 };
 
 /* An object being checked: where it is in the text, and how messages name it. */
@@ -45,6 +50,8 @@ struct where {
 void where_child(struct where *child, const struct where *parent, const char *key, size_t index);
 
 void parse_error_init(struct config_error *err, const char *source);
+/* The file errors name from now on (cut to fit). */
+void parse_error_source(struct config_error *err, const char *source);
 /* An error without a position; returns r. */
 int __attribute__((format(printf, 3, 4))) fail_nopos(struct parser *p, int r, const char *fmt, ...);
 /* An error at a byte offset of the text; returns -EINVAL. */
@@ -59,6 +66,12 @@ int __attribute__((format(printf, 6, 7)))
 fail(struct parser *p, const struct where *w, const char *key, size_t index, bool at_key,
      const char *fmt, ...);
 int fail_nomem(struct parser *p);
+/*
+ * "FILE:LINE:COLUMN" of the value of w's member key (of w itself when key is
+ * NULL) into *at, for messages about it after loading (a file output that
+ * cannot be written). 0, or -ENOMEM through fail_nomem().
+ */
+int where_at(struct parser *p, const struct where *w, const char *key, char **at);
 
 /* "an object", "a string"... for messages. */
 const char *type_name(const json_t *v);
@@ -74,6 +87,16 @@ int check_keys(struct parser *p, const struct where *w, json_t *obj, const char 
 bool has_control(const char *s);
 /* An optional true/false member key of obj. */
 int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key, bool *value);
+
+/*
+ * One config file's text as JSON (config.c): refused when blank, with a NUL
+ * or a byte order mark; comment lines blanked into *plain (malloc'd, where
+ * positions are looked up: p->text is set to it), then parsed into *root.
+ * 0, or -errno with the error (a syntax error at its position) in p->err.
+ */
+int config_parse_text(struct parser *p, const char *text, size_t len, char **plain, json_t **root);
+/* A config file's bytes (at most 16 MiB), NUL-terminated. 0 or -errno. */
+int config_read_text(const char *path, char **ret, size_t *ret_len);
 
 /* Frees n strings and their array (NULL: nothing). */
 void strv_free(char **strv, size_t n);

@@ -16,6 +16,7 @@
 
 #include "kernel/kernel.h"
 #include "kernel/loader.h"
+#include "lib/log.h"
 #include "custos.skel.h"
 #include "custos_compat.skel.h"
 
@@ -94,9 +95,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	va_list copy;
 
 	if (messages.verbose) {
+		/* Debug output: "<7>" first when stderr is the journal. */
 		va_copy(copy, args);
-		vfprintf(stderr, fmt, copy);
+		vsnprintf(line, sizeof(line), fmt, copy);
 		va_end(copy);
+		fprintf(stderr, "%s%s", log_priority_prefix(LOG_LEVEL_DEBUG), line);
 	}
 	if (level != LIBBPF_WARN || !messages.capturing)
 		return 0;

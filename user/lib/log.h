@@ -14,6 +14,10 @@ enum log_level {
 
 void log_set_level(enum log_level level);
 bool log_enabled(enum log_level level);
+/* stderr is the journal's stream (JOURNAL_STREAM): lines carry their priority. */
+bool log_to_journal(void);
+/* "<3>" ... "<7>" for level when stderr is the journal, else "". */
+const char *log_priority_prefix(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

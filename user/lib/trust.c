@@ -106,9 +106,13 @@ int file_trusted(const char *path, const char *what, unsigned int flags, char *e
 		snprintf(err, len, "%s %s: cannot read: %s", what, path, strerror(e));
 		return -e;
 	}
-	if (!S_ISREG(st.st_mode))
+	if ((flags & TRUST_DIR) && !S_ISDIR(st.st_mode))
+		return refuse(err, len, "%s %s is not a directory", what, path);
+	if (!(flags & TRUST_DIR) && !S_ISREG(st.st_mode))
 		return refuse(err, len, "%s %s is not a regular file", what, path);
 	snprintf(file, sizeof(file), "%s", real);
+	if ((flags & TRUST_DIR) && (st.st_mode & S_ISVTX))
+		st.st_mode &= ~S_ISVTX; /* judged as any directory: anyone could add a file */
 	why = fault(&st, flags, buf, sizeof(buf), &fix);
 	if (why)
 		return refuse_stat(err, len, what, path, file, NULL, &st, why, fix);

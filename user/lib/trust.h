@@ -13,6 +13,11 @@
 enum trust_flags {
 	/* A secret (a key): nobody but root may read it either (no group/other bits). */
 	TRUST_SECRET = 1 << 0,
+	/*
+	 * A directory the agent reads files from (an include directory): it
+	 * must be one, and sticky is no excuse (anyone could add a file).
+	 */
+	TRUST_DIR = 1 << 1,
 };
 
 /*
