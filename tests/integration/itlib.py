@@ -365,6 +365,10 @@ class Context:
             os.chmod(p, 0o755)
         return p
 
+    def control_socket(self):
+        """The control socket of this test's agents (custos run makes its directory)."""
+        return self.path("control", "agent.sock")
+
     def mkdir(self, *parts, mode=0o755):
         p = self.path(*parts)
         os.makedirs(p, exist_ok=True)
@@ -475,6 +479,9 @@ class Agent:
         if isinstance(config, dict) and "state_dir" not in config:
             # What first_seen rules learn stays with the test, not in /var/lib/custos.
             config = dict(config, state_dir=t.path("state"))
+        if isinstance(config, dict) and "control_socket" not in config:
+            # custos status and trace of this test talk to this test's agent only.
+            config = dict(config, control_socket=t.control_socket())
         if isinstance(config, (dict, list)):
             self.config_path = t.config_file(config)
         elif isinstance(config, str):
@@ -498,6 +505,9 @@ class Agent:
         if self.config_path:
             argv += ["--config", self.config_path]
         argv += self.args
+        if self.mode == "trace" and "--socket" not in argv and "--standalone" not in argv:
+            # Attached only to an agent of this test (and when none runs, its own hooks).
+            argv += ["--socket", self.t.control_socket()]
         if self.user:
             argv = ["runuser", "-u", self.user, "--"] + argv
         return argv

@@ -23,6 +23,7 @@ static void on_event(const struct event *ev, void *ctx)
 	struct agent *a = ctx;
 	int err = output_event(a->out, ev);
 
+	control_event(a->control, ev); /* and to custos trace, attached */
 	/* Alerts come from the rules, inside this call, and go out right after what fired them. */
 	rules_event(a->rules, ev);
 
@@ -70,6 +71,9 @@ static int setup_fds(struct agent *a, int *epfd, int *sigfd, int *timerfd)
 		return -errno;
 	ev.data.fd = notify_fd(a->notify);
 	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	ev.data.fd = control_fd(a->control);
+	if (a->control && epoll_ctl(*epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	return 0;
 }
@@ -124,6 +128,7 @@ static void on_tick(struct agent *a, uint64_t tick)
 	if (tick % TICKS_PER_SEC)
 		return;
 	events_tick(a->events);
+	control_tick(a->control);
 	agent_tick_rules(a);
 	agent_check_losses(a);
 	if (a->sinks) {
@@ -153,7 +158,7 @@ static void drain(struct agent *a, int max_chunks)
 static int loop(struct agent *a)
 {
 	int epfd = -1, sigfd = -1, timerfd = -1, ret;
-	struct epoll_event evs[4];
+	struct epoll_event evs[5];
 	uint64_t ticks = 0, count;
 
 	ret = setup_fds(a, &epfd, &sigfd, &timerfd);
@@ -165,7 +170,7 @@ static int loop(struct agent *a)
 	output_flush(a->out);
 	while (!a->stop) {
 		/* A backlog keeps the loop turning; signals and timers are looked at in between. */
-		int i, n = epoll_wait(epfd, evs, 4, reader_busy(&a->reader) ? 0 : -1);
+		int i, n = epoll_wait(epfd, evs, 5, reader_busy(&a->reader) ? 0 : -1);
 
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
@@ -181,6 +186,8 @@ static int loop(struct agent *a)
 			} else if (evs[i].data.fd == notify_fd(a->notify)) {
 				/* A name changed where configured paths live: resolve them soon. */
 				a->rescan_pending |= notify_drain(a->notify);
+			} else if (a->control && evs[i].data.fd == control_fd(a->control)) {
+				control_handle(a->control);
 			} else if (evs[i].data.fd == timerfd &&
 				   read(timerfd, &count, sizeof(count)) == sizeof(count)) {
 				while (count--)
@@ -192,6 +199,7 @@ static int loop(struct agent *a)
 		 */
 		if (!reader_busy(&a->reader))
 			output_flush(a->out);
+		control_flush(a->control);
 	}
 	/* Take everything left in the ring and the queue, then report files still open. */
 	reader_stop(&a->reader);
@@ -202,6 +210,7 @@ static int loop(struct agent *a)
 		sinks_take_gaps(a->sinks, agent_emit_output_gap, a);
 	agent_emit_stats(a, "agent-stop");
 	output_drain(a->out);
+	control_flush(a->control);
 out_close:
 	if (epfd >= 0)
 		close(epfd);
@@ -210,6 +219,23 @@ out_close:
 	if (timerfd >= 0)
 		close(timerfd);
 	return ret;
+}
+
+/*
+ * custos run serves its control socket (custos status, custos trace). The
+ * events matter more than the socket: if it cannot be served, the agent
+ * says so and runs without.
+ */
+static void start_control(struct agent *a)
+{
+	const char *path = a->cfg->control_socket ?: CONTROL_SOCKET_DEFAULT;
+	char err[512];
+
+	if (strcmp(a->opts->mode, "run") || !path[0])
+		return;
+	a->control = control_new(path, a, err, sizeof(err));
+	if (!a->control)
+		log_warn("%s; custos status and custos trace cannot reach this agent", err);
 }
 
 static int start(struct agent *a)
@@ -328,6 +354,7 @@ static int start(struct agent *a)
 		log_error("cannot start the ring buffer reader thread");
 		return -ENOMEM;
 	}
+	start_control(a);
 	return 0;
 }
 
@@ -340,9 +367,12 @@ int agent_run(struct agent_options *opts)
 	opts->config = NULL;
 	if (!a.cfg)
 		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &a.started);
+	clock_gettime(CLOCK_REALTIME, &a.started_real);
 	ret = start(&a);
 	if (ret == 0)
 		ret = loop(&a);
+	control_free(a.control);
 	if (a.reader_ready)
 		reader_destroy(&a.reader);
 	notify_free(a.notify);

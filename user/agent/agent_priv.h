@@ -11,8 +11,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "agent/agent.h"
+#include "agent/control.h"
 #include "agent/notify.h"
 #include "agent/reader.h"
 #include "events/events.h"
@@ -60,6 +62,9 @@ struct agent {
 	int output_error;
 	bool kernel_unsupported; /* the loader says this kernel cannot run the agent */
 	bool stop;
+	struct control *control; /* the control socket (custos run); NULL: none */
+	struct timespec started; /* CLOCK_MONOTONIC, for the uptime */
+	struct timespec started_real;
 };
 
 /* identity.c: agent.id (kept in the state directory), agent.ephemeral_id. 0 or -errno. */
@@ -82,6 +87,8 @@ void agent_tick_rules(struct agent *a);
 int agent_losses_init(struct agent *a);
 void agent_losses_free(struct agent *a);
 void agent_emit_start(struct agent *a);
+/* What custos status shows: {"control": "status", "agent": {...}, "stats": {...}}. */
+json_t *agent_status_json(struct agent *a);
 void agent_emit_stats(struct agent *a, const char *action);
 void agent_emit_output_gap(void *ctx, const char *output, const char *reason, uint64_t count,
 			   uint64_t first_seq, uint64_t last_seq);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/agent_priv.h"
+#include "encode/encode.h"
 #include "lib/log.h"
 #include "lib/version.h"
 
@@ -254,7 +255,8 @@ static void add_hooks(struct agent *a, json_t *agent)
 	json_object_set_new(agent, "fallbacks", fallbacks);
 }
 
-void agent_emit_start(struct agent *a)
+/* Who the agent is and what it runs with: agent-start's custos.agent, and custos status's. */
+static json_t *agent_json(struct agent *a)
 {
 	json_t *agent = json_object();
 	json_t *warnings = json_array();
@@ -277,7 +279,38 @@ void agent_emit_start(struct agent *a)
 	json_object_set_new(agent, "warnings", warnings);
 	if (a->dbprobe)
 		json_object_set_new(agent, "db_probes", dbprobe_report(a->dbprobe));
-	events_emit_agent(a->events, "agent-start", "success", json_pack("{s:o}", "agent", agent));
+	return agent;
+}
+
+void agent_emit_start(struct agent *a)
+{
+	events_emit_agent(a->events, "agent-start", "success",
+			  json_pack("{s:o}", "agent", agent_json(a)));
+}
+
+/*
+ * custos status: agent-start's figures and a heartbeat's, as they are now,
+ * with the uptime and what bounds the spool, from which the command judges
+ * the agent's health.
+ */
+json_t *agent_status_json(struct agent *a)
+{
+	json_t *agent = agent_json(a), *spool;
+	struct timespec now;
+	char started[40];
+	double up;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	up = (now.tv_sec - a->started.tv_sec) + (now.tv_nsec - a->started.tv_nsec) / 1e9;
+	encode_time((uint64_t)a->started_real.tv_sec * 1000000000ULL + a->started_real.tv_nsec,
+		    started);
+	json_object_set_new(agent, "started", json_string(started));
+	json_object_set_new(agent, "uptime_seconds", json_real(up));
+	json_object_set_new(agent, "config_generation", json_integer(a->generation));
+	spool = json_pack("{s:s, s:I}", "dir", a->cfg->spool.dir ? a->cfg->spool.dir : "",
+			  "max_bytes", (json_int_t)a->cfg->spool.max_bytes);
+	return json_pack("{s:s, s:o, s:o, s:o}", "control", "status", "agent", agent, "stats",
+			 stats_json(a), "spool", spool);
 }
 
 int agent_losses_init(struct agent *a)

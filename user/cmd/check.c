@@ -229,6 +229,16 @@ static void print_detection(const struct config *cfg)
 		printf("\n");
 }
 
+/* Where custos status and custos trace reach the agent this config runs. */
+static const char *control_socket_text(const struct config *cfg)
+{
+	if (!cfg->control_socket)
+		return CONFIG_CONTROL_SOCKET_DEFAULT " (custos status, custos trace)";
+	if (!cfg->control_socket[0])
+		return "none (custos status and trace cannot reach the agent)";
+	return cfg->control_socket;
+}
+
 static void print_config(const struct check_config *c)
 {
 	const struct config *cfg = c->cfg;
@@ -270,6 +280,7 @@ static void print_config(const struct check_config *c)
 		       cfg->egress_window_s);
 	else
 		printf("egress: off\n");
+	printf("control socket: %s\n", control_socket_text(cfg));
 	print_exclude("every rule", &cfg->exclude);
 	print_detection(cfg);
 	if (!c->preflighted)
@@ -422,8 +433,13 @@ static int print_json(const struct check_config *c, const struct features *fs,
 {
 	json_t *root = json_pack("{s:o, s:o, s:i}", "config", config_json(c), "kernel",
 				 features_json(fs), "exit_status", status);
-	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	char *text;
 
+	if (root && c->cfg) /* "" when the agent serves none */
+		json_object_set_new(
+		    json_object_get(root, "config"), "control_socket",
+		    json_string(c->cfg->control_socket ?: CONFIG_CONTROL_SOCKET_DEFAULT));
+	text = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (!text) {
 		fprintf(stderr, "custos check: out of memory\n");

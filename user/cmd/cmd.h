@@ -9,5 +9,6 @@ int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif /* CUSTOS_CMD_H */

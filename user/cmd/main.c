@@ -27,6 +27,7 @@ static int cmd_help(int argc, char **argv);
 static const struct cmd cmds[] = {
     {"run", cmd_run, "run the agent: JSON events on stdout, for a SIEM"},
     {"trace", cmd_trace, "watch accesses live (or a stored stream), one line each"},
+    {"status", cmd_status, "the running agent's health: hooks, events, drops, outputs"},
     {"check", cmd_check, "validate a config; show what it watches and what this kernel offers"},
     {"verify", cmd_verify, "check the hash chain of stored events: edited, missing, reordered"},
     {"report", cmd_report, "how much customer data each human accessed, from stored events"},
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 		"  sudo custos run                          # built-in default watches\n"
 		"  sudo custos run --config /etc/custos/custos.json >> /var/log/custos.jsonl\n"
 		"  sudo custos trace --path /srv/crm        # live, human-readable\n"
+		"  sudo custos status                       # is the agent healthy?\n"
 		"  sudo custos check --config /etc/custos/custos.json   # before deploying\n"
 		"  sudo custos verify $(ls -tr /var/log/custos/events.ndjson*)  # tamper evidence\n"
 		"  sudo custos report --since 7d /var/log/custos/events.ndjson*   # per human\n");

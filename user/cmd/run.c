@@ -9,10 +9,17 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "cmd/trace.h"
 #include "lib/log.h"
 #include "report/when.h"
+
+/* Long-only options of trace: where its events come from. */
+enum {
+	TRACE_OPT_SOCKET = 0x100,
+	TRACE_OPT_STANDALONE,
+};
 
 static void run_usage(FILE *f)
 {
@@ -43,7 +50,7 @@ static void trace_usage(FILE *f)
 	    f,
 	    "USAGE\n"
 	    "  custos trace [--path PATH]... [--config FILE] [FILTER]... [--json]\n"
-	    "               [--color auto|always|never] [-v]\n"
+	    "               [--color auto|always|never] [--socket PATH | --standalone] [-v]\n"
 	    "  custos trace --file FILE [FILTER]... [--json] [--color auto|always|never]\n"
 	    "\n"
 	    "Shows accesses live (or those of a stored stream, with --file), one line each:\n"
@@ -54,8 +61,11 @@ static void trace_usage(FILE *f)
 	    "chown the owner (UID, UID:GID or :GID), a rename \"FROM -> TO\" as PATH. SQL\n"
 	    "statements sent through PostgreSQL, MySQL and SQLite client libraries show as\n"
 	    "  TIME LOGIN-USER->USER PID PROCESS query ROWS SYSTEM: STATEMENT\n"
-	    "with literals redacted. Without --path or --config it watches what the\n"
-	    "built-in config watches. Live lines are held %d ms to go out in time order.\n"
+	    "with literals redacted. When an agent runs (custos run), trace attaches to\n"
+	    "it through its control socket and shows what the agent watches (filtered),\n"
+	    "without loading hooks of its own; otherwise, or with --standalone or\n"
+	    "--config, it loads its own, and without --path or --config watches what\n"
+	    "the built-in config watches. Live lines are held %d ms to go out in time order.\n"
 	    "Live, it needs root; --file needs neither root nor BPF.\n"
 	    "\n"
 	    "OPTIONS\n"
@@ -76,6 +86,9 @@ static void trace_usage(FILE *f)
 	    "                     alert (the agent's own notes always show)\n"
 	    "  -j, --json         JSON lines, as custos run writes them\n"
 	    "  --color WHEN       auto (on a terminal, the default), always or never\n"
+	    "  --socket PATH      the running agent's control socket\n"
+	    "                     (default " CONTROL_SOCKET_DEFAULT ")\n"
+	    "  --standalone       load trace's own hooks even when an agent runs\n"
 	    "  -v, --verbose      debug output on stderr\n"
 	    "  -h, --help         this help\n"
 	    "Filters are the same live and with --file; --user, --comm and --path repeat\n"
@@ -86,7 +99,8 @@ static void trace_usage(FILE *f)
 	    "  sudo custos trace --path '/srv/exports/*.csv' --user alice --user bob\n"
 	    "  sudo custos trace --path /var/lib/postgresql --comm cp --json | jq .\n"
 	    "  custos trace --file /var/log/custos/events.ndjson.1.gz --since 2h --only file\n"
-	    "  zcat /var/log/custos/*.gz | custos trace --file - --path /srv/crm --color never\n",
+	    "  zcat /var/log/custos/*.gz | custos trace --file - --path /srv/crm --color never\n"
+	    "  sudo custos trace --standalone --path /tmp/export\n",
 	    TRACE_REORDER_MS);
 }
 
@@ -184,6 +198,8 @@ static int trace_parse(int argc, char **argv, struct trace_options *t, struct ag
 	    {"color", required_argument, NULL, 'K'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, TRACE_OPT_SOCKET},
+	    {"standalone", no_argument, NULL, TRACE_OPT_STANDALONE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -241,6 +257,12 @@ static int trace_parse(int argc, char **argv, struct trace_options *t, struct ag
 		case 'c':
 			a->config_path = optarg;
 			break;
+		case TRACE_OPT_SOCKET:
+			t->socket = optarg;
+			break;
+		case TRACE_OPT_STANDALONE:
+			t->standalone = true;
+			break;
 		case 'v':
 			a->verbose = true;
 			log_set_level(LOG_LEVEL_DEBUG);
@@ -273,6 +295,18 @@ static int trace_parse(int argc, char **argv, struct trace_options *t, struct ag
 	return 0;
 }
 
+/*
+ * Attached to the running agent when one serves the socket (and neither
+ * --standalone nor --config asks for trace's own hooks): its exit status;
+ * otherwise TRACE_NO_AGENT, and trace loads its own hooks.
+ */
+static int trace_attached(const struct trace_options *t, const struct agent_options *a)
+{
+	if (t->standalone || a->config_path)
+		return TRACE_NO_AGENT;
+	return trace_attach(t->socket ?: CONTROL_SOCKET_DEFAULT, t);
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	static struct trace_options t; /* large: the filter's lists */
@@ -287,6 +321,10 @@ int cmd_trace(int argc, char **argv)
 		return trace_file(&t);
 	if (need_root("trace"))
 		return 1;
+	ret = trace_attached(&t, &opts);
+	if (ret != TRACE_NO_AGENT)
+		return ret;
+	log_debug("no agent serves its control socket: trace loads its own hooks");
 	if (t.filter.n_paths) {
 		opts.config = config_from_paths((char **)t.filter.paths, t.filter.n_paths);
 		if (!opts.config) {

@@ -18,8 +18,10 @@
 struct trace_options {
 	struct event_filter filter;
 	enum output_color color;
-	bool json;	  /* JSON lines, as custos run writes them */
-	const char *file; /* --file: a stored stream ("-": stdin); NULL: live */
+	bool json;	    /* JSON lines, as custos run writes them */
+	const char *file;   /* --file: a stored stream ("-": stdin); NULL: live */
+	const char *socket; /* --socket: the running agent's; NULL: the default */
+	bool standalone;    /* its own hooks even when an agent runs */
 };
 
 /* Shows the events of a stored stream; returns the exit status. */

@@ -61,6 +61,7 @@ static const char default_text[] =
     "  ]\n"
     "}\n";
 
+/* clang-format off */
 static const char *const top_keys[] = {
     "watch",
     "endpoints",
@@ -76,9 +77,11 @@ static const char *const top_keys[] = {
     "rules",
     "builtin_rules",
     "state_dir",
+    "control_socket",
     "egress",
     NULL,
 };
+/* clang-format on */
 static const char *const rule_keys[] = {"name", "tags", "paths", "exclude", NULL};
 static const char *const endpoint_keys[] = {"name",	"tags", "address", "port",
 					    "protocol", "unix", "parse",   NULL};
@@ -1018,6 +1021,44 @@ static int parse_state_dir(struct parser *p, json_t *root, struct config *cfg)
 	return cfg->state_dir ? 0 : fail_nomem(p);
 }
 
+/* "control_socket": where custos status and custos trace find the agent; "" for none. */
+static int parse_control_socket(struct parser *p, json_t *root, struct config *cfg)
+{
+	struct where top = {.depth = 0, .dotted = "", .label = "the top level"};
+	json_t *v = json_object_get(root, "control_socket");
+	const char *s;
+	int r;
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return fail(
+		    p, &top, "control_socket", NO_INDEX, false,
+		    "\"control_socket\" must be a string, not %s (expected an absolute path "
+		    "such as \"" CONFIG_CONTROL_SOCKET_DEFAULT "\", or \"\" for none)",
+		    type_name(v));
+	s = json_string_value(v);
+	if (s[0]) {
+		r = check_item(p, &top, "control_socket", NO_INDEX, ITEM_PATH, s);
+		if (r < 0)
+			return r;
+		if (strlen(s) > CONFIG_CONTROL_SOCKET_MAX)
+			return fail(
+			    p, &top, "control_socket", NO_INDEX, false,
+			    "\"control_socket\" is %zu bytes long (expected a path of at "
+			    "most " STR(CONFIG_CONTROL_SOCKET_MAX) " bytes: a unix socket's "
+								   "limit)",
+			    strlen(s));
+		if (s[strlen(s) - 1] == '/')
+			return fail(p, &top, "control_socket", NO_INDEX, false,
+				    "\"control_socket\" ends with \"/\" (expected the socket's own "
+				    "path, such as \"" CONFIG_CONTROL_SOCKET_DEFAULT "\")");
+	}
+	free(cfg->control_socket);
+	cfg->control_socket = strdup(s);
+	return cfg->control_socket ? 0 : fail_nomem(p);
+}
+
 /*
  * "egress": {"window": SECONDS}, or false (off) or true (the default
  * window): how long after a session read customer data its egress is
@@ -1099,6 +1140,9 @@ static int parse_root(struct parser *p, json_t *root, struct config *cfg)
 	if (r < 0)
 		return r;
 	r = parse_state_dir(p, root, cfg);
+	if (r < 0)
+		return r;
+	r = parse_control_socket(p, root, cfg);
 	if (r < 0)
 		return r;
 	r = parse_egress(p, root, &cfg->egress_window_s);
@@ -1631,6 +1675,7 @@ void config_free(struct config *cfg)
 	free(cfg->chain.key_file);
 	free(cfg->chain.at_key_file);
 	free(cfg->state_dir);
+	free(cfg->control_socket);
 	strv_free(cfg->includes, cfg->n_includes);
 	free(cfg->source);
 	free(cfg);

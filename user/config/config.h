@@ -117,7 +117,9 @@ enum config_http_framing {
 #define CONFIG_SPOOL_DIR_DEFAULT       "/var/lib/custos/spool"
 #define CONFIG_SPOOL_MAX_DEFAULT       (1ULL << 30)
 #define CONFIG_STATE_DIR_DEFAULT       "/var/lib/custos"
-#define CONFIG_SYSLOG_FACILITY_DEFAULT 10 /* authpriv: readable by root only on Debian */
+#define CONFIG_CONTROL_SOCKET_DEFAULT  "/run/custos/agent.sock"
+#define CONFIG_CONTROL_SOCKET_MAX      107 /* bytes: sun_path, its NUL aside */
+#define CONFIG_SYSLOG_FACILITY_DEFAULT 10  /* authpriv: readable by root only on Debian */
 
 struct config_output {
 	enum config_output_type type;
@@ -341,6 +343,7 @@ struct config {
 	size_t n_detect;
 	bool no_builtin_rules; /* "builtin_rules": false */
 	char *state_dir;       /* NULL: CONFIG_STATE_DIR_DEFAULT */
+	char *control_socket;  /* custos status and trace talk to the agent there; "": none */
 	char **includes;       /* the include files merged in, in order */
 	size_t n_includes;
 };

@@ -522,6 +522,11 @@ void output_set_sinks(struct output *o, struct sinks *sinks)
 	o->ocsf = formats & (1U << CONFIG_FORMAT_OCSF);
 }
 
+void output_set_utf8(struct output *o, bool utf8)
+{
+	o->utf8 = utf8;
+}
+
 void output_set_chain(struct output *o, struct chain *chain)
 {
 	/* The OCSF lines' chain: the same key; from where the one it replaces is. */

@@ -45,6 +45,8 @@ int output_drain(struct output *o);
 /* Writes ev if the filter keeps it. 0, or -errno when the stream failed (-EPIPE: reader gone). */
 int output_event(struct output *o, const struct event *ev);
 int output_flush(struct output *o);
+/* Human lines with "→" (true) or "->": the locale of whoever reads them (custos trace attached). */
+void output_set_utf8(struct output *o, bool utf8);
 
 /*
  * Events that could not be written (serialized, or batched for want of
