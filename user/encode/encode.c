@@ -410,33 +410,14 @@ static void write_users(struct jsonw *w, const struct custos_task *task, struct 
 	jsonw_end(w);
 }
 
-void encode_who_free(struct event_who *who)
+int encode_who_ecs(struct event_who *who, const struct encode_clock *clock,
+		   const struct custos_task *task, const struct proc_info *proc,
+		   const struct proc_info *parent, const struct encode_args *a,
+		   const char *container_id, struct users *users)
 {
-	if (!who)
-		return;
-	free(who->exe);
-	free(who->user_name);
-	free(who->audit_name);
-	jsonw_fragment_free(&who->json);
-	jsonw_fragment_free(&who->custos_process);
-	jsonw_fragment_free(&who->ocsf_actor);
-	jsonw_fragment_free(&who->ocsf_unmapped);
-}
-
-int encode_who(struct event_who *who, const struct encode_clock *clock,
-	       const struct custos_task *task, const struct proc_info *proc,
-	       const struct proc_info *parent, const char *container_id, struct users *users)
-{
-	struct encode_args args, *a = NULL;
 	struct jsonw w = {0};
 	int err;
 
-	memset(who, 0, sizeof(*who));
-	if (proc && proc->args) {
-		if (encode_args(proc, &args))
-			return -ENOMEM;
-		a = &args;
-	}
 	who->task = *task;
 	who->user_name = dup_or_null(users_name(users, task->uid));
 	if (task->auid != USERS_UNSET)
@@ -452,8 +433,6 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 	jsonw_reset(&w);
 	write_process(&w, clock, task, proc, parent, a);
 	write_users(&w, task, users);
-	if (!container_id && proc)
-		container_id = proc->container_id;
 	who->container = container_id != NULL;
 	if (container_id) {
 		jsonw_object(&w, "container");
@@ -471,13 +450,7 @@ int encode_who(struct event_who *who, const struct encode_clock *clock,
 		jsonw_end(&w);
 		err = jsonw_take_fragment(&w, &who->custos_process);
 	}
-	if (!err)
-		err = ocsf_who(who, clock, proc, parent, a, container_id, users);
 	jsonw_free(&w);
-	if (a)
-		encode_args_free(a);
-	if (err)
-		encode_who_free(who);
 	return err;
 }
 

@@ -50,6 +50,11 @@ void encode_agent_process(struct jsonw *w, const struct event *ev);
 /* The custos object: custos.seq, .chain, .rule, .tags, .io, ... and .escaped (last). */
 void encode_custos(struct jsonw *w, const struct event *ev, bool tables_escape);
 
+/* The ECS members of who: process.*, user.*, group.*, container.*, custos.process. 0 or -ENOMEM. */
+int encode_who_ecs(struct event_who *who, const struct encode_clock *clock,
+		   const struct custos_task *task, const struct proc_info *proc,
+		   const struct proc_info *parent, const struct encode_args *a,
+		   const char *container_id, struct users *users);
 /* The OCSF members of who (ocsf.c): its actor's, and what OCSF has no place for. */
 int ocsf_who(struct event_who *who, const struct encode_clock *clock, const struct proc_info *proc,
 	     const struct proc_info *parent, const struct encode_args *args,
