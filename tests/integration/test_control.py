@@ -87,7 +87,7 @@ def test_status_text_and_json(t):
     deadline = time.time() + scaled(10)
     while True:  # the output thread counts a line once written: wait until both agree
         rc, js = _status_json(t)
-        out = get(js, "stats.outputs")["stdout"]["out"]
+        out = {o["name"]: o for o in get(js, "stats.outputs")}["stdout"]["out"]
         if out == _lines_of(a) or time.time() > deadline:
             break
         time.sleep(0.2)

@@ -684,7 +684,7 @@ def test_db_sqlite_affected_rows(t):
     expect_eq([(get(e, "db.operation.name"), get(e, "custos.db.affected_rows", None)) for e in mine],
               [("UPDATE", 3), ("DELETE", 2)], "(operation, affected rows) of python's statements", mine)
     for e in mine:
-        expect_field(e, "db.system", "sqlite")
+        expect_field(e, "db.system.name", "sqlite")
         expect_field(e, "db.namespace", db)
 
 

@@ -413,9 +413,9 @@ def test_ocsf_config_errors(t):
             "outputs": [{"type": "stdout", "format": "ocsf"},
                         {"type": "file", "path": "/x/e", "format": "ecs"},
                         {"type": "syslog", "url": "udp://127.0.0.1:1", "format": "ocsf"},
-                        {"type": "http", "url": "http://h/1", "format": "ocsf", "framing": "hec"},
-                        {"type": "http", "url": "http://h/2", "format": "bulk"},
-                        {"type": "http", "url": "http://h/3", "framing": "bulk"}]}
+                        {"type": "http", "url": "http://127.0.0.1:9/1", "format": "ocsf", "framing": "hec"},
+                        {"type": "http", "url": "http://127.0.0.1:9/2", "format": "bulk"},
+                        {"type": "http", "url": "http://127.0.0.1:9/3", "framing": "bulk"}]}
     path = t.write("good.json", json.dumps(good))
     r = subprocess.run([CUSTOS, "check", "--config", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=30)

@@ -16,7 +16,7 @@ from test_report import record
 
 DIST = os.path.join(ROOT, "dist")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-FIELD_RE = re.compile(r"(?<![\w.@-])'?((?:user|process|file|custos|db|event|rule|host|agent|threat|ecs|group|"
+FIELD_RE = re.compile(r"(?<![\w.@=\"-])'?((?:user|process|file|custos|db|event|rule|host|agent|threat|ecs|group|"
                       r"source|destination|network|server|client)\.[a-z_][a-z_.]*[a-z_])(?:\{\})?")
 
 

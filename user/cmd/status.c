@@ -69,13 +69,22 @@ static void reason(json_t *reasons, const char *fmt, ...)
 	json_array_append_new(reasons, json_string(buf));
 }
 
+/* An output's name in custos.stats.outputs, an array of {name, in, out, ...}. */
+static const char *output_name(json_t *o)
+{
+	json_t *name = json_object_get(o, "name");
+
+	return json_is_string(name) ? json_string_value(name) : "?";
+}
+
 /* Why the agent is degraded, one sentence each; none: healthy. */
 static json_t *judge(json_t *st)
 {
 	json_t *stats = json_object_get(st, "stats"), *outputs, *o, *d;
 	json_int_t max = num(json_object_get(st, "spool"), "max_bytes");
 	json_t *reasons = json_array();
-	const char *name, *k;
+	const char *k;
+	size_t i;
 
 	if (num(stats, "ringbuf_drops"))
 		reason(reasons,
@@ -88,8 +97,9 @@ static json_t *judge(json_t *st)
 		       "queue_mb)",
 		       (long long)num(stats, "queue_drops"));
 	outputs = json_object_get(stats, "outputs");
-	json_object_foreach(outputs, name, o)
+	json_array_foreach(outputs, i, o)
 	{
+		const char *name = output_name(o);
 		json_int_t dropped = 0, spool = num(o, "spool_bytes");
 		json_t *state = json_object_get(o, "state");
 		json_t *last = json_object_get(o, "last_error");
@@ -140,7 +150,6 @@ static void print_text(json_t *st, json_t *reasons)
 	json_t *rules = json_object_get(stats, "rules"), *clients = json_object_get(st, "clients");
 	json_int_t up = (json_int_t)json_number_value(json_object_get(agent, "uptime_seconds"));
 	char a[32], b[32];
-	const char *name;
 	size_t i, width = 6;
 
 	printf(ROW "running, pid %lld, up %lldd %02lld:%02lld:%02lld (since %s)\n", "agent",
@@ -172,13 +181,14 @@ static void print_text(json_t *st, json_t *reasons)
 	human_bytes(num(stats, "queue_peak_bytes"), a);
 	printf(ROW "%lld records dropped; peak %s\n", "queue", (long long)num(stats, "queue_drops"),
 	       a);
-	json_object_foreach(json_object_get(stats, "outputs"), name, o) if (strlen(name) > width)
-	    width = strlen(name);
-	if (json_object_size(json_object_get(stats, "outputs")))
+	json_array_foreach(json_object_get(stats, "outputs"), i,
+			   o) if (strlen(output_name(o)) > width) width = strlen(output_name(o));
+	if (json_array_size(json_object_get(stats, "outputs")))
 		printf(ROW "%-*s %5s %12s %12s %10s %10s %10s\n", "outputs", (int)width, "NAME",
 		       "STATE", "IN", "OUT", "DROPPED", "QUEUED", "SPOOL");
-	json_object_foreach(json_object_get(stats, "outputs"), name, o)
+	json_array_foreach(json_object_get(stats, "outputs"), i, o)
 	{
+		const char *name = output_name(o);
 		json_int_t dropped = 0;
 		const char *k;
 		char q[32], s[32];
