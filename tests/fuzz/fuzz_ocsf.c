@@ -66,8 +66,10 @@ static void same_custos(json_t *a, json_t *b)
 	size_t i, j, found = 0;
 
 	if (!x || !y || json_array_size(ex) != json_array_size(ey)) {
-		json_dumpf(ex, stderr, 0);
-		json_dumpf(ey, stderr, 0);
+		json_dumpf(a, stderr, 0);
+		fputc('\n', stderr);
+		json_dumpf(b, stderr, 0);
+		fputc('\n', stderr);
 		abort();
 	}
 	json_array_foreach(ex, i, e) for (j = 0; j < json_array_size(ey); j++) found +=

@@ -508,14 +508,25 @@ static const char *file_type(uint32_t mode)
 	return "unknown";
 }
 
-/* file.name, and file.extension: after its last dot ("gz" of a.tar.gz; none for ".bashrc"). */
-static void write_file_name(struct jsonw *w, const char *name, size_t len)
+size_t encode_file_extension(const char *name, size_t len, const char **ext)
 {
 	const char *dot = len ? memrchr(name + 1, '.', len - 1) : NULL;
 
+	if (!dot || dot + 1 == name + len)
+		return 0;
+	*ext = dot + 1;
+	return len - (size_t)(dot + 1 - name);
+}
+
+/* file.name, and file.extension. */
+static void write_file_name(struct jsonw *w, const char *name, size_t len)
+{
+	const char *ext;
+	size_t ext_len = encode_file_extension(name, len, &ext);
+
 	jsonw_bytes(w, "name", "file.name", name, len);
-	if (dot && dot + 1 < name + len)
-		jsonw_bytes(w, "extension", "file.extension", dot + 1, len - (dot + 1 - name));
+	if (ext_len)
+		jsonw_bytes(w, "extension", "file.extension", ext, ext_len);
 }
 
 static void write_file(struct jsonw *w, const struct event_file *f)

@@ -37,6 +37,9 @@ bool encode_tables_escaped(const struct sql_info *info);
 /* object: {"name": the one table info names}; nothing unless it names exactly one. */
 void encode_only_table(struct jsonw *w, const char *object, const struct sql_info *info,
 		       bool escape);
+/* file.extension: what a name has after its last dot ("gz" of a.tar.gz; none for ".bashrc"), its
+ * length. */
+size_t encode_file_extension(const char *name, size_t len, const char **ext);
 /* A socket end the kernel gave an address or port. */
 bool encode_net_end_known(const uint8_t addr[16], uint16_t port);
 /* ECS network.* of a socket. */

@@ -538,8 +538,14 @@ static void write_grouped_actor(struct jsonw *w, const struct event_alert *a)
 /* A file event's file: name, path, folder, type, inode as uid, owner, size, deleted. */
 static void write_file(struct jsonw *w, const char *key, const struct event_file *f)
 {
+	const char *slash = f->path_len ? memrchr(f->path, '/', f->path_len) : NULL, *ext;
+	size_t ext_len =
+	    slash ? encode_file_extension(slash + 1, f->path_len - (slash + 1 - f->path), &ext) : 0;
+
 	jsonw_object(w, key);
 	write_path(w, f->path, f->path_len, "file.path", "file.name", "file.directory");
+	if (ext_len)
+		jsonw_bytes(w, "ext", "file.extension", ext, ext_len);
 	write_file_type(w, f->mode);
 	if (f->has_identity)
 		jsonw_id(w, "uid", f->ino);
