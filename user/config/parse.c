@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "include.h"
+#include "sources.h"
 #include "parse.h"
 
 /* s appended at o of buf (size bytes), cut to fit; the new end. */

@@ -89,13 +89,14 @@ bool has_control(const char *s);
 int parse_bool(struct parser *p, const struct where *w, json_t *obj, const char *key, bool *value);
 
 /*
- * One config file's text as JSON (config.c): refused when blank, with a NUL
+ * One config file's text as JSON (text.c): refused when blank, with a NUL
  * or a byte order mark; comment lines blanked into *plain (malloc'd, where
  * positions are looked up: p->text is set to it), then parsed into *root.
  * 0, or -errno with the error (a syntax error at its position) in p->err.
  */
 int config_parse_text(struct parser *p, const char *text, size_t len, char **plain, json_t **root);
-/* A config file's bytes (at most 16 MiB), NUL-terminated. 0 or -errno. */
+#define FILE_MAX_MB 16
+/* A config file's bytes (at most FILE_MAX_MB MiB), NUL-terminated (text.c). 0 or -errno. */
 int config_read_text(const char *path, char **ret, size_t *ret_len);
 
 /* Frees n strings and their array (NULL: nothing). */
