@@ -127,21 +127,37 @@ def test_top_usage_errors(t):
 
 
 class Tmux:
-    """A private tmux server with one 80x24 session running argv."""
+    """A private tmux server with one 80x24 session running argv; its exit
+    status is written by the shell that runs it (tmux does not always keep a
+    dead pane's)."""
 
     def __init__(self, t, argv):
         self.sock = "custos-it-%d" % os.getpid()
-        self.t = t
+        self.status = t.path("pane.status")
         t.on_cleanup(lambda: self.tmux("kill-server", check=False))
-        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", "80", "-y", "24",
-                  "env", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TERM=xterm", *argv)
-        self.tmux("set-option", "-t", "top", "remain-on-exit", "on")
+        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "view", "-x", "80", "-y", "24",
+                  "env", "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TERM=xterm",
+                  # The shell outlives a Ctrl-C (a trap, which its child does not inherit) to write it.
+                  "sh", "-c", 'trap : INT; "$@"; echo $? > "$0"', self.status, *argv)
+        # Keep the pane to look at after its program ended (unless it has already).
+        self.tmux("set-option", "-t", "view", "remain-on-exit", "on", check=False)
+
+    def exit_status(self, timeout=10):
+        """The program's exit status once it ended (None if it did not within timeout s)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and not os.path.exists(self.status):
+            time.sleep(0.1)
+        if not os.path.exists(self.status):
+            return None
+        with open(self.status) as f:
+            return int(f.read())
 
     def tmux(self, *args, check=True):
         return sh(["tmux", "-L", self.sock] + list(args), check=check).stdout.decode()
 
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", "top")
+    def screen(self, escapes=False):
+        """The pane's lines (a line the terminal wrapped joined again), with its colours when escapes."""
+        return self.tmux("capture-pane", "-p", "-J", "-t", "view", *(["-e"] if escapes else []))
 
     def wait(self, pred, what, timeout=30):
         deadline = time.time() + timeout
@@ -161,8 +177,7 @@ def test_top_live_under_tmux(t):
     uid, login = t.login_user()
     d = t.mkdir("crm")
     files = [t.write("crm/%d.csv" % i, os.urandom(3000)) for i in range(3)]
-    status = t.path("top.status")
-    tm = Tmux(t, ["sh", "-c", '"$@"; echo $? > %s' % status, "sh", CUSTOS, "top", "--path", d])
+    tm = Tmux(t, [CUSTOS, "top", "--path", d, "--socket", t.control_socket()])
     tm.wait(lambda s: "source: live" in s, "top reading custos trace's events")
     run(["cat"] + files, loginuid=uid)
     want = screen_row(login, "cat", [3, 0, 9000, 0]).rstrip()
@@ -170,9 +185,6 @@ def test_top_live_under_tmux(t):
     lines = s.rstrip("\n").split("\n")
     expect(len(lines) <= 24 and all(len(l) <= 80 for l in lines), "the screen fits 80x24", s)
     expect("accesses" in lines[1] and lines[3].split()[:2] == ["HUMAN", "PROGRAM"], "the header", s)
-    tm.tmux("send-keys", "-t", "top", "q")
-    deadline = time.time() + 10
-    while time.time() < deadline and not os.path.exists(status):
-        time.sleep(0.1)
-    expect_eq(open(status).read() if os.path.exists(status) else None, "0\n", "top's exit status after q")
+    tm.tmux("send-keys", "-t", "view", "q")
+    expect_eq(tm.exit_status(), 0, "top's exit status after q")
     expect("HUMAN" not in tm.screen(), "the terminal's own screen is back after q", tm.screen())

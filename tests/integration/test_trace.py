@@ -576,3 +576,27 @@ def test_trace_live_users(t):
     expect(not [e for e in p["file"] if e["pid"] == rr.pid], "root's own cat with --user nobody --user LOGIN")
     expect([e for e in p["file"] if e["pid"] == rl.pid], "the login user's cat", "\n".join(lines))
     del rn
+
+
+def test_trace_under_tmux(t):
+    """custos trace --path DIR in an 80x24 tmux pane, a terminal: a login
+    user's cat of a watched file shows as its open and close lines as they
+    happen, in colour (--color auto on a terminal), the long line wrapped by
+    the terminal, not cut; Ctrl-C ends it with status 0."""
+    from test_top import Tmux
+
+    uid, login = t.login_user()
+    d = t.mkdir("crm")
+    f = t.write("crm/a-rather-long-name-for-a-customer-export.csv", "0123456789")
+    tm = Tmux(t, [CUSTOS, "trace", "--path", d, "--socket", t.control_socket()])
+    tm.wait(lambda s: "# agent-start" in s, "trace's first line")
+    r = run(["cat", f], loginuid=uid)
+    screen = tm.wait(lambda s: any(" close " in ln and ln.endswith(f) for ln in s.split("\n")), "cat's close line")
+    p = parse(ln for ln in screen.split("\n") if ln)
+    mine = [(e["login"], e["user"], e["comm"], e["action"], e["bytes"], e["path"]) for e in p["file"] if e["pid"] == r.pid]
+    expect_eq(mine, [(login, "root", "cat", "open", "-", f), (login, "root", "cat", "close", "10", f)],
+              "cat's lines on the terminal", screen)
+    coloured = [ln for ln in tm.screen(escapes=True).split("\n") if "close" in ln and ln.endswith(f)]
+    expect(coloured and "\x1b[" in coloured[-1], "colour on a terminal (--color auto)", coloured)
+    tm.tmux("send-keys", "-t", "view", "C-c")
+    expect_eq(tm.exit_status(), 0, "trace's exit status after Ctrl-C")

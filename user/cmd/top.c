@@ -39,7 +39,7 @@ static void top_usage(FILE *f)
 	fprintf(f,
 		"USAGE\n"
 		"  custos top [--path PATH]... [--config FILE] [--user USER] [--comm NAME]\n"
-		"             [--interval S] [--batch]\n"
+		"             [--socket PATH] [--interval S] [--batch]\n"
 		"  custos top --file FILE [--batch]\n"
 		"\n"
 		"Who is reading customer data right now, full screen, redrawn every second:\n"
@@ -58,7 +58,8 @@ static void top_usage(FILE *f)
 		"  -c, --config FILE  watch what FILE configures\n"
 		"  -u, --user USER    only accesses by USER\n"
 		"  -C, --comm NAME    only accesses by processes named NAME\n"
-		"                     (these four go to custos trace as they are)\n"
+		"  --socket PATH      the running agent's control socket\n"
+		"                     (these five go to custos trace as they are)\n"
 		"  -f, --file FILE    a stored stream instead (plain or gzip, \"-\": stdin); the\n"
 		"                     last minute is the one before its last event\n"
 		"  -d, --interval S   seconds between screens (1 to 60, default 1)\n"
@@ -267,6 +268,22 @@ static int trace_arg(struct trace_args *a, const char *opt, char *value)
 	return 0;
 }
 
+/* The custos trace option of one of top's. */
+static const char *trace_option(int c)
+{
+	switch (c) {
+	case 'p':
+		return "--path";
+	case 'c':
+		return "--config";
+	case 'u':
+		return "--user";
+	case 'C':
+		return "--comm";
+	}
+	return "--socket";
+}
+
 static int source_start(struct source *s, struct trace_args *a)
 {
 	int out[2], err[2];
@@ -411,15 +428,11 @@ static int show_live(struct top *t, struct trace_args *a, int interval_s, bool b
 int cmd_top(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"file", required_argument, NULL, 'f'},
-	    {"path", required_argument, NULL, 'p'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"comm", required_argument, NULL, 'C'},
-	    {"interval", required_argument, NULL, 'd'},
-	    {"batch", no_argument, NULL, 'b'},
-	    {"help", no_argument, NULL, 'h'},
-	    {},
+	    {"file", required_argument, NULL, 'f'},	{"path", required_argument, NULL, 'p'},
+	    {"config", required_argument, NULL, 'c'},	{"user", required_argument, NULL, 'u'},
+	    {"comm", required_argument, NULL, 'C'},	{"socket", required_argument, NULL, 'S'},
+	    {"interval", required_argument, NULL, 'd'}, {"batch", no_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},		{},
 	};
 	struct trace_args trace = {.argv = {"custos", "trace", "--json"}, .argc = 3};
 	const char *file = NULL;
@@ -436,12 +449,8 @@ int cmd_top(int argc, char **argv)
 		case 'c':
 		case 'u':
 		case 'C':
-			if (trace_arg(&trace,
-				      c == 'p'	 ? "--path"
-				      : c == 'c' ? "--config"
-				      : c == 'u' ? "--user"
-						 : "--comm",
-				      optarg))
+		case 'S':
+			if (trace_arg(&trace, trace_option(c), optarg))
 				return TOP_USAGE;
 			break;
 		case 'f':
@@ -479,7 +488,7 @@ int cmd_top(int argc, char **argv)
 	}
 	if (file && trace.argc > 3) {
 		fprintf(stderr, "custos top: --file shows the stored stream: no --path, --config, "
-				"--user or --comm\n");
+				"--user, --comm or --socket\n");
 		top_free(t);
 		return TOP_USAGE;
 	}
