@@ -114,7 +114,8 @@ def test_top_batch_from_stored_stream(t):
 
 
 def test_top_usage_errors(t):
-    """Bad options: a clear message and exit status 2; not a terminal without --batch."""
+    """Bad options: a clear message and exit status 2; not a terminal without
+    --batch. A source that fails: its reason and exit status 1."""
     for args, msg in ((["--interval", "0"], "--interval 0: 1 to 60 seconds"),
                       (["--interval", "x"], "--interval x: 1 to 60 seconds"),
                       (["--file", "f", "--path", "/tmp"], "--file shows the stored stream"),
@@ -124,6 +125,11 @@ def test_top_usage_errors(t):
         expect(msg in err, "custos top %s: message %r" % (" ".join(args), msg), err)
     _, err = top("--file", t.path("missing.ndjson"), "--batch", rc=1)
     expect("missing.ndjson" in err, "a missing file named", err)
+    # trace cannot start (not root): its reason, status 1, and no screen of nothing.
+    r = subprocess.run(["runuser", "-u", "nobody", "--", CUSTOS, "top", "--batch"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60, cwd="/")
+    expect(r.returncode == 1 and r.stdout == b"" and b"custos trace exited (status 1)" in r.stderr
+           and b"must run as root" in r.stderr, "top as nobody", repr(r))
 
 
 class Tmux:

@@ -340,13 +340,23 @@ static bool source_read(struct source *s, struct top *t)
 	return n != 0;
 }
 
+/* What trace says on stderr: the first of it kept (to show if it fails), the rest read and dropped.
+ */
 static void source_read_err(struct source *s)
 {
+	char scratch[512];
+	size_t room;
 	ssize_t n;
 
-	while (s->errlen < sizeof(s->errbuf) - 1 &&
-	       (n = read(s->err, s->errbuf + s->errlen, sizeof(s->errbuf) - 1 - s->errlen)) > 0)
-		s->errlen += (size_t)n;
+	for (;;) {
+		room = sizeof(s->errbuf) - 1 - s->errlen;
+		n = room ? read(s->err, s->errbuf + s->errlen, room)
+			 : read(s->err, scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (room)
+			s->errlen += (size_t)n;
+	}
 	s->errbuf[s->errlen] = '\0';
 }
 
@@ -412,7 +422,7 @@ static int show_live(struct top *t, struct trace_args *a, int interval_s, bool b
 			next = wall_ns() + (int64_t)interval_s * 1000000000LL;
 		}
 	}
-	if (batch)
+	if (batch && (running || s.started)) /* not a screen of nothing when trace failed */
 		draw(&term, t, "live");
 	terminal_close(&term);
 	source_read_err(&s);
