@@ -582,7 +582,7 @@ class Agent:
                     return e
             if time.time() > deadline:
                 fail("%s: not seen within %s s\nstderr:\n%s" % (what, timeout, self.stderr()),
-                     self.events_now())
+                     self.events_now(grep))
             if not self.alive():
                 fail("%s: the agent exited (status %s)\nstderr:\n%s" % (what, self.proc.returncode, self.stderr()),
                      self.events_now())
